@@ -1,0 +1,999 @@
+/* main.c — the `neural-style` command: option handling, the run, and writing the result.
+ *
+ * A thin layer over neural-style.h.  Exit status: 0 success, 1 a runtime failure (an image
+ * or the weights cannot be read, the run failed), 2 a usage error, 130 interrupted.
+ */
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <glib-unix.h>
+
+#include <neural-style.h>
+
+#include "imageio.h"
+#include "progress.h"
+
+#define PROGRAM "neural-style"
+
+enum
+{
+  EXIT_OK = 0,
+  EXIT_RUNTIME = 1,
+  EXIT_USAGE = 2,
+  EXIT_INTERRUPTED = 130
+};
+
+/* Options as typed on the command line.  Numbers stay strings until validate_args(), so that
+ * every bad value gets a message naming the option, the value and the valid range. */
+typedef struct
+{
+  char     *output;
+  char     *size;
+  char     *iterations;
+  char     *content_weight;
+  char     *style_weight;
+  char     *tv_weight;
+  char     *style_blend;
+  char     *style_scale;
+  char     *preserve_colors;      /* "luminance" when given without a value */
+  char     *optimizer;
+  char     *init;
+  char     *seed;
+  char     *network;
+  char     *weights;
+  char     *threads;
+  char     *content_layer;
+  char     *style_layers;
+  char     *learning_rate;
+  char     *lbfgs_history;
+  char     *save_every;
+  char     *weights_url;
+  char     *weights_sha256;
+  gboolean  quiet;
+  gboolean  version;
+  gboolean  download_weights;
+  gboolean  print_weights_path;
+  char    **operands;
+} CliArgs;
+
+/* The validated run: what the engine needs beyond NsOptions. */
+typedef struct
+{
+  int            size;
+  int            save_every;
+  NsNetworkKind  network;
+  double        *blend;           /* one per style, or NULL = equal */
+  NsOptions     *options;
+} CliRun;
+
+/* ---- messages ------------------------------------------------------------------------- */
+
+static void G_GNUC_PRINTF (1, 2)
+say (const char *format, ...)
+{
+  va_list args;
+
+  fputs (PROGRAM ": ", stderr);
+  va_start (args, format);
+  vfprintf (stderr, format, args);
+  va_end (args);
+  fputc ('\n', stderr);
+  fflush (stderr);
+}
+
+static int
+usage_error (const char *message)
+{
+  say ("%s", message);
+  fprintf (stderr, "Try “%s --help” for more information.\n", PROGRAM);
+  return EXIT_USAGE;
+}
+
+static gboolean G_GNUC_PRINTF (2, 3)
+fail (GError **error, const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_propagate_error (error, g_error_new_valist (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                                                format, args));
+  va_end (args);
+  return FALSE;
+}
+
+/* ---- option parsing -------------------------------------------------------------------- */
+
+static void
+cli_args_clear (CliArgs *a)
+{
+  char **strings[] = {
+    &a->output, &a->size, &a->iterations, &a->content_weight, &a->style_weight, &a->tv_weight,
+    &a->style_blend, &a->style_scale, &a->preserve_colors, &a->optimizer, &a->init, &a->seed,
+    &a->network, &a->weights, &a->threads, &a->content_layer, &a->style_layers,
+    &a->learning_rate, &a->lbfgs_history, &a->save_every, &a->weights_url, &a->weights_sha256,
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (strings); i++)
+    g_clear_pointer (strings[i], g_free);
+  g_clear_pointer (&a->operands, g_strfreev);
+}
+
+static gboolean
+on_preserve_colors (const char *name, const char *value, gpointer data, GError **error)
+{
+  CliArgs *a = data;
+
+  g_free (a->preserve_colors);
+  a->preserve_colors = g_strdup (value != NULL ? value : "luminance");
+  return TRUE;
+}
+
+static const char *help_description =
+  "Paints the content image in the style of the style image(s) (Gatys et al. neural style\n"
+  "transfer on the CPU) and writes a PNG.\n"
+  "\n"
+  "Networks: VGG-19 gives the best results; it needs a one-time download of about 575 MB\n"
+  "(neural-style --download-weights, kept as an 80 MB file).  Without it the built-in\n"
+  "“embedded” network is used.  The weights are looked up in --weights, then\n"
+  "$NEURAL_STYLE_WEIGHTS, then $XDG_DATA_HOME/neural-style/, then the system data dirs.\n"
+  "\n"
+  "Weights and layers default to the network's own values.  Layer specs look like\n"
+  "“relu1_1,relu2_1:0.5,relu3_1” (optional :weight per layer).\n"
+  "\n"
+  "Examples:\n"
+  "  neural-style photo.jpg starry-night.png -o out.png\n"
+  "  neural-style photo.png a.png b.png --style-blend 0.7,0.3 --preserve-colors -o out.png\n"
+  "\n"
+  "Exit status: 0 success, 1 failure (unreadable image, weights problem, failed run),\n"
+  "2 usage error, 130 interrupted (Ctrl-C).";
+
+/* GOption lets an optional value be the next word ("--preserve-colors photo.png" would eat
+ * the photo), so a bare --preserve-colors is spelled out before parsing; only the
+ * "=value" form then carries a value.  Returns a new string vector. */
+static char **
+expand_optional_args (int argc, char **argv)
+{
+  char **out = g_new0 (char *, argc + 1);
+  gboolean options_ended = FALSE;
+
+  for (int i = 0; i < argc; i++)
+    {
+      if (!options_ended && strcmp (argv[i], "--") == 0)
+        options_ended = TRUE;
+      if (!options_ended && i > 0 && strcmp (argv[i], "--preserve-colors") == 0)
+        out[i] = g_strdup ("--preserve-colors=luminance");
+      else
+        out[i] = g_strdup (argv[i]);
+    }
+  return out;
+}
+
+static gboolean
+parse_args (char ***args, CliArgs *a, GError **error)
+{
+  const GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a->output,
+      "Write the result to this PNG file (required)", "OUT.png" },
+    { "size", 's', 0, G_OPTION_ARG_STRING, &a->size,
+      "Longest side of the result in pixels; the content is resized to it (default 512)", "N" },
+    { "iterations", 'n', 0, G_OPTION_ARG_STRING, &a->iterations,
+      "Optimisation steps (default 500)", "N" },
+    { "content-weight", 0, 0, G_OPTION_ARG_STRING, &a->content_weight,
+      "Weight of the content loss (default: the network's)", "W" },
+    { "style-weight", 0, 0, G_OPTION_ARG_STRING, &a->style_weight,
+      "Weight of the style loss (default: the network's)", "W" },
+    { "tv-weight", 0, 0, G_OPTION_ARG_STRING, &a->tv_weight,
+      "Weight of the smoothness (total variation) term (default: the network's)", "W" },
+    { "style-blend", 0, 0, G_OPTION_ARG_STRING, &a->style_blend,
+      "Comma-separated weights, one per style image (default: equal)", "W1,W2,…" },
+    { "style-scale", 0, 0, G_OPTION_ARG_STRING, &a->style_scale,
+      "Size of the style images relative to the result (default 1)", "S" },
+    { "preserve-colors", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK,
+      (gpointer) on_preserve_colors,
+      "Keep the content's colours: luminance-only transfer (the default for this option), "
+      "or match the style's colour histogram to the content first", "[luminance|histogram]" },
+    { "optimizer", 0, 0, G_OPTION_ARG_STRING, &a->optimizer,
+      "lbfgs (default) or adam", "NAME" },
+    { "init", 0, 0, G_OPTION_ARG_STRING, &a->init,
+      "Start from the content image (default) or from noise", "content|noise" },
+    { "seed", 0, 0, G_OPTION_ARG_STRING, &a->seed,
+      "Random seed, for reproducible noise (default 0)", "N" },
+    { "network", 0, 0, G_OPTION_ARG_STRING, &a->network,
+      "Feature network: vgg19, embedded, or auto (default: VGG-19 when its weights are found)",
+      "NAME" },
+    { "weights", 0, 0, G_OPTION_ARG_FILENAME, &a->weights,
+      "The VGG-19 weights file (safetensors); with --download-weights, where to save it", "FILE" },
+    { "content-layer", 0, 0, G_OPTION_ARG_STRING, &a->content_layer,
+      "Layer for the content loss (e.g. relu4_2)", "LAYER" },
+    { "style-layers", 0, 0, G_OPTION_ARG_STRING, &a->style_layers,
+      "Layers for the style loss, with optional weights", "SPEC" },
+    { "learning-rate", 0, 0, G_OPTION_ARG_STRING, &a->learning_rate,
+      "Adam step size", "R" },
+    { "lbfgs-history", 0, 0, G_OPTION_ARG_STRING, &a->lbfgs_history,
+      "L-BFGS memory (default 100)", "N" },
+    { "save-every", 0, 0, G_OPTION_ARG_STRING, &a->save_every,
+      "Also write OUT-iterNNNN.png every N iterations", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_STRING, &a->threads,
+      "CPU threads (default: OpenBLAS's choice)", "N" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &a->quiet,
+      "Print only warnings and errors", NULL },
+    { "download-weights", 0, 0, G_OPTION_ARG_NONE, &a->download_weights,
+      "Download and verify the VGG-19 weights, then exit", NULL },
+    { "weights-url", 0, 0, G_OPTION_ARG_STRING, &a->weights_url,
+      "With --download-weights: fetch from this URL (a mirror)", "URL" },
+    { "weights-sha256", 0, 0, G_OPTION_ARG_STRING, &a->weights_sha256,
+      "With --download-weights: expected SHA-256 of the downloaded file", "HEX" },
+    { "print-weights-path", 0, 0, G_OPTION_ARG_NONE, &a->print_weights_path,
+      "Print where the VGG-19 weights are (or would be downloaded to), then exit", NULL },
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &a->version,
+      "Print the version, then exit", NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &a->operands, NULL, NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = NULL;
+  GOptionGroup *group;
+
+  context = g_option_context_new ("CONTENT STYLE [STYLE…] -o OUT.png");
+  g_option_context_set_description (context, help_description);
+  /* The main group carries `a` as user data, for the --preserve-colors callback. */
+  group = g_option_group_new (PROGRAM, "Options", "Show the options", a, NULL);
+  g_option_group_add_entries (group, entries);
+  g_option_context_set_main_group (context, group);
+  return g_option_context_parse_strv (context, args, error);
+}
+
+/* ---- validation ------------------------------------------------------------------------ */
+
+static gboolean
+parse_int (const char *option, const char *text, gint64 min, gint64 max, int *out,
+           GError **error)
+{
+  gint64 v;
+
+  if (!g_ascii_string_to_signed (text, 10, min, max, &v, NULL))
+    return fail (error, "%s must be a whole number from %" G_GINT64_FORMAT " to %"
+                 G_GINT64_FORMAT ", not “%s”", option, min, max, text);
+  *out = (int) v;
+  return TRUE;
+}
+
+/* Accepts a finite number in [min, max]; `above_min` excludes min itself. */
+static gboolean
+parse_double (const char *option, const char *text, double min, gboolean above_min, double max,
+              double *out, GError **error)
+{
+  char *end = NULL;
+  double v;
+
+  errno = 0;
+  v = g_ascii_strtod (text, &end);
+  if (end == text || *end != '\0' || errno == ERANGE || !isfinite (v)
+      || v < min || (above_min && v == min) || v > max)
+    {
+      if (above_min)
+        return fail (error, "%s must be a number greater than %g and at most %g, not “%s”",
+                     option, min, max, text);
+      return fail (error, "%s must be a number from %g to %g, not “%s”", option, min, max, text);
+    }
+  *out = v;
+  return TRUE;
+}
+
+/* Maps `text` to the index of one of the NULL-terminated `words`. */
+static gboolean
+parse_word (const char *option, const char *text, const char * const *words, int *out,
+            GError **error)
+{
+  g_autofree char *list = NULL;
+
+  for (int i = 0; words[i] != NULL; i++)
+    if (g_ascii_strcasecmp (text, words[i]) == 0)
+      {
+        *out = i;
+        return TRUE;
+      }
+  list = g_strjoinv ("”, “", (char **) words);
+  return fail (error, "%s must be one of “%s”, not “%s”", option, list, text);
+}
+
+static gboolean
+parse_blend (const char *text, int n_styles, double **out, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+  guint n = g_strv_length (parts);
+  g_autofree double *blend = NULL;
+  double sum = 0.0;
+
+  if ((int) n != n_styles)
+    return fail (error, "--style-blend has %u weight%s but there %s %d style image%s; give one "
+                 "weight per style, e.g. --style-blend %s", n, n == 1 ? "" : "s",
+                 n_styles == 1 ? "is" : "are", n_styles, n_styles == 1 ? "" : "s",
+                 n_styles == 2 ? "0.5,0.5" : n_styles == 1 ? "1" : "1,1,…");
+  blend = g_new (double, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *item = g_strstrip (g_strdup (parts[i]));
+
+      if (!parse_double ("each --style-blend weight", item, 0.0, FALSE, 1e6, &blend[i], error))
+        return FALSE;
+      sum += blend[i];
+    }
+  if (!(sum > 0.0))
+    return fail (error, "--style-blend weights are all zero; give at least one positive weight");
+  *out = g_steal_pointer (&blend);
+  return TRUE;
+}
+
+static gboolean
+is_hex_sha256 (const char *text)
+{
+  if (strlen (text) != 64)
+    return FALSE;
+  for (const char *p = text; *p; p++)
+    if (!g_ascii_isxdigit (*p))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+has_png_suffix (const char *path)
+{
+  gsize n = strlen (path);
+
+  return n > 4 && g_ascii_strcasecmp (path + n - 4, ".png") == 0;
+}
+
+/* Checks everything that does not need the images or the network.  n_styles is the number
+ * of style operands. */
+static gboolean
+validate_run (const CliArgs *a, CliRun *run, GError **error)
+{
+  static const char * const optimizers[] = { "lbfgs", "adam", NULL };
+  static const char * const inits[] = { "content", "noise", NULL };
+  static const char * const networks[] = { "auto", "vgg19", "embedded", NULL };
+  static const char * const colors[] = { "luminance", "histogram", NULL };
+  NsOptions *o = run->options;
+  int n_styles = (int) g_strv_length (a->operands) - 1;
+  int i;
+  double d;
+
+  if (a->output == NULL)
+    return fail (error, "no output file; add -o OUT.png");
+  if (!has_png_suffix (a->output))
+    return fail (error, "the output “%s” must end in .png (only PNG is written)", a->output);
+
+  run->size = 512;
+  if (a->size && !parse_int ("--size", a->size, 16, 16384, &run->size, error))
+    return FALSE;
+  if (a->iterations)
+    {
+      if (!parse_int ("--iterations", a->iterations, 1, 1000000, &i, error))
+        return FALSE;
+      ns_options_set_iterations (o, i);
+    }
+  if (a->content_weight)
+    {
+      if (!parse_double ("--content-weight", a->content_weight, 0.0, FALSE, 1e12, &d, error))
+        return FALSE;
+      ns_options_set_content_weight (o, d);
+    }
+  if (a->style_weight)
+    {
+      if (!parse_double ("--style-weight", a->style_weight, 0.0, FALSE, 1e12, &d, error))
+        return FALSE;
+      ns_options_set_style_weight (o, d);
+    }
+  if (a->tv_weight)
+    {
+      if (!parse_double ("--tv-weight", a->tv_weight, 0.0, FALSE, 1e12, &d, error))
+        return FALSE;
+      ns_options_set_tv_weight (o, d);
+    }
+  if (a->style_scale)
+    {
+      if (!parse_double ("--style-scale", a->style_scale, 0.0, TRUE, 10.0, &d, error))
+        return FALSE;
+      ns_options_set_style_scale (o, d);
+    }
+  if (a->style_blend && !parse_blend (a->style_blend, n_styles, &run->blend, error))
+    return FALSE;
+  if (a->preserve_colors)
+    {
+      if (!parse_word ("--preserve-colors", a->preserve_colors, colors, &i, error))
+        return FALSE;
+      ns_options_set_color_mode (o, i == 0 ? NS_COLOR_LUMINANCE : NS_COLOR_HISTOGRAM);
+    }
+  if (a->optimizer)
+    {
+      if (!parse_word ("--optimizer", a->optimizer, optimizers, &i, error))
+        return FALSE;
+      ns_options_set_optimizer (o, i == 0 ? NS_OPTIMIZER_LBFGS : NS_OPTIMIZER_ADAM);
+    }
+  if (a->init)
+    {
+      if (!parse_word ("--init", a->init, inits, &i, error))
+        return FALSE;
+      ns_options_set_init (o, i == 0 ? NS_INIT_CONTENT : NS_INIT_NOISE);
+    }
+  if (a->seed)
+    {
+      guint64 seed;
+
+      if (!g_ascii_string_to_unsigned (a->seed, 10, 0, G_MAXUINT64, &seed, NULL))
+        return fail (error, "--seed must be a whole number from 0 to %" G_GUINT64_FORMAT
+                     ", not “%s”", G_MAXUINT64, a->seed);
+      ns_options_set_seed (o, seed);
+    }
+  run->network = NS_NETWORK_AUTO;
+  if (a->network)
+    {
+      if (!parse_word ("--network", a->network, networks, &i, error))
+        return FALSE;
+      run->network = i == 0 ? NS_NETWORK_AUTO : i == 1 ? NS_NETWORK_VGG19 : NS_NETWORK_EMBEDDED;
+    }
+  /* A weights file given by name must be used or reported, never silently replaced. */
+  if (a->weights && run->network == NS_NETWORK_AUTO)
+    run->network = NS_NETWORK_VGG19;
+  if (a->learning_rate)
+    {
+      if (!parse_double ("--learning-rate", a->learning_rate, 0.0, TRUE, 10.0, &d, error))
+        return FALSE;
+      ns_options_set_learning_rate (o, d);
+    }
+  if (a->lbfgs_history)
+    {
+      if (!parse_int ("--lbfgs-history", a->lbfgs_history, 1, 1000, &i, error))
+        return FALSE;
+      ns_options_set_lbfgs_history (o, i);
+    }
+  if (a->threads)
+    {
+      if (!parse_int ("--threads", a->threads, 0, 1024, &i, error))
+        return FALSE;
+      ns_options_set_threads (o, i);
+    }
+  run->save_every = 0;
+  if (a->save_every)
+    {
+      if (!parse_int ("--save-every", a->save_every, 0, 1000000, &run->save_every, error))
+        return FALSE;
+      ns_options_set_preview_every (o, run->save_every);
+    }
+  if (a->content_layer)
+    ns_options_set_content_layer (o, a->content_layer);
+  if (a->style_layers && !ns_options_set_style_layers (o, a->style_layers, error))
+    return FALSE;
+  return TRUE;
+}
+
+/* Layer names are checked here rather than by the run, so that a typo is a usage error
+ * reported before any work, with the network's own names as a hint. */
+static gboolean
+check_layers (const CliArgs *a, const NsNetwork *net, GError **error)
+{
+  if (a->content_layer && !ns_network_has_layer (net, a->content_layer))
+    return fail (error, "the %s network has no layer “%s” for --content-layer; its default is "
+                 "“%s”", ns_network_get_name (net), a->content_layer,
+                 ns_network_default_content_layer (net));
+  if (a->style_layers)
+    {
+      g_auto (GStrv) items = g_strsplit (a->style_layers, ",", -1);
+
+      for (int i = 0; items[i] != NULL; i++)
+        {
+          char *colon = strchr (items[i], ':');
+
+          if (colon)
+            *colon = '\0';
+          g_strstrip (items[i]);
+          if (*items[i] != '\0' && !ns_network_has_layer (net, items[i]))
+            return fail (error, "the %s network has no layer “%s” in --style-layers; its "
+                         "defaults are “%s”", ns_network_get_name (net), items[i],
+                         ns_network_default_style_layers (net));
+        }
+    }
+  return TRUE;
+}
+
+/* ---- Ctrl-C ---------------------------------------------------------------------------- */
+
+/* A signal handler can only reach static storage; these two are the whole shared state.
+ * The handler itself does nothing but write to a pipe (async-signal-safe); a watcher thread
+ * turns that into ns_stylizer_cancel(), which is not safe to call from a handler. */
+static int interrupt_fd = -1;
+static volatile sig_atomic_t interrupt_count = 0;
+
+static void
+on_interrupt (int signo)
+{
+  static const char message[] = "\n" PROGRAM ": interrupted twice; quitting without saving\n";
+  int saved = errno;
+  char byte = 'c';
+
+  if (++interrupt_count >= 2)
+    {
+      if (write (STDERR_FILENO, message, sizeof message - 1) < 0)
+        { /* nothing more can be done */ }
+      _exit (EXIT_INTERRUPTED);
+    }
+  if (write (interrupt_fd, &byte, 1) < 0)
+    { /* the watcher already knows */ }
+  errno = saved;
+}
+
+typedef struct
+{
+  int         fds[2];
+  NsStylizer *stylizer;
+  GThread    *thread;
+  struct sigaction previous;
+} Interrupt;
+
+static gpointer
+interrupt_watch (gpointer data)
+{
+  Interrupt *in = data;
+  char byte;
+
+  while (read (in->fds[0], &byte, 1) == 1 && byte == 'c')
+    {
+      ns_stylizer_cancel (in->stylizer);
+      fputs ("\n" PROGRAM ": stopping; the result will not be saved (press Ctrl-C again to quit "
+             "at once)\n", stderr);
+    }
+  return NULL;
+}
+
+static gboolean
+interrupt_start (Interrupt *in, NsStylizer *stylizer, GError **error)
+{
+  struct sigaction action = { 0 };
+
+  if (!g_unix_open_pipe (in->fds, FD_CLOEXEC, error))
+    return FALSE;
+  in->stylizer = stylizer;
+  interrupt_fd = in->fds[1];
+  interrupt_count = 0;
+  in->thread = g_thread_new ("interrupt", interrupt_watch, in);
+  action.sa_handler = on_interrupt;
+  sigemptyset (&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction (SIGINT, &action, &in->previous);
+  return TRUE;
+}
+
+static void
+interrupt_stop (Interrupt *in)
+{
+  char byte = 'q';
+
+  sigaction (SIGINT, &in->previous, NULL);
+  if (write (in->fds[1], &byte, 1) != 1)
+    g_warn_if_reached ();
+  g_thread_join (in->thread);
+  interrupt_fd = -1;
+  close (in->fds[0]);
+  close (in->fds[1]);
+}
+
+/* ---- the run --------------------------------------------------------------------------- */
+
+typedef struct
+{
+  CliProgress   *bar;
+  const char    *output;
+  const NsImage *alpha;
+  int            depth;
+  int            last_iteration;
+  gboolean       save_failed;
+} RunContext;
+
+/* OUT.png → OUT-iter0050.png */
+static char *
+snapshot_path (const char *output, int iteration)
+{
+  gsize stem = strlen (output) - 4;   /* validated to end in .png */
+
+  return g_strdup_printf ("%.*s-iter%04d.png", (int) stem, output, iteration);
+}
+
+static void
+on_progress (const NsProgress *state, gpointer user_data)
+{
+  RunContext *ctx = user_data;
+
+  ctx->last_iteration = state->iteration;
+  cli_progress_iteration (ctx->bar, state);
+  if (state->preview != NULL && !ctx->save_failed)
+    {
+      g_autofree char *path = snapshot_path (ctx->output, state->iteration);
+      g_autoptr (GError) error = NULL;
+      const NsImage *alpha = ctx->alpha;
+
+      if (alpha && (alpha->width != state->preview->width
+                    || alpha->height != state->preview->height))
+        alpha = NULL;
+      if (!cli_image_save_png (path, state->preview, alpha, ctx->depth, &error))
+        {
+          /* The run itself is still worth finishing; warn once and stop saving snapshots. */
+          cli_progress_break (ctx->bar);
+          say ("warning: cannot save the intermediate result: %s; continuing without "
+               "--save-every", error->message);
+          ctx->save_failed = TRUE;
+        }
+    }
+}
+
+static gboolean
+load_image (const char *role, const char *path, CliImage *image)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (cli_image_load (path, image, &error))
+    return TRUE;
+  say ("cannot read the %s image “%s”: %s", role, path, error->message);
+  return FALSE;
+}
+
+/* Fails early, before minutes of work, when the result could not be saved anyway. */
+static gboolean
+check_writable (const char *output)
+{
+  g_autofree char *tmp = g_strconcat (output, ".tmp", NULL);
+  FILE *fp = g_fopen (tmp, "wb");
+
+  if (fp == NULL)
+    {
+      int saved = errno;
+      say ("cannot write the output “%s”: %s; choose another place with -o", output,
+           g_strerror (saved));
+      return FALSE;
+    }
+  fclose (fp);
+  g_unlink (tmp);
+  return TRUE;
+}
+
+static NsNetwork *
+load_network (const CliArgs *a, NsNetworkKind kind)
+{
+  g_autoptr (GError) error = NULL;
+  NsNetwork *net;
+
+  if (a->weights && kind == NS_NETWORK_EMBEDDED)
+    say ("warning: --weights is ignored with --network embedded");
+  net = ns_network_load (kind, kind == NS_NETWORK_EMBEDDED ? NULL : a->weights, &error);
+  if (net == NULL)
+    {
+      say ("cannot load the feature network: %s", error->message);
+      return NULL;
+    }
+  if (!a->quiet)
+    {
+      const char *description = ns_network_get_description (net);
+
+      say ("using %s", description);
+      /* The engine's description may already say how to get VGG-19. */
+      if (ns_network_get_kind (net) == NS_NETWORK_EMBEDDED
+          && strstr (description, "--download-weights") == NULL)
+        say ("for better results get VGG-19 once (about 575 MB): %s --download-weights",
+             PROGRAM);
+    }
+  return net;
+}
+
+/* Resizes the content (and its alpha, identically) and makes it RGB. */
+static void
+prepare_content (CliImage *content, int size)
+{
+  NsImage *resized = ns_image_resize_longest (content->color, size);
+
+  ns_image_free (content->color);
+  content->color = resized;
+  if (content->alpha)
+    {
+      NsImage *alpha = ns_image_resize (content->alpha, resized->width, resized->height);
+
+      ns_image_free (content->alpha);
+      content->alpha = alpha;
+    }
+  if (content->color->channels == 1)
+    {
+      NsImage *rgb = ns_image_to_rgb (content->color);
+
+      ns_image_free (content->color);
+      content->color = rgb;
+    }
+}
+
+static const char *
+describe_format (const NsImage *alpha, int depth)
+{
+  if (depth == 16)
+    return alpha ? "16-bit RGBA" : "16-bit RGB";
+  return alpha ? "8-bit RGBA" : "8-bit RGB";
+}
+
+static int
+stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int n_styles,
+         NsNetwork *net)
+{
+  g_autoptr (NsStylizer) stylizer = ns_stylizer_new (net, run->options);
+  g_autoptr (CliProgress) bar = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NsImage) result = NULL;
+  g_autofree const NsImage **style_images = g_new (const NsImage *, n_styles);
+  RunContext ctx = { .output = a->output, .alpha = content->alpha,
+                     .depth = content->bit_depth };
+  Interrupt interrupt = { { -1, -1 } };
+  gboolean interrupted;
+
+  for (int i = 0; i < n_styles; i++)
+    style_images[i] = styles[i].color;
+  bar = cli_progress_new (stderr, isatty (STDERR_FILENO), a->quiet);
+  ctx.bar = bar;
+  ns_stylizer_set_progress (stylizer, on_progress, &ctx);
+  if (!a->quiet)
+    {
+      int iterations = ns_options_get_iterations (run->options);
+
+      say ("stylizing %d×%d with %d style%s, %d iteration%s", content->color->width,
+           content->color->height, n_styles, n_styles == 1 ? "" : "s", iterations,
+           iterations == 1 ? "" : "s");
+    }
+
+  if (!interrupt_start (&interrupt, stylizer, &error))
+    {
+      say ("cannot set up Ctrl-C handling: %s", error->message);
+      return EXIT_RUNTIME;
+    }
+  result = ns_stylizer_run (stylizer, content->color, style_images, run->blend, n_styles,
+                            &error);
+  interrupted = interrupt_count > 0;
+  interrupt_stop (&interrupt);
+  cli_progress_break (bar);
+
+  if (result == NULL)
+    {
+      if (interrupted || g_error_matches (error, NS_ERROR, NS_ERROR_CANCELLED))
+        {
+          say ("interrupted; nothing was written");
+          return EXIT_INTERRUPTED;
+        }
+      say ("the run failed: %s", error->message);
+      return EXIT_RUNTIME;
+    }
+  if (interrupted)
+    {
+      /* Cancelled too late to stop the run: the result is complete, so keep it. */
+      say ("the run had already finished; saving the result");
+    }
+
+  switch (ns_stylizer_get_stop_reason (stylizer))
+    {
+    case NS_STOP_CONVERGED:
+      if (!a->quiet)
+        say ("stopped early: the optimiser could make no further progress");
+      break;
+    case NS_STOP_NUMERIC:
+      say ("warning: the loss became NaN or infinite; saving the last good image (try smaller "
+           "weights, --learning-rate, or --optimizer adam)");
+      break;
+    case NS_STOP_DONE:
+      break;
+    }
+
+  if (!cli_image_save_png (a->output, result, content->alpha, content->bit_depth, &error))
+    {
+      say ("cannot save the result: %s", error->message);
+      return EXIT_RUNTIME;
+    }
+  if (!a->quiet)
+    say ("wrote %s (%d×%d, %s) after %d iteration%s", a->output, result->width,
+         result->height, describe_format (content->alpha, content->bit_depth),
+         ctx.last_iteration, ctx.last_iteration == 1 ? "" : "s");
+  return EXIT_OK;
+}
+
+static int
+run_stylize (const CliArgs *a, CliRun *run)
+{
+  int n_styles = (int) g_strv_length (a->operands) - 1;
+  g_autoptr (NsNetwork) net = NULL;
+  g_autoptr (GError) error = NULL;
+  CliImage content = { 0 };
+  CliImage *styles = g_new0 (CliImage, n_styles);
+  int status = EXIT_RUNTIME;
+
+  if (!load_image ("content", a->operands[0], &content))
+    goto out;
+  for (int i = 0; i < n_styles; i++)
+    if (!load_image ("style", a->operands[i + 1], &styles[i]))
+      goto out;
+  if (!check_writable (a->output))
+    goto out;
+  net = load_network (a, run->network);
+  if (net == NULL)
+    goto out;
+  if (!check_layers (a, net, &error))
+    {
+      status = usage_error (error->message);
+      goto out;
+    }
+  ns_options_apply_network_defaults (run->options, net);
+
+  prepare_content (&content, run->size);
+  for (int i = 0; i < n_styles; i++)
+    if (styles[i].color->channels == 1)
+      {
+        NsImage *rgb = ns_image_to_rgb (styles[i].color);
+
+        ns_image_free (styles[i].color);
+        styles[i].color = rgb;
+      }
+  status = stylize (a, run, &content, styles, n_styles, net);
+
+out:
+  cli_image_clear (&content);
+  for (int i = 0; i < n_styles; i++)
+    cli_image_clear (&styles[i]);
+  g_free (styles);
+  return status;
+}
+
+/* ---- the other modes ------------------------------------------------------------------- */
+
+static void
+on_download_progress (guint64 done, guint64 total, gpointer user_data)
+{
+  cli_progress_bytes (user_data, done, total);
+}
+
+static int
+run_download (const CliArgs *a)
+{
+  g_autofree char *dest = a->weights ? g_strdup (a->weights) : ns_weights_default_path ();
+  g_autofree char *dir = g_path_get_dirname (dest);
+  const char *url = a->weights_url ? a->weights_url : NS_VGG19_URL;
+  const char *sha = a->weights_sha256 ? a->weights_sha256 : NS_VGG19_SHA256;
+  g_autoptr (CliProgress) bar = cli_progress_new (stderr, isatty (STDERR_FILENO), a->quiet);
+  g_autoptr (GError) error = NULL;
+  gboolean ok;
+
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int saved = errno;
+      say ("cannot create the folder “%s”: %s; choose another destination with --weights FILE",
+           dir, g_strerror (saved));
+      return EXIT_RUNTIME;
+    }
+  if (!a->quiet)
+    say ("downloading the VGG-19 weights%s from %s", a->weights_url ? "" : " (about 575 MB)",
+         url);
+  ok = ns_weights_download (url, sha, dest, on_download_progress, bar, &error);
+  cli_progress_break (bar);
+  if (!ok)
+    {
+      say ("the download failed: %s", error->message);
+      return EXIT_RUNTIME;
+    }
+  if (!a->quiet)
+    say ("saved the VGG-19 weights to %s; runs now use them automatically", dest);
+  return EXIT_OK;
+}
+
+static int
+run_print_weights_path (const CliArgs *a)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *found = ns_weights_find (a->weights, &error);
+
+  if (found != NULL)
+    {
+      printf ("%s\n", found);
+      return EXIT_OK;
+    }
+  if (a->weights)
+    {
+      say ("%s", error->message);
+      return EXIT_RUNTIME;
+    }
+  /* Not there yet: print where --download-weights would put it, which is what a script
+   * asking this question usually wants next. */
+  {
+    g_autofree char *path = ns_weights_default_path ();
+
+    printf ("%s\n", path);
+    if (!a->quiet)
+      say ("no VGG-19 weights yet; “%s --download-weights” puts them at the path above",
+           PROGRAM);
+  }
+  return EXIT_OK;
+}
+
+/* ---- main ------------------------------------------------------------------------------ */
+
+/* Rejects combinations that parse_args cannot see.  Returns -1 to go on, else an exit code. */
+static int
+check_mode (const CliArgs *a)
+{
+  int n_operands = a->operands ? (int) g_strv_length (a->operands) : 0;
+  gboolean other_mode = a->download_weights || a->print_weights_path;
+
+  if (a->download_weights && a->print_weights_path)
+    return usage_error ("--download-weights and --print-weights-path cannot be combined");
+  if ((a->weights_url || a->weights_sha256) && !a->download_weights)
+    return usage_error ("--weights-url and --weights-sha256 only apply to --download-weights");
+  if (a->weights_sha256 && !is_hex_sha256 (a->weights_sha256))
+    return usage_error ("--weights-sha256 must be 64 hexadecimal digits");
+  if (other_mode && n_operands > 0)
+    return usage_error (a->download_weights
+                        ? "--download-weights takes no image files; run it on its own"
+                        : "--print-weights-path takes no image files; run it on its own");
+  if (other_mode)
+    return -1;
+  if (n_operands == 0)
+    return usage_error ("no images given; usage: neural-style CONTENT STYLE [STYLE…] -o OUT.png");
+  if (n_operands == 1)
+    return usage_error ("no style image given; usage: neural-style CONTENT STYLE [STYLE…] -o "
+                        "OUT.png");
+  return -1;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  CliArgs args = { 0 };
+  CliRun run = { 0 };
+  g_auto (GStrv) expanded = NULL;
+  int status;
+
+  setlocale (LC_ALL, "");
+
+  expanded = expand_optional_args (argc, argv);
+  if (!parse_args (&expanded, &args, &error))
+    {
+      status = usage_error (error->message);
+      goto out;
+    }
+  if (args.version)
+    {
+      printf ("%s %s\n", PROGRAM, NS_VERSION_STRING);
+      status = EXIT_OK;
+      goto out;
+    }
+  status = check_mode (&args);
+  if (status >= 0)
+    goto out;
+  if (args.download_weights)
+    {
+      status = run_download (&args);
+      goto out;
+    }
+  if (args.print_weights_path)
+    {
+      status = run_print_weights_path (&args);
+      goto out;
+    }
+
+  run.options = ns_options_new ();
+  if (!validate_run (&args, &run, &error))
+    status = usage_error (error->message);
+  else
+    status = run_stylize (&args, &run);
+
+out:
+  g_clear_pointer (&run.options, ns_options_free);
+  g_free (run.blend);
+  cli_args_clear (&args);
+  return status;
+}

@@ -1,0 +1,280 @@
+/* image.c — NsImage: interleaved float images, copying and resampling.
+ *
+ * Resampling is separable.  Each axis gets a table of (first source index, weights) per
+ * output index: exact area coverage when the axis shrinks, pixel-centre-aligned linear
+ * interpolation with clamped edges when it grows.  The two axes are independent, so a
+ * resize that shrinks one and grows the other needs no special case.
+ */
+#include "ns-internal.h"
+
+#include <math.h>
+#include <string.h>
+
+static gboolean
+image_size_ok (int width, int height, int channels)
+{
+  return width > 0 && height > 0 && (channels == 1 || channels == 3)
+         && (gsize) width <= G_MAXSIZE / sizeof (float) / (gsize) height / (gsize) channels;
+}
+
+NsImage *
+ns_image_new (int width, int height, int channels)
+{
+  NsImage *image;
+
+  g_return_val_if_fail (image_size_ok (width, height, channels), NULL);
+
+  image = g_new0 (NsImage, 1);
+  image->width = width;
+  image->height = height;
+  image->channels = channels;
+  image->data = g_new0 (float, (gsize) width * height * channels);
+  return image;
+}
+
+static gsize
+image_len (const NsImage *image)
+{
+  return (gsize) image->width * image->height * image->channels;
+}
+
+NsImage *
+ns_image_copy (const NsImage *image)
+{
+  NsImage *copy;
+
+  g_return_val_if_fail (image != NULL, NULL);
+
+  copy = ns_image_new (image->width, image->height, image->channels);
+  if (copy != NULL)
+    memcpy (copy->data, image->data, image_len (image) * sizeof (float));
+  return copy;
+}
+
+void
+ns_image_free (NsImage *image)
+{
+  if (image == NULL)
+    return;
+  g_free (image->data);
+  g_free (image);
+}
+
+/* ---- one axis of a resampling ---------------------------------------------------------- */
+
+/* Output index o reads src[first[o] … first[o] + count[o]) with weights
+ * weight[offset[o] …]; the weights of one output sum to 1. */
+typedef struct
+{
+  int    *first;
+  int    *count;
+  int    *offset;
+  float  *weight;
+} AxisTable;
+
+static void
+axis_table_clear (AxisTable *t)
+{
+  g_free (t->first);
+  g_free (t->count);
+  g_free (t->offset);
+  g_free (t->weight);
+}
+
+/* Output pixel o covers [o·in/out, (o+1)·in/out) in source pixels; each source pixel
+ * counts with the length of its overlap.  Integer arithmetic on the scaled axis
+ * (source pixel i = [i·out, (i+1)·out)) keeps the weights exact. */
+static void
+axis_table_area (AxisTable *t, int in, int out)
+{
+  int max_taps = in / out + 2;
+  int n = 0;
+
+  t->first = g_new (int, out);
+  t->count = g_new (int, out);
+  t->offset = g_new (int, out);
+  t->weight = g_new (float, (gsize) out * max_taps);
+
+  for (int o = 0; o < out; o++)
+    {
+      gint64 lo = (gint64) o * in;           /* in units of 1/out source pixels */
+      gint64 hi = (gint64) (o + 1) * in;
+      int i0 = (int) (lo / out);
+      int i1 = (int) ((hi + out - 1) / out);  /* exclusive */
+
+      t->first[o] = i0;
+      t->count[o] = i1 - i0;
+      t->offset[o] = n;
+      for (int i = i0; i < i1; i++)
+        {
+          gint64 a = MAX (lo, (gint64) i * out);
+          gint64 b = MIN (hi, (gint64) (i + 1) * out);
+          t->weight[n++] = (float) ((double) (b - a) / (double) in);
+        }
+    }
+}
+
+/* Pixel centres aligned: output o samples source position (o + ½)·in/out − ½, clamped. */
+static void
+axis_table_linear (AxisTable *t, int in, int out)
+{
+  t->first = g_new (int, out);
+  t->count = g_new (int, out);
+  t->offset = g_new (int, out);
+  t->weight = g_new (float, (gsize) out * 2);
+
+  for (int o = 0; o < out; o++)
+    {
+      double s = ((double) o + 0.5) * in / out - 0.5;
+      int i0;
+      double frac;
+
+      s = CLAMP (s, 0.0, (double) (in - 1));
+      i0 = MIN ((int) floor (s), in - 1);
+      frac = s - i0;
+
+      t->first[o] = i0;
+      t->offset[o] = 2 * o;
+      t->weight[2 * o] = (float) (1.0 - frac);
+      if (i0 + 1 < in)
+        {
+          t->count[o] = 2;
+          t->weight[2 * o + 1] = (float) frac;
+        }
+      else
+        {
+          t->count[o] = 1;
+          t->weight[2 * o] = 1.0f;
+        }
+    }
+}
+
+static void
+axis_table_init (AxisTable *t, int in, int out)
+{
+  if (out < in)
+    axis_table_area (t, in, out);
+  else
+    axis_table_linear (t, in, out);   /* out == in gives the identity */
+}
+
+/* dst (out_w × h) from src (in_w × h), both interleaved with `ch` channels. */
+static void
+resample_rows (const float *src, int in_w, float *dst, int out_w, int h, int ch,
+               const AxisTable *t)
+{
+  for (int y = 0; y < h; y++)
+    {
+      const float *srow = src + (gsize) y * in_w * ch;
+      float *drow = dst + (gsize) y * out_w * ch;
+
+      for (int o = 0; o < out_w; o++)
+        for (int c = 0; c < ch; c++)
+          {
+            const float *w = t->weight + t->offset[o];
+            double acc = 0.0;
+
+            for (int k = 0; k < t->count[o]; k++)
+              acc += (double) w[k] * srow[(gsize) (t->first[o] + k) * ch + c];
+            drow[(gsize) o * ch + c] = (float) acc;
+          }
+    }
+}
+
+/* dst (w × out_h) from src (w × in_h). */
+static void
+resample_columns (const float *src, float *dst, int w, int out_h, int ch,
+                  const AxisTable *t)
+{
+  gsize row = (gsize) w * ch;
+  double *acc = g_new (double, row);
+
+  for (int o = 0; o < out_h; o++)
+    {
+      const float *wt = t->weight + t->offset[o];
+
+      memset (acc, 0, row * sizeof (double));
+      for (int k = 0; k < t->count[o]; k++)
+        {
+          const float *srow = src + (gsize) (t->first[o] + k) * row;
+
+          for (gsize j = 0; j < row; j++)
+            acc[j] += (double) wt[k] * srow[j];
+        }
+      for (gsize j = 0; j < row; j++)
+        dst[(gsize) o * row + j] = (float) acc[j];
+    }
+  g_free (acc);
+}
+
+NsImage *
+ns_image_resize (const NsImage *image, int width, int height)
+{
+  AxisTable tx, ty;
+  NsImage *out;
+  float *tmp;
+  int ch;
+
+  g_return_val_if_fail (image != NULL, NULL);
+  g_return_val_if_fail (image_size_ok (width, height, image->channels), NULL);
+
+  if (width == image->width && height == image->height)
+    return ns_image_copy (image);
+
+  ch = image->channels;
+  out = ns_image_new (width, height, ch);
+  axis_table_init (&tx, image->width, width);
+  axis_table_init (&ty, image->height, height);
+
+  tmp = g_new (float, (gsize) width * image->height * ch);
+  resample_rows (image->data, image->width, tmp, width, image->height, ch, &tx);
+  resample_columns (tmp, out->data, width, height, ch, &ty);
+
+  g_free (tmp);
+  axis_table_clear (&tx);
+  axis_table_clear (&ty);
+  return out;
+}
+
+NsImage *
+ns_image_resize_longest (const NsImage *image, int longest)
+{
+  double scale;
+  int w, h;
+
+  g_return_val_if_fail (image != NULL, NULL);
+  g_return_val_if_fail (longest > 0, NULL);
+
+  scale = (double) longest / MAX (image->width, image->height);
+  if (image->width >= image->height)
+    {
+      w = longest;
+      h = (int) MAX (1.0, floor (image->height * scale + 0.5));
+    }
+  else
+    {
+      h = longest;
+      w = (int) MAX (1.0, floor (image->width * scale + 0.5));
+    }
+  return ns_image_resize (image, w, h);
+}
+
+NsImage *
+ns_image_to_rgb (const NsImage *image)
+{
+  NsImage *rgb;
+  gsize n;
+
+  g_return_val_if_fail (image != NULL, NULL);
+
+  if (image->channels == 3)
+    return ns_image_copy (image);
+
+  rgb = ns_image_new (image->width, image->height, 3);
+  if (rgb == NULL)
+    return NULL;
+  n = (gsize) image->width * image->height;
+  for (gsize i = 0; i < n; i++)
+    rgb->data[3 * i] = rgb->data[3 * i + 1] = rgb->data[3 * i + 2] = image->data[i];
+  return rgb;
+}

@@ -1,0 +1,219 @@
+/* neural-style.h — the one public header of the Neural Style engine.
+ *
+ * Gatys et al. neural style transfer on the CPU: a feature network (VGG-19 or a built-in
+ * generated one), Gram-matrix style loss, content loss, total variation, L-BFGS or Adam on
+ * the image.  Depends on GLib and OpenBLAS only.  Nothing here prints; progress goes
+ * through a callback.  All functions are thread-safe on distinct objects; an NsNetwork is
+ * immutable after loading and may be shared by several runs at once.
+ *
+ * Loss normalisation (so that the weights mean the same at every image size):
+ *   content  = mean over C·H·W of (F − P)²                         at the content layer
+ *   style    = Σ_l w_l · mean over C² of (G_l − A_l)²,  G = F·Fᵀ / (C·H·W)
+ *   tv       = Σ over neighbouring pixels of squared differences / (C·H·W), image in [0,1]
+ *   total    = α·content + β·style + tv_weight·tv
+ * Every term is a mean, so doubling the image size leaves typical values unchanged.
+ */
+#ifndef NEURAL_STYLE_H
+#define NEURAL_STYLE_H
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define NS_VERSION_STRING "0.1.0"
+
+/* ---- errors ---------------------------------------------------------------------------- */
+
+#define NS_ERROR (ns_error_quark ())
+GQuark ns_error_quark (void);
+
+typedef enum
+{
+  NS_ERROR_INVALID_ARGUMENT,   /* a parameter or image the engine cannot use          */
+  NS_ERROR_WEIGHTS,            /* weights file missing, corrupt, or of the wrong shape */
+  NS_ERROR_IO,                 /* a file could not be read or written                  */
+  NS_ERROR_DOWNLOAD,           /* fetching or verifying a weights file failed          */
+  NS_ERROR_CANCELLED,          /* ns_stylizer_cancel() was called                      */
+  NS_ERROR_NUMERIC,            /* the loss became NaN/Inf before a usable iterate      */
+  NS_ERROR_MEMORY              /* the run does not fit the memory budget               */
+} NsError;
+
+/* ---- images ------------------------------------------------------------------------------ */
+
+/* An interleaved float image, values nominally in [0,1], non-linear (gamma) sRGB, rows top
+ * to bottom.  channels is 1 (grey) or 3 (RGB).  Alpha is the caller's business. */
+typedef struct
+{
+  int    width;
+  int    height;
+  int    channels;
+  float *data;          /* width · height · channels floats */
+} NsImage;
+
+NsImage *ns_image_new        (int width, int height, int channels);   /* zero-filled */
+NsImage *ns_image_copy       (const NsImage *image);
+void     ns_image_free       (NsImage *image);
+/* Area-average when shrinking, bilinear when enlarging. */
+NsImage *ns_image_resize     (const NsImage *image, int width, int height);
+/* Scales so that the longer side is `longest` pixels (at least 1×1). */
+NsImage *ns_image_resize_longest (const NsImage *image, int longest);
+NsImage *ns_image_to_rgb     (const NsImage *image);                  /* grey → RGB copy */
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsImage, ns_image_free)
+
+/* ---- weights ------------------------------------------------------------------------------ */
+
+#define NS_VGG19_URL    "https://huggingface.co/timm/vgg19.tv_in1k/resolve/main/model.safetensors"
+#define NS_VGG19_SHA256 "11aea017b543ff59233749d8f1cf544cda749378f5790d2fedab841fb86b7669"
+#define NS_VGG19_FILENAME "vgg19.safetensors"
+
+/* Finds the VGG-19 weights: `explicit_path` if not NULL, then $NEURAL_STYLE_WEIGHTS, then
+ * $XDG_DATA_HOME/neural-style/vgg19.safetensors, then each system data dir.  Returns a newly
+ * allocated path, or NULL with an error that lists the places searched and how to get the
+ * file. */
+char *ns_weights_find (const char *explicit_path, GError **error);
+
+/* Where --download-weights puts the file: $XDG_DATA_HOME/neural-style/vgg19.safetensors. */
+char *ns_weights_default_path (void);
+
+typedef void (*NsDownloadProgressFunc) (guint64 done, guint64 total, gpointer user_data);
+
+/* Downloads `url` with curl, checks the full SHA-256 against `sha256_hex` (64 hex digits),
+ * keeps only the convolution tensors (features.N.weight|bias) and writes them atomically
+ * to `dest` as safetensors.  `progress` may be NULL. */
+gboolean ns_weights_download (const char             *url,
+                              const char             *sha256_hex,
+                              const char             *dest,
+                              NsDownloadProgressFunc  progress,
+                              gpointer                user_data,
+                              GError                **error);
+
+/* ---- networks ------------------------------------------------------------------------------ */
+
+typedef enum
+{
+  NS_NETWORK_AUTO,      /* VGG-19 when its weights are found, else the embedded network */
+  NS_NETWORK_VGG19,     /* pretrained VGG-19 from a safetensors file                    */
+  NS_NETWORK_EMBEDDED   /* generated in code, no download                               */
+} NsNetworkKind;
+
+typedef struct _NsNetwork NsNetwork;
+
+/* For NS_NETWORK_VGG19 and AUTO, `weights_path` may be NULL (ns_weights_find is used). */
+NsNetwork  *ns_network_load            (NsNetworkKind  kind,
+                                        const char    *weights_path,
+                                        GError       **error);
+NsNetwork  *ns_network_ref             (NsNetwork     *network);
+void        ns_network_unref           (NsNetwork     *network);
+NsNetworkKind ns_network_get_kind      (const NsNetwork *network);
+/* "vgg19" or "embedded". */
+const char *ns_network_get_name        (const NsNetwork *network);
+/* One sentence for the user: which network, from where. */
+const char *ns_network_get_description (const NsNetwork *network);
+/* TRUE if `layer` (e.g. "relu4_2") exists in this network. */
+gboolean    ns_network_has_layer       (const NsNetwork *network, const char *layer);
+/* The weights a run should default to for this network (α, β, tv, layers). */
+const char *ns_network_default_content_layer (const NsNetwork *network);
+const char *ns_network_default_style_layers  (const NsNetwork *network);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsNetwork, ns_network_unref)
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+typedef enum { NS_OPTIMIZER_LBFGS, NS_OPTIMIZER_ADAM } NsOptimizer;
+typedef enum { NS_INIT_CONTENT, NS_INIT_NOISE } NsInit;
+typedef enum
+{
+  NS_COLOR_STYLE,       /* take colours from the style image (plain Gatys)                   */
+  NS_COLOR_LUMINANCE,   /* luminance-only transfer; the result keeps the content's colours   */
+  NS_COLOR_HISTOGRAM    /* match the style's colour statistics to the content's before a run */
+} NsColorMode;
+
+typedef struct _NsOptions NsOptions;
+
+/* Defaults: the network's defaults for layers and weights, L-BFGS with history 100,
+ * 500 iterations, init from content, seed 0, colours from the style, style scale 1. */
+NsOptions  *ns_options_new  (void);
+NsOptions  *ns_options_copy (const NsOptions *options);
+void        ns_options_free (NsOptions *options);
+/* Fills every weight that was not set explicitly with `network`'s defaults. */
+void        ns_options_apply_network_defaults (NsOptions *options, const NsNetwork *network);
+
+void   ns_options_set_content_weight (NsOptions *o, double alpha);
+double ns_options_get_content_weight (const NsOptions *o);
+void   ns_options_set_style_weight   (NsOptions *o, double beta);
+double ns_options_get_style_weight   (const NsOptions *o);
+void   ns_options_set_tv_weight      (NsOptions *o, double weight);
+double ns_options_get_tv_weight      (const NsOptions *o);
+void   ns_options_set_iterations     (NsOptions *o, int iterations);
+int    ns_options_get_iterations     (const NsOptions *o);
+void   ns_options_set_optimizer      (NsOptions *o, NsOptimizer optimizer);
+NsOptimizer ns_options_get_optimizer (const NsOptions *o);
+void   ns_options_set_lbfgs_history  (NsOptions *o, int history);
+void   ns_options_set_learning_rate  (NsOptions *o, double rate);          /* Adam */
+void   ns_options_set_init           (NsOptions *o, NsInit init);
+void   ns_options_set_seed           (NsOptions *o, guint64 seed);
+void   ns_options_set_color_mode     (NsOptions *o, NsColorMode mode);
+NsColorMode ns_options_get_color_mode (const NsOptions *o);
+/* Style images are resized so that their longer side is style_scale × the content's. */
+void   ns_options_set_style_scale    (NsOptions *o, double scale);
+/* "relu4_2"; validated against the network when the run starts. */
+void   ns_options_set_content_layer  (NsOptions *o, const char *layer);
+/* "relu1_1,relu2_1:0.5,…": a comma-separated list, each with an optional ":weight". */
+gboolean ns_options_set_style_layers (NsOptions *o, const char *spec, GError **error);
+/* Call the progress callback with a preview image every `every` iterations (0 = never). */
+void   ns_options_set_preview_every  (NsOptions *o, int every);
+/* OpenBLAS threads for the run (0 = leave as it is).  Process-wide in OpenBLAS. */
+void   ns_options_set_threads        (NsOptions *o, int threads);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsOptions, ns_options_free)
+
+/* ---- running ------------------------------------------------------------------------------ */
+
+typedef struct
+{
+  int            iteration;       /* 1-based, counted over the whole run      */
+  int            iterations;      /* total planned                            */
+  double         loss;            /* total loss of the current iterate        */
+  double         content_loss;    /* α-weighted terms                         */
+  double         style_loss;
+  double         tv_loss;
+  double         relative_loss;   /* loss / loss at iteration 0               */
+  double         elapsed;         /* seconds since the run began              */
+  double         eta;             /* seconds left, estimated; < 0 = unknown   */
+  const NsImage *preview;         /* the current image, or NULL               */
+} NsProgress;
+
+typedef void (*NsProgressFunc) (const NsProgress *progress, gpointer user_data);
+
+typedef enum
+{
+  NS_STOP_DONE,        /* all iterations ran                               */
+  NS_STOP_CONVERGED,   /* the optimiser could make no further progress     */
+  NS_STOP_NUMERIC      /* NaN/Inf appeared; the best iterate was returned  */
+} NsStopReason;
+
+typedef struct _NsStylizer NsStylizer;
+
+NsStylizer *ns_stylizer_new  (NsNetwork *network, const NsOptions *options);
+void        ns_stylizer_free (NsStylizer *stylizer);
+/* Safe to call from any thread, while ns_stylizer_run runs in another. */
+void        ns_stylizer_cancel (NsStylizer *stylizer);
+void        ns_stylizer_set_progress (NsStylizer *stylizer, NsProgressFunc func, gpointer user_data);
+
+/* Stylizes `content` (the result has its size and channel count) with one or more style
+ * images; `blend` holds a weight per style (NULL = equal; normalised to sum 1).  Returns a
+ * new image, or NULL with an error (NS_ERROR_CANCELLED after ns_stylizer_cancel). */
+NsImage    *ns_stylizer_run  (NsStylizer     *stylizer,
+                              const NsImage  *content,
+                              const NsImage * const *styles,
+                              const double   *blend,
+                              int             n_styles,
+                              GError        **error);
+NsStopReason ns_stylizer_get_stop_reason (const NsStylizer *stylizer);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsStylizer, ns_stylizer_free)
+
+G_END_DECLS
+
+#endif /* NEURAL_STYLE_H */

@@ -1,0 +1,327 @@
+/* ns-internal.h — declarations shared between the engine's source files.  Not installed.
+ * One section per source file; each file holds one concept. */
+#ifndef NS_INTERNAL_H
+#define NS_INTERNAL_H
+
+#include "neural-style.h"
+
+G_BEGIN_DECLS
+
+/* ---- tensor.c: float CHW tensors, 64-byte aligned storage ------------------------------- */
+
+typedef struct
+{
+  int    c, h, w;
+  float *data;            /* c·h·w floats, channel planes of h rows of w */
+} NsTensor;
+
+float    *ns_floats_new      (gsize n);          /* zero-filled, 64-byte aligned; aborts on OOM like g_malloc */
+void      ns_floats_free     (float *p);
+NsTensor *ns_tensor_new      (int c, int h, int w);   /* zero-filled */
+NsTensor *ns_tensor_new_like (const NsTensor *t);
+NsTensor *ns_tensor_copy     (const NsTensor *t);
+void      ns_tensor_free     (NsTensor *t);
+static inline gsize ns_tensor_len (const NsTensor *t) { return (gsize) t->c * t->h * t->w; }
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsTensor, ns_tensor_free)
+
+/* ---- conv.c: 3×3 convolution, stride 1, zero padding 1 (im2col in row bands + sgemm) ------ */
+
+typedef struct
+{
+  int    cin, cout;
+  float *weight;          /* [cout][cin][3][3], owned */
+  float *bias;            /* [cout], owned */
+  float *weight_t;        /* [cin][cout][3][3] spatially flipped, for the input gradient; set by ns_conv_prepare */
+} NsConv;
+
+void ns_conv_prepare (NsConv *conv);            /* (re)computes weight_t from weight */
+void ns_conv_clear   (NsConv *conv);            /* frees the three arrays */
+/* out (cout×h×w) = conv(in (cin×h×w)) + bias; out is overwritten. */
+void ns_conv3x3_forward        (const NsConv *conv, const NsTensor *in, NsTensor *out);
+/* grad_in (cin×h×w) = ∂L/∂in given grad_out = ∂L/∂out; grad_in is overwritten. */
+void ns_conv3x3_backward_input (const NsConv *conv, const NsTensor *grad_out, NsTensor *grad_in);
+/* The same with bands of at most max_band_rows output rows (<= 0: the memory budget
+ * alone decides), so tests can force many bands.  weight, bias and weight_t are
+ * ns_floats_new allocations (ns_conv_clear frees them with ns_floats_free). */
+void ns_conv3x3_forward_banded        (const NsConv *conv, const NsTensor *in, NsTensor *out,
+                                       int max_band_rows);
+void ns_conv3x3_backward_input_banded (const NsConv *conv, const NsTensor *grad_out,
+                                       NsTensor *grad_in, int max_band_rows);
+
+/* ---- activation.c: ReLU ------------------------------------------------------------------- */
+
+void ns_relu_forward  (NsTensor *t);                              /* in place */
+/* grad[i] = 0 where out[i] <= 0 (out is the ReLU's output); in place. */
+void ns_relu_backward (const NsTensor *out, NsTensor *grad);
+
+/* ---- pool.c: 2×2 stride-2 pooling (floor size, as torch ceil_mode=False) --------------------- */
+
+typedef enum { NS_POOL_MAX, NS_POOL_AVG } NsPoolKind;
+
+/* out must be c × h/2 × w/2. */
+void ns_pool2_forward  (NsPoolKind kind, const NsTensor *in, NsTensor *out);
+/* grad_in (shape of in) is overwritten; max routes to the first maximum in scan order;
+ * rows/columns dropped by the floor get zero gradient. */
+void ns_pool2_backward (NsPoolKind kind, const NsTensor *in, const NsTensor *grad_out, NsTensor *grad_in);
+
+/* ---- gram.c: Gram matrices ------------------------------------------------------------------ */
+
+/* gram (c×c, row-major) = F·Fᵀ / (c·h·w), F being f viewed as c × (h·w). */
+void ns_gram (const NsTensor *f, float *gram);
+
+/* ---- loss.c: content, style and total-variation losses with gradients ------------------------ */
+/* Each returns weight · loss and, when grad is not NULL, ADDS weight · ∂loss/∂input to grad.
+ * Normalisations are those documented in neural-style.h. */
+
+double ns_content_loss (const NsTensor *f, const NsTensor *target, double weight, NsTensor *grad);
+/* target_gram is c×c as made by ns_gram (possibly a blend of several). */
+double ns_style_loss   (const NsTensor *f, const float *target_gram, double weight, NsTensor *grad);
+/* img is the c×h×w image in [0,1] units (before preprocessing). */
+double ns_tv_loss      (const NsTensor *img, double weight, NsTensor *grad);
+
+/* ---- color.c: colour transforms between the user's image and the network input ----------------- */
+
+/* RGB NsImage (interleaved) → 3×h×w tensor with (x − mean[c]) / std[c]. */
+NsTensor *ns_color_to_network  (const NsImage *rgb, const float mean[3], const float std[3]);
+/* Pull a gradient on the network input back to image space: grad_img = grad_net / std[c]. */
+void      ns_color_to_network_backward (const NsTensor *grad_net, const float std[3], NsTensor *grad_img);
+/* Planar float tensors ↔ interleaved images (channel count kept). */
+NsTensor *ns_color_image_to_tensor (const NsImage *image);
+NsImage  *ns_color_tensor_to_image (const NsTensor *t);
+/* Luminance Y = 0.299 R + 0.587 G + 0.114 B (YIQ, as Gatys et al. 2016). 1-channel result. */
+NsTensor *ns_color_luminance (const NsTensor *rgb);
+/* rgb (3×h×w) = (y, y, y); backward sums the three channel gradients into grad_y (overwritten). */
+void      ns_color_expand_luminance          (const NsTensor *y, NsTensor *rgb);
+void      ns_color_expand_luminance_backward (const NsTensor *grad_rgb, NsTensor *grad_y);
+/* Result with the luminance of `y` and the chrominance (I, Q) of `content` (both same size). */
+NsTensor *ns_color_merge_luminance (const NsTensor *y, const NsTensor *content_rgb);
+/* Linear colour transfer: returns `style` with its RGB mean and covariance matched to
+ * `content`'s (Gatys et al. 2016, "colour histogram matching"). */
+NsTensor *ns_color_match_histogram (const NsTensor *style, const NsTensor *content);
+/* 1-channel version: mean and standard deviation of `y` matched to `ref`. */
+void      ns_color_match_luminance (NsTensor *y, const NsTensor *ref);
+
+/* ---- safetensors.c: validated, memory-mapped safetensors reader and a writer ------------------ */
+
+typedef enum { NS_DTYPE_F32, NS_DTYPE_F16, NS_DTYPE_BF16, NS_DTYPE_OTHER } NsDtype;
+
+typedef struct
+{
+  const char   *name;
+  NsDtype       dtype;
+  const char   *dtype_name;       /* as written in the file, e.g. "F32", "I64" */
+  int           n_dims;
+  gint64        shape[8];
+  const guint8 *data;             /* inside the mapping; may be unaligned */
+  gsize         n_bytes;
+} NsSafetensorsTensor;
+
+typedef struct _NsSafetensors NsSafetensors;
+
+/* Maps and validates the whole file: header length, JSON syntax, every entry's dtype,
+ * shape and offsets (inside the data area, begin ≤ end, byte count = product(shape) ×
+ * dtype size, no overlaps).  Errors are NS_ERROR_WEIGHTS (or NS_ERROR_IO for open/map
+ * failures) and name the file and what is wrong. */
+NsSafetensors *ns_safetensors_open  (const char *path, GError **error);
+void           ns_safetensors_close (NsSafetensors *st);
+const char    *ns_safetensors_get_path (const NsSafetensors *st);
+guint          ns_safetensors_get_n_tensors (const NsSafetensors *st);
+const NsSafetensorsTensor *ns_safetensors_get_tensor (const NsSafetensors *st, guint index);
+const NsSafetensorsTensor *ns_safetensors_find (const NsSafetensors *st, const char *name);
+/* Copies tensor `name` into dst as F32 (F16 and BF16 converted), after checking that it
+ * exists ("missing tensor") and that its shape equals shape[0..n_dims) ("wrong shape"). */
+gboolean ns_safetensors_read_f32 (const NsSafetensors *st, const char *name,
+                                  const gint64 *shape, int n_dims, float *dst, GError **error);
+
+typedef struct
+{
+  const char   *name;
+  int           n_dims;
+  gint64        shape[8];
+  const float  *data;             /* F32, product(shape) values */
+} NsSafetensorsEntry;
+
+/* Writes F32 tensors (sorted by name, 8-byte aligned header) atomically to path. */
+gboolean ns_safetensors_write (const char *path, const NsSafetensorsEntry *entries, guint n_entries,
+                               GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsSafetensors, ns_safetensors_close)
+
+/* ---- weights.c / download.c: see neural-style.h (ns_weights_find, ns_weights_download) -------- */
+
+/* Writes the convolution tensors (features.N.weight|bias) of `src` into a new file `dest`. */
+gboolean ns_weights_trim (const char *src, const char *dest, GError **error);
+
+/* ns_weights_find with every place to look passed in (for tests): `env_path` is the value
+ * of $NEURAL_STYLE_WEIGHTS, then user_data_dir, each of system_data_dirs (NULL-terminated)
+ * and datadir get "/neural-style/vgg19.safetensors" appended.  Any argument may be NULL. */
+char *ns_weights_find_in (const char         *explicit_path,
+                          const char         *env_path,
+                          const char         *user_data_dir,
+                          const char * const *system_data_dirs,
+                          const char         *datadir,
+                          GError            **error);
+
+/* ---- lbfgs.c / adam.c: optimisers over a flat float vector ----------------------------------- */
+
+/* Returns the objective at x and writes its gradient into grad (n floats).  A NaN/Inf
+ * return value means the point is unusable. */
+typedef double (*NsObjectiveFunc) (const float *x, float *grad, gpointer user_data);
+/* Called after every iteration with the accepted iterate; return FALSE to stop. */
+typedef gboolean (*NsIterationFunc) (int iteration, const float *x, double f, gpointer user_data);
+
+typedef enum
+{
+  NS_OPTIM_MAX_ITERATIONS,   /* ran all iterations */
+  NS_OPTIM_CONVERGED,        /* gradient or change below tolerance */
+  NS_OPTIM_STOPPED,          /* the iteration callback returned FALSE */
+  NS_OPTIM_NUMERIC           /* NaN/Inf: x holds the best finite iterate seen */
+} NsOptimStatus;
+
+typedef struct
+{
+  int    max_iterations;
+  int    history;             /* L-BFGS memory, e.g. 100 */
+  double tolerance_grad;      /* stop when max |g| <= this (1e-7 as torch) */
+  double tolerance_change;    /* stop when step or loss change <= this (1e-9 as torch) */
+  gint64 max_evaluations;     /* objective calls; 0 = max_iterations·5/4, as torch */
+} NsLbfgsParams;
+
+/* L-BFGS with the strong-Wolfe line search (cubic interpolation), following
+ * torch.optim.LBFGS(line_search_fn="strong_wolfe") iteration by iteration, so that the
+ * PyTorch reference test can compare trajectories.  x is updated in place. */
+NsOptimStatus ns_lbfgs_minimize (float *x, gsize n, const NsLbfgsParams *params,
+                                 NsObjectiveFunc func, NsIterationFunc iter, gpointer user_data,
+                                 double *f_out);
+
+typedef struct
+{
+  int    max_iterations;
+  double learning_rate;       /* in image units ([0,1] pixels) */
+  double beta1, beta2, epsilon;
+} NsAdamParams;
+
+NsOptimStatus ns_adam_minimize (float *x, gsize n, const NsAdamParams *params,
+                                NsObjectiveFunc func, NsIterationFunc iter, gpointer user_data,
+                                double *f_out);
+
+/* Floats each optimiser allocates besides x, at most (for memory budgets).  L-BFGS
+ * allocates history vectors as they fill, so short runs use less. */
+gsize ns_lbfgs_workspace_floats (gsize n, int history);
+gsize ns_adam_workspace_floats  (gsize n);
+
+/* ---- network.c: the layer graph, forward and backward ------------------------------------------ */
+
+typedef enum { NS_LAYER_CONV, NS_LAYER_RELU, NS_LAYER_MAXPOOL, NS_LAYER_AVGPOOL } NsLayerKind;
+
+typedef struct
+{
+  NsLayerKind kind;
+  char        name[16];         /* "conv1_1", "relu1_1", "pool1" */
+  NsConv      conv;             /* for NS_LAYER_CONV */
+} NsLayer;
+
+struct _NsNetwork
+{
+  gint           ref_count;
+  NsNetworkKind  kind;
+  char          *name;
+  char          *description;
+  char          *content_layer;   /* defaults */
+  char          *style_layers;
+  double         content_weight, style_weight, tv_weight;
+  /* Divide each loss term by its target's mean square (He et al. 2016), so that layers
+   * of very different magnitudes all count; used by generated networks. */
+  gboolean       normalize_layers;
+  float          mean[3], std[3];
+  int            n_layers;
+  NsLayer       *layers;
+};
+
+/* A network with the VGG-19 topology up to conv5_1 and unset weights (all zero). */
+NsNetwork *ns_network_new_vgg19_topology (NsNetworkKind kind, const char *name);
+int        ns_network_layer_index (const NsNetwork *net, const char *name);   /* -1 if absent */
+/* Number of 2× poolings before layer `index`: the image must be at least 2^that pixels. */
+int        ns_network_layer_stride_log2 (const NsNetwork *net, int index);
+
+/* Fills the conv weights of a VGG-19 topology from a safetensors file (features.N.*). */
+gboolean   ns_network_load_vgg19_weights (NsNetwork *net, const char *path, GError **error);
+
+/* embedded.c: the built-in network, weights generated deterministically in code. */
+NsNetwork *ns_network_new_embedded (void);
+
+/* Activations kept for one forward pass; act[i] is the output of layer i (ReLUs in place of
+ * their conv, so conv and relu share a tensor). */
+typedef struct
+{
+  int        n;                 /* layers run: 0 … n−1 */
+  NsTensor  *input;             /* borrowed */
+  NsTensor **act;               /* n entries; entries may alias */
+} NsActivations;
+
+/* Runs layers 0 … last (inclusive) on input (3×h×w, already preprocessed). */
+NsActivations *ns_network_forward  (const NsNetwork *net, NsTensor *input, int last);
+/* Back-propagates: grads[i] (may be NULL) is ∂L/∂(output of layer i) to add at layer i.
+ * Writes ∂L/∂input into grad_input (overwritten). */
+void           ns_network_backward (const NsNetwork *net, const NsActivations *acts,
+                                    NsTensor * const *grads, NsTensor *grad_input);
+void           ns_activations_free (NsActivations *acts);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsActivations, ns_activations_free)
+
+
+/* ---- objective.c: the total loss of an image, as the optimisers see it ----------------------- */
+
+/* Holds the targets (content features, blended style Grams) of one run at one size.  The
+ * variable x is the planar image (3×h×w, or 1×h×w in luminance mode) in [0,1] units. */
+typedef struct _NsObjective NsObjective;
+
+NsObjective *ns_objective_new  (const NsNetwork *net, const NsOptions *options,
+                                const NsImage *content, const NsImage * const *styles,
+                                const double *blend, int n_styles, GError **error);
+void         ns_objective_free (NsObjective *obj);
+gsize        ns_objective_len  (const NsObjective *obj);             /* floats in x */
+/* The starting point chosen by the options (content or seeded noise); caller frees. */
+float       *ns_objective_initial (const NsObjective *obj);
+/* Total loss at x; grad (may be NULL) gets ∂L/∂x.  parts (may be NULL) receives the
+ * weighted content, style and tv terms. */
+double       ns_objective_eval (NsObjective *obj, const float *x, float *grad, double parts[3]);
+/* The image for x: clamped to [0,1], with the content's colours in luminance mode. */
+NsImage     *ns_objective_image (const NsObjective *obj, const float *x);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsObjective, ns_objective_free)
+
+/* ---- options.c: read access for the engine ------------------------------------------------- */
+
+typedef struct
+{
+  char   name[16];
+  double weight;
+} NsStyleLayer;
+
+struct _NsOptions
+{
+  double       content_weight, style_weight, tv_weight;
+  gboolean     content_weight_set, style_weight_set, tv_weight_set;
+  int          iterations;
+  NsOptimizer  optimizer;
+  int          lbfgs_history;
+  double       learning_rate;
+  NsInit       init;
+  guint64      seed;
+  NsColorMode  color_mode;
+  double       style_scale;
+  char        *content_layer;          /* NULL = network default */
+  NsStyleLayer *style_layers;          /* NULL = network default */
+  int          n_style_layers;
+  int          preview_every;
+  int          threads;
+};
+
+/* Parses "relu1_1,relu2_1:0.5" into layers; FALSE with NS_ERROR_INVALID_ARGUMENT if malformed. */
+gboolean ns_style_layers_parse (const char *spec, NsStyleLayer **layers, int *n_layers, GError **error);
+
+G_END_DECLS
+
+#endif /* NS_INTERNAL_H */

@@ -1,0 +1,279 @@
+/* stylize.c — a run: options and network in, stylized image out, with progress, preview,
+ * cancellation and a guard against NaN/Inf. */
+#include <math.h>
+#include <string.h>
+#include <cblas.h>
+#include "ns-internal.h"
+
+struct _NsStylizer
+{
+  NsNetwork      *net;
+  NsOptions      *opt;
+  gint            cancelled;        /* atomic */
+  NsProgressFunc  progress;
+  gpointer        progress_data;
+  NsStopReason    stop_reason;
+};
+
+/* State of one run, seen by the optimiser callbacks. */
+typedef struct
+{
+  NsStylizer  *st;
+  NsObjective *obj;
+  gint64       start_us;
+  double       first_loss;
+  double       last_parts[3];
+  int          iterations;
+} Run;
+
+NsStylizer *
+ns_stylizer_new (NsNetwork *net, const NsOptions *options)
+{
+  NsStylizer *st = g_new0 (NsStylizer, 1);
+
+  st->net = ns_network_ref (net);
+  st->opt = options ? ns_options_copy (options) : ns_options_new ();
+  return st;
+}
+
+void
+ns_stylizer_free (NsStylizer *st)
+{
+  if (st == NULL)
+    return;
+  ns_network_unref (st->net);
+  ns_options_free (st->opt);
+  g_free (st);
+}
+
+void
+ns_stylizer_cancel (NsStylizer *st)
+{
+  g_atomic_int_set (&st->cancelled, 1);
+}
+
+void
+ns_stylizer_set_progress (NsStylizer *st, NsProgressFunc func, gpointer user_data)
+{
+  st->progress = func;
+  st->progress_data = user_data;
+}
+
+NsStopReason
+ns_stylizer_get_stop_reason (const NsStylizer *st)
+{
+  return st->stop_reason;
+}
+
+static double
+objective (const float *x, float *grad, gpointer data)
+{
+  Run *run = data;
+  double parts[3];
+  double f = ns_objective_eval (run->obj, x, grad, parts);
+
+  if (isnan (run->first_loss))
+    run->first_loss = f;
+  memcpy (run->last_parts, parts, sizeof parts);
+  return f;
+}
+
+static gboolean
+iteration (int iter, const float *x, double f, gpointer data)
+{
+  Run *run = data;
+  NsStylizer *st = run->st;
+  g_autoptr (NsImage) preview = NULL;
+  NsProgress p = { 0 };
+
+  if (g_atomic_int_get (&st->cancelled))
+    return FALSE;
+  if (st->progress == NULL)
+    return TRUE;
+
+  p.iteration = iter;
+  p.iterations = run->iterations;
+  p.loss = f;
+  p.content_loss = run->last_parts[0];
+  p.style_loss = run->last_parts[1];
+  p.tv_loss = run->last_parts[2];
+  p.relative_loss = run->first_loss > 0 ? f / run->first_loss : 1.0;
+  p.elapsed = (g_get_monotonic_time () - run->start_us) / 1e6;
+  p.eta = iter > 0 ? p.elapsed / iter * (run->iterations - iter) : -1.0;
+  if (st->opt->preview_every > 0 && (iter % st->opt->preview_every == 0 || iter == run->iterations))
+    p.preview = preview = ns_objective_image (run->obj, x);
+  st->progress (&p, st->progress_data);
+  return ! g_atomic_int_get (&st->cancelled);
+}
+
+static gboolean
+check_inputs (const NsImage *content, const NsImage * const *styles, const double *blend,
+              int n_styles, GError **error)
+{
+  if (content == NULL || content->width < 1 || content->height < 1 ||
+      (content->channels != 1 && content->channels != 3))
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                   "The content image is empty or not grey/RGB");
+      return FALSE;
+    }
+  if (n_styles < 1 || styles == NULL)
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT, "No style image was given");
+      return FALSE;
+    }
+  for (int i = 0; i < n_styles; i++)
+    {
+      if (styles[i] == NULL || styles[i]->width < 1 || styles[i]->height < 1 ||
+          (styles[i]->channels != 1 && styles[i]->channels != 3))
+        {
+          g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                       "Style image %d is empty or not grey/RGB", i + 1);
+          return FALSE;
+        }
+      if (blend && (! (blend[i] >= 0.0) || ! isfinite (blend[i])))
+        {
+          g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                       "The blend weight of style %d is %g; use a number ≥ 0", i + 1, blend[i]);
+          return FALSE;
+        }
+    }
+  if (blend)
+    {
+      double sum = 0.0;
+
+      for (int i = 0; i < n_styles; i++)
+        sum += blend[i];
+      if (sum <= 0.0)
+        {
+          g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                       "The style blend weights add up to 0; give at least one a positive weight");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+check_options (const NsOptions *o, GError **error)
+{
+  const char *bad = NULL;
+
+  if (! (o->content_weight >= 0.0) || ! isfinite (o->content_weight))
+    bad = "content weight";
+  else if (! (o->style_weight >= 0.0) || ! isfinite (o->style_weight))
+    bad = "style weight";
+  else if (! (o->tv_weight >= 0.0) || ! isfinite (o->tv_weight))
+    bad = "total-variation weight";
+  else if (! (o->style_scale > 0.0) || ! isfinite (o->style_scale))
+    bad = "style scale";
+  else if (o->iterations < 0)
+    bad = "number of iterations";
+  else if (! (o->learning_rate > 0.0))
+    bad = "learning rate";
+  else if (o->lbfgs_history < 1)
+    bad = "L-BFGS history size";
+  if (bad)
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                   "The %s is out of range; weights must be ≥ 0 and finite, scales and "
+                   "rates > 0", bad);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static NsImage *
+to_grey (const NsImage *rgb)
+{
+  NsImage *g = ns_image_new (rgb->width, rgb->height, 1);
+  gsize n = (gsize) rgb->width * rgb->height;
+
+  for (gsize i = 0; i < n; i++)
+    g->data[i] = 0.299f * rgb->data[3 * i] + 0.587f * rgb->data[3 * i + 1] +
+                 0.114f * rgb->data[3 * i + 2];
+  return g;
+}
+
+NsImage *
+ns_stylizer_run (NsStylizer            *st,
+                 const NsImage         *content,
+                 const NsImage * const *styles,
+                 const double          *blend,
+                 int                    n_styles,
+                 GError               **error)
+{
+  g_autoptr (NsOptions) opt = ns_options_copy (st->opt);
+  g_autoptr (NsObjective) obj = NULL;
+  g_autofree float *x = NULL;
+  NsOptimStatus status;
+  NsImage *result;
+  double f = NAN;
+  Run run = { 0 };
+
+  g_atomic_int_set (&st->cancelled, 0);
+  st->stop_reason = NS_STOP_DONE;
+  if (! check_inputs (content, styles, blend, n_styles, error) || ! check_options (opt, error))
+    return NULL;
+  if (opt->threads > 0)
+    openblas_set_num_threads (opt->threads);
+
+  obj = ns_objective_new (st->net, opt, content, styles, blend, n_styles, error);
+  if (obj == NULL)
+    return NULL;
+  x = ns_objective_initial (obj);
+
+  run.st = st;
+  run.obj = obj;
+  run.start_us = g_get_monotonic_time ();
+  run.first_loss = NAN;
+  run.iterations = opt->iterations;
+
+  if (opt->iterations == 0)
+    status = NS_OPTIM_MAX_ITERATIONS;
+  else if (opt->optimizer == NS_OPTIMIZER_ADAM)
+    {
+      NsAdamParams p = { opt->iterations, opt->learning_rate, 0.9, 0.999, 1e-8 };
+
+      status = ns_adam_minimize (x, ns_objective_len (obj), &p, objective, iteration, &run, &f);
+    }
+  else
+    {
+      /* Tolerances off, as neural-style does: the loss keeps falling slowly long after
+       * L-BFGS' default tests would stop, and the look keeps improving.  The evaluation
+       * budget is generous so that "iterations" means iterations, not torch's 5/4 cap. */
+      NsLbfgsParams p = { opt->iterations, opt->lbfgs_history, -1.0, -1.0,
+                          (gint64) opt->iterations * 25 };
+
+      status = ns_lbfgs_minimize (x, ns_objective_len (obj), &p, objective, iteration, &run, &f);
+    }
+
+  if (g_atomic_int_get (&st->cancelled) || status == NS_OPTIM_STOPPED)
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_CANCELLED, "The run was cancelled");
+      return NULL;
+    }
+  if (status == NS_OPTIM_NUMERIC)
+    {
+      if (! isfinite (run.first_loss))
+        {
+          g_set_error (error, NS_ERROR, NS_ERROR_NUMERIC,
+                       "The loss is not a finite number even for the starting image; "
+                       "lower the weights (content, style, tv) or check the weights file");
+          return NULL;
+        }
+      st->stop_reason = NS_STOP_NUMERIC;
+    }
+  else if (status == NS_OPTIM_CONVERGED)
+    st->stop_reason = NS_STOP_CONVERGED;
+
+  result = ns_objective_image (obj, x);
+  if (content->channels == 1)
+    {
+      NsImage *g = to_grey (result);
+
+      ns_image_free (result);
+      result = g;
+    }
+  return result;
+}

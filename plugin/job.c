@@ -1,0 +1,446 @@
+/* job.c — the engine in a worker thread, reporting back through idle callbacks. */
+#include "job.h"
+
+/* ---- network cache ------------------------------------------------------------------------- */
+
+struct _NsNetworkCache
+{
+  GMutex     lock;
+  NsNetwork *networks[NS_NETWORK_EMBEDDED + 1];   /* indexed by NsNetworkKind */
+};
+
+NsNetworkCache *
+ns_network_cache_new (void)
+{
+  NsNetworkCache *cache = g_new0 (NsNetworkCache, 1);
+
+  g_mutex_init (&cache->lock);
+  return cache;
+}
+
+void
+ns_network_cache_free (NsNetworkCache *cache)
+{
+  if (cache == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (cache->networks); i++)
+    g_clear_pointer (&cache->networks[i], ns_network_unref);
+  g_mutex_clear (&cache->lock);
+  g_free (cache);
+}
+
+static void
+cache_store (NsNetworkCache *cache,
+             NsNetworkKind   kind,
+             NsNetwork      *network)
+{
+  NsNetworkKind real = ns_network_get_kind (network);
+
+  if (cache->networks[kind] == NULL)
+    cache->networks[kind] = ns_network_ref (network);
+  /* "auto" resolved to a concrete network: asking for that one later is a hit too. */
+  if (real != kind && real <= NS_NETWORK_EMBEDDED && cache->networks[real] == NULL)
+    cache->networks[real] = ns_network_ref (network);
+}
+
+NsNetwork *
+ns_network_cache_get (NsNetworkCache *cache,
+                      NsNetworkKind   kind,
+                      GError        **error)
+{
+  NsNetwork *network;
+
+  g_return_val_if_fail (kind <= NS_NETWORK_EMBEDDED, NULL);
+
+  /* Loading holds the lock so that two runs never load the same network twice. */
+  g_mutex_lock (&cache->lock);
+  network = cache->networks[kind];
+  if (network)
+    ns_network_ref (network);
+  else
+    {
+      network = ns_network_load (kind, NULL, error);
+      if (network)
+        cache_store (cache, kind, network);
+    }
+  g_mutex_unlock (&cache->lock);
+
+  return network;
+}
+
+void
+ns_network_cache_add (NsNetworkCache *cache,
+                      NsNetworkKind   kind,
+                      NsNetwork      *network)
+{
+  g_mutex_lock (&cache->lock);
+  cache_store (cache, kind, network);
+  g_mutex_unlock (&cache->lock);
+}
+
+/* ---- jobs ----------------------------------------------------------------------------------- */
+
+struct _NsJob
+{
+  gint              ref_count;       /* atomic */
+
+  /* inputs, owned; read by the worker only once it started */
+  NsNetworkCache   *cache;
+  NsNetworkKind     kind;
+  NsOptions        *options;
+  NsImage          *content;
+  NsImage          *style;
+  int               run_side;
+
+  /* the context's thread only */
+  GMainContext     *context;
+  NsJobProgressFunc progress_func;
+  NsJobDoneFunc     done_func;
+  gpointer          user_data;
+  gboolean          detached;
+  gboolean          running;
+  GThread          *thread;
+
+  gint              cancelled;       /* atomic */
+
+  GMutex            lock;            /* guards what follows */
+  NsStylizer       *stylizer;
+  gboolean          progress_pending;
+  NsProgress        last;
+  NsImage          *last_preview;
+  char             *network_description;
+  NsImage          *result;
+  GError           *error;
+};
+
+NsJob *
+ns_job_new (NsNetworkCache *cache,
+            NsNetworkKind   kind,
+            NsOptions      *options,
+            NsImage        *content,
+            NsImage        *style,
+            int             run_side)
+{
+  NsJob *job = g_new0 (NsJob, 1);
+
+  job->ref_count = 1;
+  job->cache     = cache;
+  job->kind      = kind;
+  job->options   = options;
+  job->content   = content;
+  job->style     = style;
+  job->run_side  = run_side;
+  g_mutex_init (&job->lock);
+
+  return job;
+}
+
+NsJob *
+ns_job_ref (NsJob *job)
+{
+  g_atomic_int_inc (&job->ref_count);
+  return job;
+}
+
+void
+ns_job_unref (NsJob *job)
+{
+  if (job == NULL || ! g_atomic_int_dec_and_test (&job->ref_count))
+    return;
+
+  /* The worker holds a reference while it runs, so it has ended (or this is its last
+   * act); dropping our handle detaches it. */
+  if (job->thread)
+    g_thread_unref (job->thread);
+  if (job->context)
+    g_main_context_unref (job->context);
+  ns_options_free (job->options);
+  ns_image_free (job->content);
+  ns_image_free (job->style);
+  ns_image_free (job->last_preview);
+  ns_image_free (job->result);
+  g_clear_error (&job->error);
+  g_free (job->network_description);
+  g_mutex_clear (&job->lock);
+  g_free (job);
+}
+
+static void
+post (NsJob       *job,
+      GSourceFunc  func)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_callback (source, func, ns_job_ref (job), (GDestroyNotify) ns_job_unref);
+  g_source_attach (source, job->context);
+  g_source_unref (source);
+}
+
+static gboolean
+deliver_progress (gpointer data)
+{
+  NsJob *job = data;
+  g_autoptr (NsImage) preview = NULL;
+  NsProgress progress;
+
+  g_mutex_lock (&job->lock);
+  progress = job->last;
+  preview = g_steal_pointer (&job->last_preview);
+  job->progress_pending = FALSE;
+  g_mutex_unlock (&job->lock);
+
+  progress.preview = preview;
+  if (! job->detached && job->running && job->progress_func)
+    job->progress_func (job, &progress, job->user_data);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+deliver_done (gpointer data)
+{
+  NsJob *job = data;
+  NsImage *result;
+  GError *error;
+
+  g_mutex_lock (&job->lock);
+  result = g_steal_pointer (&job->result);
+  error = g_steal_pointer (&job->error);
+  g_mutex_unlock (&job->lock);
+
+  job->running = FALSE;
+  if (! job->detached && job->done_func)
+    job->done_func (job, result, error, job->user_data);
+  else
+    ns_image_free (result);
+  g_clear_error (&error);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Engine thread.  Keeps only the newest state and posts at most one idle at a time, so a
+ * fast run cannot flood the main loop. */
+static void
+engine_progress (const NsProgress *progress,
+                 gpointer          data)
+{
+  NsJob *job = data;
+
+  g_mutex_lock (&job->lock);
+
+  /* ns_stylizer_run clears a cancel that came before it started; repeat it here. */
+  if (g_atomic_int_get (&job->cancelled) && job->stylizer)
+    ns_stylizer_cancel (job->stylizer);
+
+  job->last = *progress;
+  job->last.preview = NULL;
+  if (progress->preview)
+    {
+      ns_image_free (job->last_preview);
+      job->last_preview = ns_image_copy (progress->preview);
+    }
+  if (! job->progress_pending)
+    {
+      job->progress_pending = TRUE;
+      post (job, deliver_progress);
+    }
+
+  g_mutex_unlock (&job->lock);
+}
+
+static NsImage *
+stylize (NsJob      *job,
+         NsNetwork  *network,
+         GError    **error)
+{
+  const NsImage *styles[1] = { job->style };
+  g_autoptr (NsImage) scaled = NULL;
+  const NsImage *content = job->content;
+  NsStylizer *stylizer;
+  NsImage *result;
+
+  ns_options_apply_network_defaults (job->options, network);
+
+  if (job->run_side > 0 && job->run_side != MAX (content->width, content->height))
+    content = scaled = ns_image_resize_longest (content, job->run_side);
+
+  stylizer = ns_stylizer_new (network, job->options);
+  ns_stylizer_set_progress (stylizer, engine_progress, job);
+
+  g_mutex_lock (&job->lock);
+  job->stylizer = stylizer;
+  g_mutex_unlock (&job->lock);
+
+  if (g_atomic_int_get (&job->cancelled))
+    {
+      g_set_error_literal (error, NS_ERROR, NS_ERROR_CANCELLED, "The run was cancelled");
+      result = NULL;
+    }
+  else
+    result = ns_stylizer_run (stylizer, content, styles, NULL, 1, error);
+
+  g_mutex_lock (&job->lock);
+  job->stylizer = NULL;
+  g_mutex_unlock (&job->lock);
+  ns_stylizer_free (stylizer);
+
+  if (result && (result->width != job->content->width || result->height != job->content->height))
+    {
+      NsImage *full = ns_image_resize (result, job->content->width, job->content->height);
+
+      ns_image_free (result);
+      result = full;
+    }
+
+  return result;
+}
+
+static gpointer
+job_thread (gpointer data)
+{
+  NsJob *job = data;
+  g_autoptr (NsNetwork) network = NULL;
+  GError *error = NULL;
+  NsImage *result = NULL;
+
+  network = ns_network_cache_get (job->cache, job->kind, &error);
+  if (network)
+    {
+      g_mutex_lock (&job->lock);
+      job->network_description = g_strdup (ns_network_get_description (network));
+      g_mutex_unlock (&job->lock);
+
+      result = stylize (job, network, &error);
+    }
+
+  g_mutex_lock (&job->lock);
+  job->result = result;
+  job->error = error;
+  g_mutex_unlock (&job->lock);
+
+  post (job, deliver_done);
+  ns_job_unref (job);
+
+  return NULL;
+}
+
+void
+ns_job_start (NsJob            *job,
+              GMainContext     *context,
+              NsJobProgressFunc progress,
+              NsJobDoneFunc     done,
+              gpointer          user_data)
+{
+  g_return_if_fail (job->thread == NULL);
+
+  job->context       = g_main_context_ref (context ? context : g_main_context_default ());
+  job->progress_func = progress;
+  job->done_func     = done;
+  job->user_data     = user_data;
+  job->running       = TRUE;
+  job->thread        = g_thread_new ("neural-style", job_thread, ns_job_ref (job));
+}
+
+void
+ns_job_cancel (NsJob *job)
+{
+  g_atomic_int_set (&job->cancelled, 1);
+
+  g_mutex_lock (&job->lock);
+  if (job->stylizer)
+    ns_stylizer_cancel (job->stylizer);
+  g_mutex_unlock (&job->lock);
+}
+
+void
+ns_job_detach (NsJob *job)
+{
+  job->detached = TRUE;
+}
+
+void
+ns_job_join (NsJob *job)
+{
+  if (job->thread)
+    {
+      g_thread_join (job->thread);
+      job->thread = NULL;
+    }
+}
+
+gboolean
+ns_job_is_running (NsJob *job)
+{
+  return job->running;
+}
+
+const char *
+ns_job_get_network_description (NsJob *job)
+{
+  const char *description;
+
+  g_mutex_lock (&job->lock);
+  description = job->network_description;
+  g_mutex_unlock (&job->lock);
+
+  return description;
+}
+
+typedef struct
+{
+  gboolean          done;
+  NsImage          *result;
+  GError           *error;
+  NsJobProgressFunc progress;
+  gpointer          user_data;
+} SyncRun;
+
+static void
+sync_progress (NsJob            *job,
+               const NsProgress *progress,
+               gpointer          data)
+{
+  SyncRun *run = data;
+
+  if (run->progress)
+    run->progress (job, progress, run->user_data);
+}
+
+static void
+sync_done (NsJob        *job,
+           NsImage      *result,
+           const GError *error,
+           gpointer      data)
+{
+  SyncRun *run = data;
+
+  run->done = TRUE;
+  run->result = result;
+  if (error)
+    run->error = g_error_copy (error);
+}
+
+NsImage *
+ns_job_run_sync (NsJob            *job,
+                 NsJobProgressFunc progress,
+                 gpointer          user_data,
+                 GError          **error)
+{
+  GMainContext *context = g_main_context_new ();
+  SyncRun run = { FALSE, NULL, NULL, progress, user_data };
+
+  g_main_context_push_thread_default (context);
+  ns_job_start (job, context, sync_progress, sync_done, &run);
+  while (! run.done)
+    g_main_context_iteration (context, TRUE);
+  ns_job_join (job);
+  /* A progress idle may still hold the job; let it go before the context does. */
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+
+  if (run.error)
+    g_propagate_error (error, run.error);
+  return run.result;
+}

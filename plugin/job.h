@@ -1,0 +1,88 @@
+/* job.h — one engine run in a worker thread, reporting to a GMainContext.
+ *
+ * libgimp talks to GIMP over a pipe that only the main thread may use, so the pixels are
+ * copied on the main thread first, the engine runs in a GThread, and progress, previews
+ * and the result come back as idle callbacks in the context given to ns_job_start (the
+ * default context for the dialog, a private one for the final run). */
+#ifndef NS_PLUGIN_JOB_H
+#define NS_PLUGIN_JOB_H
+
+#include <glib.h>
+
+#include "neural-style.h"
+
+G_BEGIN_DECLS
+
+/* ---- networks, loaded once per process and shared between runs -------------------------- */
+
+typedef struct _NsNetworkCache NsNetworkCache;
+
+NsNetworkCache *ns_network_cache_new   (void);
+void            ns_network_cache_free  (NsNetworkCache *cache);
+/* Thread-safe.  Returns a new reference, or NULL with the engine's error. */
+NsNetwork      *ns_network_cache_get   (NsNetworkCache *cache,
+                                        NsNetworkKind   kind,
+                                        GError        **error);
+/* Hands a network that is already loaded (as `kind`) to the cache. */
+void            ns_network_cache_add   (NsNetworkCache *cache,
+                                        NsNetworkKind   kind,
+                                        NsNetwork      *network);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsNetworkCache, ns_network_cache_free)
+
+/* ---- jobs ----------------------------------------------------------------------------------- */
+
+typedef struct _NsJob NsJob;
+
+/* `progress->preview` (may be NULL) is only valid during the call. */
+typedef void (*NsJobProgressFunc) (NsJob            *job,
+                                   const NsProgress *progress,
+                                   gpointer          user_data);
+/* `result` (transfer full) is NULL on failure; `error` is then set (NS_ERROR_CANCELLED after
+ * ns_job_cancel). */
+typedef void (*NsJobDoneFunc)     (NsJob            *job,
+                                   NsImage          *result,
+                                   const GError     *error,
+                                   gpointer          user_data);
+
+/* Takes ownership of `options`, `content` and `style`.  The optimisation runs with the
+ * content scaled so that its longest side is `run_side` (0 = as it is); the result is
+ * scaled back to the content's size. */
+NsJob    *ns_job_new     (NsNetworkCache *cache,
+                          NsNetworkKind   kind,
+                          NsOptions      *options,
+                          NsImage        *content,
+                          NsImage        *style,
+                          int             run_side);
+NsJob    *ns_job_ref     (NsJob *job);
+void      ns_job_unref   (NsJob *job);
+
+/* Starts the worker.  The callbacks run in `context` (NULL = the default one) until the job
+ * is done or ns_job_detach is called. */
+void      ns_job_start   (NsJob            *job,
+                          GMainContext     *context,
+                          NsJobProgressFunc progress,
+                          NsJobDoneFunc     done,
+                          gpointer          user_data);
+/* Thread-safe; the engine stops at its next iteration. */
+void      ns_job_cancel  (NsJob *job);
+/* No more callbacks after this returns (call it from the context's thread). */
+void      ns_job_detach  (NsJob *job);
+/* Waits for the worker thread to end. */
+void      ns_job_join    (NsJob *job);
+gboolean  ns_job_is_running (NsJob *job);
+/* The network the job ran with (after it loaded), or NULL. */
+const char *ns_job_get_network_description (NsJob *job);
+
+/* Runs a job to the end in a private main context on the calling thread: the callbacks are
+ * called on this thread.  Returns the result or NULL with `error` set. */
+NsImage  *ns_job_run_sync (NsJob            *job,
+                           NsJobProgressFunc progress,
+                           gpointer          user_data,
+                           GError          **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsJob, ns_job_unref)
+
+G_END_DECLS
+
+#endif /* NS_PLUGIN_JOB_H */

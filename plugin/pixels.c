@@ -1,0 +1,171 @@
+/* pixels.c — reading regions and style layers, writing results through the shadow buffer. */
+#include "pixels.h"
+
+#include <string.h>
+
+static const Babl *
+float_format (gboolean    alpha,
+              const Babl *space_of)
+{
+  return babl_format_with_space (alpha ? "R'G'B'A float" : "R'G'B' float", space_of);
+}
+
+/* The engine works on [0,1]; values outside (float images) would only be clipped later. */
+static inline float
+clamp01 (float v)
+{
+  return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : (v == v ? v : 0.0f));
+}
+
+NsRegion *
+ns_region_read (GimpDrawable        *drawable,
+                const GeglRectangle *rect)
+{
+  NsRegion *region = g_new0 (NsRegion, 1);
+  g_autoptr (GeglBuffer) buffer = gimp_drawable_get_buffer (drawable);
+  g_autofree float *work = NULL;
+  gsize n = (gsize) rect->width * rect->height;
+  gint channels;
+
+  region->rect       = *rect;
+  region->native     = gimp_drawable_get_format (drawable);
+  region->has_alpha  = babl_format_has_alpha (region->native);
+  region->work       = float_format (region->has_alpha, region->native);
+  region->native_bpp = babl_format_get_bytes_per_pixel (region->native);
+  channels           = region->has_alpha ? 4 : 3;
+
+  region->native_pixels = g_malloc (n * region->native_bpp);
+  gegl_buffer_get (buffer, rect, 1.0, region->native, region->native_pixels,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+
+  /* One read, converted here, so alpha and colour come from the very same pixels. */
+  work = g_new (float, n * channels);
+  babl_process (babl_fish (region->native, region->work), region->native_pixels, work, n);
+
+  region->content = ns_image_new (rect->width, rect->height, 3);
+  if (region->has_alpha)
+    region->alpha = g_new (float, n);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      for (gint c = 0; c < 3; c++)
+        region->content->data[3 * i + c] = clamp01 (work[channels * i + c]);
+      if (region->alpha)
+        region->alpha[i] = work[channels * i + 3];
+    }
+
+  return region;
+}
+
+void
+ns_region_free (NsRegion *region)
+{
+  if (region == NULL)
+    return;
+  g_free (region->native_pixels);
+  g_free (region->alpha);
+  ns_image_free (region->content);
+  g_free (region);
+}
+
+NsImage *
+ns_style_read (GimpDrawable *style,
+               const Babl   *like)
+{
+  g_autoptr (GeglBuffer) buffer = gimp_drawable_get_buffer (style);
+  gint     width  = gimp_drawable_get_width (style);
+  gint     height = gimp_drawable_get_height (style);
+  NsImage *image  = ns_image_new (width, height, 3);
+  gsize    n      = (gsize) width * height * 3;
+
+  gegl_buffer_get (buffer, GEGL_RECTANGLE (0, 0, width, height), 1.0,
+                   float_format (FALSE, like), image->data,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  for (gsize i = 0; i < n; i++)
+    image->data[i] = clamp01 (image->data[i]);
+
+  return image;
+}
+
+guchar *
+ns_region_compose (const NsRegion *region,
+                   const NsImage  *result)
+{
+  gsize    n        = (gsize) region->rect.width * region->rect.height;
+  gint     channels = region->has_alpha ? 4 : 3;
+  gint     bpp      = region->native_bpp;
+  g_autofree float *work = g_new (float, n * channels);
+  guchar  *out      = g_malloc (n * bpp);
+
+  g_return_val_if_fail (result->width == region->rect.width &&
+                        result->height == region->rect.height &&
+                        result->channels == 3, out);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      for (gint c = 0; c < 3; c++)
+        work[channels * i + c] = result->data[3 * i + c];
+      if (region->has_alpha)
+        work[channels * i + 3] = region->alpha[i];
+    }
+  babl_process (babl_fish (region->work, region->native), work, out, n);
+
+  /* Alpha is the last component in every GIMP format; copy its bytes so that no precision
+   * (e.g. of 32-bit integer alpha through float) can be lost. */
+  if (region->has_alpha)
+    {
+      gint comp = bpp / babl_format_get_n_components (region->native);
+
+      for (gsize i = 0; i < n; i++)
+        memcpy (out + i * bpp + bpp - comp, region->native_pixels + i * bpp + bpp - comp, comp);
+    }
+
+  return out;
+}
+
+void
+ns_region_apply (const NsRegion *region,
+                 const NsImage  *result,
+                 GimpDrawable   *target)
+{
+  g_autofree guchar *pixels = ns_region_compose (region, result);
+  GeglBuffer *shadow = gimp_drawable_get_shadow_buffer (target);
+
+  gegl_buffer_set (shadow, &region->rect, 0, region->native, pixels, GEGL_AUTO_ROWSTRIDE);
+  /* Unreffing sends the shadow tiles to GIMP; only then can they be merged. */
+  g_object_unref (shadow);
+
+  gimp_drawable_merge_shadow (target, TRUE);
+  gimp_drawable_update (target, region->rect.x, region->rect.y,
+                        region->rect.width, region->rect.height);
+}
+
+static const char *
+preview_format_name (GimpDrawable *drawable)
+{
+  switch (gimp_drawable_type (drawable))
+    {
+    case GIMP_RGBA_IMAGE:  return "R'G'B'A u8";
+    case GIMP_GRAY_IMAGE:  return "Y' u8";
+    case GIMP_GRAYA_IMAGE: return "Y'A u8";
+    default:               return "R'G'B' u8";
+    }
+}
+
+guchar *
+ns_region_render_u8 (const NsRegion *region,
+                     const NsImage  *result,
+                     GimpDrawable   *drawable,
+                     gint           *rowstride)
+{
+  const Babl *format = babl_format_with_space (preview_format_name (drawable), region->native);
+  gsize       n      = (gsize) region->rect.width * region->rect.height;
+  gint        bpp    = babl_format_get_bytes_per_pixel (format);
+  g_autofree guchar *native = ns_region_compose (region, result);
+  guchar     *out    = g_malloc (n * bpp);
+
+  babl_process (babl_fish (region->native, format), native, out, n);
+  *rowstride = region->rect.width * bpp;
+
+  return out;
+}

@@ -1,0 +1,52 @@
+/* pixels.h — moving pixels between GIMP drawables and engine images.
+ *
+ * Everything is read in float, in the drawable's own colour space, so 16- and 32-bit
+ * images keep their precision.  The engine sees R'G'B' (grey drawables are expanded and
+ * converted back by babl); alpha never goes through it and is written back byte for byte.
+ * All functions must run on the main thread (they talk to GIMP). */
+#ifndef NS_PLUGIN_PIXELS_H
+#define NS_PLUGIN_PIXELS_H
+
+#include <libgimp/gimp.h>
+
+#include "neural-style.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  GeglRectangle rect;            /* in the drawable's coordinates */
+  const Babl   *native;          /* the drawable's own format */
+  const Babl   *work;            /* R'G'B'(A) float in the drawable's space */
+  gboolean      has_alpha;
+  gint          native_bpp;
+  guchar       *native_pixels;   /* the region as it was, native format */
+  float        *alpha;           /* one float per pixel, or NULL without alpha */
+  NsImage      *content;         /* R'G'B', what the engine stylizes */
+} NsRegion;
+
+NsRegion *ns_region_read (GimpDrawable *drawable, const GeglRectangle *rect);
+void      ns_region_free (NsRegion *region);
+
+/* The whole of `style` as R'G'B' float in the colour space of `like` (a babl format). */
+NsImage  *ns_style_read  (GimpDrawable *style, const Babl *like);
+
+/* `result` (RGB, the region's size) with the region's own alpha, in the region's native
+ * format; alpha bytes are copied, not converted.  Caller frees. */
+guchar   *ns_region_compose (const NsRegion *region, const NsImage *result);
+
+/* Writes `result` into `target`'s shadow buffer at the region's rectangle, then merges it
+ * once (one undo step; the selection, feathering included, masks it) and updates the view.
+ * `target` must have the region's format (the drawable itself, or a copy of it). */
+void      ns_region_apply (const NsRegion *region, const NsImage *result, GimpDrawable *target);
+
+/* `result` composed as above, then converted to the 8-bit format that
+ * gimp_preview_draw_buffer expects for `drawable` (its GimpImageType).  Caller frees. */
+guchar   *ns_region_render_u8 (const NsRegion *region, const NsImage *result,
+                               GimpDrawable *drawable, gint *rowstride);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsRegion, ns_region_free)
+
+G_END_DECLS
+
+#endif /* NS_PLUGIN_PIXELS_H */

@@ -1,0 +1,355 @@
+/* plugin.c — the GIMP 3 plug-in: registers plug-in-neural-style and runs it.
+ *
+ * Filters ▸ Artistic ▸ Neural Style…  Paints the active layer (or the selected part of it)
+ * in the style of another layer with the Neural Style engine (Gatys et al.). */
+#include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
+#include <glib/gi18n.h>
+
+#include "neural-style.h"
+#include "settings.h"
+#include "pixels.h"
+#include "job.h"
+#include "dialog.h"
+
+typedef struct
+{
+  GimpPlugIn      parent_instance;
+  NsNetworkCache *networks;
+} NeuralStyle;
+
+typedef struct
+{
+  GimpPlugInClass parent_class;
+} NeuralStyleClass;
+
+#define NEURAL_STYLE_TYPE (neural_style_get_type ())
+#define NEURAL_STYLE(obj) ((NeuralStyle *) (obj))
+
+GType neural_style_get_type (void) G_GNUC_CONST;
+
+G_DEFINE_TYPE (NeuralStyle, neural_style, GIMP_TYPE_PLUG_IN)
+
+GIMP_MAIN (NEURAL_STYLE_TYPE)
+
+static GimpValueArray *
+fail (GimpProcedure     *procedure,
+      GimpPDBStatusType  status,
+      GError            *error)
+{
+  return gimp_procedure_new_return_values (procedure, status, error);
+}
+
+static GError *
+plugin_error (const char *format,
+              ...) G_GNUC_PRINTF (1, 2);
+
+static GError *
+plugin_error (const char *format,
+              ...)
+{
+  va_list  args;
+  GError  *error;
+
+  va_start (args, format);
+  error = g_error_new_valist (GIMP_PLUG_IN_ERROR, 0, format, args);
+  va_end (args);
+  return error;
+}
+
+/* ---- the final run --------------------------------------------------------------------------- */
+
+static void
+report_progress (NsJob            *job,
+                 const NsProgress *progress,
+                 gpointer          user_data)
+{
+  g_autofree char *left = ns_plugin_format_duration (progress->eta);
+
+  if (progress->iterations > 0)
+    gimp_progress_update ((gdouble) progress->iteration / progress->iterations);
+
+  if (*left)
+    gimp_progress_set_text_printf (_("Neural Style: iteration %d of %d, about %s left"),
+                                   progress->iteration, progress->iterations, left);
+  else
+    gimp_progress_set_text_printf (_("Neural Style: iteration %d of %d"),
+                                   progress->iteration, progress->iterations);
+}
+
+static GimpDrawable *
+output_target (GimpDrawable *drawable,
+               NsOutput      output)
+{
+  GimpImage *image;
+  GimpLayer *copy;
+  GimpItem  *parent;
+  g_autofree gchar *old_name = NULL;
+  g_autofree gchar *name = NULL;
+
+  if (output != NS_OUTPUT_NEW_LAYER)
+    return drawable;
+
+  /* A copy keeps size, offsets, format and the pixels outside the selection; the result is
+   * then merged into it exactly as it would be into the layer itself. */
+  image    = gimp_item_get_image (GIMP_ITEM (drawable));
+  copy     = gimp_layer_copy (GIMP_LAYER (drawable));
+  parent   = gimp_item_get_parent (GIMP_ITEM (drawable));
+  old_name = gimp_item_get_name (GIMP_ITEM (drawable));
+  name     = g_strdup_printf (_("%s (Neural Style)"), old_name);
+
+  gimp_item_set_name (GIMP_ITEM (copy), name);
+  gimp_image_insert_layer (image, copy, parent ? GIMP_LAYER (parent) : NULL,
+                           gimp_image_get_item_position (image, GIMP_ITEM (drawable)));
+  return GIMP_DRAWABLE (copy);
+}
+
+static GimpPDBStatusType
+check_arguments (GimpDrawable        *drawable,
+                 GimpProcedureConfig *config,
+                 GimpLayer           *style,
+                 GError             **error)
+{
+  gint size = ns_plugin_config_size (config);
+
+  if (style == NULL)
+    {
+      *error = plugin_error (_("No style layer was given.  Pass \"style-layer\": a layer of this "
+                               "or another open image that shows the style, e.g. a painting "
+                               "opened as a layer."));
+      return GIMP_PDB_CALLING_ERROR;
+    }
+  if (! gimp_item_is_valid (GIMP_ITEM (style)))
+    {
+      *error = plugin_error (_("The style layer no longer exists (was it deleted, or its image "
+                               "closed?).  Pass a layer of an open image as \"style-layer\"."));
+      return GIMP_PDB_CALLING_ERROR;
+    }
+  if (size > 0 && size < NS_PLUGIN_MIN_SIZE)
+    {
+      *error = plugin_error (_("The size %d is too small: use 0 (the layer's own size) or at "
+                               "least %d pixels."), size, NS_PLUGIN_MIN_SIZE);
+      return GIMP_PDB_CALLING_ERROR;
+    }
+  if (ns_plugin_config_output (config) == NS_OUTPUT_NEW_LAYER &&
+      ! gimp_item_is_layer (GIMP_ITEM (drawable)))
+    {
+      *error = plugin_error (_("The output \"new-layer\" needs a layer, but a channel or mask "
+                               "was given; use the output \"replace\"."));
+      return GIMP_PDB_CALLING_ERROR;
+    }
+  return GIMP_PDB_SUCCESS;
+}
+
+static GimpPDBStatusType
+apply (NeuralStyle         *self,
+       GimpDrawable        *drawable,
+       GimpProcedureConfig *config,
+       GError             **error)
+{
+  g_autoptr (GimpLayer) style = NULL;
+  g_autoptr (NsRegion) region = NULL;
+  g_autoptr (NsImage) result = NULL;
+  g_autoptr (NsJob) job = NULL;
+  g_autoptr (GError) run_error = NULL;
+  GimpPDBStatusType status;
+  GimpImage *image;
+  GeglRectangle rect;
+  NsOptions *options;
+  gint size;
+
+  g_object_get (config, "style-layer", &style, NULL);
+  status = check_arguments (drawable, config, style, error);
+  if (status != GIMP_PDB_SUCCESS)
+    return status;
+
+  /* Nothing of this layer is selected: nothing to do, as with GIMP's own filters. */
+  if (! gimp_drawable_mask_intersect (drawable, &rect.x, &rect.y, &rect.width, &rect.height))
+    return GIMP_PDB_SUCCESS;
+
+  gimp_progress_init (_("Neural Style: preparing"));
+
+  size    = ns_plugin_config_size (config);
+  region  = ns_region_read (drawable, &rect);
+  options = ns_plugin_config_options (config);
+  job     = ns_job_new (self->networks, ns_plugin_config_network (config), options,
+                        ns_image_copy (region->content),
+                        ns_style_read (GIMP_DRAWABLE (style), region->native),
+                        ns_plugin_run_side (size, rect.width, rect.height));
+
+  result = ns_job_run_sync (job, report_progress, NULL, &run_error);
+  if (result == NULL)
+    {
+      *error = plugin_error (_("Neural Style failed: %s"), run_error->message);
+      gimp_progress_end ();
+      return GIMP_PDB_EXECUTION_ERROR;
+    }
+
+  gimp_progress_set_text (_("Neural Style: writing the result"));
+
+  image = gimp_item_get_image (GIMP_ITEM (drawable));
+  gimp_image_undo_group_start (image);
+  ns_region_apply (region, result, output_target (drawable, ns_plugin_config_output (config)));
+  gimp_image_undo_group_end (image);
+
+  gimp_progress_update (1.0);
+  gimp_progress_end ();
+  return GIMP_PDB_SUCCESS;
+}
+
+/* GIMP does not remember layer arguments between runs, so a repeated or interactive run
+ * starts from another layer of the image. */
+static void
+seed_style_layer (GimpProcedureConfig *config,
+                  GimpDrawable        *drawable)
+{
+  g_autoptr (GimpLayer) style = NULL;
+
+  g_object_get (config, "style-layer", &style, NULL);
+  if (style == NULL || ! gimp_item_is_valid (GIMP_ITEM (style)))
+    g_object_set (config, "style-layer", ns_plugin_default_style_layer (drawable), NULL);
+}
+
+static GimpValueArray *
+neural_style_run (GimpProcedure        *procedure,
+                  GimpRunMode           run_mode,
+                  GimpImage            *image,
+                  GimpDrawable        **drawables,
+                  GimpProcedureConfig  *config,
+                  gpointer              run_data)
+{
+  NeuralStyle *self = NEURAL_STYLE (run_data);
+  GimpDrawable *drawable;
+  GimpPDBStatusType status;
+  GError *error = NULL;
+
+  gegl_init (NULL, NULL);
+
+  if (gimp_core_object_array_get_length ((GObject **) drawables) != 1)
+    return fail (procedure, GIMP_PDB_CALLING_ERROR,
+                 plugin_error (_("Neural Style works on one layer at a time; select a single "
+                                 "layer.")));
+  drawable = drawables[0];
+
+  if (gimp_drawable_is_indexed (drawable))
+    return fail (procedure, GIMP_PDB_CALLING_ERROR,
+                 plugin_error (_("Neural Style does not work on indexed images; convert the "
+                                 "image to RGB or grayscale first (Image ▸ Mode).")));
+  if (gimp_item_is_group (GIMP_ITEM (drawable)))
+    return fail (procedure, GIMP_PDB_CALLING_ERROR,
+                 plugin_error (_("Neural Style cannot paint on a layer group; select a layer "
+                                 "inside it.")));
+
+  if (run_mode != GIMP_RUN_NONINTERACTIVE)
+    seed_style_layer (config, drawable);
+
+  if (run_mode == GIMP_RUN_INTERACTIVE &&
+      ! ns_dialog_run (procedure, config, drawable, self->networks))
+    return fail (procedure, GIMP_PDB_CANCEL, NULL);
+
+  status = apply (self, drawable, config, &error);
+
+  if (status == GIMP_PDB_SUCCESS && run_mode != GIMP_RUN_NONINTERACTIVE)
+    gimp_displays_flush ();
+
+  return fail (procedure, status, error);
+}
+
+/* ---- registration -------------------------------------------------------------------------- */
+
+static GList *
+neural_style_query_procedures (GimpPlugIn *plug_in)
+{
+  return g_list_append (NULL, g_strdup (NS_PLUGIN_PROC));
+}
+
+/* The weights default to those of the network that "auto" finds on this machine, so a
+ * script that leaves them out gets the same look as the dialog's defaults. */
+static void
+registration_defaults (NeuralStyle      *self,
+                       NsPluginDefaults *defaults,
+                       const char      **network_name)
+{
+  g_autoptr (NsNetwork) network = ns_network_cache_get (self->networks, NS_NETWORK_AUTO, NULL);
+
+  ns_plugin_defaults_for_network (network, defaults);
+  *network_name = network && ns_network_get_kind (network) == NS_NETWORK_VGG19
+                  ? _("VGG-19") : _("the built-in network");
+}
+
+static GimpProcedure *
+neural_style_create_procedure (GimpPlugIn  *plug_in,
+                               const gchar *name)
+{
+  NeuralStyle *self = NEURAL_STYLE (plug_in);
+  GimpProcedure *procedure;
+  NsPluginDefaults defaults;
+  const char *network_name;
+  g_autofree gchar *help = NULL;
+
+  if (g_strcmp0 (name, NS_PLUGIN_PROC) != 0)
+    return NULL;
+
+  registration_defaults (self, &defaults, &network_name);
+
+  procedure = gimp_image_procedure_new (plug_in, name, GIMP_PDB_PROC_TYPE_PLUGIN,
+                                        neural_style_run, self, NULL);
+
+  gimp_procedure_set_image_types (procedure, "RGB*, GRAY*");
+  gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
+  gimp_procedure_set_menu_label (procedure, _("Neural _Style…"));
+  gimp_procedure_add_menu_path (procedure, "<Image>/Filters/Artistic");
+
+  help = g_strdup_printf (
+    _("Neural style transfer (Gatys et al.): repaints the layer, or the selected part of it, "
+      "so that it keeps its content but takes on the textures, strokes and colours of the "
+      "style layer, by optimising the image against the features of a convolutional network "
+      "on the CPU.  The network is VGG-19 when its weights are installed (run "
+      "\"neural-style --download-weights\" once); otherwise the built-in network is used, "
+      "which needs no download but gives a plainer, more textural style.  The weights "
+      "default to the defaults of the network found when GIMP registered the plug-in (%s: "
+      "content %g, style %g, TV %g); pass them explicitly when choosing another network.  "
+      "Larger layers are optimised at \"size\" pixels (longest side) and scaled up.  "
+      "Alpha is kept; the result replaces the layer or goes to a new layer above it, in one "
+      "undo step."),
+    network_name, defaults.content_weight, defaults.style_weight, defaults.tv_weight);
+
+  gimp_procedure_set_documentation (procedure,
+                                    _("Paint a layer in the style of another layer"),
+                                    help, name);
+  gimp_procedure_set_attribution (procedure, "The Neural Style authors",
+                                  "Copyright 2025 the Neural Style authors (GPL-3.0-or-later)",
+                                  "2025");
+
+  ns_plugin_add_arguments (procedure, &defaults);
+
+  return procedure;
+}
+
+static void
+neural_style_finalize (GObject *object)
+{
+  NeuralStyle *self = NEURAL_STYLE (object);
+
+  g_clear_pointer (&self->networks, ns_network_cache_free);
+  G_OBJECT_CLASS (neural_style_parent_class)->finalize (object);
+}
+
+static void
+neural_style_class_init (NeuralStyleClass *klass)
+{
+  GimpPlugInClass *plug_in_class = GIMP_PLUG_IN_CLASS (klass);
+  GObjectClass    *object_class  = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = neural_style_finalize;
+  /* set_i18n keeps libgimp's default: domain "neural-style" (the folder's name), catalogs in
+   * the plug-in folder's locale/. */
+  plug_in_class->query_procedures = neural_style_query_procedures;
+  plug_in_class->create_procedure = neural_style_create_procedure;
+}
+
+static void
+neural_style_init (NeuralStyle *self)
+{
+  self->networks = ns_network_cache_new ();
+}

@@ -1,0 +1,253 @@
+/* settings.c — the procedure's arguments and their meaning for the engine. */
+#include "settings.h"
+
+#include <math.h>
+#include <glib/gi18n.h>
+
+void
+ns_plugin_defaults_for_network (const NsNetwork  *network,
+                                NsPluginDefaults *defaults)
+{
+  g_autoptr (NsOptions) options = ns_options_new ();
+
+  if (network)
+    ns_options_apply_network_defaults (options, network);
+
+  defaults->content_weight = ns_options_get_content_weight (options);
+  defaults->style_weight   = ns_options_get_style_weight (options);
+  defaults->tv_weight      = ns_options_get_tv_weight (options);
+  defaults->iterations     = ns_options_get_iterations (options);
+}
+
+void
+ns_plugin_add_arguments (GimpProcedure          *procedure,
+                         const NsPluginDefaults *d)
+{
+  /* Mnemonics avoid the dialog's own buttons: _OK, _Cancel, _Reset, _Help,
+   * _Load Saved Settings, _Save Settings, and the dialog's _Preview / S_top. */
+  gimp_procedure_add_layer_argument (procedure, "style-layer",
+                                     _("St_yle layer"),
+                                     _("The layer whose look is transferred, e.g. a painting "
+                                       "opened as a layer; it may belong to another image "
+                                       "and have any size"),
+                                     TRUE, G_PARAM_READWRITE);
+
+  gimp_procedure_add_double_argument (procedure, "content-weight",
+                                      _("Content wei_ght (α)"),
+                                      _("How strongly the result keeps the layer's content "
+                                        "(α); the default is the network's own"),
+                                      0.0, 1e9, d->content_weight, G_PARAM_READWRITE);
+
+  gimp_procedure_add_double_argument (procedure, "style-weight",
+                                      _("Style _weight (β)"),
+                                      _("How strongly the result takes on the style (β); "
+                                        "the default is the network's own"),
+                                      0.0, 1e12, d->style_weight, G_PARAM_READWRITE);
+
+  gimp_procedure_add_double_argument (procedure, "tv-weight",
+                                      _("Smoothness (T_V weight)"),
+                                      _("Total-variation weight: higher values give smoother, "
+                                        "less noisy results"),
+                                      0.0, 1e6, d->tv_weight, G_PARAM_READWRITE);
+
+  gimp_procedure_add_int_argument (procedure, "iterations",
+                                   _("_Iterations"),
+                                   _("Optimisation steps; more give a stronger, cleaner "
+                                     "style and take longer"),
+                                   1, 10000, d->iterations, G_PARAM_READWRITE);
+
+  gimp_procedure_add_int_argument (procedure, "size",
+                                   _("Optimi_zation size"),
+                                   _("Longest side, in pixels, that the optimisation runs at; "
+                                     "a larger layer or selection is processed at this size "
+                                     "and the result scaled up to fit.  0 = the layer's (or "
+                                     "selection's) own size"),
+                                   0, NS_PLUGIN_MAX_SIZE, NS_PLUGIN_DEFAULT_SIZE,
+                                   G_PARAM_READWRITE);
+
+  gimp_procedure_add_boolean_argument (procedure, "preserve-colors",
+                                       _("_Keep original colors"),
+                                       _("Transfer only the style's brightness patterns and "
+                                         "keep the layer's own colours"),
+                                       FALSE, G_PARAM_READWRITE);
+
+  gimp_procedure_add_double_argument (procedure, "style-scale",
+                                      _("Style sc_ale"),
+                                      _("Size of the style's brush strokes: the style layer is "
+                                        "scaled so that its longest side is this times the "
+                                        "optimised image's"),
+                                      0.1, 10.0, 1.0, G_PARAM_READWRITE);
+
+  gimp_procedure_add_choice_argument (procedure, "optimizer",
+                                      _("Opti_mizer"),
+                                      _("L-BFGS usually looks best; Adam needs less memory"),
+                                      gimp_choice_new_with_values (
+                                        "lbfgs", NS_OPTIMIZER_LBFGS, _("L-BFGS"), NULL,
+                                        "adam",  NS_OPTIMIZER_ADAM,  _("Adam"),   NULL,
+                                        NULL),
+                                      "lbfgs", G_PARAM_READWRITE);
+
+  gimp_procedure_add_choice_argument (procedure, "init",
+                                      _("Start _from"),
+                                      _("The image the optimisation starts from"),
+                                      gimp_choice_new_with_values (
+                                        "content", NS_INIT_CONTENT, _("The layer"),    NULL,
+                                        "noise",   NS_INIT_NOISE,   _("Random noise"), NULL,
+                                        NULL),
+                                      "content", G_PARAM_READWRITE);
+
+  gimp_procedure_add_int_argument (procedure, "seed",
+                                   _("S_eed"),
+                                   _("Random seed (for noise starts); the same seed gives the "
+                                     "same result"),
+                                   0, G_MAXINT, 0, G_PARAM_READWRITE);
+
+  gimp_procedure_add_choice_argument (procedure, "network",
+                                      _("_Network"),
+                                      _("The feature network: VGG-19 needs its weights "
+                                        "(neural-style --download-weights); the built-in one "
+                                        "needs nothing"),
+                                      gimp_choice_new_with_values (
+                                        "auto",     NS_NETWORK_AUTO,
+                                        _("Automatic (VGG-19 if installed)"), NULL,
+                                        "vgg19",    NS_NETWORK_VGG19,
+                                        _("VGG-19 (downloaded weights)"), NULL,
+                                        "embedded", NS_NETWORK_EMBEDDED,
+                                        _("Built-in (no download)"), NULL,
+                                        NULL),
+                                      "auto", G_PARAM_READWRITE);
+
+  gimp_procedure_add_choice_argument (procedure, "output",
+                                      _("O_utput"),
+                                      _("Replace the layer's pixels, or put the result on a "
+                                        "new layer above it"),
+                                      gimp_choice_new_with_values (
+                                        "replace",   NS_OUTPUT_REPLACE,
+                                        _("Replace the layer"), NULL,
+                                        "new-layer", NS_OUTPUT_NEW_LAYER,
+                                        _("New layer above"), NULL,
+                                        NULL),
+                                      "replace", G_PARAM_READWRITE);
+}
+
+NsNetworkKind
+ns_plugin_config_network (GimpProcedureConfig *config)
+{
+  return (NsNetworkKind) gimp_procedure_config_get_choice_id (config, "network");
+}
+
+NsOutput
+ns_plugin_config_output (GimpProcedureConfig *config)
+{
+  return (NsOutput) gimp_procedure_config_get_choice_id (config, "output");
+}
+
+int
+ns_plugin_config_size (GimpProcedureConfig *config)
+{
+  gint size = 0;
+
+  g_object_get (config, "size", &size, NULL);
+  return size;
+}
+
+NsOptions *
+ns_plugin_config_options (GimpProcedureConfig *config)
+{
+  NsOptions *options = ns_options_new ();
+  gdouble    alpha, beta, tv, style_scale;
+  gint       iterations, seed;
+  gboolean   preserve;
+
+  g_object_get (config,
+                "content-weight",  &alpha,
+                "style-weight",    &beta,
+                "tv-weight",       &tv,
+                "iterations",      &iterations,
+                "preserve-colors", &preserve,
+                "style-scale",     &style_scale,
+                "seed",            &seed,
+                NULL);
+
+  ns_options_set_content_weight (options, alpha);
+  ns_options_set_style_weight (options, beta);
+  ns_options_set_tv_weight (options, tv);
+  ns_options_set_iterations (options, iterations);
+  ns_options_set_color_mode (options, preserve ? NS_COLOR_LUMINANCE : NS_COLOR_STYLE);
+  ns_options_set_style_scale (options, style_scale);
+  ns_options_set_seed (options, (guint64) seed);
+  ns_options_set_optimizer (options,
+                            gimp_procedure_config_get_choice_id (config, "optimizer"));
+  ns_options_set_init (options, gimp_procedure_config_get_choice_id (config, "init"));
+  /* GIMP's "number of threads" preference, as its own filters use. */
+  ns_options_set_threads (options, MAX (1, gimp_get_num_processors ()));
+
+  return options;
+}
+
+static GimpLayer *
+first_other_layer (GimpLayer   **layers,
+                   GimpDrawable *drawable)
+{
+  for (gint i = 0; layers && layers[i]; i++)
+    {
+      GimpItem *item = GIMP_ITEM (layers[i]);
+
+      if (GIMP_DRAWABLE (layers[i]) == drawable)
+        continue;
+
+      if (gimp_item_is_group (item))
+        {
+          g_autofree GimpItem **children = gimp_item_get_children (item);
+          GimpLayer *found = first_other_layer ((GimpLayer **) children, drawable);
+
+          if (found)
+            return found;
+          continue;
+        }
+
+      return layers[i];
+    }
+
+  return NULL;
+}
+
+GimpLayer *
+ns_plugin_default_style_layer (GimpDrawable *drawable)
+{
+  GimpImage *image = gimp_item_get_image (GIMP_ITEM (drawable));
+  g_autofree GimpLayer **layers = gimp_image_get_layers (image);
+
+  return first_other_layer (layers, drawable);
+}
+
+int
+ns_plugin_run_side (int size,
+                    int width,
+                    int height)
+{
+  int longest  = MAX (width, height);
+  int shortest = MAX (MIN (width, height), 1);
+  int side     = (size > 0 && size < longest) ? size : longest;
+  /* The network needs NS_PLUGIN_MIN_SIZE on the short side; a thin selection is enlarged
+   * for the run rather than refused. */
+  int needed   = (NS_PLUGIN_MIN_SIZE * longest + shortest - 1) / shortest;
+
+  return MAX (side, needed);
+}
+
+char *
+ns_plugin_format_duration (double seconds)
+{
+  long s;
+
+  if (! (seconds >= 0) || ! isfinite (seconds))
+    return g_strdup ("");
+
+  s = lround (seconds);
+  if (s < 60)
+    return g_strdup_printf (_("%ld s"), s);
+  if (s < 3600)
+    return g_strdup_printf (_("%ld min %02ld s"), s / 60, s % 60);
+  return g_strdup_printf (_("%ld h %02ld min"), s / 3600, (s % 3600) / 60);
+}

@@ -1,0 +1,62 @@
+/* settings.h — the procedure's arguments: names, choices, defaults, and their translation
+ * into engine options.  Shared by the procedure (plugin.c) and the dialog (ui/). */
+#ifndef NS_PLUGIN_SETTINGS_H
+#define NS_PLUGIN_SETTINGS_H
+
+#include <libgimp/gimp.h>
+
+#include "neural-style.h"
+
+G_BEGIN_DECLS
+
+#define NS_PLUGIN_PROC    "plug-in-neural-style"
+#define NS_PLUGIN_BINARY  "neural-style"
+#define NS_PLUGIN_ROLE    "neural-style"
+
+/* The engine's deepest default layer sees the image downscaled 16 times. */
+#define NS_PLUGIN_MIN_SIZE  16
+#define NS_PLUGIN_MAX_SIZE  8192
+#define NS_PLUGIN_DEFAULT_SIZE 512
+
+typedef enum
+{
+  NS_OUTPUT_REPLACE,
+  NS_OUTPUT_NEW_LAYER
+} NsOutput;
+
+/* Engine defaults that the procedure's arguments start from. */
+typedef struct
+{
+  double content_weight;
+  double style_weight;
+  double tv_weight;
+  int    iterations;
+} NsPluginDefaults;
+
+/* The defaults of `network` (NULL: the engine's network-independent defaults). */
+void           ns_plugin_defaults_for_network (const NsNetwork *network, NsPluginDefaults *defaults);
+
+/* Registers every argument of the procedure, starting from `defaults`. */
+void           ns_plugin_add_arguments   (GimpProcedure *procedure, const NsPluginDefaults *defaults);
+
+NsNetworkKind  ns_plugin_config_network  (GimpProcedureConfig *config);
+NsOutput       ns_plugin_config_output   (GimpProcedureConfig *config);
+int            ns_plugin_config_size     (GimpProcedureConfig *config);
+/* Engine options for everything the config holds (weights, iterations, optimizer, …). */
+NsOptions     *ns_plugin_config_options  (GimpProcedureConfig *config);
+
+/* The layer a run should take its style from when none was given: the topmost layer of
+ * `drawable`'s image other than `drawable` itself (looking inside groups), or NULL. */
+GimpLayer     *ns_plugin_default_style_layer (GimpDrawable *drawable);
+
+/* The longest side the optimisation runs at for a region of width × height: `size` when
+ * 0 < size < the region's longest side, else the region's own; but never so small that the
+ * short side falls below NS_PLUGIN_MIN_SIZE (thin regions are enlarged for the run). */
+int            ns_plugin_run_side        (int size, int width, int height);
+
+/* "12 s", "3 min 04 s", "1 h 05 min"; "" when unknown. */
+char          *ns_plugin_format_duration (double seconds);
+
+G_END_DECLS
+
+#endif /* NS_PLUGIN_SETTINGS_H */

@@ -1,0 +1,304 @@
+# tests/gimp/batch.py — run by python-fu-eval inside gimp-console-3.0 (see test-batch.sh).
+#
+# Builds small images, calls plug-in-neural-style (mostly through Script-Fu with named
+# arguments, as scripts would) and checks the pixels with GEGL.  Writes TAP lines to the file
+# named by $NS_TAP_OUT.  Every run uses the built-in network and a few iterations.
+
+import os
+import struct
+import traceback
+
+from gi.repository import Gimp, Gegl, GLib
+
+PDB = Gimp.get_pdb()
+TAP = open(os.environ["NS_TAP_OUT"], "w")
+COUNT = [0]
+
+
+def note(text):
+    for line in str(text).splitlines():
+        TAP.write("# %s\n" % line)
+
+
+def tap(passed, description, diagnostic=None):
+    COUNT[0] += 1
+    TAP.write("%s %d - %s\n" % ("ok" if passed else "not ok", COUNT[0], description))
+    if diagnostic and not passed:
+        for line in str(diagnostic).splitlines():
+            TAP.write("# %s\n" % line)
+    TAP.flush()
+
+
+def check(description, function):
+    """Runs function() -> (passed, diagnostic); an exception is a failure."""
+    try:
+        passed, diagnostic = function()
+    except Exception:
+        passed, diagnostic = False, traceback.format_exc()
+    tap(passed, description, diagnostic)
+    return passed
+
+
+# ---- images ---------------------------------------------------------------------------------
+
+def rect(x, y, w, h):
+    return Gegl.Rectangle.new(x, y, w, h)
+
+
+def fill(layer, fmt, channels, pixel):
+    """Writes pixel(x, y) -> tuple of floats in [0, 1] into the whole layer."""
+    w, h = layer.get_width(), layer.get_height()
+    values = []
+    for y in range(h):
+        for x in range(w):
+            values.extend(pixel(x, y))
+    assert len(values) == w * h * channels
+    buf = layer.get_buffer()
+    buf.set(rect(0, 0, w, h), fmt, struct.pack("<%df" % len(values), *values))
+    buf.flush()
+    layer.update(0, 0, w, h)
+
+
+def raw(drawable):
+    """The drawable's pixels in its own format, as bytes."""
+    w, h = drawable.get_width(), drawable.get_height()
+    return bytes(drawable.get_buffer().get(rect(0, 0, w, h), 1.0, None, Gegl.AbyssPolicy.NONE))
+
+
+def smooth_rgba(x, y):
+    return (0.2 + 0.6 * x / 47.0, 0.3 + 0.4 * y / 39.0, 0.5 + 0.3 * ((x + y) % 9) / 9.0,
+            ((x * 7 + y * 13) % 256) / 255.0)
+
+
+def stripes_rgb(x, y):
+    return (1.0, 0.1, 0.1) if (x // 3) % 2 else (0.1, 0.1, 0.9)
+
+
+def make_image(base=Gimp.ImageBaseType.RGB, precision=Gimp.Precision.U8_NON_LINEAR):
+    """A 60×50 image: the content layer (48×40 at offset 7,5, with varying alpha) and a
+    30×26 style layer above it at another offset."""
+    image = Gimp.Image.new_with_precision(60, 50, base, precision)
+    rgb = base == Gimp.ImageBaseType.RGB
+    content = Gimp.Layer.new(image, "content", 48, 40,
+                             Gimp.ImageType.RGBA_IMAGE if rgb else Gimp.ImageType.GRAYA_IMAGE,
+                             100.0, Gimp.LayerMode.NORMAL)
+    style = Gimp.Layer.new(image, "style", 30, 26,
+                           Gimp.ImageType.RGB_IMAGE if rgb else Gimp.ImageType.GRAY_IMAGE,
+                           100.0, Gimp.LayerMode.NORMAL)
+    image.insert_layer(content, None, 0)
+    image.insert_layer(style, None, 0)
+    content.set_offsets(7, 5)
+    style.set_offsets(20, 2)
+    if rgb:
+        fill(content, "R'G'B'A float", 4, smooth_rgba)
+        fill(style, "R'G'B' float", 3, stripes_rgb)
+    else:
+        fill(content, "Y'A float", 2, lambda x, y: (0.2 + 0.6 * x / 47.0, smooth_rgba(x, y)[3]))
+        fill(style, "Y' float", 1, lambda x, y: (0.9 if (x // 3) % 2 else 0.1,))
+    return image, content, style
+
+
+# ---- calling the procedure ------------------------------------------------------------------
+
+def script_fu(code):
+    """Runs Script-Fu code; returns (succeeded, error message)."""
+    proc = PDB.lookup_procedure("plug-in-script-fu-eval")
+    config = proc.create_config()
+    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    config.set_property("script", code)
+    result = proc.run(config)
+    status = result.index(0)
+    message = result.index(1) if result.length() > 1 else ""
+    if status != Gimp.PDBStatusType.SUCCESS and not message:
+        message = PDB.get_last_error()
+    return status == Gimp.PDBStatusType.SUCCESS, message or ""
+
+
+def neural_style(image, drawable, style=None, **named):
+    """plug-in-neural-style through Script-Fu with named arguments (style=None: omitted)."""
+    args = {"iterations": 3, "network": '"embedded"', "size": 0}
+    args.update(named)
+    code = "(plug-in-neural-style #:run-mode RUN-NONINTERACTIVE #:image %d #:drawables (vector %d)" % (
+        image.get_id(), drawable.get_id())
+    if style is not None:
+        code += " #:style-layer %d" % style
+    for key, value in args.items():
+        code += " #:%s %s" % (key, value)
+    return script_fu(code + ")")
+
+
+def outside(data, width, bpp, box):
+    """The bytes of the pixels outside box = (x, y, w, h), row by row."""
+    bx, by, bw, bh = box
+    rows = len(data) // (width * bpp)
+    out = bytearray()
+    for y in range(rows):
+        row = data[y * width * bpp:(y + 1) * width * bpp]
+        if by <= y < by + bh:
+            out += row[:bx * bpp] + row[(bx + bw) * bpp:]
+        else:
+            out += row
+    return bytes(out)
+
+
+def inside(data, width, bpp, box):
+    bx, by, bw, bh = box
+    out = bytearray()
+    for y in range(by, by + bh):
+        out += data[(y * width + bx) * bpp:(y * width + bx + bw) * bpp]
+    return bytes(out)
+
+
+def alpha_bytes(data, bpp, comp):
+    return b"".join(data[i + bpp - comp:i + bpp] for i in range(0, len(data), bpp))
+
+
+# ---- the checks -----------------------------------------------------------------------------
+
+def test_rgb_selection():
+    image, content, style = make_image()
+    before, style_before = raw(content), raw(style)
+    bpp = content.get_bpp()
+    # Image coordinates; the content layer sits at (7, 5).
+    image.select_rectangle(Gimp.ChannelOps.REPLACE, 15, 12, 20, 14)
+    box = (8, 7, 20, 14)
+
+    succeeded, message = neural_style(image, content, style.get_id(), **{"style-weight": 100.0})
+    check("a Script-Fu call with named arguments succeeds on a two-layer image",
+          lambda: (succeeded, message))
+    after = raw(content)
+    check("the content layer changed inside the selection",
+          lambda: (inside(after, 48, bpp, box) != inside(before, 48, bpp, box), "unchanged"))
+    check("pixels outside the selection are bit-identical",
+          lambda: (outside(after, 48, bpp, box) == outside(before, 48, bpp, box),
+                   "pixels outside the selection changed"))
+    check("alpha is bit-identical (8-bit)",
+          lambda: (alpha_bytes(after, bpp, 1) == alpha_bytes(before, bpp, 1), "alpha changed"))
+    check("the style layer is unchanged", lambda: (raw(style) == style_before, "it changed"))
+    check("output \"replace\" adds no layer",
+          lambda: (len(image.get_layers()) == 2, "%d layers" % len(image.get_layers())))
+    image.delete()
+
+
+def test_high_bit_depth():
+    image, content, style = make_image(precision=Gimp.Precision.U16_NON_LINEAR)
+    before = raw(content)
+    succeeded, message = neural_style(image, content, style.get_id())
+    check("a 16-bit image: the call succeeds", lambda: (succeeded, message))
+    after = raw(content)
+    check("a 16-bit image stays 16-bit",
+          lambda: (image.get_precision() == Gimp.Precision.U16_NON_LINEAR and
+                   content.get_bpp() == 8,
+                   "precision %s, bpp %d" % (image.get_precision(), content.get_bpp())))
+    values = struct.unpack("<%dH" % (len(after) // 2), after)
+    colour = [v for i, v in enumerate(values) if i % 4 != 3]
+    check("the 16-bit result is not an 8-bit round trip (values between 8-bit steps)",
+          lambda: (after != before and sum(1 for v in colour if v % 257) > len(colour) // 2,
+                   "%d of %d values are multiples of 257" %
+                   (sum(1 for v in colour if v % 257 == 0), len(colour))))
+    check("16-bit alpha is bit-identical",
+          lambda: (alpha_bytes(after, 8, 2) == alpha_bytes(before, 8, 2), "alpha changed"))
+    image.delete()
+
+    image, content, style = make_image(precision=Gimp.Precision.FLOAT_LINEAR)
+    before = raw(content)
+    succeeded, message = neural_style(image, content, style.get_id())
+    after = raw(content)
+    check("a 32-bit float linear image: the layer changes, stays float, alpha kept",
+          lambda: (succeeded and after != before and content.get_bpp() == 16 and
+                   alpha_bytes(after, 16, 4) == alpha_bytes(before, 16, 4),
+                   message or "bpp %d" % content.get_bpp()))
+    image.delete()
+
+
+def test_gray_and_size():
+    image, content, style = make_image(base=Gimp.ImageBaseType.GRAY)
+    before = raw(content)
+    # size 24 < 48: optimised at 24×20, then scaled up to the layer.
+    succeeded, message = neural_style(image, content, style.get_id(), size=24)
+    after = raw(content)
+    check("a grayscale image works (optimised at a smaller size, scaled up)",
+          lambda: (succeeded and after != before, message or "unchanged"))
+    check("the grayscale layer stays grayscale with its alpha",
+          lambda: (content.is_gray() and content.get_bpp() == 2 and
+                   alpha_bytes(after, 2, 1) == alpha_bytes(before, 2, 1),
+                   "gray %s bpp %d" % (content.is_gray(), content.get_bpp())))
+    image.delete()
+
+
+def test_new_layer():
+    image, content, style = make_image()
+    before = raw(content)
+    succeeded, message = neural_style(image, content, style.get_id(), output='"new-layer"')
+    layers = image.get_layers()
+    check("output \"new-layer\" adds a layer directly above the content layer",
+          lambda: (succeeded and len(layers) == 3 and
+                   image.get_item_position(layers[1]) + 1 ==
+                   image.get_item_position(content) and
+                   "Neural Style" in layers[1].get_name(),
+                   message or [layer.get_name() for layer in layers]))
+    check("output \"new-layer\" leaves the content layer unchanged and fills the new one",
+          lambda: (raw(content) == before and raw(layers[1]) != before and
+                   layers[1].get_offsets()[1:] == content.get_offsets()[1:],
+                   "content changed or new layer equal"))
+    image.delete()
+
+
+def test_last_values():
+    image, content, style = make_image()
+    before = raw(content)
+    proc = PDB.lookup_procedure("plug-in-neural-style")
+    config = proc.create_config()
+    config.set_property("run-mode", Gimp.RunMode.WITH_LAST_VALS)
+    config.set_property("image", image)
+    config.set_core_object_array("drawables", [content])
+    result = proc.run(config)
+    # Seconds: the stored 3 iterations were used, not the default 500.
+    check("a repeat run (WITH_LAST_VALS, no style layer remembered) uses another layer",
+          lambda: (result.index(0) == Gimp.PDBStatusType.SUCCESS and raw(content) != before,
+                   PDB.get_last_error()))
+    image.delete()
+
+
+def test_bad_calls():
+    image, content, style = make_image()
+    before = raw(content)
+
+    succeeded, message = neural_style(image, content, None)
+    check("a call without a style layer fails with a readable error",
+          lambda: (not succeeded and "style layer" in message.lower(), message))
+
+    other = Gimp.Image.new(40, 40, Gimp.ImageBaseType.RGB)
+    gone = Gimp.Layer.new(other, "gone", 40, 40, Gimp.ImageType.RGB_IMAGE, 100.0,
+                          Gimp.LayerMode.NORMAL)
+    other.insert_layer(gone, None, 0)
+    gone_id = gone.get_id()
+    other.delete()
+    succeeded, message = neural_style(image, content, gone_id)
+    check("a style layer from a deleted image fails with a readable error",
+          lambda: (not succeeded and ("style-layer" in message or "style layer" in message
+                                      or "invalid" in message.lower()), message))
+
+    succeeded, message = neural_style(image, content, style.get_id(), size=100000)
+    check("size out of range (100000) fails with a readable error",
+          lambda: (not succeeded and "out of range" in message, message))
+
+    succeeded, message = neural_style(image, content, style.get_id(), size=5)
+    check("size 5 (below the engine's minimum) fails with a readable error",
+          lambda: (not succeeded and "too small" in message, message))
+
+    check("failed calls leave the image unchanged",
+          lambda: (raw(content) == before and len(image.get_layers()) == 2,
+                   "the content layer or the layer count changed"))
+    image.delete()
+
+
+for test in (test_rgb_selection, test_high_bit_depth, test_gray_and_size, test_new_layer,
+             test_last_values, test_bad_calls):
+    try:
+        test()
+    except Exception:
+        tap(False, test.__name__ + " raised", traceback.format_exc())
+
+TAP.write("1..%d\n" % COUNT[0])
+TAP.close()

@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# test-cli.sh — end-to-end tests of the neural-style command (TAP).
+#
+#   bash tests/test-cli.sh BUILT/neural-style BUILT/make-image
+#
+# make-image writes the inputs and inspects the outputs with plain libpng/libjpeg, so the
+# reader and writer under test are never used to check themselves.  Runs use the embedded
+# network at 64 px with a handful of iterations to stay fast.
+set -u
+
+NS=$1
+MK=$2
+T=$(mktemp -d "${TMPDIR:-/tmp}/test-cli.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+# Never pick up a user's real weights or data directory.
+unset NEURAL_STYLE_WEIGHTS
+export XDG_DATA_HOME=$T/xdg XDG_DATA_DIRS=$T/nowhere LC_ALL=C.UTF-8
+
+n=0
+failed=0
+ok () { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok () { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+check () { # check DESCRIPTION 'SHELL CONDITION'
+  if eval "$2"; then ok "$1"; else not_ok "$1" "failed: $2" "stderr: $(head -c 600 "$T/err" 2>/dev/null)"; fi
+}
+
+# Width, height, bit depth and colour type straight from the PNG signature and IHDR bytes.
+png_header () {
+  local sig
+  sig=$(od -An -tx1 -N8 "$1" | tr -d ' \n')
+  [ "$sig" = 89504e470d0a1a0a ] || { echo "not-png"; return; }
+  od -An -tu1 -j16 -N10 "$1" | awk '{ printf "%d %d %d %d\n", $1*16777216+$2*65536+$3*256+$4,
+                                              $5*16777216+$6*65536+$7*256+$8, $9, $10 }'
+}
+
+# run ARGS… : runs neural-style with stderr to $T/err, stdout to $T/out; sets $rc.
+run () { "$NS" "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+fast=(--network embedded --size 64 --iterations 4 --threads 1)
+
+# Approximate comparison: |a − b| ≤ tol.
+near () { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
+
+# ---- inputs ---------------------------------------------------------------------------------
+"$MK" png  "$T/content.png"    80 60 rgb 8
+"$MK" png  "$T/content16.png"  64 48 rgb 16
+"$MK" png  "$T/content-a.png"  80 60 rgba 8
+"$MK" png  "$T/grey-a16.png"   48 64 graya 16
+"$MK" jpeg "$T/content.jpg"    96 72 rgb
+"$MK" jpeg "$T/rotated.jpg"    96 72 rgb 6     # EXIF: shown turned 90° clockwise, 72×96
+"$MK" png  "$T/style.png"      64 64 rgb 8
+"$MK" png  "$T/style-pal.png"  48 48 palette 8
+"$MK" jpeg "$T/style-grey.jpg" 48 48 gray
+"$MK" jpeg "$T/cmyk.jpg"       48 48 cmyk
+head -c 100 "$T/content.png" >"$T/truncated.png"
+head -c 400 "$T/content.jpg" >"$T/truncated.jpg"
+echo "this is not an image" >"$T/text.png"
+head -c 4096 /dev/urandom >"$T/bad.safetensors"
+
+# ---- information ----------------------------------------------------------------------------
+run --version
+check "--version prints the version" \
+  '[ "$rc" = 0 ] && grep -Eq "^neural-style [0-9]+\.[0-9]+\.[0-9]+$" "$T/out"'
+
+run --help
+check "--help exits 0 and lists the options" \
+  '[ "$rc" = 0 ] && grep -q -- "--preserve-colors" "$T/out" && grep -q -- "--download-weights" "$T/out"'
+
+run --print-weights-path
+check "--print-weights-path names the download destination under XDG_DATA_HOME" \
+  '[ "$rc" = 0 ] && [ "$(cat "$T/out")" = "$T/xdg/neural-style/vgg19.safetensors" ]'
+
+# ---- real runs ------------------------------------------------------------------------------
+run "$T/content.png" "$T/style.png" "${fast[@]}" -o "$T/out.png"
+check "RGB run exits 0" '[ "$rc" = 0 ]'
+check "RGB run writes a 64×48 8-bit RGB PNG (content 80×60, --size 64)" \
+  '[ "$(png_header "$T/out.png")" = "64 48 8 2" ]'
+check "the result is an image, not a constant" \
+  'read -r _ _ _ _ sd < <("$MK" info "$T/out.png") && near "$sd" 0.25 0.23'
+check "no temporary file is left next to the output" '[ ! -e "$T/out.png.tmp" ]'
+check "the run names the network it uses" 'grep -q "^neural-style: using .*built-in" "$T/err"'
+
+# With the style and TV weights at 0 the content loss is 0 at the content-initialised start,
+# so the result is the content itself: this checks the pixels of the whole file path.
+same_pixel () { # FILE-A FILE-B X Y TOLERANCE
+  local a b
+  a=$("$MK" pixel "$1" "$3" "$4") && b=$("$MK" pixel "$2" "$3" "$4") &&
+  paste <(tr ' ' '\n' <<<"$a") <(tr ' ' '\n' <<<"$b") |
+    awk -v t="$5" '{ d = $1 - $2; if (d < 0) d = -d; if (d > t) bad = 1 } END { exit bad || NR == 0 }'
+}
+identity=(--network embedded --iterations 2 --threads 1 --style-weight 0 --tv-weight 0)
+
+run "$T/content.png" "$T/style.png" "${identity[@]}" --size 64 -o "$T/ref.png"
+check "the style changed the picture (mean |stylized − content| > 0.005; style weight 0 gives the content)" \
+  '[ "$rc" = 0 ] && d=$("$MK" diff "$T/out.png" "$T/ref.png") && near "$d" 0.5 0.495'
+
+run "$T/content16.png" "$T/style.png" "${identity[@]}" --size 64 -o "$T/out16.png"
+check "16-bit content gives a 16-bit PNG" \
+  '[ "$rc" = 0 ] && [ "$(png_header "$T/out16.png")" = "64 48 16 2" ]'
+check "16-bit values survive to 1/65535 (beyond 8-bit precision)" \
+  'same_pixel "$T/content16.png" "$T/out16.png" 0 0 2e-5 && same_pixel "$T/content16.png" "$T/out16.png" 13 7 2e-5 &&
+   same_pixel "$T/content16.png" "$T/out16.png" 63 47 2e-5'
+
+run "$T/content-a.png" "$T/style.png" "${fast[@]}" -o "$T/out-a.png"
+check "RGBA content gives an RGBA PNG of the requested size" \
+  '[ "$rc" = 0 ] && [ "$(png_header "$T/out-a.png")" = "64 48 8 6" ]'
+# The content's alpha is 1 on the left half and 0.25 on the right half.
+alpha_left=$("$MK" pixel "$T/out-a.png" 2 24 | awk '{ print $4 }')
+alpha_right=$("$MK" pixel "$T/out-a.png" 61 24 | awk '{ print $4 }')
+check "alpha is kept: opaque left (${alpha_left:-?}), quarter-opaque right (${alpha_right:-?})" \
+  'near "${alpha_left:-x}" 1.0 0.002 && near "${alpha_right:-x}" 0.25 0.01'
+
+run "$T/grey-a16.png" "$T/style.png" "${identity[@]}" --size 64 -o "$T/out-ga.png"
+check "16-bit grey+alpha content gives 16-bit RGBA (portrait 48×64)" \
+  '[ "$rc" = 0 ] && [ "$(png_header "$T/out-ga.png")" = "48 64 16 6" ]'
+# Grey g with alpha a must come back as (g, g, g, a), exactly at 16 bits.
+grey_as_rgba () { # X Y
+  local g a
+  read -r g a < <("$MK" pixel "$T/grey-a16.png" "$1" "$2") || return 1
+  read -r r gr b al < <("$MK" pixel "$T/out-ga.png" "$1" "$2") || return 1
+  near "$r" "$g" 2e-5 && near "$gr" "$g" 2e-5 && near "$b" "$g" 2e-5 && near "$al" "$a" 2e-5
+}
+check "grey becomes equal R, G, B and the alpha is unchanged" 'grey_as_rgba 3 5 && grey_as_rgba 40 60'
+
+# make-image's pattern at (9,41) of 48×48 is (0.15 + 0.6·9/48, 0.15 + 0.6·41/48, 0.15 + 0.6·50/96).
+run "$T/cmyk.jpg" "$T/style.png" "${identity[@]}" --size 48 -o "$T/out-cmyk.png"
+check "an Adobe CMYK JPEG is read as its RGB colours" \
+  '[ "$rc" = 0 ] && read -r r g b < <("$MK" pixel "$T/out-cmyk.png" 9 41) &&
+   near "$r" 0.2625 0.03 && near "$g" 0.6625 0.03 && near "$b" 0.4625 0.03'
+
+# make-image's palette: index i = 4·(4x/w) … is coloured ((i&3)·80, (i>>2&3)·80, (i>>4&3)·80);
+# at (13,30) of 48×48 that is index 41 → (80, 160, 160).
+run "$T/style-pal.png" "$T/style.png" "${identity[@]}" --size 48 -o "$T/out-pal.png"
+check "palette content becomes its RGB colours" \
+  '[ "$rc" = 0 ] && [ "$(png_header "$T/out-pal.png")" = "48 48 8 2" ] &&
+   read -r r g b < <("$MK" pixel "$T/out-pal.png" 13 30) &&
+   near "$r" 0.313725 0.001 && near "$g" 0.627451 0.001 && near "$b" 0.627451 0.001'
+
+# Stored 96×72 with red rising left to right and green top to bottom; EXIF orientation 6
+# shows it turned clockwise, so the result's top left is the stored bottom left.
+run "$T/rotated.jpg" "$T/style-grey.jpg" "${identity[@]}" --size 48 -o "$T/out-jpg.png"
+check "JPEG content (EXIF-rotated 96×72 → 36×48) and a grey JPEG style work" \
+  '[ "$rc" = 0 ] && [ "$(png_header "$T/out-jpg.png")" = "36 48 8 2" ]'
+check "EXIF orientation 6 is applied clockwise" \
+  'read -r _ g_tl _ < <("$MK" pixel "$T/out-jpg.png" 0 0) && read -r _ g_tr _ < <("$MK" pixel "$T/out-jpg.png" 35 0) &&
+   read -r r_top _ < <("$MK" pixel "$T/out-jpg.png" 17 0) && read -r r_bottom _ < <("$MK" pixel "$T/out-jpg.png" 17 47) &&
+   awk -v a="$g_tl" -v b="$g_tr" -v c="$r_top" -v d="$r_bottom" "BEGIN { exit !(a > b + 0.3 && d > c + 0.3) }"'
+
+run "$T/content.png" "$T/style.png" "$T/style-pal.png" "${fast[@]}" --style-blend 0.3,0.7 \
+    -o "$T/out-two.png"
+check "two styles (one a palette PNG) with --style-blend" \
+  '[ "$rc" = 0 ] && [ "$(png_header "$T/out-two.png")" = "64 48 8 2" ]'
+
+# Adam runs exactly --iterations steps (L-BFGS may stop early on its evaluation budget).
+run "$T/content.png" "$T/style.png" --network embedded --size 48 --iterations 4 --threads 1 \
+    --optimizer adam --save-every 2 -q -o "$T/snap.png"
+check "--save-every 2 writes snap-iter0002.png and snap-iter0004.png beside snap.png" \
+  '[ "$rc" = 0 ] && [ -s "$T/snap.png" ] && [ "$(png_header "$T/snap-iter0002.png")" = "48 36 8 2" ] &&
+   [ -s "$T/snap-iter0004.png" ]'
+check "--quiet prints nothing on success" '[ ! -s "$T/err" ]'
+
+run "$T/content.png" "$T/style.png" --network embedded --size 48 --iterations 3 --threads 1 \
+    --preserve-colors=histogram --optimizer adam --learning-rate 0.02 --init noise --seed 7 \
+    --content-weight 1 --style-weight 100 --tv-weight 0.001 --style-scale 0.5 -o "$T/opts.png"
+check "histogram colours, Adam, noise init, seed and explicit weights run" \
+  '[ "$rc" = 0 ] && [ "$(png_header "$T/opts.png")" = "48 36 8 2" ]'
+
+# A bare --preserve-colors must not swallow the image name after it.
+run --preserve-colors "$T/content.png" "$T/style.png" --network embedded --size 48 --iterations 3 \
+    --threads 1 --style-layers relu1_1,relu2_1:0.5 -o "$T/lum.png"
+check "a bare --preserve-colors before the images (luminance) with --style-layers runs" \
+  '[ "$rc" = 0 ] && [ "$(png_header "$T/lum.png")" = "48 36 8 2" ]'
+# ---- usage errors: exit 2, a message that starts with "neural-style: " ---------------------
+usage_case () { # DESCRIPTION GREP-PATTERN ARGS…
+  local d=$1 pat=$2; shift 2
+  run "$@"
+  if [ "$rc" = 2 ] && head -n1 "$T/err" | grep -q "^neural-style: " && grep -qi -- "$pat" "$T/err"; then
+    ok "usage error: $d"
+  else
+    not_ok "usage error: $d" "exit $rc, expected 2; wanted /$pat/" "stderr: $(head -c 400 "$T/err")"
+  fi
+}
+C=$T/content.png S=$T/style.png O=$T/never.png
+usage_case "unknown option"              "frobnicate"        "$C" "$S" -o "$O" --frobnicate
+usage_case "--size 0"                    "--size"            "$C" "$S" -o "$O" --size 0
+usage_case "--size not a number"         "--size"            "$C" "$S" -o "$O" --size big
+usage_case "--iterations negative"       "--iterations"      "$C" "$S" -o "$O" --iterations -3
+usage_case "--style-weight not finite"   "--style-weight"    "$C" "$S" -o "$O" --style-weight inf
+usage_case "--optimizer foo"             "lbfgs"             "$C" "$S" -o "$O" --optimizer foo
+usage_case "--init foo"                  "noise"             "$C" "$S" -o "$O" --init foo
+usage_case "--network foo"               "embedded"          "$C" "$S" -o "$O" --network foo
+usage_case "--preserve-colors=sepia"     "histogram"         "$C" "$S" -o "$O" --preserve-colors=sepia
+usage_case "missing -o"                  "-o"                "$C" "$S"
+usage_case "output not .png"             ".png"              "$C" "$S" -o "$T/out.jpg"
+usage_case "no images"                   "usage"             -o "$O"
+usage_case "missing style"               "style"             "$C" -o "$O"
+usage_case "--style-blend count mismatch" "one weight per style" "$C" "$S" -o "$O" --style-blend 0.5,0.5
+usage_case "--style-blend all zero"      "zero"              "$C" "$S" "$S" -o "$O" --style-blend 0,0
+usage_case "--style-layers syntax"       "style"             "$C" "$S" -o "$O" --style-layers "relu1_1:abc"
+usage_case "--content-layer unknown to the network" "nosuch_layer" \
+  "$C" "$S" -o "$O" --network embedded --content-layer nosuch_layer
+usage_case "--weights-sha256 not hex"    "64 hexadecimal"    --download-weights --weights-sha256 xyz
+usage_case "--weights-url without --download-weights" "--download-weights" \
+  "$C" "$S" -o "$O" --weights-url file:///x
+check "no output was written by any usage error" '[ ! -e "$O" ]'
+
+# ---- runtime errors: exit 1, the message names the file --------------------------------------
+runtime_case () { # DESCRIPTION GREP-PATTERN ARGS…
+  local d=$1 pat=$2; shift 2
+  run "$@"
+  if [ "$rc" = 1 ] && head -n1 "$T/err" | grep -q "^neural-style: " && grep -qF -- "$pat" "$T/err"; then
+    ok "runtime error: $d"
+  else
+    not_ok "runtime error: $d" "exit $rc, expected 1; wanted '$pat'" "stderr: $(head -c 400 "$T/err")"
+  fi
+}
+runtime_case "missing content file"     "$T/missing.png"   "$T/missing.png" "$S" -o "$O" "${fast[@]}"
+runtime_case "truncated PNG content"    "$T/truncated.png" "$T/truncated.png" "$S" -o "$O" "${fast[@]}"
+runtime_case "truncated JPEG content"   "$T/truncated.jpg" "$T/truncated.jpg" "$S" -o "$O" "${fast[@]}"
+runtime_case "text file as a style"     "$T/text.png"      "$C" "$T/text.png" -o "$O" "${fast[@]}"
+runtime_case "unwritable output folder" "$T/no/such/dir"   "$C" "$S" -o "$T/no/such/dir/o.png" "${fast[@]}"
+runtime_case "--weights is a corrupt file" "weights"       "$C" "$S" -o "$O" --weights "$T/bad.safetensors" --size 64
+runtime_case "--download-weights with a wrong SHA-256" "SHA-256" --download-weights -q \
+  --weights-url "file://$T/bad.safetensors" --weights-sha256 "$(printf '0%.0s' {1..64})" \
+  --weights "$T/dl/vgg19.safetensors"
+check "a failed download leaves no weights file" '[ ! -e "$T/dl/vgg19.safetensors" ]'
+check "no output was written by any runtime error" '[ ! -e "$O" ] && [ ! -e "$O.tmp" ]'
+
+# ---- Ctrl-C --------------------------------------------------------------------------------
+# Background jobs of a non-interactive shell start with SIGINT ignored; the program installs
+# its own handler, so the signal still reaches it.
+"$NS" "$C" "$S" --network embedded --size 64 --iterations 500 --threads 1 -o "$T/int.png" \
+  >/dev/null 2>"$T/err" &
+pid=$!
+for _ in $(seq 200); do grep -q "iteration" "$T/err" && break; sleep 0.1; done
+kill -INT "$pid"
+# Should the signal have come before the handler was installed (a very slow start), it was
+# ignored: do not hang, end the run and let the check fail.
+for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"; rc=$?
+check "the first Ctrl-C stops the run: exit 130, says nothing was written, no file" \
+  '[ "$rc" = 130 ] && grep -q "nothing was written" "$T/err" && [ ! -e "$T/int.png" ] &&
+   [ ! -e "$T/int.png.tmp" ]'
+
+echo "1..$n"
+[ "$failed" = 0 ]

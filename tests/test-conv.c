@@ -1,0 +1,290 @@
+/* test-conv.c — 3×3 convolution against a direct double-precision convolution, its
+ * adjoint, and finite differences; small forced bands must give the same answer. */
+
+#include <math.h>
+#include <string.h>
+
+#include "ns-internal.h"
+#include "testutil.h"
+
+static const int channel_counts[] = { 1, 3, 4, 17, 64 };
+static const int sizes[][2] = { { 1, 1 }, { 1, 9 }, { 9, 1 }, { 7, 5 }, { 13, 11 } };   /* h, w */
+
+/* Single-precision sums of K products of values in [-1, 1] are accurate to about
+ * sqrt(K)·2⁻²⁴ of the sum of their magnitudes; 1e-5 of that sum leaves a wide margin
+ * while still catching any wrong or missing tap. */
+#define REL_TOL 1e-5
+
+static NsConv
+make_conv (int cin, int cout, guint32 seed)
+{
+  NsConv conv = { cin, cout, ns_floats_new ((gsize) cin * cout * 9), ns_floats_new (cout), NULL };
+
+  ns_test_fill (conv.weight, (gsize) cin * cout * 9, seed, -1.0f, 1.0f);
+  ns_test_fill (conv.bias, cout, seed + 1, -1.0f, 1.0f);
+  ns_conv_prepare (&conv);
+  return conv;
+}
+
+static NsTensor *
+random_tensor (int c, int h, int w, guint32 seed)
+{
+  NsTensor *t = ns_tensor_new (c, h, w);
+
+  ns_test_fill (t->data, ns_tensor_len (t), seed, -1.0f, 1.0f);
+  return t;
+}
+
+static inline float
+weight_at (const NsConv *conv, int co, int ci, int ky, int kx)
+{
+  return conv->weight[(((gsize) co * conv->cin + ci) * 3 + ky) * 3 + kx];
+}
+
+/* Direct convolution; scale[i] receives the sum of the magnitudes of the terms. */
+static void
+naive_forward (const NsConv *conv, const NsTensor *in, double *out, double *scale)
+{
+  int h = in->h, w = in->w;
+
+  for (int co = 0; co < conv->cout; co++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        {
+          double s = conv->bias[co], a = fabs (conv->bias[co]);
+
+          for (int ci = 0; ci < conv->cin; ci++)
+            for (int ky = 0; ky < 3; ky++)
+              for (int kx = 0; kx < 3; kx++)
+                {
+                  int sy = y + ky - 1, sx = x + kx - 1;
+                  double term;
+
+                  if (sy < 0 || sy >= h || sx < 0 || sx >= w)
+                    continue;
+                  term = (double) weight_at (conv, co, ci, ky, kx)
+                         * in->data[((gsize) ci * h + sy) * w + sx];
+                  s += term;
+                  a += fabs (term);
+                }
+          out[((gsize) co * h + y) * w + x] = s;
+          scale[((gsize) co * h + y) * w + x] = a;
+        }
+}
+
+/* The adjoint written as a scatter: output (y, x) of tap (ky, kx) read input
+ * (y + ky − 1, x + kx − 1), so its gradient goes back there.  Independent of the
+ * flipped-weight formulation used by the engine. */
+static void
+naive_backward (const NsConv *conv, const NsTensor *grad_out, double *grad_in, double *scale)
+{
+  int h = grad_out->h, w = grad_out->w;
+  gsize n = (gsize) conv->cin * h * w;
+
+  for (gsize i = 0; i < n; i++)
+    grad_in[i] = scale[i] = 0.0;
+
+  for (int co = 0; co < conv->cout; co++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        {
+          double g = grad_out->data[((gsize) co * h + y) * w + x];
+
+          for (int ci = 0; ci < conv->cin; ci++)
+            for (int ky = 0; ky < 3; ky++)
+              for (int kx = 0; kx < 3; kx++)
+                {
+                  int sy = y + ky - 1, sx = x + kx - 1;
+                  gsize i = ((gsize) ci * h + sy) * w + sx;
+                  double term;
+
+                  if (sy < 0 || sy >= h || sx < 0 || sx >= w)
+                    continue;
+                  term = g * weight_at (conv, co, ci, ky, kx);
+                  grad_in[i] += term;
+                  scale[i] += fabs (term);
+                }
+        }
+}
+
+/* Largest |got − ref| relative to the magnitude sum of the reference terms. */
+static double
+max_rel_error (const float *got, const double *ref, const double *scale, gsize n)
+{
+  double worst = 0.0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      double err = fabs (got[i] - ref[i]) / (scale[i] + 1e-30);
+
+      if (isnan (got[i]))
+        return INFINITY;
+      worst = MAX (worst, err);
+    }
+  return worst;
+}
+
+/* Runs forward (and backward) at band limit `band` (0 = engine default) and checks
+ * both against the direct versions. */
+static void
+check_case (int cin, int cout, int h, int w, int band, guint32 seed)
+{
+  NsConv conv = make_conv (cin, cout, seed);
+  g_autoptr (NsTensor) in = random_tensor (cin, h, w, seed + 10);
+  g_autoptr (NsTensor) out = ns_tensor_new (cout, h, w);
+  g_autoptr (NsTensor) grad_out = random_tensor (cout, h, w, seed + 20);
+  g_autoptr (NsTensor) grad_in = ns_tensor_new (cin, h, w);
+  gsize n_out = ns_tensor_len (out), n_in = ns_tensor_len (in);
+  g_autofree double *ref = g_new (double, MAX (n_out, n_in));
+  g_autofree double *scale = g_new (double, MAX (n_out, n_in));
+  double err;
+
+  /* Garbage in the outputs must be overwritten, not accumulated into. */
+  ns_test_fill (out->data, n_out, seed + 30, 100.0f, 200.0f);
+  ns_test_fill (grad_in->data, n_in, seed + 31, 100.0f, 200.0f);
+
+  ns_conv3x3_forward_banded (&conv, in, out, band);
+  naive_forward (&conv, in, ref, scale);
+  err = max_rel_error (out->data, ref, scale, n_out);
+  if (err > REL_TOL)
+    g_test_message ("forward %d->%d at %dx%d, band %d: error %g", cin, cout, h, w, band, err);
+  g_assert_cmpfloat (err, <=, REL_TOL);
+
+  ns_conv3x3_backward_input_banded (&conv, grad_out, grad_in, band);
+  naive_backward (&conv, grad_out, ref, scale);
+  err = max_rel_error (grad_in->data, ref, scale, n_in);
+  if (err > REL_TOL)
+    g_test_message ("backward %d->%d at %dx%d, band %d: error %g", cin, cout, h, w, band, err);
+  g_assert_cmpfloat (err, <=, REL_TOL);
+
+  ns_conv_clear (&conv);
+}
+
+static void
+test_against_direct (void)
+{
+  guint32 seed = 1;
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (guint i = 0; i < G_N_ELEMENTS (channel_counts); i++)
+      for (guint o = 0; o < G_N_ELEMENTS (channel_counts); o++)
+        check_case (channel_counts[i], channel_counts[o], sizes[s][0], sizes[s][1], 0, seed += 100);
+}
+
+/* Bands of 1, 2, 3 … rows, including sizes that do not divide the height, in both the
+ * transposed-convolution and the col2im (few input channels) backward paths. */
+static void
+test_forced_bands (void)
+{
+  static const int pairs[][2] = { { 3, 4 }, { 1, 17 }, { 17, 5 }, { 64, 64 } };
+  static const int bands[] = { 1, 2, 3, 4, 6, 12, 13, 100 };
+  guint32 seed = 7;
+
+  for (guint p = 0; p < G_N_ELEMENTS (pairs); p++)
+    for (guint b = 0; b < G_N_ELEMENTS (bands); b++)
+      {
+        check_case (pairs[p][0], pairs[p][1], 13, 11, bands[b], seed += 100);
+        check_case (pairs[p][0], pairs[p][1], 9, 1, bands[b], seed += 100);
+      }
+}
+
+/* Wide enough that the engine's own memory budget splits the image into several bands. */
+static void
+test_budget_bands (void)
+{
+  check_case (64, 3, 24, 600, 0, 4242);
+}
+
+typedef struct
+{
+  NsConv    conv;
+  NsTensor *in, *out, *r, *grad_in;
+  int       band;
+} GradData;
+
+/* L(x) = Σ r · conv(x), in double. */
+static double
+conv_objective (const float *x, float *grad, gpointer user_data)
+{
+  GradData *d = user_data;
+  gsize n_out = ns_tensor_len (d->out);
+  double loss = 0.0;
+
+  memcpy (d->in->data, x, ns_tensor_len (d->in) * sizeof (float));
+  ns_conv3x3_forward_banded (&d->conv, d->in, d->out, d->band);
+  for (gsize i = 0; i < n_out; i++)
+    loss += (double) d->r->data[i] * d->out->data[i];
+
+  if (grad != NULL)
+    {
+      ns_conv3x3_backward_input_banded (&d->conv, d->r, d->grad_in, d->band);
+      memcpy (grad, d->grad_in->data, ns_tensor_len (d->grad_in) * sizeof (float));
+    }
+  return loss;
+}
+
+static void
+test_gradcheck (void)
+{
+  static const int cases[][5] = {      /* cin, cout, h, w, band */
+    { 3, 4, 7, 5, 0 }, { 3, 4, 7, 5, 2 }, { 17, 5, 6, 9, 0 }, { 17, 5, 6, 9, 1 },
+    { 64, 3, 5, 4, 0 }, { 4, 64, 1, 8, 0 }, { 5, 6, 8, 1, 3 },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      int cin = cases[c][0], cout = cases[c][1], h = cases[c][2], w = cases[c][3];
+      GradData d = { make_conv (cin, cout, 900 + c), NULL, NULL, NULL, NULL, cases[c][4] };
+      g_autoptr (NsTensor) x = random_tensor (cin, h, w, 950 + c);
+      double err;
+
+      d.in = ns_tensor_new (cin, h, w);
+      d.out = ns_tensor_new (cout, h, w);
+      d.r = random_tensor (cout, h, w, 970 + c);
+      d.grad_in = ns_tensor_new (cin, h, w);
+
+      /* L is linear in x, so a large step has no truncation error and keeps the
+       * difference far above the single-precision noise of the forward pass. */
+      err = ns_test_gradcheck (conv_objective, &d, x->data, ns_tensor_len (x), 0.5, 60, 990 + c);
+      g_test_message ("gradcheck %d->%d at %dx%d: error %g", cin, cout, h, w, err);
+      g_assert_cmpfloat (err, <=, 1e-3);
+
+      ns_tensor_free (d.in);
+      ns_tensor_free (d.out);
+      ns_tensor_free (d.r);
+      ns_tensor_free (d.grad_in);
+      ns_conv_clear (&d.conv);
+    }
+}
+
+/* weight_t must hold the transposed, 180°-rotated kernels. */
+static void
+test_prepare_layout (void)
+{
+  NsConv conv = make_conv (3, 5, 77);
+
+  for (int co = 0; co < 5; co++)
+    for (int ci = 0; ci < 3; ci++)
+      for (int ky = 0; ky < 3; ky++)
+        for (int kx = 0; kx < 3; kx++)
+          g_assert_cmpfloat (conv.weight_t[((ci * 5 + co) * 3 + (2 - ky)) * 3 + (2 - kx)], ==,
+                             weight_at (&conv, co, ci, ky, kx));
+  ns_conv_clear (&conv);
+  g_assert_null (conv.weight);
+  g_assert_null (conv.bias);
+  g_assert_null (conv.weight_t);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/conv/prepare-layout", test_prepare_layout);
+  g_test_add_func ("/conv/against-direct", test_against_direct);
+  g_test_add_func ("/conv/forced-bands", test_forced_bands);
+  g_test_add_func ("/conv/budget-bands", test_budget_bands);
+  g_test_add_func ("/conv/gradcheck", test_gradcheck);
+
+  return g_test_run ();
+}

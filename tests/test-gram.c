@@ -1,0 +1,129 @@
+/* test-gram.c — Gram matrices against double sums, and the gradient of Σ R∘G. */
+
+#include <math.h>
+#include <string.h>
+
+#include "ns-internal.h"
+#include "testutil.h"
+
+static const int shapes[][3] = {     /* c, h, w */
+  { 1, 1, 1 }, { 1, 4, 5 }, { 3, 1, 1 }, { 3, 7, 5 }, { 17, 6, 1 }, { 64, 9, 11 }, { 5, 40, 60 },
+};
+
+static void
+naive_gram (const NsTensor *f, double *gram, double *scale)
+{
+  gsize hw = (gsize) f->h * f->w;
+  double norm = (double) f->c * hw;
+
+  for (int i = 0; i < f->c; i++)
+    for (int j = 0; j < f->c; j++)
+      {
+        double s = 0.0, a = 0.0;
+
+        for (gsize k = 0; k < hw; k++)
+          {
+            double term = (double) f->data[i * hw + k] * f->data[j * hw + k];
+
+            s += term;
+            a += fabs (term);
+          }
+        gram[i * f->c + j] = s / norm;
+        scale[i * f->c + j] = a / norm;
+      }
+}
+
+static void
+test_against_naive (void)
+{
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      int c = shapes[s][0];
+      g_autoptr (NsTensor) f = ns_tensor_new (c, shapes[s][1], shapes[s][2]);
+      g_autofree float *gram = g_new (float, c * c);
+      g_autofree double *ref = g_new (double, c * c);
+      g_autofree double *scale = g_new (double, c * c);
+
+      ns_test_fill (f->data, ns_tensor_len (f), 100 + s, -1.0f, 1.0f);
+      ns_test_fill (gram, c * c, 200 + s, 50.0f, 60.0f);   /* must be overwritten */
+      ns_gram (f, gram);
+      naive_gram (f, ref, scale);
+      for (int i = 0; i < c * c; i++)
+        g_assert_cmpfloat (fabs (gram[i] - ref[i]), <=, 1e-5 * scale[i] + 1e-30);
+      /* Exactly symmetric, not just within rounding. */
+      for (int i = 0; i < c; i++)
+        for (int j = 0; j < c; j++)
+          g_assert_cmpfloat (gram[i * c + j], ==, gram[j * c + i]);
+    }
+}
+
+typedef struct
+{
+  NsTensor *f;
+  float    *gram;
+  float    *r;        /* c × c, not symmetric */
+} GramData;
+
+/* L(F) = Σ R∘G(F).  Analytic gradient: ∂L/∂F = (R + Rᵀ)·F / (c·h·w), computed here in
+ * double, so the finite differences check ns_gram's values and normalisation. */
+static double
+gram_objective (const float *x, float *grad, gpointer user_data)
+{
+  GramData *d = user_data;
+  int c = d->f->c;
+  gsize hw = (gsize) d->f->h * d->f->w;
+  double norm = (double) c * hw, loss = 0.0;
+
+  memcpy (d->f->data, x, ns_tensor_len (d->f) * sizeof (float));
+  ns_gram (d->f, d->gram);
+  for (int i = 0; i < c * c; i++)
+    loss += (double) d->r[i] * d->gram[i];
+
+  if (grad != NULL)
+    for (int i = 0; i < c; i++)
+      for (gsize k = 0; k < hw; k++)
+        {
+          double s = 0.0;
+
+          for (int j = 0; j < c; j++)
+            s += ((double) d->r[i * c + j] + d->r[j * c + i]) * x[j * hw + k];
+          grad[i * hw + k] = (float) (s / norm);
+        }
+  return loss;
+}
+
+static void
+test_gradient (void)
+{
+  /* The largest shape is left out: with 2400 pixels each coordinate moves L by less than
+   * the single-precision rounding of the Gram sums, so the check would measure noise. */
+  for (guint s = 0; s < G_N_ELEMENTS (shapes) - 1; s++)
+    {
+      int c = shapes[s][0];
+      g_autoptr (NsTensor) x = ns_tensor_new (c, shapes[s][1], shapes[s][2]);
+      g_autoptr (NsTensor) f = ns_tensor_new_like (x);
+      g_autofree float *gram = g_new (float, c * c);
+      g_autofree float *r = g_new (float, c * c);
+      GramData d = { f, gram, r };
+      double err;
+
+      ns_test_fill (x->data, ns_tensor_len (x), 300 + s, -1.0f, 1.0f);
+      ns_test_fill (r, c * c, 400 + s, -1.0f, 1.0f);
+      /* L is quadratic in each coordinate, so central differences are exact up to
+       * rounding; a large step keeps that rounding small relative to the change. */
+      err = ns_test_gradcheck (gram_objective, &d, x->data, ns_tensor_len (x), 1.0, 80, 500 + s);
+      g_test_message ("gram gradient %dx%dx%d: error %g", c, shapes[s][1], shapes[s][2], err);
+      g_assert_cmpfloat (err, <=, 1e-3);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/gram/against-naive", test_against_naive);
+  g_test_add_func ("/gram/gradient", test_gradient);
+
+  return g_test_run ();
+}

@@ -1,0 +1,140 @@
+/* test-objective.c — the total loss against finite differences, in every colour mode, and
+ * its parts against the loss functions applied by hand. */
+#include <math.h>
+#include <string.h>
+#include "ns-internal.h"
+#include "testutil.h"
+
+static NsImage *
+make_image (int w, int h, int channels, guint32 seed)
+{
+  NsImage *img = ns_image_new (w, h, channels);
+
+  ns_test_fill (img->data, (gsize) w * h * channels, seed, 0.05f, 0.95f);
+  return img;
+}
+
+/* The embedded topology with positive weights, positive biases and average pooling: every
+ * ReLU stays on, so the objective is smooth and central differences are meaningful.  The
+ * kinks themselves are covered by test-network. */
+static NsNetwork *
+smooth_network (void)
+{
+  NsNetwork *net = ns_network_new_embedded ();
+
+  for (int i = 0; i < net->n_layers; i++)
+    {
+      NsLayer *l = &net->layers[i];
+
+      if (l->kind == NS_LAYER_MAXPOOL)
+        l->kind = NS_LAYER_AVGPOOL;
+      if (l->kind != NS_LAYER_CONV)
+        continue;
+      ns_test_fill (l->conv.weight, (gsize) l->conv.cout * l->conv.cin * 9, 100 + i, 0.0f,
+                    2.0f / (l->conv.cin * 9));
+      ns_test_fill (l->conv.bias, l->conv.cout, 200 + i, 0.2f, 0.4f);
+      if (i == 0)
+        for (int o = 0; o < l->conv.cout; o++)
+          l->conv.bias[o] += 3.0f;    /* above the most negative normalised input */
+      ns_conv_prepare (&l->conv);
+    }
+  return net;
+}
+
+static double
+eval_cb (const float *x, float *grad, gpointer data)
+{
+  return ns_objective_eval (data, x, grad, NULL);
+}
+
+static void
+check_mode (NsColorMode mode, double tv)
+{
+  g_autoptr (NsNetwork) net = smooth_network ();
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) content = make_image (19, 17, 3, 1);
+  g_autoptr (NsImage) style = make_image (23, 16, 3, 2);
+  const NsImage *styles[] = { style };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NsObjective) obj = NULL;
+  g_autofree float *x = NULL;
+  double err;
+
+  ns_options_set_color_mode (opt, mode);
+  ns_options_set_tv_weight (opt, tv);
+  ns_options_set_style_layers (opt, "relu1_1,relu2_1:0.5,relu3_1", NULL);
+  ns_options_set_content_layer (opt, "relu2_2");
+  obj = ns_objective_new (net, opt, content, styles, NULL, 1, &error);
+  g_assert_no_error (error);
+  x = ns_objective_initial (obj);
+  /* Move away from the content so the content term has a gradient too. */
+  for (gsize i = 0; i < ns_objective_len (obj); i++)
+    x[i] += 0.1f * sinf ((float) i);
+  err = ns_test_gradcheck (eval_cb, obj, x, ns_objective_len (obj), 1e-3, 80, 9);
+  g_test_message ("colour mode %d: worst relative gradient error %.3g", mode, err);
+  g_assert_cmpfloat (err, <, 2e-2);
+}
+
+static void test_grad_style_colours (void) { check_mode (NS_COLOR_STYLE, 1.0); }
+static void test_grad_luminance (void) { check_mode (NS_COLOR_LUMINANCE, 1.0); }
+static void test_grad_histogram (void) { check_mode (NS_COLOR_HISTOGRAM, 0.0); }
+
+/* At the content image with init=content the content term is zero; the style term equals
+ * the style loss of the content's features against the style's Gram, recomputed here. */
+static void
+test_parts (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) content = make_image (16, 16, 3, 3);
+  g_autoptr (NsImage) style = make_image (16, 16, 3, 4);
+  const NsImage *styles[] = { style };
+  g_autoptr (NsObjective) obj = NULL;
+  g_autofree float *x = NULL;
+  double parts[3], total;
+
+  ns_options_set_style_layers (opt, "relu1_1", NULL);
+  ns_options_set_content_layer (opt, "relu1_1");
+  ns_options_set_tv_weight (opt, 2.0);
+  obj = ns_objective_new (net, opt, content, styles, NULL, 1, NULL);
+  g_assert_nonnull (obj);
+  x = ns_objective_initial (obj);
+  total = ns_objective_eval (obj, x, NULL, parts);
+  g_assert_cmpfloat (parts[0], ==, 0.0);
+  g_assert_cmpfloat (parts[1], >, 0.0);
+  g_assert_cmpfloat (fabs (total - parts[0] - parts[1] - parts[2]), <, 1e-9 * fabs (total));
+  {
+    NsTensor t = { 3, 16, 16, x };
+
+    g_assert_cmpfloat (fabs (parts[2] - ns_tv_loss (&t, 2.0, NULL)), <, 1e-9);
+  }
+}
+
+static void
+test_bad_layers (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) content = make_image (32, 32, 3, 3);
+  const NsImage *styles[] = { content };
+  g_autoptr (GError) error = NULL;
+  NsObjective *obj;
+
+  ns_options_set_content_layer (opt, "relu9_9");
+  obj = ns_objective_new (net, opt, content, styles, NULL, 1, &error);
+  g_assert_null (obj);
+  g_assert_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "relu9_9"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/objective/parts", test_parts);
+  g_test_add_func ("/objective/bad-layers", test_bad_layers);
+  g_test_add_func ("/objective/gradient/style-colours", test_grad_style_colours);
+  g_test_add_func ("/objective/gradient/luminance", test_grad_luminance);
+  g_test_add_func ("/objective/gradient/histogram", test_grad_histogram);
+  return g_test_run ();
+}

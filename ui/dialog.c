@@ -1,0 +1,235 @@
+/* dialog.c — the Neural Style dialog: preview on the left; the style layer, the weights
+ * (β on a logarithmic slider) and the common options on the right; the rest in "Advanced". */
+#include "dialog.h"
+
+#include <math.h>
+#include <libgimp/gimpui.h>
+#include <glib/gi18n.h>
+
+#include "settings.h"
+#include "preview.h"
+
+typedef struct
+{
+  GimpProcedureConfig *config;
+  NsNetworkCache      *networks;
+  NsPreview           *preview;
+  GtkWidget           *dialog;
+  GtkWidget           *content_weight;
+  GtkWidget           *style_weight;
+  GtkWidget           *tv_weight;
+  NsPluginDefaults     defaults;      /* of the network chosen in the dialog */
+  gboolean             have_defaults;
+} Dialog;
+
+/* The slider covers a useful range around the network's default; the spin button still
+ * takes any value the procedure accepts. */
+static void
+set_weight_bounds (GtkWidget *entry,
+                   double     default_value,
+                   gboolean   logarithmic)
+{
+  GParamSpecDouble *pspec;
+  GtkWidget *spin = gimp_label_spin_get_spin_button (GIMP_LABEL_SPIN (entry));
+  GtkAdjustment *adj = gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (spin));
+  double lower, upper;
+
+  pspec = G_PARAM_SPEC_DOUBLE (g_object_class_find_property (
+            G_OBJECT_GET_CLASS (g_object_get_data (G_OBJECT (entry), "ns-config")),
+            g_object_get_data (G_OBJECT (entry), "ns-property")));
+
+  if (logarithmic)
+    {
+      lower = default_value > 0 ? default_value / 1e3 : 1e-3;
+      upper = default_value > 0 ? default_value * 1e3 : 1e6;
+    }
+  else
+    {
+      lower = 0.0;
+      upper = default_value > 0 ? default_value * 10.0 : 10.0;
+    }
+  lower = CLAMP (lower, gtk_adjustment_get_lower (adj), pspec->maximum);
+  upper = CLAMP (upper, lower, gtk_adjustment_get_upper (adj));
+
+  gimp_scale_entry_set_bounds (GIMP_SCALE_ENTRY (entry), lower, upper, TRUE);
+  /* Enough digits for values far below 1, as the log slider reaches them. */
+  gimp_label_spin_set_digits (GIMP_LABEL_SPIN (entry), default_value >= 1000 ? 0 : 3);
+}
+
+static GtkWidget *
+weight_entry (GimpProcedureDialog *dialog,
+              GimpProcedureConfig *config,
+              const char          *property,
+              double               default_value,
+              gboolean             logarithmic)
+{
+  GtkWidget *entry = gimp_procedure_dialog_get_scale_entry (dialog, property, 1.0);
+
+  g_object_set_data (G_OBJECT (entry), "ns-config", config);
+  g_object_set_data (G_OBJECT (entry), "ns-property", (gpointer) property);
+  /* Bounds first: turning the log mapping on reads them. */
+  set_weight_bounds (entry, default_value, logarithmic);
+  if (logarithmic)
+    gimp_scale_entry_set_logarithmic (GIMP_SCALE_ENTRY (entry), TRUE);
+  return entry;
+}
+
+static void
+int_entry (GimpProcedureDialog *dialog,
+           const char          *property,
+           double               upper_on_slider)
+{
+  GtkWidget *entry = gimp_procedure_dialog_get_scale_entry (dialog, property, 1.0);
+  GtkWidget *spin = gimp_label_spin_get_spin_button (GIMP_LABEL_SPIN (entry));
+  GtkAdjustment *adj = gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (spin));
+
+  gimp_scale_entry_set_bounds (GIMP_SCALE_ENTRY (entry), gtk_adjustment_get_lower (adj),
+                               MIN (upper_on_slider, gtk_adjustment_get_upper (adj)), TRUE);
+}
+
+static void
+update_ok (Dialog *d)
+{
+  g_autoptr (GimpLayer) style = NULL;
+
+  g_object_get (d->config, "style-layer", &style, NULL);
+  gtk_dialog_set_response_sensitive (GTK_DIALOG (d->dialog), GTK_RESPONSE_OK, style != NULL);
+  if (style == NULL)
+    ns_preview_set_status (d->preview,
+                           _("Choose a style layer: open the style image as a layer, in this "
+                             "image or another one."));
+}
+
+static gboolean
+same (double a, double b)
+{
+  return fabs (a - b) <= 1e-9 * MAX (fabs (a), fabs (b));
+}
+
+/* Loads the chosen network (cached, so the preview and the run reuse it), tells the user
+ * which one it is, and moves the weights to its defaults unless the user changed them. */
+static void
+network_changed (Dialog *d)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NsNetwork) network = NULL;
+  NsPluginDefaults defaults;
+  gdouble alpha, beta, tv;
+
+  network = ns_network_cache_get (d->networks, ns_plugin_config_network (d->config), &error);
+  if (network == NULL)
+    {
+      ns_preview_set_status (d->preview, error->message);
+      return;
+    }
+
+  ns_plugin_defaults_for_network (network, &defaults);
+  g_object_get (d->config,
+                "content-weight", &alpha, "style-weight", &beta, "tv-weight", &tv, NULL);
+
+  if (d->have_defaults &&
+      same (alpha, d->defaults.content_weight) &&
+      same (beta, d->defaults.style_weight) &&
+      same (tv, d->defaults.tv_weight))
+    {
+      set_weight_bounds (d->content_weight, defaults.content_weight, FALSE);
+      set_weight_bounds (d->style_weight, defaults.style_weight, TRUE);
+      set_weight_bounds (d->tv_weight, defaults.tv_weight, FALSE);
+      g_object_set (d->config,
+                    "content-weight", defaults.content_weight,
+                    "style-weight",   defaults.style_weight,
+                    "tv-weight",      defaults.tv_weight,
+                    NULL);
+    }
+
+  d->defaults = defaults;
+  d->have_defaults = TRUE;
+  ns_preview_set_status (d->preview, ns_network_get_description (network));
+}
+
+static void
+build (Dialog              *d,
+       GimpProcedureDialog *dialog,
+       GimpDrawable        *drawable)
+{
+  GimpProcedureConfig *config = d->config;
+  GtkWidget *box;
+  GtkWidget *label;
+  gdouble alpha, beta, tv;
+
+  g_object_get (config, "content-weight", &alpha, "style-weight", &beta, "tv-weight", &tv,
+                NULL);
+
+  d->preview = ns_preview_new (dialog, config, drawable, d->networks);
+
+  gimp_procedure_dialog_get_widget (dialog, "style-layer", G_TYPE_NONE);
+  d->content_weight = weight_entry (dialog, config, "content-weight", alpha, FALSE);
+  d->style_weight   = weight_entry (dialog, config, "style-weight", beta, TRUE);
+  d->tv_weight      = weight_entry (dialog, config, "tv-weight", tv, FALSE);
+  int_entry (dialog, "iterations", 2000);
+  int_entry (dialog, "size", 2048);
+  int_entry (dialog, "seed", 1000);
+  gimp_procedure_dialog_get_scale_entry (dialog, "style-scale", 1.0);
+
+  label = gimp_procedure_dialog_get_label (dialog, "network-hint",
+                                           _("Automatic uses VGG-19 when its weights are "
+                                             "installed (neural-style --download-weights), "
+                                             "otherwise the built-in network."),
+                                           FALSE, FALSE);
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 40);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gimp_label_set_attributes (GTK_LABEL (label), PANGO_ATTR_SCALE, PANGO_SCALE_SMALL, -1);
+
+  gimp_procedure_dialog_fill_box (dialog, "advanced-box",
+                                  "tv-weight", "style-scale", "optimizer", "init",
+                                  "network", "network-hint", "output", NULL);
+  gimp_procedure_dialog_get_label (dialog, "advanced-title", _("Advanced"), FALSE, FALSE);
+  gimp_procedure_dialog_fill_expander (dialog, "advanced", "advanced-title", FALSE,
+                                       "advanced-box");
+
+  box = gimp_procedure_dialog_fill_box (dialog, "options-box",
+                                        "style-layer", "content-weight", "style-weight",
+                                        "iterations", "size", "preserve-colors", "seed",
+                                        "advanced", NULL);
+  gtk_widget_set_size_request (box, 380, -1);
+  gtk_widget_set_margin_bottom (gimp_procedure_dialog_get_widget (dialog, "style-layer",
+                                                                  G_TYPE_NONE), 6);
+
+  box = gimp_procedure_dialog_fill_box (dialog, "main-box", "preview-box", "options-box", NULL);
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (box), GTK_ORIENTATION_HORIZONTAL);
+  gtk_box_set_spacing (GTK_BOX (box), 12);
+
+  gimp_procedure_dialog_fill (dialog, "main-box", NULL);
+}
+
+gboolean
+ns_dialog_run (GimpProcedure       *procedure,
+               GimpProcedureConfig *config,
+               GimpDrawable        *drawable,
+               NsNetworkCache      *networks)
+{
+  Dialog d = { 0 };
+  gboolean run;
+
+  gimp_ui_init (NS_PLUGIN_BINARY);
+
+  d.config   = config;
+  d.networks = networks;
+  d.dialog   = gimp_procedure_dialog_new (procedure, config, _("Neural Style"));
+
+  build (&d, GIMP_PROCEDURE_DIALOG (d.dialog), drawable);
+
+  network_changed (&d);
+  update_ok (&d);
+  g_signal_connect_swapped (config, "notify::network", G_CALLBACK (network_changed), &d);
+  g_signal_connect_swapped (config, "notify::style-layer", G_CALLBACK (update_ok), &d);
+
+  run = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (d.dialog));
+
+  g_signal_handlers_disconnect_by_data (config, &d);
+  ns_preview_free (d.preview);
+  gtk_widget_destroy (d.dialog);
+
+  return run;
+}
