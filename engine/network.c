@@ -95,7 +95,7 @@ ns_network_unref (NsNetwork *net)
   if (net == NULL || ! g_atomic_int_dec_and_test (&net->ref_count))
     return;
   for (int i = 0; i < net->n_layers; i++)
-    if (net->layers[i].kind == NS_LAYER_CONV)
+    if (net->layers[i].kind == NS_LAYER_CONV || net->layers[i].kind == NS_LAYER_CONV_KEEP)
       ns_conv_clear (&net->layers[i].conv);
   g_free (net->layers);
   g_free (net->name);
@@ -151,8 +151,7 @@ ns_network_load (NsNetworkKind kind, const char *weights_path, GError **error)
       net = load_vgg19 (weights_path, &local);
       if (net != NULL)
         return net;
-      if (weights_path != NULL || ! g_error_matches (local, NS_ERROR, NS_ERROR_WEIGHTS) ||
-          strstr (local->message, "not found") == NULL)
+      if (! g_error_matches (local, NS_ERROR, NS_ERROR_WEIGHTS_NOT_FOUND))
         {
           g_propagate_error (error, g_steal_pointer (&local));
           return NULL;
@@ -185,6 +184,44 @@ pooled_like (const NsTensor *in)
   return ns_tensor_new (in->c, in->h / 2, in->w / 2);
 }
 
+/* The first c channels of t, sharing its storage (CHW: channels are contiguous planes). */
+static NsTensor
+channels_view (const NsTensor *t, int first, int c)
+{
+  NsTensor v = { c, t->h, t->w, t->data + (gsize) first * t->h * t->w };
+
+  return v;
+}
+
+static void
+conv_keep_forward (const NsLayer *l, const NsTensor *in, NsTensor *out)
+{
+  NsTensor src = channels_view (in, 0, l->conv.cin);
+  NsTensor dst = channels_view (out, 0, l->conv.cout);
+  NsTensor kept = channels_view (in, l->keep_first, l->keep_count);
+
+  g_return_if_fail (l->conv.cin <= in->c && l->keep_first + l->keep_count <= in->c);
+  ns_conv3x3_forward (&l->conv, &src, &dst);
+  memcpy (out->data + ns_tensor_len (&dst), kept.data, ns_tensor_len (&kept) * sizeof (float));
+}
+
+/* grad_in (shape of the layer's input) is overwritten. */
+static void
+conv_keep_backward (const NsLayer *l, const NsTensor *grad_out, NsTensor *grad_in)
+{
+  NsTensor g_conv = channels_view (grad_out, 0, l->conv.cout);
+  NsTensor g_src = channels_view (grad_in, 0, l->conv.cin);
+  NsTensor g_rest = channels_view (grad_in, l->conv.cin, grad_in->c - l->conv.cin);
+  NsTensor g_kept = channels_view (grad_in, l->keep_first, l->keep_count);
+  const float *from = grad_out->data + ns_tensor_len (&g_conv);
+
+  ns_conv3x3_backward_input (&l->conv, &g_conv, &g_src);
+  memset (g_rest.data, 0, ns_tensor_len (&g_rest) * sizeof (float));
+  /* Added, not copied: the kept channels may also feed the convolution. */
+  for (gsize k = 0; k < ns_tensor_len (&g_kept); k++)
+    g_kept.data[k] += from[k];
+}
+
 NsActivations *
 ns_network_forward (const NsNetwork *net, NsTensor *input, int last)
 {
@@ -204,6 +241,10 @@ ns_network_forward (const NsNetwork *net, NsTensor *input, int last)
         case NS_LAYER_CONV:
           acts->act[i] = ns_tensor_new (l->conv.cout, x->h, x->w);
           ns_conv3x3_forward (&l->conv, x, acts->act[i]);
+          break;
+        case NS_LAYER_CONV_KEEP:
+          acts->act[i] = ns_tensor_new (l->conv.cout + l->keep_count, x->h, x->w);
+          conv_keep_forward (l, x, acts->act[i]);
           break;
         case NS_LAYER_RELU:
           /* In place: the ReLU backward needs only its output. */
@@ -270,6 +311,11 @@ ns_network_backward (const NsNetwork      *net,
           if (g_in == NULL)
             g_in = ns_tensor_new (l->conv.cin, g->h, g->w);
           ns_conv3x3_backward_input (&l->conv, g, g_in);
+          break;
+        case NS_LAYER_CONV_KEEP:
+          if (g_in == NULL)
+            g_in = ns_tensor_new_like (below);
+          conv_keep_backward (l, g, g_in);
           break;
         case NS_LAYER_MAXPOOL:
         case NS_LAYER_AVGPOOL:

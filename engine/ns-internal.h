@@ -49,6 +49,18 @@ void ns_conv3x3_forward_banded        (const NsConv *conv, const NsTensor *in, N
 void ns_conv3x3_backward_input_banded (const NsConv *conv, const NsTensor *grad_out,
                                        NsTensor *grad_in, int max_band_rows);
 
+/* ---- winograd.c: the same convolution by Winograd F(4×4, 3×3) (conv.c chooses) ------------- */
+
+/* out = conv(in) (+ bias, when not NULL and not adjoint); weight is [cout][cin][3][3].  With
+ * adjoint, the input gradient instead: in is ∂L/∂out (cout channels) and out receives
+ * ∂L/∂in (cin channels).  out is overwritten; max_band_rows > 0 caps the tile rows (of 4
+ * pixels) per band, for tests. */
+void  ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
+                           gboolean adjoint, const NsTensor *in, NsTensor *out,
+                           int max_band_rows);
+/* Floats of workspace it allocates for an n_in → n_out convolution at h × w. */
+gsize ns_winograd_workspace_floats (int n_in, int n_out, int h, int w);
+
 /* ---- activation.c: ReLU ------------------------------------------------------------------- */
 
 void ns_relu_forward  (NsTensor *t);                              /* in place */
@@ -213,13 +225,21 @@ gsize ns_adam_workspace_floats  (gsize n);
 
 /* ---- network.c: the layer graph, forward and backward ------------------------------------------ */
 
-typedef enum { NS_LAYER_CONV, NS_LAYER_RELU, NS_LAYER_MAXPOOL, NS_LAYER_AVGPOOL } NsLayerKind;
+/* NS_LAYER_CONV_KEEP: a 3×3 conv of the input's first conv.cin channels, followed by input
+ * channels keep_first … keep_first + keep_count − 1 passed through unchanged (output:
+ * conv.cout + keep_count channels).  Pyramid networks use it to carry one octave's
+ * responses into the next without a mostly-zero dense convolution. */
+typedef enum
+{
+  NS_LAYER_CONV, NS_LAYER_RELU, NS_LAYER_MAXPOOL, NS_LAYER_AVGPOOL, NS_LAYER_CONV_KEEP
+} NsLayerKind;
 
 typedef struct
 {
   NsLayerKind kind;
   char        name[16];         /* "conv1_1", "relu1_1", "pool1" */
-  NsConv      conv;             /* for NS_LAYER_CONV */
+  NsConv      conv;             /* for NS_LAYER_CONV and NS_LAYER_CONV_KEEP */
+  int         keep_first, keep_count;   /* for NS_LAYER_CONV_KEEP */
 } NsLayer;
 
 struct _NsNetwork
@@ -234,6 +254,11 @@ struct _NsNetwork
   /* Divide each loss term by its target's mean square (He et al. 2016), so that layers
    * of very different magnitudes all count; used by generated networks. */
   gboolean       normalize_layers;
+  /* Divide each feature channel by its target's RMS before the Gram matrix and the content
+   * difference (the scale comes from the style's or the content's own features and stays
+   * fixed during a run), so that faint fine-scale channels count as much as bright colour
+   * channels; used by the embedded network. */
+  gboolean       normalize_channels;
   float          mean[3], std[3];
   int            n_layers;
   NsLayer       *layers;
@@ -250,6 +275,12 @@ gboolean   ns_network_load_vgg19_weights (NsNetwork *net, const char *path, GErr
 
 /* embedded.c: the built-in network, weights generated deterministically in code. */
 NsNetwork *ns_network_new_embedded (void);
+/* A candidate built-in network by name (see embedded.c), for the quality harness and the
+ * tests: "random-vgg19" (VGG-19's topology with random weights, the cost reference), … .
+ * NULL with NS_ERROR_INVALID_ARGUMENT listing the names if `name` is unknown. */
+NsNetwork *ns_network_new_embedded_variant (const char *name, GError **error);
+/* The names ns_network_new_embedded_variant knows, NULL-terminated. */
+const char * const *ns_network_embedded_variants (void);
 
 /* Activations kept for one forward pass; act[i] is the output of layer i (ReLUs in place of
  * their conv, so conv and relu share a tensor). */
@@ -270,6 +301,63 @@ void           ns_activations_free (NsActivations *acts);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsActivations, ns_activations_free)
 
+
+/* ---- tiling.c: tiles with a halo, and a memory-lean pass through the network ----------------- */
+
+/* Halos are multiples of this (and of the network's pooling stride). */
+#define NS_TILE_HALO_ALIGN 16
+/* Tile sizes the planner uses are multiples of this: GEGL's tile grid. */
+#define NS_TILE_GRID 128
+
+/* How far (in input pixels) the output of layer `last` reaches into the input, or −1 if the
+ * network has a layer kind tiling does not know. */
+int  ns_network_receptive_radius (const NsNetwork *net, int last);
+/* 2^(poolings up to and including layer `last`): crops must start on multiples of it. */
+int  ns_network_alignment (const NsNetwork *net, int last);
+/* The receptive radius rounded up to the alignment and NS_TILE_HALO_ALIGN (−1 as above). */
+int  ns_network_halo (const NsNetwork *net, int last);
+
+typedef struct { int x0, y0, x1, y1; } NsRect;      /* [x0, x1) × [y0, y1) */
+
+typedef struct
+{
+  NsRect core;            /* the pixels whose losses this tile computes */
+  NsRect crop;            /* core grown by the halo, clamped to the image */
+} NsTile;
+
+typedef struct
+{
+  int     width, height;  /* the image */
+  int     tile, halo;     /* tile: a multiple of the network's alignment */
+  int     cols, rows, n;
+  NsTile *tiles;          /* row by row */
+} NsTilePlan;
+
+NsTilePlan *ns_tile_plan_new  (int width, int height, int tile, int halo);
+void        ns_tile_plan_free (NsTilePlan *plan);
+/* Pixels of the largest crop (and its width and height, either may be NULL). */
+int         ns_tile_plan_max_crop (const NsTilePlan *plan, int *crop_w, int *crop_h);
+/* The tile's core in the feature map `act` of its crop at `stride` (2^poolings so far):
+ * local is in act's coordinates, global (may be NULL) in the full image's feature map. */
+void        ns_tile_core_at_layer (const NsTile *tile, int image_w, int image_h, int stride,
+                                   const NsTensor *act, NsRect *local, NsRect *global);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsTilePlan, ns_tile_plan_free)
+
+/* Called with the output of each hooked layer; in a pass with a backward, grad (zeroed,
+ * the shape of act) receives ∂L/∂act, else it is NULL. */
+typedef void (*NsLayerHook) (int layer, const NsTensor *act, NsTensor *grad, gpointer data);
+
+/* Runs layers 0 … last on input (not modified), calling hook at each layer with
+ * hooked[layer] set.  With grad_input (the shape of input, overwritten) it then writes
+ * ∂L/∂input.  Keeps only ReLU bits, pooling winners and the hooks' gradients for the
+ * backward; the results equal ns_network_forward/backward's. */
+void  ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean *hooked,
+                       NsLayerHook hook, gpointer data, NsTensor *grad_input);
+/* Peak bytes ns_network_pass allocates for an h × w input (not counting input and
+ * grad_input, nor what the hook allocates). */
+gsize ns_network_pass_peak_bytes (const NsNetwork *net, int last, const gboolean *hooked,
+                                  int h, int w, gboolean backward);
 
 /* ---- objective.c: the total loss of an image, as the optimisers see it ----------------------- */
 

@@ -8,8 +8,9 @@ typedef struct
 {
   int     index;          /* layer */
   double  weight;         /* β · w_l, with the layer's normalisation */
-  float  *gram;           /* blended target, c×c */
+  float  *gram;           /* blended target, c×c (of the scaled features, see scale) */
   int     c;
+  float  *scale;          /* per-channel gains applied before the Gram, or NULL */
 } StyleTerm;
 
 struct _NsObjective
@@ -22,7 +23,8 @@ struct _NsObjective
   NsTensor   *content_y;         /* 1×h×w, luminance mode only */
   int         content_index;
   double      content_weight;
-  NsTensor   *content_target;
+  NsTensor   *content_target;   /* scaled by content_scale when that is set */
+  float      *content_scale;    /* per-channel gains, or NULL */
   int         n_style;
   StyleTerm  *style;
   int         last;              /* deepest layer any loss needs */
@@ -63,12 +65,84 @@ network_input (const NsObjective *obj, const NsTensor *rgb)
   return ns_color_to_network (img, obj->net->mean, obj->net->std);
 }
 
+/* Gains 1 / RMS per channel, from each channel's mean square (ms, c values).  Channels
+ * far fainter than the average are treated as having 1% of the average energy, so that
+ * a channel the target barely uses does not get an enormous gain. */
+static float *
+channel_scales (const double *ms, int c)
+{
+  float *scale = g_new (float, c);
+  double mean = 0.0;
+
+  for (int i = 0; i < c; i++)
+    mean += ms[i];
+  mean /= MAX (c, 1);
+  for (int i = 0; i < c; i++)
+    scale[i] = (float) (1.0 / sqrt (ms[i] + 1e-2 * mean + 1e-30));
+  return scale;
+}
+
+/* The style target of the scaled features: A'_ij = s_i s_j A_ij. */
+static void
+scale_style_term (StyleTerm *term)
+{
+  g_autofree double *diag = g_new (double, term->c);
+
+  for (int i = 0; i < term->c; i++)
+    diag[i] = term->gram[(gsize) i * term->c + i];
+  term->scale = channel_scales (diag, term->c);
+  for (int i = 0; i < term->c; i++)
+    for (int j = 0; j < term->c; j++)
+      term->gram[(gsize) i * term->c + j] *= term->scale[i] * term->scale[j];
+}
+
+/* Per-channel gains for the content target, which is scaled in place. */
+static float *
+scale_content_target (NsTensor *target)
+{
+  gsize hw = (gsize) target->h * target->w;
+  g_autofree double *ms = g_new (double, target->c);
+  float *scale;
+
+  for (int i = 0; i < target->c; i++)
+    ms[i] = mean_square (target->data + i * hw, hw);
+  scale = channel_scales (ms, target->c);
+  for (int i = 0; i < target->c; i++)
+    for (gsize k = 0; k < hw; k++)
+      target->data[i * hw + k] *= scale[i];
+  return scale;
+}
+
+/* A copy of f with channel i multiplied by scale[i]. */
+static NsTensor *
+scaled_copy (const NsTensor *f, const float *scale)
+{
+  NsTensor *t = ns_tensor_new_like (f);
+  gsize hw = (gsize) f->h * f->w;
+
+  for (int i = 0; i < f->c; i++)
+    for (gsize k = 0; k < hw; k++)
+      t->data[i * hw + k] = f->data[i * hw + k] * scale[i];
+  return t;
+}
+
+/* dst += scale ⊙ src, per channel: the chain rule through scaled_copy. */
+static void
+add_scaled (NsTensor *dst, const NsTensor *src, const float *scale)
+{
+  gsize hw = (gsize) src->h * src->w;
+
+  for (int i = 0; i < src->c; i++)
+    for (gsize k = 0; k < hw; k++)
+      dst->data[i * hw + k] += src->data[i * hw + k] * scale[i];
+}
+
 static gboolean
 check_layer (const NsNetwork *net, const char *name, const char *role, int *index, GError **error)
 {
   int i = ns_network_layer_index (net, name);
 
-  if (i < 0 || net->layers[i].kind == NS_LAYER_CONV)
+  if (i < 0 || net->layers[i].kind == NS_LAYER_CONV || net->layers[i].kind == NS_LAYER_CONV_KEEP)
     {
       g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
                    "The %s layer \"%s\" is not in the %s network; use a ReLU or pooling "
@@ -224,6 +298,8 @@ ns_objective_new (const NsNetwork      *net,
     obj->content_target = ns_tensor_copy (acts->act[obj->content_index]);
     g_clear_pointer (&acts, ns_activations_free);
   }
+  if (net->normalize_channels)
+    obj->content_scale = scale_content_target (obj->content_target);
   obj->content_weight = obj->opt->content_weight;
   if (net->normalize_layers)
     obj->content_weight /= mean_square (obj->content_target->data,
@@ -233,6 +309,9 @@ ns_objective_new (const NsNetwork      *net,
     obj->style[k].weight = obj->opt->style_weight * obj->opt->style_layers[k].weight;
   if (! build_style_targets (obj, styles, blend, n_styles, error))
     return NULL;
+  if (net->normalize_channels)
+    for (int k = 0; k < obj->n_style; k++)
+      scale_style_term (&obj->style[k]);
   if (net->normalize_layers)
     for (int k = 0; k < obj->n_style; k++)
       obj->style[k].weight /= mean_square (obj->style[k].gram,
@@ -246,7 +325,11 @@ ns_objective_free (NsObjective *obj)
   if (obj == NULL)
     return;
   for (int k = 0; obj->style && k < obj->n_style; k++)
-    g_free (obj->style[k].gram);
+    {
+      g_free (obj->style[k].gram);
+      g_free (obj->style[k].scale);
+    }
+  g_free (obj->content_scale);
   g_free (obj->style);
   ns_tensor_free (obj->content);
   ns_tensor_free (obj->content_y);
@@ -282,6 +365,22 @@ ns_objective_initial (const NsObjective *obj)
   return x;
 }
 
+/* The content loss (target != NULL) or style loss (gram != NULL) of the channel-scaled
+ * features; adds the gradient with respect to the unscaled features to grad. */
+static double
+scaled_loss (const NsTensor *f, const float *scale, const NsTensor *target, const float *gram,
+             double weight, NsTensor *grad)
+{
+  g_autoptr (NsTensor) fs = scaled_copy (f, scale);
+  g_autoptr (NsTensor) gs = grad ? ns_tensor_new_like (f) : NULL;
+  double loss = target ? ns_content_loss (fs, target, weight, gs)
+                       : ns_style_loss (fs, gram, weight, gs);
+
+  if (grad)
+    add_scaled (grad, gs, scale);
+  return loss;
+}
+
 double
 ns_objective_eval (NsObjective *obj, const float *x, float *grad, double parts[3])
 {
@@ -294,11 +393,16 @@ ns_objective_eval (NsObjective *obj, const float *x, float *grad, double parts[3
 
   if (grad)
     gc = grads[obj->content_index] = ns_tensor_new_like (acts->act[obj->content_index]);
-  lc = ns_content_loss (acts->act[obj->content_index], obj->content_target,
-                        obj->content_weight, gc);
+  if (obj->content_scale)
+    lc = scaled_loss (acts->act[obj->content_index], obj->content_scale, obj->content_target,
+                      NULL, obj->content_weight, gc);
+  else
+    lc = ns_content_loss (acts->act[obj->content_index], obj->content_target,
+                          obj->content_weight, gc);
   for (int k = 0; k < obj->n_style; k++)
     {
-      int i = obj->style[k].index;
+      const StyleTerm *term = &obj->style[k];
+      int i = term->index;
       NsTensor *gs = NULL;
 
       if (grad)
@@ -307,7 +411,10 @@ ns_objective_eval (NsObjective *obj, const float *x, float *grad, double parts[3
             grads[i] = ns_tensor_new_like (acts->act[i]);
           gs = grads[i];
         }
-      ls += ns_style_loss (acts->act[i], obj->style[k].gram, obj->style[k].weight, gs);
+      if (term->scale)
+        ls += scaled_loss (acts->act[i], term->scale, NULL, term->gram, term->weight, gs);
+      else
+        ls += ns_style_loss (acts->act[i], term->gram, term->weight, gs);
     }
 
   if (grad)

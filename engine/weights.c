@@ -84,7 +84,7 @@ ns_weights_find_in (const char         *explicit_path,
       g_string_append_printf (message, "  %s\n", display);
     }
   g_string_append (message, HOW_TO_GET_WEIGHTS);
-  g_set_error_literal (error, NS_ERROR, NS_ERROR_WEIGHTS, message->str);
+  g_set_error_literal (error, NS_ERROR, NS_ERROR_WEIGHTS_NOT_FOUND, message->str);
   return NULL;
 }
 

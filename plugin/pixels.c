@@ -140,16 +140,19 @@ ns_region_apply (const NsRegion *region,
                         region->rect.width, region->rect.height);
 }
 
-static const char *
-preview_format_name (GimpDrawable *drawable)
+const Babl *
+ns_preview_format (GimpDrawable *drawable)
 {
+  const char *name;
+
   switch (gimp_drawable_type (drawable))
     {
-    case GIMP_RGBA_IMAGE:  return "R'G'B'A u8";
-    case GIMP_GRAY_IMAGE:  return "Y' u8";
-    case GIMP_GRAYA_IMAGE: return "Y'A u8";
-    default:               return "R'G'B' u8";
+    case GIMP_RGBA_IMAGE:  name = "R'G'B'A u8"; break;
+    case GIMP_GRAY_IMAGE:  name = "Y' u8";      break;
+    case GIMP_GRAYA_IMAGE: name = "Y'A u8";     break;
+    default:               name = "R'G'B' u8";  break;
     }
+  return babl_format_with_space (name, gimp_drawable_get_format (drawable));
 }
 
 guchar *
@@ -158,7 +161,7 @@ ns_region_render_u8 (const NsRegion *region,
                      GimpDrawable   *drawable,
                      gint           *rowstride)
 {
-  const Babl *format = babl_format_with_space (preview_format_name (drawable), region->native);
+  const Babl *format = ns_preview_format (drawable);
   gsize       n      = (gsize) region->rect.width * region->rect.height;
   gint        bpp    = babl_format_get_bytes_per_pixel (format);
   g_autofree guchar *native = ns_region_compose (region, result);

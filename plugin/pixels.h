@@ -22,7 +22,7 @@ typedef struct
   gint          native_bpp;
   guchar       *native_pixels;   /* the region as it was, native format */
   float        *alpha;           /* one float per pixel, or NULL without alpha */
-  NsImage      *content;         /* R'G'B', what the engine stylizes */
+  NsImage      *content;         /* R'G'B', what the engine stylizes (may be stolen) */
 } NsRegion;
 
 NsRegion *ns_region_read (GimpDrawable *drawable, const GeglRectangle *rect);
@@ -39,6 +39,9 @@ guchar   *ns_region_compose (const NsRegion *region, const NsImage *result);
  * once (one undo step; the selection, feathering included, masks it) and updates the view.
  * `target` must have the region's format (the drawable itself, or a copy of it). */
 void      ns_region_apply (const NsRegion *region, const NsImage *result, GimpDrawable *target);
+
+/* The 8-bit format gimp_preview_draw_buffer expects for `drawable` (its GimpImageType). */
+const Babl *ns_preview_format (GimpDrawable *drawable);
 
 /* `result` composed as above, then converted to the 8-bit format that
  * gimp_preview_draw_buffer expects for `drawable` (its GimpImageType).  Caller frees. */

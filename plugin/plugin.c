@@ -32,14 +32,6 @@ G_DEFINE_TYPE (NeuralStyle, neural_style, GIMP_TYPE_PLUG_IN)
 
 GIMP_MAIN (NEURAL_STYLE_TYPE)
 
-static GimpValueArray *
-fail (GimpProcedure     *procedure,
-      GimpPDBStatusType  status,
-      GError            *error)
-{
-  return gimp_procedure_new_return_values (procedure, status, error);
-}
-
 static GError *
 plugin_error (const char *format,
               ...) G_GNUC_PRINTF (1, 2);
@@ -114,9 +106,9 @@ check_arguments (GimpDrawable        *drawable,
 
   if (style == NULL)
     {
-      *error = plugin_error (_("No style layer was given.  Pass \"style-layer\": a layer of this "
-                               "or another open image that shows the style, e.g. a painting "
-                               "opened as a layer."));
+      *error = plugin_error (_("No style layer was given, or it no longer exists.  Pass "
+                               "\"style-layer\": a layer of this or another open image that "
+                               "shows the style, e.g. a painting opened as a layer."));
       return GIMP_PDB_CALLING_ERROR;
     }
   if (! gimp_item_is_valid (GIMP_ITEM (style)))
@@ -172,8 +164,9 @@ apply (NeuralStyle         *self,
   size    = ns_plugin_config_size (config);
   region  = ns_region_read (drawable, &rect);
   options = ns_plugin_config_options (config);
+  /* The job takes the content image; the region keeps what the write needs. */
   job     = ns_job_new (self->networks, ns_plugin_config_network (config), options,
-                        ns_image_copy (region->content),
+                        g_steal_pointer (&region->content),
                         ns_style_read (GIMP_DRAWABLE (style), region->native),
                         ns_plugin_run_side (size, rect.width, rect.height));
 
@@ -210,6 +203,26 @@ seed_style_layer (GimpProcedureConfig *config,
     g_object_set (config, "style-layer", ns_plugin_default_style_layer (drawable), NULL);
 }
 
+/* One paintable layer (or channel) of an RGB or grey image. */
+static GimpPDBStatusType
+check_drawables (GimpDrawable **drawables,
+                 GError       **error)
+{
+  if (gimp_core_object_array_get_length ((GObject **) drawables) != 1)
+    *error = plugin_error (_("Neural Style works on one layer at a time; select a single "
+                             "layer."));
+  else if (gimp_drawable_is_indexed (drawables[0]))
+    *error = plugin_error (_("Neural Style does not work on indexed images; convert the "
+                             "image to RGB or grayscale first (Image ▸ Mode)."));
+  else if (gimp_item_is_group (GIMP_ITEM (drawables[0])))
+    *error = plugin_error (_("Neural Style cannot paint on a layer group; select a layer "
+                             "inside it."));
+  else
+    return GIMP_PDB_SUCCESS;
+
+  return GIMP_PDB_CALLING_ERROR;
+}
+
 static GimpValueArray *
 neural_style_run (GimpProcedure        *procedure,
                   GimpRunMode           run_mode,
@@ -219,40 +232,28 @@ neural_style_run (GimpProcedure        *procedure,
                   gpointer              run_data)
 {
   NeuralStyle *self = NEURAL_STYLE (run_data);
-  GimpDrawable *drawable;
   GimpPDBStatusType status;
   GError *error = NULL;
 
   gegl_init (NULL, NULL);
 
-  if (gimp_core_object_array_get_length ((GObject **) drawables) != 1)
-    return fail (procedure, GIMP_PDB_CALLING_ERROR,
-                 plugin_error (_("Neural Style works on one layer at a time; select a single "
-                                 "layer.")));
-  drawable = drawables[0];
-
-  if (gimp_drawable_is_indexed (drawable))
-    return fail (procedure, GIMP_PDB_CALLING_ERROR,
-                 plugin_error (_("Neural Style does not work on indexed images; convert the "
-                                 "image to RGB or grayscale first (Image ▸ Mode).")));
-  if (gimp_item_is_group (GIMP_ITEM (drawable)))
-    return fail (procedure, GIMP_PDB_CALLING_ERROR,
-                 plugin_error (_("Neural Style cannot paint on a layer group; select a layer "
-                                 "inside it.")));
+  status = check_drawables (drawables, &error);
+  if (status != GIMP_PDB_SUCCESS)
+    return gimp_procedure_new_return_values (procedure, status, error);
 
   if (run_mode != GIMP_RUN_NONINTERACTIVE)
-    seed_style_layer (config, drawable);
+    seed_style_layer (config, drawables[0]);
 
   if (run_mode == GIMP_RUN_INTERACTIVE &&
-      ! ns_dialog_run (procedure, config, drawable, self->networks))
-    return fail (procedure, GIMP_PDB_CANCEL, NULL);
+      ! ns_dialog_run (procedure, config, drawables[0], self->networks))
+    return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
 
-  status = apply (self, drawable, config, &error);
+  status = apply (self, drawables[0], config, &error);
 
   if (status == GIMP_PDB_SUCCESS && run_mode != GIMP_RUN_NONINTERACTIVE)
     gimp_displays_flush ();
 
-  return fail (procedure, status, error);
+  return gimp_procedure_new_return_values (procedure, status, error);
 }
 
 /* ---- registration -------------------------------------------------------------------------- */
@@ -271,6 +272,10 @@ registration_defaults (NeuralStyle      *self,
                        const char      **network_name)
 {
   g_autoptr (NsNetwork) network = ns_network_cache_get (self->networks, NS_NETWORK_AUTO, NULL);
+
+  /* "auto" fails only on a damaged weights file; then the built-in network is what works. */
+  if (network == NULL)
+    network = ns_network_cache_get (self->networks, NS_NETWORK_EMBEDDED, NULL);
 
   ns_plugin_defaults_for_network (network, defaults);
   *network_name = network && ns_network_get_kind (network) == NS_NETWORK_VGG19
@@ -302,14 +307,14 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
 
   help = g_strdup_printf (
     _("Neural style transfer (Gatys et al.): repaints the layer, or the selected part of it, "
-      "so that it keeps its content but takes on the textures, strokes and colours of the "
-      "style layer, by optimising the image against the features of a convolutional network "
+      "so that it keeps its content but takes on the textures, strokes and colors of the "
+      "style layer, by optimizing the image against the features of a convolutional network "
       "on the CPU.  The network is VGG-19 when its weights are installed (run "
       "\"neural-style --download-weights\" once); otherwise the built-in network is used, "
       "which needs no download but gives a plainer, more textural style.  The weights "
       "default to the defaults of the network found when GIMP registered the plug-in (%s: "
       "content %g, style %g, TV %g); pass them explicitly when choosing another network.  "
-      "Larger layers are optimised at \"size\" pixels (longest side) and scaled up.  "
+      "Larger layers are optimized at \"size\" pixels (longest side) and scaled up.  "
       "Alpha is kept; the result replaces the layer or goes to a new layer above it, in one "
       "undo step."),
     network_name, defaults.content_weight, defaults.style_weight, defaults.tv_weight);

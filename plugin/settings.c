@@ -52,13 +52,13 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
 
   gimp_procedure_add_int_argument (procedure, "iterations",
                                    _("_Iterations"),
-                                   _("Optimisation steps; more give a stronger, cleaner "
+                                   _("Optimization steps; more give a stronger, cleaner "
                                      "style and take longer"),
                                    1, 10000, d->iterations, G_PARAM_READWRITE);
 
   gimp_procedure_add_int_argument (procedure, "size",
                                    _("Optimi_zation size"),
-                                   _("Longest side, in pixels, that the optimisation runs at; "
+                                   _("Longest side, in pixels, that the optimization runs at; "
                                      "a larger layer or selection is processed at this size "
                                      "and the result scaled up to fit.  0 = the layer's (or "
                                      "selection's) own size"),
@@ -68,14 +68,14 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
   gimp_procedure_add_boolean_argument (procedure, "preserve-colors",
                                        _("_Keep original colors"),
                                        _("Transfer only the style's brightness patterns and "
-                                         "keep the layer's own colours"),
+                                         "keep the layer's own colors"),
                                        FALSE, G_PARAM_READWRITE);
 
   gimp_procedure_add_double_argument (procedure, "style-scale",
                                       _("Style sc_ale"),
                                       _("Size of the style's brush strokes: the style layer is "
                                         "scaled so that its longest side is this times the "
-                                        "optimised image's"),
+                                        "optimized image's"),
                                       0.1, 10.0, 1.0, G_PARAM_READWRITE);
 
   gimp_procedure_add_choice_argument (procedure, "optimizer",
@@ -89,7 +89,7 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
 
   gimp_procedure_add_choice_argument (procedure, "init",
                                       _("Start _from"),
-                                      _("The image the optimisation starts from"),
+                                      _("The image the optimization starts from"),
                                       gimp_choice_new_with_values (
                                         "content", NS_INIT_CONTENT, _("The layer"),    NULL,
                                         "noise",   NS_INIT_NOISE,   _("Random noise"), NULL,

@@ -195,6 +195,66 @@ test_budget_bands (void)
   check_case (64, 3, 24, 600, 0, 4242);
 }
 
+/* Winograd F(4×4, 3×3) directly, at sizes that are not multiples of the 4×4 tile, channel
+ * counts that are not multiples of its 16-tile lanes, and forced bands of 1–3 tile rows;
+ * its transforms scale values by up to 8 and 1/24, so round-off is about ten times that of
+ * a direct sum (measured up to 3e-6 here): WINOGRAD_TOL, far below the effect of a wrong or
+ * missing tap (order 1). */
+#define WINOGRAD_TOL 3e-5
+
+static void
+check_winograd (int cin, int cout, int h, int w, int band, guint32 seed)
+{
+  NsConv conv = make_conv (cin, cout, seed);
+  g_autoptr (NsTensor) in = random_tensor (cin, h, w, seed + 10);
+  g_autoptr (NsTensor) out = ns_tensor_new (cout, h, w);
+  g_autoptr (NsTensor) grad_out = random_tensor (cout, h, w, seed + 20);
+  g_autoptr (NsTensor) grad_in = ns_tensor_new (cin, h, w);
+  gsize n_out = ns_tensor_len (out), n_in = ns_tensor_len (in);
+  g_autofree double *ref = g_new (double, MAX (n_out, n_in));
+  g_autofree double *scale = g_new (double, MAX (n_out, n_in));
+  double err;
+
+  ns_test_fill (out->data, n_out, seed + 30, 100.0f, 200.0f);
+  ns_test_fill (grad_in->data, n_in, seed + 31, 100.0f, 200.0f);
+
+  ns_winograd_conv3x3 (conv.weight, conv.bias, cin, cout, FALSE, in, out, band);
+  naive_forward (&conv, in, ref, scale);
+  err = max_rel_error (out->data, ref, scale, n_out);
+  g_test_message ("winograd forward %d->%d at %dx%d, band %d: error %g", cin, cout, h, w, band, err);
+  g_assert_cmpfloat (err, <=, WINOGRAD_TOL);
+
+  ns_winograd_conv3x3 (conv.weight, NULL, cin, cout, TRUE, grad_out, grad_in, band);
+  naive_backward (&conv, grad_out, ref, scale);
+  err = max_rel_error (grad_in->data, ref, scale, n_in);
+  g_test_message ("winograd adjoint %d->%d at %dx%d, band %d: error %g", cin, cout, h, w, band, err);
+  g_assert_cmpfloat (err, <=, WINOGRAD_TOL);
+
+  ns_conv_clear (&conv);
+}
+
+static void
+test_winograd (void)
+{
+  static const int cases[][5] = {      /* cin, cout, h, w, band */
+    { 1, 1, 1, 1, 0 }, { 3, 5, 4, 4, 0 }, { 2, 17, 5, 7, 0 }, { 17, 2, 9, 6, 0 },
+    { 16, 16, 13, 11, 1 }, { 5, 33, 23, 70, 0 }, { 33, 5, 23, 70, 2 }, { 20, 24, 31, 9, 3 },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    check_winograd (cases[c][0], cases[c][1], cases[c][2], cases[c][3], cases[c][4], 500 + 50 * c);
+}
+
+/* Large enough for conv.c to choose Winograd (≥ 16 channels, ≥ 24×24 pixels), and wide
+ * enough in channels that the weights are transformed in several blocks of outputs. */
+static void
+test_winograd_dispatch (void)
+{
+  check_case (16, 24, 26, 29, 0, 8000);
+  check_winograd (600, 64, 24, 24, 0, 8100);
+  check_winograd (64, 600, 24, 25, 2, 8200);
+}
+
 typedef struct
 {
   NsConv    conv;
@@ -285,6 +345,8 @@ main (int argc, char **argv)
   g_test_add_func ("/conv/forced-bands", test_forced_bands);
   g_test_add_func ("/conv/budget-bands", test_budget_bands);
   g_test_add_func ("/conv/gradcheck", test_gradcheck);
+  g_test_add_func ("/conv/winograd", test_winograd);
+  g_test_add_func ("/conv/winograd-dispatch", test_winograd_dispatch);
 
   return g_test_run ();
 }

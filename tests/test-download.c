@@ -3,6 +3,7 @@
 #include <glib/gstdio.h>
 
 #include "ns-internal.h"
+#include "testutil.h"
 
 /* VGG-19's 16 convolutions: feature index, input and output channels (torchvision "E"). */
 static const int conv_index[16] = { 0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34 };
@@ -12,26 +13,6 @@ static const int conv_cout[16]  = { 64, 64, 128, 128, 256, 256, 256, 256, 512, 5
                                     512, 512, 512, 512 };
 
 static char *tmp_root;
-
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      GDir *dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-      if (dir != NULL)
-        g_dir_close (dir);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
 
 /* The value stored at element i of tensor `tag`: cheap to make and to check again. */
 static inline float
@@ -383,7 +364,7 @@ main (int argc, char **argv)
 
   status = g_test_run ();
   if (!g_test_subprocess ())
-    rm_rf (tmp_root);
+    ns_test_rm_rf (tmp_root);
   g_free (tmp_root);
   return status;
 }

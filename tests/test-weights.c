@@ -3,28 +3,9 @@
 #include <glib/gstdio.h>
 
 #include "ns-internal.h"
+#include "testutil.h"
 
 #define SUBPATH "neural-style", "vgg19.safetensors"
-
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      GDir *dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-      if (dir != NULL)
-        g_dir_close (dir);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
 
 static char *
 make_tmp_dir (void)
@@ -80,7 +61,7 @@ places_setup (Places *p, gconstpointer data)
 static void
 places_teardown (Places *p, gconstpointer data)
 {
-  rm_rf (p->root);
+  ns_test_rm_rf (p->root);
   g_free (p->root);
   g_free (p->user);
   g_free (p->sys1);
@@ -181,7 +162,7 @@ test_not_found (Places *p, gconstpointer data)
   g_assert_cmpint (g_mkdir_with_parents (as_dir, 0755), ==, 0);
 
   g_assert_null (find_in (p, NULL, missing_env, &error));
-  g_assert_error (error, NS_ERROR, NS_ERROR_WEIGHTS);
+  g_assert_error (error, NS_ERROR, NS_ERROR_WEIGHTS_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, missing_env));
   g_assert_nonnull (strstr (error->message, "NEURAL_STYLE_WEIGHTS"));
   for (gsize i = 0; i < G_N_ELEMENTS (dirs); i++)
@@ -196,7 +177,7 @@ test_not_found (Places *p, gconstpointer data)
 
   /* With nothing at all to search, the error still says what to do. */
   g_assert_null (ns_weights_find_in (NULL, NULL, NULL, NULL, NULL, &error));
-  g_assert_error (error, NS_ERROR, NS_ERROR_WEIGHTS);
+  g_assert_error (error, NS_ERROR, NS_ERROR_WEIGHTS_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "--download-weights"));
   g_clear_error (&error);
 }
@@ -232,7 +213,7 @@ test_public_user_dir (void)
     g_unsetenv ("NEURAL_STYLE_WEIGHTS");
     g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
     g_test_trap_assert_passed ();
-    rm_rf (root);
+    ns_test_rm_rf (root);
   }
 }
 
@@ -263,7 +244,7 @@ test_public_system_dir (void)
     g_unsetenv ("NEURAL_STYLE_WEIGHTS");
     g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
     g_test_trap_assert_passed ();
-    rm_rf (root);
+    ns_test_rm_rf (root);
   }
 }
 
@@ -291,7 +272,7 @@ test_public_env (void)
     g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
     g_test_trap_assert_passed ();
     g_unsetenv ("NEURAL_STYLE_WEIGHTS");
-    rm_rf (root);
+    ns_test_rm_rf (root);
   }
 }
 
@@ -310,7 +291,7 @@ test_public_not_found (void)
           g_assert_true (g_str_has_suffix (found, "/neural-style/vgg19.safetensors"));
           return;
         }
-      g_assert_error (error, NS_ERROR, NS_ERROR_WEIGHTS);
+      g_assert_error (error, NS_ERROR, NS_ERROR_WEIGHTS_NOT_FOUND);
       g_assert_nonnull (strstr (error->message, expected));
       g_assert_nonnull (strstr (error->message, "--download-weights"));
       g_error_free (error);
@@ -326,7 +307,7 @@ test_public_not_found (void)
     g_unsetenv ("NEURAL_STYLE_WEIGHTS");
     g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
     g_test_trap_assert_passed ();
-    rm_rf (root);
+    ns_test_rm_rf (root);
   }
 }
 
@@ -403,7 +384,7 @@ test_trim (void)
   g_assert_cmpfloat (v[2], ==, 5.9604644775390625e-8f);
   g_assert_no_error (error);
   ns_safetensors_close (st);
-  rm_rf (root);
+  ns_test_rm_rf (root);
 }
 
 static void
@@ -444,7 +425,7 @@ test_trim_errors (void)
 
   g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
   g_string_free (s, TRUE);
-  rm_rf (root);
+  ns_test_rm_rf (root);
 }
 
 int

@@ -3,6 +3,7 @@
 #define NS_TESTUTIL_H
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <math.h>
 
 /* Deterministic uniform values in [lo, hi). */
@@ -56,6 +57,29 @@ ns_test_gradcheck (NsTestFunc f, gpointer data, float *x, gsize n, double eps,
   g_free (g);
   g_rand_free (r);
   return worst;
+}
+
+/* Removes a file or a whole directory tree (symlinks are removed, not followed). */
+static inline void
+ns_test_rm_rf (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && ! g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      GDir *dir = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          ns_test_rm_rf (child);
+        }
+      if (dir != NULL)
+        g_dir_close (dir);
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
 }
 
 #endif

@@ -12,12 +12,15 @@
 typedef struct
 {
   GimpProcedureConfig *config;
+  GimpDrawable        *drawable;
   NsNetworkCache      *networks;
   NsPreview           *preview;
   GtkWidget           *dialog;
   GtkWidget           *content_weight;
   GtkWidget           *style_weight;
   GtkWidget           *tv_weight;
+  GtkWidget           *style_combo;
+  gulong               style_combo_id;
   NsPluginDefaults     defaults;      /* of the network chosen in the dialog */
   gboolean             have_defaults;
 } Dialog;
@@ -88,16 +91,86 @@ int_entry (GimpProcedureDialog *dialog,
 }
 
 static void
-update_ok (Dialog *d)
+style_changed (Dialog *d)
 {
   g_autoptr (GimpLayer) style = NULL;
 
   g_object_get (d->config, "style-layer", &style, NULL);
+
+  /* "Reset" clears the layer like any argument; offer the default one again. */
+  if (style == NULL)
+    {
+      GimpLayer *fallback = ns_plugin_default_style_layer (d->drawable);
+
+      if (fallback)
+        {
+          g_object_set (d->config, "style-layer", fallback, NULL);
+          return;
+        }
+    }
+
+  g_signal_handler_block (d->style_combo, d->style_combo_id);
+  gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (d->style_combo),
+                                 style ? gimp_item_get_id (GIMP_ITEM (style)) : -1);
+  g_signal_handler_unblock (d->style_combo, d->style_combo_id);
+
   gtk_dialog_set_response_sensitive (GTK_DIALOG (d->dialog), GTK_RESPONSE_OK, style != NULL);
   if (style == NULL)
     ns_preview_set_status (d->preview,
                            _("Choose a style layer: open the style image as a layer, in this "
                              "image or another one."));
+}
+
+static gboolean
+not_the_drawable (GimpImage *image,
+                  GimpItem  *item,
+                  gpointer   drawable)
+{
+  return (gpointer) item != drawable;
+}
+
+static void
+style_combo_changed (GtkWidget *combo,
+                     Dialog    *d)
+{
+  GimpLayer *layer = NULL;
+  gint id;
+
+  if (gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &id))
+    layer = gimp_layer_get_by_id (id);
+  g_object_set (d->config, "style-layer", layer, NULL);
+}
+
+/* A combo of every open image's layers (other than the one being painted), showing names
+ * and thumbnails, kept in sync with the "style-layer" property both ways. */
+static GtkWidget *
+style_row (Dialog       *d,
+           GimpDrawable *drawable)
+{
+  g_autoptr (GimpLayer) style = NULL;
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *label = gtk_label_new_with_mnemonic (_("St_yle layer"));
+
+  g_object_get (d->config, "style-layer", &style, NULL);
+
+  d->style_combo = gimp_layer_combo_box_new (not_the_drawable, drawable, NULL);
+  d->style_combo_id =
+    gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (d->style_combo),
+                                style ? gimp_item_get_id (GIMP_ITEM (style)) : -1,
+                                G_CALLBACK (style_combo_changed), d, NULL);
+  gtk_widget_set_tooltip_text (d->style_combo,
+                               _("The layer whose look is transferred, e.g. a painting "
+                                 "opened as a layer; it may belong to another image and "
+                                 "have any size"));
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), d->style_combo);
+  gtk_box_pack_start (GTK_BOX (row), label, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (row), d->style_combo, TRUE, TRUE, 0);
+  gtk_widget_set_margin_bottom (row, 6);
+  gtk_widget_show_all (row);
+
+  return row;
 }
 
 static gboolean
@@ -162,14 +235,15 @@ build (Dialog              *d,
 
   d->preview = ns_preview_new (dialog, config, drawable, d->networks);
 
-  gimp_procedure_dialog_get_widget (dialog, "style-layer", G_TYPE_NONE);
   d->content_weight = weight_entry (dialog, config, "content-weight", alpha, FALSE);
   d->style_weight   = weight_entry (dialog, config, "style-weight", beta, TRUE);
   d->tv_weight      = weight_entry (dialog, config, "tv-weight", tv, FALSE);
   int_entry (dialog, "iterations", 2000);
   int_entry (dialog, "size", 2048);
   int_entry (dialog, "seed", 1000);
-  gimp_procedure_dialog_get_scale_entry (dialog, "style-scale", 1.0);
+  /* Stroke size is a ratio: 0.5× and 2× should be equally far from 1×. */
+  gimp_scale_entry_set_logarithmic (
+    GIMP_SCALE_ENTRY (gimp_procedure_dialog_get_scale_entry (dialog, "style-scale", 1.0)), TRUE);
 
   label = gimp_procedure_dialog_get_label (dialog, "network-hint",
                                            _("Automatic uses VGG-19 when its weights are "
@@ -189,12 +263,13 @@ build (Dialog              *d,
                                        "advanced-box");
 
   box = gimp_procedure_dialog_fill_box (dialog, "options-box",
-                                        "style-layer", "content-weight", "style-weight",
+                                        "content-weight", "style-weight",
                                         "iterations", "size", "preserve-colors", "seed",
                                         "advanced", NULL);
   gtk_widget_set_size_request (box, 380, -1);
-  gtk_widget_set_margin_bottom (gimp_procedure_dialog_get_widget (dialog, "style-layer",
-                                                                  G_TYPE_NONE), 6);
+  /* The style layer matters most: first, above the weights. */
+  gtk_box_pack_start (GTK_BOX (box), style_row (d, drawable), FALSE, FALSE, 0);
+  gtk_box_reorder_child (GTK_BOX (box), gtk_widget_get_parent (d->style_combo), 0);
 
   box = gimp_procedure_dialog_fill_box (dialog, "main-box", "preview-box", "options-box", NULL);
   gtk_orientable_set_orientation (GTK_ORIENTABLE (box), GTK_ORIENTATION_HORIZONTAL);
@@ -215,15 +290,16 @@ ns_dialog_run (GimpProcedure       *procedure,
   gimp_ui_init (NS_PLUGIN_BINARY);
 
   d.config   = config;
+  d.drawable = drawable;
   d.networks = networks;
   d.dialog   = gimp_procedure_dialog_new (procedure, config, _("Neural Style"));
 
   build (&d, GIMP_PROCEDURE_DIALOG (d.dialog), drawable);
 
   network_changed (&d);
-  update_ok (&d);
+  style_changed (&d);
   g_signal_connect_swapped (config, "notify::network", G_CALLBACK (network_changed), &d);
-  g_signal_connect_swapped (config, "notify::style-layer", G_CALLBACK (update_ok), &d);
+  g_signal_connect_swapped (config, "notify::style-layer", G_CALLBACK (style_changed), &d);
 
   run = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (d.dialog));
 

@@ -7,6 +7,7 @@
 #include "preview.h"
 
 #include <math.h>
+#include <string.h>
 #include <glib/gi18n.h>
 
 #include "settings.h"
@@ -14,6 +15,10 @@
 
 /* Draw the engine's current image every this many iterations. */
 #define PREVIEW_EVERY 2
+
+/* The status line always takes this many lines: a change of height would resize the
+ * preview area under a running preview. */
+#define STATUS_LINES 3
 
 struct _NsPreview
 {
@@ -49,6 +54,23 @@ ns_preview_set_status (NsPreview  *p,
                        const char *message)
 {
   gtk_label_set_text (GTK_LABEL (p->status), message ? message : "");
+  gtk_widget_set_tooltip_text (p->status, message && *message ? message : NULL);
+}
+
+/* Keeps the status line STATUS_LINES lines high whatever it says. */
+static void
+fix_status_height (GtkWidget *label)
+{
+  g_autoptr (PangoLayout) layout = gtk_widget_create_pango_layout (label, NULL);
+  g_autoptr (GString) text = g_string_new ("Xg");
+  gint height;
+
+  for (gint i = 1; i < STATUS_LINES; i++)
+    g_string_append (text, "\nXg");
+  pango_layout_set_text (layout, text->str, -1);
+  pango_layout_set_attributes (layout, gtk_label_get_attributes (GTK_LABEL (label)));
+  pango_layout_get_pixel_size (layout, NULL, &height);
+  gtk_widget_set_size_request (label, -1, height);
 }
 
 static void
@@ -59,14 +81,43 @@ set_running (NsPreview *p,
   gtk_widget_set_sensitive (p->stop_button, running);
 }
 
+/* Draws the last stylized image.  The area may have been scrolled or resized since; then
+ * the part that overlaps is drawn over the layer's own pixels. */
 static void
 draw_shown (NsPreview *p)
 {
-  GeglRectangle rect;
+  GeglRectangle rect, overlap;
+  const Babl *format;
+  g_autoptr (GeglBuffer) buffer = NULL;
+  g_autofree guchar *pixels = NULL;
+  gint bpp, rowstride;
+
+  if (p->shown == NULL)
+    return;
 
   current_rect (p, &rect);
-  if (p->shown && gegl_rectangle_equal (&rect, &p->shown_rect))
-    gimp_preview_draw_buffer (GIMP_PREVIEW (p->preview), p->shown, p->shown_rowstride);
+  if (gegl_rectangle_equal (&rect, &p->shown_rect))
+    {
+      gimp_preview_draw_buffer (GIMP_PREVIEW (p->preview), p->shown, p->shown_rowstride);
+      return;
+    }
+  if (! gegl_rectangle_intersect (&overlap, &rect, &p->shown_rect))
+    return;
+
+  format    = ns_preview_format (p->drawable);
+  bpp       = babl_format_get_bytes_per_pixel (format);
+  rowstride = rect.width * bpp;
+  pixels    = g_malloc ((gsize) rowstride * rect.height);
+  buffer    = gimp_drawable_get_buffer (p->drawable);
+  gegl_buffer_get (buffer, &rect, 1.0, format, pixels, rowstride, GEGL_ABYSS_NONE);
+
+  for (gint y = overlap.y; y < overlap.y + overlap.height; y++)
+    memcpy (pixels + (gsize) (y - rect.y) * rowstride + (overlap.x - rect.x) * bpp,
+            p->shown + (gsize) (y - p->shown_rect.y) * p->shown_rowstride +
+            (overlap.x - p->shown_rect.x) * bpp,
+            (gsize) overlap.width * bpp);
+
+  gimp_preview_draw_buffer (GIMP_PREVIEW (p->preview), pixels, rowstride);
 }
 
 /* `image` is at the optimisation's size; scale it to the area, add the layer's alpha,
@@ -118,6 +169,8 @@ job_progress (NsJob            *job,
   else
     text = g_strdup_printf (_("Iteration %d of %d"), progress->iteration, progress->iterations);
   gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress), text);
+  /* Which network the preview uses ("auto" may mean either). */
+  ns_preview_set_status (p, ns_job_get_network_description (job));
 
   if (progress->preview)
     show_image (p, progress->preview);
@@ -216,7 +269,7 @@ run_clicked (NsPreview *p)
 
   p->job_region = ns_region_read (p->drawable, &rect);
   p->job = ns_job_new (p->networks, ns_plugin_config_network (p->config), options,
-                       ns_image_copy (p->job_region->content),
+                       g_steal_pointer (&p->job_region->content),
                        ns_style_read (GIMP_DRAWABLE (style), p->job_region->native),
                        side);
 
@@ -235,20 +288,12 @@ stop_clicked (NsPreview *p)
     ns_job_cancel (p->job);
 }
 
-/* Scrolling (or the first allocation) redraws the original; put the result back if it is
- * for this area, and abandon a running preview of an area no longer shown. */
+/* Scrolling or resizing redraws the layer's own pixels; put the stylized ones back.  A
+ * running preview goes on: its area is drawn where it is still visible. */
 static void
 invalidated (GimpPreview *preview,
              NsPreview   *p)
 {
-  GeglRectangle rect;
-
-  current_rect (p, &rect);
-  if (p->job && ! gegl_rectangle_equal (&rect, &p->job_region->rect))
-    {
-      forget_job (p);
-      gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress), _("Stopped"));
-    }
   draw_shown (p);
 }
 
@@ -310,6 +355,9 @@ ns_preview_new (GimpProcedureDialog *dialog,
 
   p->progress = gtk_progress_bar_new ();
   gtk_progress_bar_set_show_text (GTK_PROGRESS_BAR (p->progress), TRUE);
+  /* Texts of any length must not resize the column: that would resize the preview area,
+   * which abandons the running preview. */
+  gtk_progress_bar_set_ellipsize (GTK_PROGRESS_BAR (p->progress), PANGO_ELLIPSIZE_END);
   gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress),
                              _("Press Preview to try the settings"));
   gtk_box_pack_start (GTK_BOX (box), p->progress, FALSE, FALSE, 0);
@@ -317,9 +365,14 @@ ns_preview_new (GimpProcedureDialog *dialog,
 
   p->status = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (p->status), 0.0);
+  gtk_label_set_yalign (GTK_LABEL (p->status), 0.0);
   gtk_label_set_line_wrap (GTK_LABEL (p->status), TRUE);
+  gtk_label_set_lines (GTK_LABEL (p->status), STATUS_LINES);
+  gtk_label_set_ellipsize (GTK_LABEL (p->status), PANGO_ELLIPSIZE_END);
+  gtk_label_set_width_chars (GTK_LABEL (p->status), 30);
   gtk_label_set_max_width_chars (GTK_LABEL (p->status), 30);
   gimp_label_set_attributes (GTK_LABEL (p->status), PANGO_ATTR_SCALE, PANGO_SCALE_SMALL, -1);
+  fix_status_height (p->status);
   gtk_box_pack_start (GTK_BOX (box), p->status, FALSE, FALSE, 0);
   gtk_widget_show (p->status);
 

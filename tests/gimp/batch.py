@@ -265,6 +265,7 @@ def test_bad_calls():
     before = raw(content)
 
     succeeded, message = neural_style(image, content, None)
+    note("error: " + message)
     check("a call without a style layer fails with a readable error",
           lambda: (not succeeded and "style layer" in message.lower(), message))
 
@@ -275,15 +276,18 @@ def test_bad_calls():
     gone_id = gone.get_id()
     other.delete()
     succeeded, message = neural_style(image, content, gone_id)
+    note("error: " + message)
     check("a style layer from a deleted image fails with a readable error",
           lambda: (not succeeded and ("style-layer" in message or "style layer" in message
                                       or "invalid" in message.lower()), message))
 
     succeeded, message = neural_style(image, content, style.get_id(), size=100000)
+    note("error: " + message)
     check("size out of range (100000) fails with a readable error",
           lambda: (not succeeded and "out of range" in message, message))
 
     succeeded, message = neural_style(image, content, style.get_id(), size=5)
+    note("error: " + message)
     check("size 5 (below the engine's minimum) fails with a readable error",
           lambda: (not succeeded and "too small" in message, message))
 

@@ -22,6 +22,9 @@ export XDG_DATA_HOME=$ns_work/data
 export GIMP3_CACHEDIR=$ns_work/cache/gimp
 export GIMP3_TEMPDIR=$ns_work/tmp
 export TMPDIR=$ns_work/tmp
+# English unless a test asks for another language.
+unset LANGUAGE LC_ALL
+export LANG=C.UTF-8
 # No VGG-19 weights are visible, so "auto" means the built-in network.
 unset NEURAL_STYLE_WEIGHTS
 export NS_LOG=$ns_work/gimp.log

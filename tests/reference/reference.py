@@ -202,6 +202,9 @@ def check_lbfgs(tap, probe, case):
     tap.ok(rel(ours_final, ref) <= LBFGS_TOL,
            "%s L-BFGS: final loss %.6g vs torch %.6g, rel. difference %.2e <= %g"
            % (case.name, ours_final, ref, rel(ours_final, ref), LBFGS_TOL))
+    tap.ok(rel(float(kv["f_out"]), ours_final) <= 1e-6,
+           "%s L-BFGS: the loss it reports (%.9g) is that of the image it returns (%.9g)"
+           % (case.name, float(kv["f_out"]), ours_final))
     tap.ok(ours_final < 0.8 * evals[0],
            "%s L-BFGS: the loss fell from %.4g to %.4g" % (case.name, evals[0], ours_final))
 

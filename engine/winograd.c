@@ -1,0 +1,405 @@
+/* winograd.c — 3×3 convolution (stride 1, zero padding 1) by Winograd's minimal filtering
+ * F(4×4, 3×3) (Lavin & Gray 2016).
+ *
+ * Each 4×4 block of output ("tile") is computed from the 6×6 input patch around it:
+ *   Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
+ * so that a 3×3 filter costs 36 multiplications per 16 outputs instead of 144.  Over the
+ * channels, the 36 element-wise products become 36 matrix products,
+ *   M[e] (cout × tiles) = U[e] (cout × cin) · V[e] (cin × tiles),   e = 0 … 35,
+ * which OpenBLAS runs at full speed; the transforms in and out are O(channels · pixels).
+ * Tiles are processed in bands of tile rows so that V and M stay a few MiB.
+ *
+ * The input gradient of the convolution is itself a 3×3 convolution of the output gradient
+ * with the weights transposed (in ↔ out) and turned by 180°; the weight transform reads the
+ * original weights in that order, so no second copy of the weights is needed.
+ *
+ * Accuracy: the transforms multiply by up to 5 (B), 8 (A) and 1/24 (G), so float32 round-off
+ * is about ten times that of a direct sum; test-conv checks it against a double-precision
+ * direct convolution and the PyTorch reference test checks whole VGG-19 gradients. */
+
+#include <string.h>
+
+#include <cblas.h>
+
+#include "ns-internal.h"
+
+#define LANES 16          /* tiles transformed together: one AVX-512 register of floats */
+#define N_ELEM 36         /* 6 × 6 transformed elements per tile */
+
+/* Bytes of V and M per band (beyond which bands get more tile rows no longer pays off:
+ * measured on VGG-19 layers, 16–64 MiB were equally fast and 4 MiB slower). */
+#define NS_WINOGRAD_BAND_BYTES (24u << 20)
+
+/* Bytes of transformed weights per block of output channels: small enough to stay in the
+ * heap (glibc maps larger blocks afresh, and page faults then cost as much as the
+ * transform). */
+#define NS_WINOGRAD_U_BYTES (4u << 20)
+
+/* Vectorised for AVX-512 when the CPU has it, with portable fallbacks.  The project builds
+ * without -march, so the loops over LANES tiles would otherwise get SSE2 only. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(NS_NO_TARGET_CLONES)
+#define NS_VECTOR __attribute__ ((target_clones ("avx512f", "avx2", "default")))
+#else
+#define NS_VECTOR
+#endif
+
+/* ---- weights: U[e][o][i] = (G g Gᵀ)[e] for the filter from input i to output o ------------ */
+
+/* G (6×3) times three values a stride apart. */
+#define G3(g0, g1, g2, o)                                \
+  do {                                                   \
+    o[0] = (g0) * 0.25f;                                 \
+    o[1] = ((g0) + (g1) + (g2)) * (-1.0f / 6.0f);        \
+    o[2] = ((g0) - (g1) + (g2)) * (-1.0f / 6.0f);        \
+    o[3] = (g0) * (1.0f / 24.0f) + (g1) * (1.0f / 12.0f) + (g2) * (1.0f / 6.0f); \
+    o[4] = (g0) * (1.0f / 24.0f) - (g1) * (1.0f / 12.0f) + (g2) * (1.0f / 6.0f); \
+    o[5] = (g2);                                         \
+  } while (0)
+
+/* Transforms the filters of n ≤ LANES consecutive inputs i into one output o: tap k
+ * (row-major 3×3) of lane l is g[l·lane_stride + k·tap_step]; writes u[e·stride + l]. */
+NS_VECTOR static void
+weight_lanes (const float *g, gsize lane_stride, int tap_step, int n, float *u, gsize stride)
+{
+  float k9[9][LANES], t[6][3][LANES], r[6][6][LANES];
+
+  for (int k = 0; k < 9; k++)
+    for (int l = 0; l < LANES; l++)
+      k9[k][l] = l < n ? g[l * lane_stride + k * tap_step] : 0.0f;
+  for (int kx = 0; kx < 3; kx++)
+    for (int l = 0; l < LANES; l++)
+      {
+        float o[6];
+
+        G3 (k9[kx][l], k9[3 + kx][l], k9[6 + kx][l], o);
+        for (int i = 0; i < 6; i++)
+          t[i][kx][l] = o[i];
+      }
+  for (int i = 0; i < 6; i++)
+    for (int l = 0; l < LANES; l++)
+      {
+        float o[6];
+
+        G3 (t[i][0][l], t[i][1][l], t[i][2][l], o);
+        for (int j = 0; j < 6; j++)
+          r[i][j][l] = o[j];
+      }
+  for (int e = 0; e < N_ELEM; e++)
+    {
+      float *dst = u + (gsize) e * stride;
+
+      if (n == LANES)
+        for (int l = 0; l < LANES; l++)
+          dst[l] = r[e / 6][e % 6][l];
+      else
+        for (int l = 0; l < n; l++)
+          dst[l] = r[e / 6][e % 6][l];
+    }
+}
+
+/* U (36 × (o1 − o0) × n_in) for outputs [o0, o1) of the convolution from n_in to n_out
+ * channels.  weight is [cout][cin][3][3]; for the adjoint n_in = cout, n_out = cin and the
+ * filter from i to o is weight[i][o] turned by 180° (tap k read at 8 − k). */
+static void
+weight_transform (const float *weight, int cin, int cout, gboolean adjoint, int o0, int o1,
+                  float *u)
+{
+  int n_in = adjoint ? cout : cin;
+  gsize stride = (gsize) (o1 - o0) * n_in;
+
+  for (int o = o0; o < o1; o++)
+    for (int i = 0; i < n_in; i += LANES)
+      {
+        float *dst = u + (gsize) (o - o0) * n_in + i;
+        int n = MIN (LANES, n_in - i);
+
+        if (adjoint)
+          weight_lanes (weight + ((gsize) i * cin + o) * 9 + 8, (gsize) cin * 9, -1, n, dst, stride);
+        else
+          weight_lanes (weight + ((gsize) o * cin + i) * 9, 9, 1, n, dst, stride);
+      }
+}
+
+/* ---- input: V[e][c][t] = (Bᵀ d B)[e] for the 6×6 patch d of tile t in channel c ---------- */
+
+/* Bᵀ applied to six values a stride apart (in place on out). */
+#define BT6(d0, d1, d2, d3, d4, d5, o)                   \
+  do {                                                   \
+    o[0] = 4.0f * d0 - 5.0f * d2 + d4;                   \
+    o[1] = -4.0f * d1 - 4.0f * d2 + d3 + d4;             \
+    o[2] = 4.0f * d1 - 4.0f * d2 - d3 + d4;              \
+    o[3] = -2.0f * d1 - d2 + 2.0f * d3 + d4;             \
+    o[4] = 2.0f * d1 - d2 - 2.0f * d3 + d4;              \
+    o[5] = 4.0f * d1 - 5.0f * d3 + d5;                   \
+  } while (0)
+
+/* Transforms LANES tiles side by side.  rows[r] points at input row 4·ty − 1 + r of a
+ * zero-padded copy (index 0 is column −1); tile l starts at column 4·l.  Writes 36 × n
+ * values to v[e·stride + l]. */
+NS_VECTOR static void
+input_lanes (const float * const rows[6], int n, float *v, gsize stride)
+{
+  float d[6][6][LANES], t[6][6][LANES];
+
+  for (int r = 0; r < 6; r++)
+    for (int j = 0; j < 6; j++)
+      for (int l = 0; l < LANES; l++)
+        d[r][j][l] = l < n ? rows[r][4 * l + j] : 0.0f;
+
+  /* Bᵀ · d (over rows), then · B (over columns) */
+  for (int j = 0; j < 6; j++)
+    for (int l = 0; l < LANES; l++)
+      {
+        float o[6];
+
+        BT6 (d[0][j][l], d[1][j][l], d[2][j][l], d[3][j][l], d[4][j][l], d[5][j][l], o);
+        for (int r = 0; r < 6; r++)
+          t[r][j][l] = o[r];
+      }
+  for (int r = 0; r < 6; r++)
+    for (int l = 0; l < LANES; l++)
+      {
+        float o[6];
+
+        BT6 (t[r][0][l], t[r][1][l], t[r][2][l], t[r][3][l], t[r][4][l], t[r][5][l], o);
+        for (int j = 0; j < 6; j++)
+          d[r][j][l] = o[j];
+      }
+
+  for (int r = 0; r < 6; r++)
+    for (int j = 0; j < 6; j++)
+      {
+        float *dst = v + (gsize) (r * 6 + j) * stride;
+
+        if (n == LANES)
+          for (int l = 0; l < LANES; l++)
+            dst[l] = d[r][j][l];
+        else
+          for (int l = 0; l < n; l++)
+            dst[l] = d[r][j][l];
+      }
+}
+
+/* V for tile rows [ty0, ty1) of every channel; tiles are numbered row by row, tw per row.
+ * pad holds one zero-padded input row (4·tw + 2 floats). */
+static void
+input_transform (const NsTensor *in, int ty0, int ty1, int tw, float *v, gsize n_tiles,
+                 float *pad)
+{
+  int h = in->h, w = in->w;
+  gsize pad_w = (gsize) 4 * tw + 2;
+  float *padded = pad;           /* six rows of pad_w */
+
+  for (int c = 0; c < in->c; c++)
+    {
+      const float *plane = in->data + (gsize) c * h * w;
+
+      for (int ty = ty0; ty < ty1; ty++)
+        {
+          const float *rows[6];
+          gsize t0 = (gsize) (ty - ty0) * tw;
+
+          for (int r = 0; r < 6; r++)
+            {
+              int y = 4 * ty - 1 + r;
+              float *dst = padded + r * pad_w;
+
+              memset (dst, 0, pad_w * sizeof (float));
+              if (y >= 0 && y < h)
+                memcpy (dst + 1, plane + (gsize) y * w, w * sizeof (float));
+              rows[r] = dst;
+            }
+          for (int tx = 0; tx < tw; tx += LANES)
+            {
+              const float *lane_rows[6];
+
+              for (int r = 0; r < 6; r++)
+                lane_rows[r] = rows[r] + 4 * tx;
+              input_lanes (lane_rows, MIN (LANES, tw - tx),
+                           v + (gsize) c * n_tiles + t0 + tx, (gsize) in->c * n_tiles);
+            }
+        }
+    }
+}
+
+/* ---- output: Y = Aᵀ M A (+ bias) ------------------------------------------------------------ */
+
+#define AT6(m0, m1, m2, m3, m4, m5, o)                   \
+  do {                                                   \
+    o[0] = m0 + m1 + m2 + m3 + m4;                       \
+    o[1] = m1 - m2 + 2.0f * m3 - 2.0f * m4;              \
+    o[2] = m1 + m2 + 4.0f * m3 + 4.0f * m4;              \
+    o[3] = m1 - m2 + 8.0f * m3 - 8.0f * m4 + m5;         \
+  } while (0)
+
+/* Inverse-transforms LANES tiles of one channel from m[e·stride + l] into a 4-row strip:
+ * strip[i·strip_w + 4·l + j] = Y_l[i][j] + bias. */
+NS_VECTOR static void
+output_lanes (const float *m, gsize stride, int n, float bias, float *strip, gsize strip_w)
+{
+  float a[6][6][LANES], t[4][6][LANES];
+
+  for (int e = 0; e < N_ELEM; e++)
+    {
+      const float *src = m + (gsize) e * stride;
+
+      for (int l = 0; l < LANES; l++)
+        a[e / 6][e % 6][l] = l < n ? src[l] : 0.0f;
+    }
+  for (int j = 0; j < 6; j++)
+    for (int l = 0; l < LANES; l++)
+      {
+        float o[4];
+
+        AT6 (a[0][j][l], a[1][j][l], a[2][j][l], a[3][j][l], a[4][j][l], a[5][j][l], o);
+        for (int i = 0; i < 4; i++)
+          t[i][j][l] = o[i];
+      }
+  for (int i = 0; i < 4; i++)
+    for (int l = 0; l < LANES; l++)
+      {
+        float o[4];
+
+        AT6 (t[i][0][l], t[i][1][l], t[i][2][l], t[i][3][l], t[i][4][l], t[i][5][l], o);
+        for (int j = 0; j < 4; j++)
+          a[i][j][l] = o[j] + bias;
+      }
+  /* Only n lanes: the strip of the next rows continues right after this one's end. */
+  for (int i = 0; i < 4; i++)
+    for (int l = 0; l < n; l++)
+      for (int j = 0; j < 4; j++)
+        strip[i * strip_w + 4 * l + j] = a[i][j][l];
+}
+
+/* Output rows [4·ty0, min(4·ty1, h)) of channels [k0, k1) from M (36 × (k1 − k0) × tiles). */
+static void
+output_transform (const float *m, gsize n_tiles, int ty0, int ty1, int tw, int k0, int k1,
+                  const float *bias, NsTensor *out, float *strip)
+{
+  int h = out->h, w = out->w;
+  gsize strip_w = (gsize) 4 * tw;
+  gsize stride = (gsize) (k1 - k0) * n_tiles;
+
+  for (int k = k0; k < k1; k++)
+    {
+      float *plane = out->data + (gsize) k * h * w;
+      const float *mk = m + (gsize) (k - k0) * n_tiles;
+      float b = bias != NULL ? bias[k] : 0.0f;
+
+      for (int ty = ty0; ty < ty1; ty++)
+        {
+          gsize t0 = (gsize) (ty - ty0) * tw;
+          int rows = MIN (4, h - 4 * ty);
+
+          for (int tx = 0; tx < tw; tx += LANES)
+            output_lanes (mk + t0 + tx, stride, MIN (LANES, tw - tx), b, strip + 4 * tx, strip_w);
+          for (int i = 0; i < rows; i++)
+            memcpy (plane + (gsize) (4 * ty + i) * w, strip + i * strip_w, w * sizeof (float));
+        }
+    }
+}
+
+/* ---- the convolution ----------------------------------------------------------------------- */
+
+/* Output channels per block: all of them when their U fits NS_WINOGRAD_U_BYTES (then it is
+ * computed once per call), else blocks of a multiple of LANES that do, recomputed per band. */
+static int
+out_block (int n_in, int n_out)
+{
+  gsize per_out = (gsize) N_ELEM * n_in * sizeof (float);
+  gsize ob = NS_WINOGRAD_U_BYTES / per_out;
+
+  if (ob >= (gsize) n_out)
+    return n_out;
+  return (int) MAX (LANES, ob / LANES * LANES);
+}
+
+/* Tile rows per band: as many as NS_WINOGRAD_BAND_BYTES of V and M allow (at least one),
+ * evened out over the bands; max_band_rows > 0 caps it (tests). */
+static int
+band_tile_rows (int n_in, int ob, int th, int tw, int max_band_rows)
+{
+  gsize row_bytes = (gsize) N_ELEM * (n_in + ob) * tw * sizeof (float);
+  gsize rows = MAX (NS_WINOGRAD_BAND_BYTES / row_bytes, 1);
+  gsize n_bands;
+
+  if (max_band_rows > 0)
+    rows = MIN (rows, (gsize) max_band_rows);
+  rows = MIN (rows, (gsize) th);
+  n_bands = (th + rows - 1) / rows;
+  return (int) ((th + n_bands - 1) / n_bands);
+}
+
+/* Uninitialised aligned floats: every workspace below is written before it is read. */
+static float *
+scratch (gsize n)
+{
+  return g_aligned_alloc (MAX (n, 1), sizeof (float), 64);
+}
+
+gsize
+ns_winograd_workspace_floats (int n_in, int n_out, int h, int w)
+{
+  int th = (h + 3) / 4, tw = (w + 3) / 4;
+  int ob = out_block (n_in, n_out);
+  int rows = band_tile_rows (n_in, ob, th, tw, 0);
+
+  return (gsize) N_ELEM * n_in * ob                       /* U */
+         + (gsize) N_ELEM * (n_in + ob) * rows * tw       /* V, M */
+         + (gsize) 6 * (4 * tw + 2) + (gsize) 4 * 4 * tw + 4 * LANES;
+}
+
+void
+ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
+                     gboolean adjoint, const NsTensor *in, NsTensor *out, int max_band_rows)
+{
+  int n_in = adjoint ? cout : cin, n_out = adjoint ? cin : cout;
+  int h = in->h, w = in->w;
+  int th = (h + 3) / 4, tw = (w + 3) / 4;
+  int ob, rows;
+  float *u, *v, *m, *pad, *strip;
+  gsize max_tiles;
+
+  g_return_if_fail (in->c == n_in && out->c == n_out && out->h == h && out->w == w);
+  if (h == 0 || w == 0 || n_out == 0)
+    return;
+
+  ob = out_block (n_in, n_out);
+  rows = band_tile_rows (n_in, ob, th, tw, max_band_rows);
+  max_tiles = (gsize) rows * tw;
+  u = scratch ((gsize) N_ELEM * ob * n_in);
+  v = scratch ((gsize) N_ELEM * n_in * max_tiles);
+  m = scratch ((gsize) N_ELEM * ob * max_tiles);
+  pad = scratch ((gsize) 6 * (4 * tw + 2));
+  strip = scratch ((gsize) 4 * 4 * tw + 4 * LANES);
+
+  if (ob == n_out)
+    weight_transform (weight, cin, cout, adjoint, 0, n_out, u);
+
+  for (int ty0 = 0; ty0 < th; ty0 += rows)
+    {
+      int ty1 = MIN (th, ty0 + rows);
+      gsize n_tiles = (gsize) (ty1 - ty0) * tw;
+
+      input_transform (in, ty0, ty1, tw, v, n_tiles, pad);
+      for (int o0 = 0; o0 < n_out; o0 += ob)
+        {
+          int o1 = MIN (n_out, o0 + ob), nb = o1 - o0;
+
+          if (ob != n_out)
+            weight_transform (weight, cin, cout, adjoint, o0, o1, u);
+          for (int e = 0; e < N_ELEM; e++)
+            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, (int) n_tiles, n_in,
+                         1.0f, u + (gsize) e * nb * n_in, n_in,
+                         v + (gsize) e * n_in * n_tiles, (int) n_tiles,
+                         0.0f, m + (gsize) e * nb * n_tiles, (int) n_tiles);
+          output_transform (m, n_tiles, ty0, ty1, tw, o0, o1, adjoint ? NULL : bias, out, strip);
+        }
+    }
+
+  g_aligned_free (strip);
+  g_aligned_free (pad);
+  g_aligned_free (m);
+  g_aligned_free (v);
+  g_aligned_free (u);
+}

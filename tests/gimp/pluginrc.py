@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""tests/gimp/pluginrc.py PLUGINRC FIELD — prints one field of plug-in-neural-style's entry in
+GIMP's pluginrc: "args" (argument names, one a line), "menu-label", "menu-path",
+"image-types", "help", "defaults" (name=default, one a line)."""
+import re
+import sys
+
+text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+start = text.find('(proc-def "plug-in-neural-style"')
+if start < 0:
+    sys.exit("plug-in-neural-style is not registered in " + sys.argv[1])
+entry = text[start:text.find("(plug-in-def", start) if "(plug-in-def" in text[start:] else None]
+
+STRING = r'"((?:[^"\\]|\\.)*)"'
+strings = re.findall(STRING, entry[:entry.find("(menu-path")])
+# proc-def name, blurb, help, authors, copyright, date, menu label
+field = sys.argv[2]
+if field == "help":
+    print(strings[2])
+elif field == "menu-label":
+    print(strings[6])
+elif field == "menu-path":
+    print("\n".join(re.findall(r'\(menu-path ' + STRING, entry)))
+elif field == "image-types":
+    print(re.search(r'\(icon [^)]*\)\s*' + STRING, entry).group(1))
+elif field in ("args", "defaults"):
+    arg = re.compile(r'\(proc-arg \d+ "(\w+)" "\w+" "([\w-]+)" ' + STRING + ' ' + STRING +
+                     r' \d+ ?((?:' + STRING + r'|[^()"\s]+|\s+)*)\)')
+    for m in arg.finditer(entry):
+        kind, name, rest = m.group(1), m.group(2), m.group(5)
+        if field == "args":
+            print(name)
+            continue
+        values = [t for t in re.findall(r'"(?:[^"\\]|\\.)*"|[^\s"]+', rest)]
+        if kind == "GimpParamChoice":
+            default = values[0]
+        elif kind in ("GParamDouble", "GParamInt"):
+            default = values[2]
+        elif kind == "GParamBoolean":
+            default = values[0]
+        else:
+            default = ""
+        print("%s=%s" % (name, default))
+else:
+    sys.exit("unknown field " + field)

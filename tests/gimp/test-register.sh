@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# tests/gimp/test-register.sh PLUGIN_EXE PO_BUILD_DIR — GIMP registers plug-in-neural-style
+# with its menu path, label, image types, help text and exactly the documented arguments;
+# with LANGUAGE=zh_CN (and de) the menu label is translated.  TAP on stdout.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh" "$1" "$2"
+
+rc=$GIMP3_DIRECTORY/pluginrc
+field () { python3 "$here/pluginrc.py" "$rc" "$1"; }
+echo 'print("started")' >"$ns_work/start.py"
+
+plan 11
+
+gimp_batch python-fu-eval "$ns_work/start.py"
+status=$?
+check "gimp-console-3.0 starts with the plug-in installed" [ $status -eq 0 ]
+[ $status -eq 0 ] || show_log
+
+check "plug-in-neural-style is in pluginrc" grep -q '(proc-def "plug-in-neural-style"' "$rc"
+
+check "the menu path is <Image>/Filters/Artistic" [ "$(field menu-path)" = "<Image>/Filters/Artistic" ]
+check "the menu label is \"Neural _Style…\"" [ "$(field menu-label)" = "Neural _Style…" ]
+check "the image types are RGB*, GRAY*" [ "$(field image-types)" = "RGB*, GRAY*" ]
+
+expected="run-mode image drawables style-layer content-weight style-weight tv-weight iterations
+size preserve-colors style-scale optimizer init seed network output"
+actual=$(field args | tr '\n' ' ' | sed 's/ $//')
+if [ "$actual" = "$(echo $expected)" ]; then
+  ok "the arguments are exactly: $(echo $expected)"
+else
+  not_ok "the arguments are exactly the documented ones"
+  echo "# got: $actual"
+fi
+
+defaults=$(field defaults)
+default () { sed -n "s/^$1=//p" <<<"$defaults"; }
+# The weights default to the network's own values: real numbers, not a 0/-1 "use the default".
+if [ "$(default network)" = '"auto"' ] && [ "$(default output)" = '"replace"' ] &&
+   [ "$(default optimizer)" = '"lbfgs"' ] && [ "$(default init)" = '"content"' ] &&
+   awk -v a="$(default content-weight)" -v b="$(default style-weight)" \
+       -v t="$(default tv-weight)" 'BEGIN { exit !(a > 0 && b > 0 && t > 0) }'; then
+  ok "defaults: auto network, replace, lbfgs, content start, positive weights"
+else
+  not_ok "defaults: auto network, replace, lbfgs, content start, positive weights"
+  sed 's/^/# /' <<<"$defaults"
+fi
+
+check "the help text tells how to get the weights (neural-style --download-weights)" \
+  bash -c "python3 '$here/pluginrc.py' '$rc' help | grep -q 'neural-style --download-weights'"
+
+check "the gettext catalogs are installed beside the plug-in" \
+  test -f "$ns_plugin_dir/locale/zh_CN/LC_MESSAGES/neural-style.mo" -a \
+       -f "$ns_plugin_dir/locale/de/LC_MESSAGES/neural-style.mo"
+
+# GIMP asks the plug-in again when its file changes; the labels are translated at that time.
+expected_label () {
+  python3 -c 'import gettext, sys
+t = gettext.translation("neural-style", sys.argv[1], [sys.argv[2]])
+print(t.gettext("Neural _Style…"))' "$ns_plugin_dir/locale" "$1"
+}
+for lang in zh_CN:zh_CN.UTF-8 de:de_DE.UTF-8; do
+  language=${lang%%:*} locale=${lang#*:}
+  touch "$ns_plugin_dir/neural-style"
+  LANGUAGE=$language LANG=$locale LC_ALL=$locale gimp_batch python-fu-eval "$ns_work/start.py"
+  label=$(field menu-label)
+  want=$(expected_label "$language")
+  if [ -n "$want" ] && [ "$want" != "Neural _Style…" ] && [ "$label" = "$want" ]; then
+    ok "with LANGUAGE=$language the menu label is translated: $label"
+  else
+    not_ok "with LANGUAGE=$language the menu label is translated"
+    echo "# got '$label', catalog says '$want'"
+    show_log | tail -20
+  fi
+done
