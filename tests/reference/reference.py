@@ -19,8 +19,14 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
-import torch
+try:
+    import numpy as np
+    import torch
+except ImportError as e:
+    print("1..1")
+    print(f"not ok 1 - PyTorch reference: {e}; install python3-torch and python3-numpy "
+          "(tools/run test has them in its Debian 13 root)")
+    sys.exit(1)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nsref  # noqa: E402
