@@ -57,6 +57,9 @@ typedef struct
   char     *save_every;
   char     *weights_url;
   char     *weights_sha256;
+  char     *max_memory;
+  char     *scales;
+  char     *scale_iterations;
   gboolean  quiet;
   gboolean  version;
   gboolean  download_weights;
@@ -119,6 +122,7 @@ cli_args_clear (CliArgs *a)
     &a->style_blend, &a->style_scale, &a->preserve_colors, &a->optimizer, &a->init, &a->seed,
     &a->network, &a->weights, &a->threads, &a->content_layer, &a->style_layers,
     &a->learning_rate, &a->lbfgs_history, &a->save_every, &a->weights_url, &a->weights_sha256,
+    &a->max_memory, &a->scales, &a->scale_iterations,
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (strings); i++)
@@ -223,6 +227,15 @@ parse_args (char ***args, CliArgs *a, GError **error)
       "Also write OUT-iterNNNN.png every N iterations", "N" },
     { "threads", 0, 0, G_OPTION_ARG_STRING, &a->threads,
       "CPU threads (default: OpenBLAS's choice)", "N" },
+    { "max-memory", 0, 0, G_OPTION_ARG_STRING, &a->max_memory,
+      "Memory the run may use, e.g. 2G or 1500M (default: 80% of what is available); "
+      "large images are then done in tiles", "SIZE" },
+    { "scales", 0, 0, G_OPTION_ARG_STRING, &a->scales,
+      "Sizes to optimise at, coarse to fine (default 0: from 256 px doubling up to --size; "
+      "1: --size only)", "N" },
+    { "scale-iterations", 0, 0, G_OPTION_ARG_STRING, &a->scale_iterations,
+      "Iterations at each size, coarse to fine (default: --iterations at the first, half "
+      "as many at each next)", "N1,N2,…" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &a->quiet,
       "Print only warnings and errors", NULL },
     { "download-weights", 0, 0, G_OPTION_ARG_NONE, &a->download_weights,
@@ -351,6 +364,39 @@ has_png_suffix (const char *path)
   return n > 4 && g_ascii_strcasecmp (path + n - 4, ".png") == 0;
 }
 
+/* "2G", "1500M", "512MiB", "3000000000": bytes (K, M, G, T are powers of 1024); 0 = auto. */
+static gboolean
+parse_memory (const char *text, guint64 *bytes, GError **error)
+{
+  char *end = NULL;
+  double v = g_ascii_strtod (text, &end);
+  guint64 unit = 1;
+
+  if (end != text && *end != '\0')
+    {
+      switch (g_ascii_toupper (*end))
+        {
+        case 'K': unit = (guint64) 1 << 10; break;
+        case 'M': unit = (guint64) 1 << 20; break;
+        case 'G': unit = (guint64) 1 << 30; break;
+        case 'T': unit = (guint64) 1 << 40; break;
+        default: unit = 0; break;
+        }
+      if (unit != 0)
+        {
+          end++;
+          if (g_ascii_strcasecmp (end, "iB") == 0 || g_ascii_strcasecmp (end, "B") == 0)
+            end += strlen (end);
+        }
+    }
+  if (end == text || *end != '\0' || unit == 0 || !(v >= 0.0) || v * unit > 1e18
+      || (v > 0.0 && v * unit < (double) (64 << 20)))
+    return fail (error, "--max-memory must be 0 (automatic) or a size of at least 64M, such "
+                 "as 2G or 1500M, not “%s”", text);
+  *bytes = (guint64) (v * unit);
+  return TRUE;
+}
+
 /* Checks everything that does not need the images or the network.  n_styles is the number
  * of style operands. */
 static gboolean
@@ -459,6 +505,35 @@ validate_run (const CliArgs *a, CliRun *run, GError **error)
       if (!parse_int ("--threads", a->threads, 0, 1024, &i, error))
         return FALSE;
       ns_options_set_threads (o, i);
+    }
+  if (a->max_memory)
+    {
+      guint64 bytes = 0;
+
+      if (!parse_memory (a->max_memory, &bytes, error))
+        return FALSE;
+      ns_options_set_max_memory (o, bytes);
+    }
+  if (a->scales)
+    {
+      if (!parse_int ("--scales", a->scales, 0, 16, &i, error))
+        return FALSE;
+      ns_options_set_scales (o, i);
+    }
+  if (a->scale_iterations)
+    {
+      g_auto (GStrv) parts = g_strsplit (a->scale_iterations, ",", -1);
+      guint n = g_strv_length (parts);
+      g_autofree int *iters = g_new0 (int, MAX (n, 1));
+
+      if (n == 0 || n > 16)
+        return fail (error, "--scale-iterations takes 1 to 16 comma-separated counts, "
+                     "e.g. 300,150,50, not “%s”", a->scale_iterations);
+      for (guint k = 0; k < n; k++)
+        if (!parse_int ("each --scale-iterations count", g_strstrip (parts[k]), 0, 1000000,
+                        &iters[k], error))
+          return FALSE;
+      ns_options_set_scale_iterations (o, iters, (int) n);
     }
   run->save_every = 0;
   if (a->save_every)
@@ -593,6 +668,8 @@ typedef struct
   const NsImage *alpha;
   int            depth;
   int            last_iteration;
+  int            scale;
+  gboolean       quiet;
   gboolean       save_failed;
 } RunContext;
 
@@ -611,6 +688,14 @@ on_progress (const NsProgress *state, gpointer user_data)
   RunContext *ctx = user_data;
 
   ctx->last_iteration = state->iteration;
+  if (state->n_scales > 1 && state->scale != ctx->scale)
+    {
+      /* A line per size, so that the log says where the time went. */
+      ctx->scale = state->scale;
+      cli_progress_break (ctx->bar);
+      if (!ctx->quiet)
+        say ("size %d/%d: %d×%d", state->scale, state->n_scales, state->width, state->height);
+    }
   cli_progress_iteration (ctx->bar, state);
   if (state->preview != NULL && !ctx->save_failed)
     {
@@ -694,11 +779,19 @@ load_network (const CliArgs *a, NsNetworkKind kind)
 static void
 prepare_content (CliImage *content, int size)
 {
-  NsImage *resized = ns_image_resize_longest (content->color, size);
+  NsImage *resized;
 
-  ns_image_free (content->color);
+  /* Already the size asked for: at print sizes a copy would be hundreds of megabytes. */
+  if (MAX (content->color->width, content->color->height) == size)
+    resized = content->color;
+  else
+    {
+      resized = ns_image_resize_longest (content->color, size);
+      ns_image_free (content->color);
+    }
   content->color = resized;
-  if (content->alpha)
+  if (content->alpha && (content->alpha->width != resized->width
+                         || content->alpha->height != resized->height))
     {
       NsImage *alpha = ns_image_resize (content->alpha, resized->width, resized->height);
 
@@ -732,7 +825,7 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
   g_autoptr (NsImage) result = NULL;
   g_autofree const NsImage **style_images = g_new (const NsImage *, n_styles);
   RunContext ctx = { .output = a->output, .alpha = content->alpha,
-                     .depth = content->bit_depth };
+                     .depth = content->bit_depth, .quiet = a->quiet };
   Interrupt interrupt = { { -1, -1 } };
   gboolean interrupted;
 
@@ -749,6 +842,18 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
            content->color->height, n_styles, n_styles == 1 ? "" : "s", iterations,
            iterations == 1 ? "" : "s");
     }
+  {
+    g_autofree char *plan = NULL;
+
+    if (ns_stylizer_estimate_memory (stylizer, content->color, style_images, n_styles, &plan,
+                                     &error) == 0)
+      {
+        say ("cannot run: %s", error->message);
+        return EXIT_RUNTIME;
+      }
+    if (!a->quiet)
+      say ("plan: %s", plan);
+  }
 
   if (!interrupt_start (&interrupt, stylizer, &error))
     {
@@ -760,6 +865,9 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
   interrupted = interrupt_count > 0;
   interrupt_stop (&interrupt);
   cli_progress_break (bar);
+  /* The content's colours are no longer needed (its alpha is): free them before the
+   * result is written, which matters at print sizes. */
+  g_clear_pointer (&content->color, ns_image_free);
 
   if (result == NULL)
     {

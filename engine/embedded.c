@@ -76,10 +76,13 @@ add_layer (NsNetwork *net, NsLayerKind kind, const char *name)
 /* A convolution; with keep_count > 0, an NS_LAYER_CONV_KEEP that also passes input
  * channels keep_first … through.  The returned pointer is valid until the next add_layer. */
 static NsConv *
-add_conv (NsNetwork *net, const char *name, int cin, int cout, int keep_first, int keep_count)
+add_conv (NsNetwork *net, const char *name, int conv_first, int cin, int cout, int keep_first,
+          int keep_count)
 {
   NsLayer *l = add_layer (net, keep_count > 0 ? NS_LAYER_CONV_KEEP : NS_LAYER_CONV, name);
 
+  g_assert (keep_count > 0 || conv_first == 0);
+  l->conv_first = conv_first;
   l->keep_first = keep_first;
   l->keep_count = keep_count;
   l->conv.cin = cin;
@@ -146,6 +149,7 @@ typedef struct
   int       orients;        /* orientations (steerable) or filter pairs / 2 (random) */
   int       colours;        /* opponent channels that get band filters: 1 or 3 */
   BandKind  bands;
+  int       shifts;         /* 0, 2 or 4 one-pixel shifts of the brightness responses */
 } PyramidSpec;
 
 /* 3×3 first (odd) and second (even) directional derivatives of a binomial-smoothed
@@ -216,13 +220,15 @@ pyramid (const PyramidSpec *spec, const char *content_layer)
 {
   static const float binomial[9] = { 1 / 16.f, 2 / 16.f, 1 / 16.f, 2 / 16.f, 4 / 16.f,
                                      2 / 16.f, 1 / 16.f, 2 / 16.f, 1 / 16.f };
+  static const int shift_taps[4] = { 5, 7, 8, 6 };   /* (0,+1), (+1,0), (+1,+1), (+1,−1) */
   int n_low = 6, n_band = spec->colours * spec->orients * 4;
+  int n_lum = spec->orients * 4, n_shift = spec->shifts * n_lum;
   guint64 state = EMBEDDED_SEED;
   GString *style = g_string_new (NULL);
   NsNetwork *net;
 
   for (int j = 1; j <= spec->scales; j++)
-    g_string_append_printf (style, "%srelu%d_1", j > 1 ? "," : "", j);
+    g_string_append_printf (style, "%srelu%d_%d", j > 1 ? "," : "", j, n_shift ? 2 : 1);
   net = network_new (content_layer, style->str);
   g_string_free (style, TRUE);
 
@@ -236,7 +242,8 @@ pyramid (const PyramidSpec *spec, const char *content_layer)
       /* From the second octave on, the previous octave's rectified responses (now pooled
        * to this resolution) are carried along, so that the Gram matrix correlates them with
        * this octave's. */
-      NsConv *conv = add_conv (net, cname, cin, cout, n_low, j > 0 ? n_band : 0);
+      NsConv *conv = add_conv (net, cname, j > 0 ? n_shift : 0, cin, cout, n_shift + n_low,
+                               j > 0 ? n_band : 0);
       int o = 0;
 
       /* This octave's low-pass colour, blurred ahead of the 2× pooling, as ± pairs. */
@@ -263,6 +270,22 @@ pyramid (const PyramidSpec *spec, const char *content_layer)
       g_assert (o == cout);
       ns_conv_prepare (conv);
       add_layer (net, NS_LAYER_RELU, rname);
+      /* Shifted copies of the brightness responses, put ahead of everything else, so that
+       * the Gram matrix also holds correlations between neighbouring positions (stroke
+       * length and spacing; Brochard et al.'s spatial shifts). */
+      if (n_shift > 0)
+        {
+          g_autofree char *c2 = g_strdup_printf ("conv%d_2", j + 1);
+          g_autofree char *r2 = g_strdup_printf ("relu%d_2", j + 1);
+          int kept = n_low + n_band + (j > 0 ? n_band : 0);
+
+          conv = add_conv (net, c2, n_low, n_lum, n_shift, 0, kept);
+          for (int d = 0; d < spec->shifts; d++)
+            for (int m = 0; m < n_lum; m++)
+              tap (conv, d * n_lum + m, m)[shift_taps[d]] = 1.0f;
+          ns_conv_prepare (conv);
+          add_layer (net, NS_LAYER_RELU, r2);
+        }
       if (j + 1 < spec->scales)
         add_layer (net, NS_LAYER_AVGPOOL, pname);
     }
@@ -286,7 +309,7 @@ pyramid (const PyramidSpec *spec, const char *content_layer)
  * so that the harness can try variations without rebuilding. */
 typedef struct
 {
-  int scales, orients, colours, content;
+  int scales, orients, colours, content, shifts;
 } Params;
 
 static NsNetwork *build_random_vgg19 (const Params *p) { return random_vgg19 (FALSE, FALSE); }
@@ -295,7 +318,7 @@ static NsNetwork *build_random_vgg19_chan (const Params *p) { return random_vgg1
 static NsNetwork *
 build_pyramid (const Params *p, BandKind bands)
 {
-  PyramidSpec spec = { p->scales, p->orients, p->colours, bands };
+  PyramidSpec spec = { p->scales, p->orients, p->colours, bands, p->shifts };
   g_autofree char *content = g_strdup_printf ("relu%d_1", CLAMP (p->content, 1, p->scales));
 
   return pyramid (&spec, content);
@@ -325,10 +348,12 @@ parse_params (char **kv, Params *p, GError **error)
           field = strcmp (*kv, "scales") == 0 ? &p->scales
                 : strcmp (*kv, "orients") == 0 ? &p->orients
                 : strcmp (*kv, "colours") == 0 ? &p->colours
-                : strcmp (*kv, "content") == 0 ? &p->content : NULL;
+                : strcmp (*kv, "content") == 0 ? &p->content
+                : strcmp (*kv, "shifts") == 0 ? &p->shifts : NULL;
         }
-      if (field == NULL || !g_ascii_string_to_signed (eq + 1, 10, 1, 16, &v, NULL) ||
-          (field == &p->colours && v != 1 && v != 3))
+      if (field == NULL || !g_ascii_string_to_signed (eq + 1, 10, 0, 16, &v, NULL) ||
+          (field == &p->colours && v != 1 && v != 3) || (field == &p->shifts && v > 4) ||
+          (field != &p->shifts && v < 1))
         {
           g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
                        "Bad built-in network parameter \"%s\"; use scales=, orients=, "
@@ -362,7 +387,7 @@ NsNetwork *
 ns_network_new_embedded_variant (const char *name, GError **error)
 {
   g_auto (GStrv) parts = g_strsplit (name ? name : "", ",", -1);
-  Params p = { 6, 4, 3, 3 };
+  Params p = { 6, 4, 3, 3, 0 };
 
   if (!parse_params (parts + (parts[0] ? 1 : 0), &p, error))
     return NULL;

@@ -196,11 +196,12 @@ channels_view (const NsTensor *t, int first, int c)
 static void
 conv_keep_forward (const NsLayer *l, const NsTensor *in, NsTensor *out)
 {
-  NsTensor src = channels_view (in, 0, l->conv.cin);
+  NsTensor src = channels_view (in, l->conv_first, l->conv.cin);
   NsTensor dst = channels_view (out, 0, l->conv.cout);
   NsTensor kept = channels_view (in, l->keep_first, l->keep_count);
 
-  g_return_if_fail (l->conv.cin <= in->c && l->keep_first + l->keep_count <= in->c);
+  g_return_if_fail (l->conv_first + l->conv.cin <= in->c &&
+                    l->keep_first + l->keep_count <= in->c);
   ns_conv3x3_forward (&l->conv, &src, &dst);
   memcpy (out->data + ns_tensor_len (&dst), kept.data, ns_tensor_len (&kept) * sizeof (float));
 }
@@ -210,13 +211,13 @@ static void
 conv_keep_backward (const NsLayer *l, const NsTensor *grad_out, NsTensor *grad_in)
 {
   NsTensor g_conv = channels_view (grad_out, 0, l->conv.cout);
-  NsTensor g_src = channels_view (grad_in, 0, l->conv.cin);
-  NsTensor g_rest = channels_view (grad_in, l->conv.cin, grad_in->c - l->conv.cin);
+  NsTensor g_src = channels_view (grad_in, l->conv_first, l->conv.cin);
   NsTensor g_kept = channels_view (grad_in, l->keep_first, l->keep_count);
   const float *from = grad_out->data + ns_tensor_len (&g_conv);
 
+  /* Channels neither convolved nor kept get zero. */
+  memset (grad_in->data, 0, ns_tensor_len (grad_in) * sizeof (float));
   ns_conv3x3_backward_input (&l->conv, &g_conv, &g_src);
-  memset (g_rest.data, 0, ns_tensor_len (&g_rest) * sizeof (float));
   /* Added, not copied: the kept channels may also feed the convolution. */
   for (gsize k = 0; k < ns_tensor_len (&g_kept); k++)
     g_kept.data[k] += from[k];

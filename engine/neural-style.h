@@ -133,7 +133,8 @@ typedef enum
 typedef struct _NsOptions NsOptions;
 
 /* Defaults: the network's defaults for layers and weights, L-BFGS with history 100,
- * 500 iterations, init from content, seed 0, colours from the style, style scale 1. */
+ * 500 iterations (at the first size of a coarse-to-fine run), init from content, seed 0,
+ * colours from the style, style scale 1, automatic sizes and memory budget. */
 NsOptions  *ns_options_new  (void);
 NsOptions  *ns_options_copy (const NsOptions *options);
 void        ns_options_free (NsOptions *options);
@@ -166,6 +167,22 @@ gboolean ns_options_set_style_layers (NsOptions *o, const char *spec, GError **e
 void   ns_options_set_preview_every  (NsOptions *o, int every);
 /* OpenBLAS threads for the run (0 = leave as it is).  Process-wide in OpenBLAS. */
 void   ns_options_set_threads        (NsOptions *o, int threads);
+/* Coarse to fine: the run optimises at several sizes, each starting from the previous
+ * result enlarged.  The number of sizes: 0 = automatic (default: 256 px on the longer side,
+ * doubling up to the image's size, so a large result passes through the states of a small
+ * preview), 1 = the image's size only, n = the image's size halved n − 1 times and up.
+ * The `iterations` run at the first size, half as many at each next one. */
+void   ns_options_set_scales         (NsOptions *o, int n_scales);
+int    ns_options_get_scales         (const NsOptions *o);
+/* Iterations per size, coarse to fine; n > 0 also sets the number of sizes (overriding
+ * ns_options_set_scales); n = 0 returns to the automatic halving. */
+void   ns_options_set_scale_iterations (NsOptions *o, const int *iterations, int n);
+/* The most memory the run may take, in bytes (0 = automatic: 80% of the memory available
+ * when it starts).  To stay within it the engine works in tiles, shortens the L-BFGS
+ * history, or switches optimiser at the sizes that need it; see
+ * ns_stylizer_estimate_memory. */
+void    ns_options_set_max_memory    (NsOptions *o, guint64 bytes);
+guint64 ns_options_get_max_memory    (const NsOptions *o);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsOptions, ns_options_free)
 
@@ -182,7 +199,11 @@ typedef struct
   double         relative_loss;   /* loss / loss at iteration 0               */
   double         elapsed;         /* seconds since the run began              */
   double         eta;             /* seconds left, estimated; < 0 = unknown   */
-  const NsImage *preview;         /* the current image, or NULL               */
+  const NsImage *preview;         /* the current image, or NULL (current size) */
+  int            scale;           /* 1-based: the size being optimised        */
+  int            n_scales;        /* sizes in the run (coarse to fine)        */
+  int            width, height;   /* of the current size                      */
+  guint64        memory_estimate; /* the run's estimated peak memory, bytes   */
 } NsProgress;
 
 typedef void (*NsProgressFunc) (const NsProgress *progress, gpointer user_data);
@@ -212,6 +233,19 @@ NsImage    *ns_stylizer_run  (NsStylizer     *stylizer,
                               int             n_styles,
                               GError        **error);
 NsStopReason ns_stylizer_get_stop_reason (const NsStylizer *stylizer);
+
+/* What a run of ns_stylizer_run on these images would take: the estimated peak memory of
+ * the process in bytes, and (if description is not NULL) one line for the user saying how
+ * it will run ("3 sizes (…); at 4096×4096 in tiles of 512 px, L-BFGS with a history of 5;
+ * estimated peak memory 1840 MiB of a 2048 MiB budget").  0 with NS_ERROR_MEMORY when no
+ * arrangement fits the budget (ns_options_set_max_memory), the message saying how much
+ * it would need. */
+guint64     ns_stylizer_estimate_memory (NsStylizer           *stylizer,
+                                         const NsImage        *content,
+                                         const NsImage * const *styles,
+                                         int                   n_styles,
+                                         char                **description,
+                                         GError              **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsStylizer, ns_stylizer_free)
 

@@ -225,10 +225,10 @@ gsize ns_adam_workspace_floats  (gsize n);
 
 /* ---- network.c: the layer graph, forward and backward ------------------------------------------ */
 
-/* NS_LAYER_CONV_KEEP: a 3×3 conv of the input's first conv.cin channels, followed by input
- * channels keep_first … keep_first + keep_count − 1 passed through unchanged (output:
- * conv.cout + keep_count channels).  Pyramid networks use it to carry one octave's
- * responses into the next without a mostly-zero dense convolution. */
+/* NS_LAYER_CONV_KEEP: a 3×3 conv of input channels conv_first … conv_first + conv.cin − 1,
+ * followed by input channels keep_first … keep_first + keep_count − 1 passed through
+ * unchanged (output: conv.cout + keep_count channels).  Pyramid networks use it to carry
+ * responses from layer to layer without mostly-zero dense convolutions. */
 typedef enum
 {
   NS_LAYER_CONV, NS_LAYER_RELU, NS_LAYER_MAXPOOL, NS_LAYER_AVGPOOL, NS_LAYER_CONV_KEEP
@@ -239,7 +239,7 @@ typedef struct
   NsLayerKind kind;
   char        name[16];         /* "conv1_1", "relu1_1", "pool1" */
   NsConv      conv;             /* for NS_LAYER_CONV and NS_LAYER_CONV_KEEP */
-  int         keep_first, keep_count;   /* for NS_LAYER_CONV_KEEP */
+  int         conv_first, keep_first, keep_count;   /* for NS_LAYER_CONV_KEEP */
 } NsLayer;
 
 struct _NsNetwork
@@ -375,10 +375,119 @@ float       *ns_objective_initial (const NsObjective *obj);
 /* Total loss at x; grad (may be NULL) gets ∂L/∂x.  parts (may be NULL) receives the
  * weighted content, style and tv terms. */
 double       ns_objective_eval (NsObjective *obj, const float *x, float *grad, double parts[3]);
+
+/* How an objective evaluates (memory.c chooses). */
+typedef struct
+{
+  int      tile;            /* > 0: tiles of this many pixels (a multiple of the network's
+                             * pooling stride, NS_TILE_GRID for runs); 0: the whole image */
+  int      halo;            /* 0: ns_network_halo () */
+  gboolean cache_content;   /* tiled: keep the content targets (else recomputed per tile) */
+  gboolean borrow_content;  /* tiled: read the content image in place; it must outlive
+                             * the objective */
+  const gint *cancel;       /* tiled: when it becomes non-zero (atomically), evaluations
+                             * stop between tiles and return NaN; may be NULL */
+} NsObjectiveConfig;
+
+NsObjective *ns_objective_new_full (const NsNetwork *net, const NsOptions *options,
+                                    const NsImage *content, const NsImage * const *styles,
+                                    const double *blend, int n_styles,
+                                    const NsObjectiveConfig *config, GError **error);
+
+/* Receives the gradient of rows [y0, y1): row y of plane c at band + c·plane + (y − y0)·w.
+ * The rows come in order; once handed out, no later part of the evaluation reads x there,
+ * so the callee may change x in those rows. */
+typedef void (*NsRowsFunc) (int y0, int y1, const float *band, gsize plane, gpointer data);
+
+/* ns_objective_eval with the gradient delivered by rows (in tiled mode without ever
+ * holding all of it). */
+double       ns_objective_eval_rows (NsObjective *obj, const float *x, NsRowsFunc rows,
+                                     gpointer data, double parts[3]);
 /* The image for x: clamped to [0,1], with the content's colours in luminance mode. */
 NsImage     *ns_objective_image (const NsObjective *obj, const float *x);
+/* The same, taking x (a g_malloc'd ns_objective_len () floats): made in place when the
+ * result has x's size, so that no second image-sized buffer is needed. */
+NsImage     *ns_objective_take_image (const NsObjective *obj, float *x);
+void         ns_objective_size (const NsObjective *obj, int *width, int *height);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsObjective, ns_objective_free)
+
+/* ---- multires.c: the sizes of a coarse-to-fine run ------------------------------------------- */
+
+/* Longest side of the first size of an automatic coarse-to-fine run. */
+#define NS_SCALE_START 256
+
+typedef struct
+{
+  int width, height;
+  int iterations;
+} NsScale;
+
+/* The sizes (coarse to fine, the last one width × height) and iterations of a run; sizes
+ * whose shorter side would be below min_side are left out.  g_free the result. */
+NsScale *ns_scales_plan (const NsOptions *opt, int width, int height, int min_side,
+                         int *n_scales);
+/* planes × h × w planar floats resized to w2 × h2 as ns_image_resize does; g_free. */
+float   *ns_planes_resize (const float *x, int planes, int w, int h, int w2, int h2);
+/* planes × n planar floats rearranged in place into n × planes interleaved ones. */
+void     ns_planes_interleave (float *x, int planes, gsize n);
+
+/* ---- memory.c: memory estimates, and the plan that fits a budget ----------------------------- */
+
+typedef struct
+{
+  int         width, height, iterations;
+  int         tile;               /* 0: the whole image at once */
+  gboolean    cache_content;      /* tiled: content targets kept */
+  gboolean    streaming;          /* tiled: gradient by rows into an in-place update */
+  NsOptimizer optimizer;          /* when not streaming */
+  int         lbfgs_history;
+  guint64     peak_bytes;         /* estimated peak of the process during this size */
+} NsScalePlan;
+
+typedef struct
+{
+  int          n_scales;
+  NsScalePlan *scales;
+  guint64      budget;
+  gboolean     automatic;         /* the budget came from the memory available */
+  guint64      peak_bytes;        /* the largest of the sizes' */
+  NsOptimizer  optimizer;         /* what the options asked for */
+  int          lbfgs_history;
+} NsRunPlan;
+
+/* Plans a run of `opt` on content and styles (their sizes), within opt->max_memory (or the
+ * default budget).  NS_ERROR_MEMORY if even the leanest arrangement does not fit. */
+NsRunPlan *ns_run_plan_new      (const NsNetwork *net, const NsOptions *opt,
+                                 const NsImage *content, const NsImage * const *styles,
+                                 int n_styles, GError **error);
+void       ns_run_plan_free     (NsRunPlan *plan);
+/* One line for the user: sizes, how the largest runs, the estimate and the budget. */
+char      *ns_run_plan_describe (const NsRunPlan *plan);
+/* Bytes of MemAvailable (/proc/meminfo), and the budget taken when none is set. */
+guint64    ns_memory_available      (void);
+guint64    ns_memory_default_budget (void);
+/* Bytes of a network's weights (and their transposed copies). */
+guint64    ns_network_weight_bytes  (const NsNetwork *net);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsRunPlan, ns_run_plan_free)
+
+/* ---- stream.c: optimising an image too large for an optimiser's vectors ------------------------ */
+
+typedef struct
+{
+  int    max_iterations;
+  double learning_rate;       /* in image units, as Adam's */
+  double beta2, epsilon;      /* of the running mean square of the gradient, per channel */
+} NsStreamParams;
+
+/* Normalised gradient descent with the gradient streamed by rows (ns_objective_eval_rows):
+ * x −= rate · g / √(mean g²), the mean square per channel, smoothed over iterations as
+ * Adam's second moment.  x is changed row by row during each evaluation; iter sees f at
+ * the point before the step.  No image-sized vector besides x. */
+NsOptimStatus ns_stream_minimize (NsObjective *obj, float *x, const NsStreamParams *params,
+                                  NsIterationFunc iter, gpointer user_data, double *f_out,
+                                  double parts[3]);
 
 /* ---- options.c: read access for the engine ------------------------------------------------- */
 
@@ -405,6 +514,10 @@ struct _NsOptions
   int          n_style_layers;
   int          preview_every;
   int          threads;
+  int          scales;                 /* 0 = automatic, 1 = single size */
+  int         *scale_iterations;       /* per size, coarse to fine, or NULL */
+  int          n_scale_iterations;
+  guint64      max_memory;             /* bytes, 0 = automatic */
 };
 
 /* Parses "relu1_1,relu2_1:0.5" into layers; FALSE with NS_ERROR_INVALID_ARGUMENT if malformed. */

@@ -32,6 +32,8 @@ ns_options_copy (const NsOptions *o)
   c->content_layer = g_strdup (o->content_layer);
   c->style_layers = o->style_layers
     ? g_memdup2 (o->style_layers, sizeof (NsStyleLayer) * o->n_style_layers) : NULL;
+  c->scale_iterations = o->scale_iterations
+    ? g_memdup2 (o->scale_iterations, sizeof (int) * o->n_scale_iterations) : NULL;
   return c;
 }
 
@@ -42,6 +44,7 @@ ns_options_free (NsOptions *o)
     return;
   g_free (o->content_layer);
   g_free (o->style_layers);
+  g_free (o->scale_iterations);
   g_free (o);
 }
 
@@ -161,6 +164,21 @@ NS_GETTER (color_mode, NsColorMode)
 NS_SETTER (style_scale, double)
 NS_SETTER (preview_every, int)
 NS_SETTER (threads, int)
+NS_SETTER (scales, int)
+NS_GETTER (scales, int)
+NS_SETTER (max_memory, guint64)
+NS_GETTER (max_memory, guint64)
+
+void
+ns_options_set_scale_iterations (NsOptions *o, const int *iterations, int n)
+{
+  g_return_if_fail (o);
+  g_return_if_fail (n == 0 || iterations != NULL);
+  g_clear_pointer (&o->scale_iterations, g_free);
+  o->n_scale_iterations = MAX (n, 0);
+  if (n > 0)
+    o->scale_iterations = g_memdup2 (iterations, sizeof (int) * n);
+}
 
 void
 ns_options_set_content_layer (NsOptions *o, const char *layer)

@@ -1,5 +1,9 @@
 /* stylize.c — a run: options and network in, stylized image out, with progress, preview,
- * cancellation and a guard against NaN/Inf. */
+ * cancellation and a guard against NaN/Inf.
+ *
+ * A run goes coarse to fine (multires.c): at each size it builds the objective the memory
+ * plan chose (memory.c: whole or tiled, which optimiser), starts from the previous size's
+ * result enlarged, and optimises.  Iterations are numbered over the whole run. */
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
@@ -23,7 +27,13 @@ typedef struct
   gint64       start_us;
   double       first_loss;
   double       last_parts[3];
-  int          iterations;
+  int          iterations;       /* over all sizes */
+  int          offset;           /* iterations done at the previous sizes */
+  int          scale, n_scales;  /* 1-based */
+  int          width, height;
+  guint64      memory_estimate;
+  double       work_total;       /* Σ iterations × pixels, for the ETA */
+  double       work_before;      /* of the previous sizes */
 } Run;
 
 NsStylizer *
@@ -88,10 +98,13 @@ iteration (int iter, const float *x, double f, gpointer data)
 
   if (g_atomic_int_get (&st->cancelled))
     return FALSE;
+  /* The streamed optimiser reports the loss at the point it stepped from. */
+  if (isnan (run->first_loss))
+    run->first_loss = f;
   if (st->progress == NULL)
     return TRUE;
 
-  p.iteration = iter;
+  p.iteration = run->offset + iter;
   p.iterations = run->iterations;
   p.loss = f;
   p.content_loss = run->last_parts[0];
@@ -99,8 +112,19 @@ iteration (int iter, const float *x, double f, gpointer data)
   p.tv_loss = run->last_parts[2];
   p.relative_loss = run->first_loss > 0 ? f / run->first_loss : 1.0;
   p.elapsed = (g_get_monotonic_time () - run->start_us) / 1e6;
-  p.eta = iter > 0 ? p.elapsed / iter * (run->iterations - iter) : -1.0;
-  if (st->opt->preview_every > 0 && (iter % st->opt->preview_every == 0 || iter == run->iterations))
+  /* Iterations at larger sizes take longer: count the work as iterations × pixels. */
+  {
+    double done = run->work_before + (double) iter * run->width * run->height;
+
+    p.eta = done > 0 ? p.elapsed / done * (run->work_total - done) : -1.0;
+  }
+  p.scale = run->scale;
+  p.n_scales = run->n_scales;
+  p.width = run->width;
+  p.height = run->height;
+  p.memory_estimate = run->memory_estimate;
+  if (st->opt->preview_every > 0
+      && (p.iteration % st->opt->preview_every == 0 || p.iteration == run->iterations))
     p.preview = preview = ns_objective_image (run->obj, x);
   st->progress (&p, st->progress_data);
   return ! g_atomic_int_get (&st->cancelled);
@@ -195,6 +219,64 @@ to_grey (const NsImage *rgb)
   return g;
 }
 
+/* Runs the optimiser the plan chose for one size; x is updated in place. */
+static NsOptimStatus
+optimise (Run *run, const NsOptions *opt, const NsScalePlan *p, float *x, double *f)
+{
+  gsize n = ns_objective_len (run->obj);
+
+  if (p->iterations == 0)
+    return NS_OPTIM_MAX_ITERATIONS;
+  if (p->streaming)
+    {
+      NsStreamParams sp = { p->iterations, opt->learning_rate, 0.999, 1e-8 };
+      return ns_stream_minimize (run->obj, x, &sp, iteration, run, f, run->last_parts);
+    }
+  if (p->optimizer == NS_OPTIMIZER_ADAM)
+    {
+      NsAdamParams ap = { p->iterations, opt->learning_rate, 0.9, 0.999, 1e-8 };
+
+      return ns_adam_minimize (x, n, &ap, objective, iteration, run, f);
+    }
+  else
+    {
+      /* Tolerances off, as neural-style does: the loss keeps falling slowly long after
+       * L-BFGS' default tests would stop, and the look keeps improving.  The evaluation
+       * budget is generous so that "iterations" means iterations, not torch's 5/4 cap. */
+      NsLbfgsParams lp = { p->iterations, p->lbfgs_history, -1.0, -1.0,
+                           (gint64) p->iterations * 25 };
+
+      return ns_lbfgs_minimize (x, n, &lp, objective, iteration, run, f);
+    }
+}
+
+static gboolean
+check_all (NsStylizer *st, const NsOptions *opt, const NsImage *content,
+           const NsImage * const *styles, const double *blend, int n_styles, GError **error)
+{
+  return check_inputs (content, styles, blend, n_styles, error) && check_options (opt, error);
+}
+
+guint64
+ns_stylizer_estimate_memory (NsStylizer            *st,
+                             const NsImage         *content,
+                             const NsImage * const *styles,
+                             int                    n_styles,
+                             char                 **description,
+                             GError               **error)
+{
+  g_autoptr (NsRunPlan) plan = NULL;
+
+  if (! check_all (st, st->opt, content, styles, NULL, n_styles, error))
+    return 0;
+  plan = ns_run_plan_new (st->net, st->opt, content, styles, n_styles, error);
+  if (plan == NULL)
+    return 0;
+  if (description)
+    *description = ns_run_plan_describe (plan);
+  return plan->peak_bytes;
+}
+
 NsImage *
 ns_stylizer_run (NsStylizer            *st,
                  const NsImage         *content,
@@ -204,70 +286,105 @@ ns_stylizer_run (NsStylizer            *st,
                  GError               **error)
 {
   g_autoptr (NsOptions) opt = ns_options_copy (st->opt);
+  g_autoptr (NsRunPlan) plan = NULL;
   g_autoptr (NsObjective) obj = NULL;
-  g_autofree float *x = NULL;
-  NsOptimStatus status;
+  g_autoptr (NsImage) content_k = NULL;
+  float *x = NULL;
+  int x_w = 0, x_h = 0, planes = opt->color_mode == NS_COLOR_LUMINANCE ? 1 : 3;
+  NsOptimStatus status = NS_OPTIM_MAX_ITERATIONS;
   NsImage *result;
   double f = NAN;
   Run run = { 0 };
 
   g_atomic_int_set (&st->cancelled, 0);
   st->stop_reason = NS_STOP_DONE;
-  if (! check_inputs (content, styles, blend, n_styles, error) || ! check_options (opt, error))
+  if (! check_all (st, opt, content, styles, blend, n_styles, error))
     return NULL;
   if (opt->threads > 0)
     openblas_set_num_threads (opt->threads);
-
-  obj = ns_objective_new (st->net, opt, content, styles, blend, n_styles, error);
-  if (obj == NULL)
+  plan = ns_run_plan_new (st->net, opt, content, styles, n_styles, error);
+  if (plan == NULL)
     return NULL;
-  x = ns_objective_initial (obj);
 
   run.st = st;
-  run.obj = obj;
   run.start_us = g_get_monotonic_time ();
   run.first_loss = NAN;
-  run.iterations = opt->iterations;
-
-  if (opt->iterations == 0)
-    status = NS_OPTIM_MAX_ITERATIONS;
-  else if (opt->optimizer == NS_OPTIMIZER_ADAM)
+  run.n_scales = plan->n_scales;
+  run.memory_estimate = plan->peak_bytes;
+  for (int k = 0; k < plan->n_scales; k++)
     {
-      NsAdamParams p = { opt->iterations, opt->learning_rate, 0.9, 0.999, 1e-8 };
-
-      status = ns_adam_minimize (x, ns_objective_len (obj), &p, objective, iteration, &run, &f);
-    }
-  else
-    {
-      /* Tolerances off, as neural-style does: the loss keeps falling slowly long after
-       * L-BFGS' default tests would stop, and the look keeps improving.  The evaluation
-       * budget is generous so that "iterations" means iterations, not torch's 5/4 cap. */
-      NsLbfgsParams p = { opt->iterations, opt->lbfgs_history, -1.0, -1.0,
-                          (gint64) opt->iterations * 25 };
-
-      status = ns_lbfgs_minimize (x, ns_objective_len (obj), &p, objective, iteration, &run, &f);
+      run.iterations += plan->scales[k].iterations;
+      run.work_total += (double) plan->scales[k].iterations * plan->scales[k].width
+                        * plan->scales[k].height;
     }
 
-  if (g_atomic_int_get (&st->cancelled) || status == NS_OPTIM_STOPPED)
+  for (int k = 0; k < plan->n_scales; k++)
     {
-      g_set_error (error, NS_ERROR, NS_ERROR_CANCELLED, "The run was cancelled");
-      return NULL;
-    }
-  if (status == NS_OPTIM_NUMERIC)
-    {
-      if (! isfinite (run.first_loss))
+      const NsScalePlan *p = &plan->scales[k];
+      gboolean last = k == plan->n_scales - 1;
+      NsObjectiveConfig config = { p->tile, 0, p->cache_content, TRUE, &st->cancelled };
+      /* After a numeric failure the remaining sizes only enlarge the result. */
+      NsScalePlan idle = *p;
+
+      g_clear_pointer (&obj, ns_objective_free);
+      g_clear_pointer (&content_k, ns_image_free);
+      if (! last)
+        content_k = ns_image_resize (content, p->width, p->height);
+      obj = ns_objective_new_full (st->net, opt, last ? content : content_k, styles, blend,
+                                   n_styles, &config, error);
+      if (obj == NULL)
         {
-          g_set_error (error, NS_ERROR, NS_ERROR_NUMERIC,
-                       "The loss is not a finite number even for the starting image; "
-                       "lower the weights (content, style, tv) or check the weights file");
+          g_free (x);
           return NULL;
         }
-      st->stop_reason = NS_STOP_NUMERIC;
-    }
-  else if (status == NS_OPTIM_CONVERGED)
-    st->stop_reason = NS_STOP_CONVERGED;
+      if (x == NULL)
+        x = ns_objective_initial (obj);
+      else
+        {
+          float *bigger = ns_planes_resize (x, planes, x_w, x_h, p->width, p->height);
 
-  result = ns_objective_image (obj, x);
+          g_free (x);
+          x = bigger;
+        }
+      x_w = p->width;
+      x_h = p->height;
+
+      run.obj = obj;
+      run.scale = k + 1;
+      run.width = p->width;
+      run.height = p->height;
+      if (st->stop_reason == NS_STOP_NUMERIC)
+        {
+          idle.iterations = 0;
+          p = &idle;
+        }
+      status = optimise (&run, opt, p, x, &f);
+      run.offset += p->iterations;
+      run.work_before += (double) p->iterations * p->width * p->height;
+
+      if (g_atomic_int_get (&st->cancelled) || status == NS_OPTIM_STOPPED)
+        {
+          g_free (x);
+          g_set_error (error, NS_ERROR, NS_ERROR_CANCELLED, "The run was cancelled");
+          return NULL;
+        }
+      if (status == NS_OPTIM_NUMERIC)
+        {
+          if (! isfinite (run.first_loss))
+            {
+              g_free (x);
+              g_set_error (error, NS_ERROR, NS_ERROR_NUMERIC,
+                           "The loss is not a finite number even for the starting image; "
+                           "lower the weights (content, style, tv) or check the weights file");
+              return NULL;
+            }
+          st->stop_reason = NS_STOP_NUMERIC;
+        }
+      else if (status == NS_OPTIM_CONVERGED && last && st->stop_reason != NS_STOP_NUMERIC)
+        st->stop_reason = NS_STOP_CONVERGED;
+    }
+
+  result = ns_objective_take_image (obj, x);
   if (content->channels == 1)
     {
       NsImage *g = to_grey (result);

@@ -98,16 +98,17 @@ weight_lanes (const float *g, gsize lane_stride, int tap_step, int n, float *u, 
 }
 
 /* U (36 × (o1 − o0) × n_in) for outputs [o0, o1) of the convolution from n_in to n_out
- * channels.  weight is [cout][cin][3][3]; for the adjoint n_in = cout, n_out = cin and the
+ * channels (the rows of outputs [s0, s1) of it).  weight is [cout][cin][3][3]; for the adjoint n_in = cout, n_out = cin and the
  * filter from i to o is weight[i][o] turned by 180° (tap k read at 8 − k). */
 static void
 weight_transform (const float *weight, int cin, int cout, gboolean adjoint, int o0, int o1,
-                  float *u)
+                  int s0, int s1, float *u)
 {
   int n_in = adjoint ? cout : cin;
   gsize stride = (gsize) (o1 - o0) * n_in;
 
-  for (int o = o0; o < o1; o++)
+  /* Only outputs [s0, s1) of the block [o0, o1), for one worker's share. */
+  for (int o = s0; o < s1; o++)
     for (int i = 0; i < n_in; i += LANES)
       {
         float *dst = u + (gsize) (o - o0) * n_in + i;
@@ -180,17 +181,17 @@ input_lanes (const float * const rows[6], int n, float *v, gsize stride)
       }
 }
 
-/* V for tile rows [ty0, ty1) of every channel; tiles are numbered row by row, tw per row.
+/* V for tile rows [ty0, ty1) of channels [c0, c1); tiles are numbered row by row, tw per row.
  * pad holds one zero-padded input row (4·tw + 2 floats). */
 static void
-input_transform (const NsTensor *in, int ty0, int ty1, int tw, float *v, gsize n_tiles,
-                 float *pad)
+input_transform (const NsTensor *in, int c0, int c1, int ty0, int ty1, int tw, float *v,
+                 gsize n_tiles, float *pad)
 {
   int h = in->h, w = in->w;
   gsize pad_w = (gsize) 4 * tw + 2;
   float *padded = pad;           /* six rows of pad_w */
 
-  for (int c = 0; c < in->c; c++)
+  for (int c = c0; c < c1; c++)
     {
       const float *plane = in->data + (gsize) c * h * w;
 
@@ -271,16 +272,17 @@ output_lanes (const float *m, gsize stride, int n, float bias, float *strip, gsi
         strip[i * strip_w + 4 * l + j] = a[i][j][l];
 }
 
-/* Output rows [4·ty0, min(4·ty1, h)) of channels [k0, k1) from M (36 × (k1 − k0) × tiles). */
+/* Output rows [4·ty0, min(4·ty1, h)) of channels [s0, s1) from M (36 × (k1 − k0) × tiles,
+ * for the block of channels [k0, k1)). */
 static void
 output_transform (const float *m, gsize n_tiles, int ty0, int ty1, int tw, int k0, int k1,
-                  const float *bias, NsTensor *out, float *strip)
+                  int s0, int s1, const float *bias, NsTensor *out, float *strip)
 {
   int h = out->h, w = out->w;
   gsize strip_w = (gsize) 4 * tw;
   gsize stride = (gsize) (k1 - k0) * n_tiles;
 
-  for (int k = k0; k < k1; k++)
+  for (int k = s0; k < s1; k++)
     {
       float *plane = out->data + (gsize) k * h * w;
       const float *mk = m + (gsize) (k - k0) * n_tiles;
@@ -342,64 +344,213 @@ ns_winograd_workspace_floats (int n_in, int n_out, int h, int w)
 {
   int th = (h + 3) / 4, tw = (w + 3) / 4;
   int ob = out_block (n_in, n_out);
-  int rows = band_tile_rows (n_in, ob, th, tw, 0);
+  int rows;
+
+  if (th == 0 || tw == 0)
+    return 0;
+  rows = band_tile_rows (n_in, ob, th, tw, 0);
 
   return (gsize) N_ELEM * n_in * ob                       /* U */
          + (gsize) N_ELEM * (n_in + ob) * rows * tw       /* V, M */
          + (gsize) 6 * (4 * tw + 2) + (gsize) 4 * 4 * tw + 4 * LANES;
 }
 
+/* ---- threads ------------------------------------------------------------------------------- */
+
+/* The call splits its own work over the threads OpenBLAS would use (the channels of each
+ * transform, the 36 products), with OpenBLAS itself single-threaded meanwhile: one
+ * synchronisation per phase instead of one inside each of 36 small products, which on
+ * busy cores made threads wait on each other for whole time slices.  The switch of
+ * OpenBLAS's process-wide thread count is counted, so that overlapping calls restore it
+ * once. */
+static GMutex blas_lock;
+static int    blas_users, blas_threads;
+
+static int
+blas_single_begin (void)
+{
+  int threads;
+
+  g_mutex_lock (&blas_lock);
+  if (blas_users++ == 0)
+    {
+      blas_threads = openblas_get_num_threads ();
+      openblas_set_num_threads (1);
+    }
+  threads = blas_threads;
+  g_mutex_unlock (&blas_lock);
+  return threads;
+}
+
+static void
+blas_single_end (void)
+{
+  g_mutex_lock (&blas_lock);
+  if (--blas_users == 0)
+    openblas_set_num_threads (blas_threads);
+  g_mutex_unlock (&blas_lock);
+}
+
+typedef struct
+{
+  const float    *weight, *bias;
+  int             cin, cout, n_in, n_out;
+  gboolean        adjoint;
+  const NsTensor *in;
+  NsTensor       *out;
+  int             th, tw, rows, ob;
+  float          *u, *v, *m;
+  int             n_workers;
+  GMutex          lock;
+  GCond           cond;
+  int             waiting, generation;
+} Job;
+
+typedef struct
+{
+  Job *job;
+  int  id;
+} Worker;
+
+static void
+barrier (Job *j)
+{
+  int generation;
+
+  if (j->n_workers == 1)
+    return;
+  g_mutex_lock (&j->lock);
+  generation = j->generation;
+  if (++j->waiting == j->n_workers)
+    {
+      j->waiting = 0;
+      j->generation++;
+      g_cond_broadcast (&j->cond);
+    }
+  else
+    while (generation == j->generation)
+      g_cond_wait (&j->cond, &j->lock);
+  g_mutex_unlock (&j->lock);
+}
+
+/* Worker id's share [*a, *b) of n items. */
+static void
+share (int n, int id, int workers, int *a, int *b)
+{
+  *a = (int) ((gint64) n * id / workers);
+  *b = (int) ((gint64) n * (id + 1) / workers);
+}
+
+static void
+work (Job *j, int id)
+{
+  float *pad = scratch ((gsize) 6 * (4 * j->tw + 2));
+  float *strip = scratch ((gsize) 4 * 4 * j->tw + 4 * LANES);
+  int a, b, nw = j->n_workers;
+
+  if (j->ob == j->n_out)
+    {
+      share (j->n_out, id, nw, &a, &b);
+      weight_transform (j->weight, j->cin, j->cout, j->adjoint, 0, j->n_out, a, b, j->u);
+    }
+  for (int ty0 = 0; ty0 < j->th; ty0 += j->rows)
+    {
+      int ty1 = MIN (j->th, ty0 + j->rows);
+      gsize n_tiles = (gsize) (ty1 - ty0) * j->tw;
+
+      share (j->n_in, id, nw, &a, &b);
+      input_transform (j->in, a, b, ty0, ty1, j->tw, j->v, n_tiles, pad);
+      barrier (j);        /* V complete (and U, and the last block's output read M) */
+      for (int o0 = 0; o0 < j->n_out; o0 += j->ob)
+        {
+          int o1 = MIN (j->n_out, o0 + j->ob), nb = o1 - o0;
+
+          if (j->ob != j->n_out)
+            {
+              share (nb, id, nw, &a, &b);
+              weight_transform (j->weight, j->cin, j->cout, j->adjoint, o0, o1, o0 + a, o0 + b,
+                                j->u);
+              barrier (j);
+            }
+          share (N_ELEM, id, nw, &a, &b);
+          for (int e = a; e < b; e++)
+            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, (int) n_tiles, j->n_in,
+                         1.0f, j->u + (gsize) e * nb * j->n_in, j->n_in,
+                         j->v + (gsize) e * j->n_in * n_tiles, (int) n_tiles,
+                         0.0f, j->m + (gsize) e * nb * n_tiles, (int) n_tiles);
+          barrier (j);    /* M complete */
+          share (nb, id, nw, &a, &b);
+          output_transform (j->m, n_tiles, ty0, ty1, j->tw, o0, o1, o0 + a, o0 + b,
+                            j->adjoint ? NULL : j->bias, j->out, strip);
+        }
+    }
+  g_aligned_free (strip);
+  g_aligned_free (pad);
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  Worker *w = data;
+
+  work (w->job, w->id);
+  return NULL;
+}
+
+/* Below this many multiply-adds a call runs on one thread: starting one costs more. */
+#define NS_WINOGRAD_THREAD_MIN_MACS 20000000.0
+
 void
 ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
                      gboolean adjoint, const NsTensor *in, NsTensor *out, int max_band_rows)
 {
-  int n_in = adjoint ? cout : cin, n_out = adjoint ? cin : cout;
-  int h = in->h, w = in->w;
-  int th = (h + 3) / 4, tw = (w + 3) / 4;
-  int ob, rows;
-  float *u, *v, *m, *pad, *strip;
-  gsize max_tiles;
+  Job j = { 0 };
+  GThread *threads[15];
+  Worker workers[16];
+  double macs;
 
-  g_return_if_fail (in->c == n_in && out->c == n_out && out->h == h && out->w == w);
-  if (h == 0 || w == 0 || n_out == 0)
+  g_return_if_fail (in->c == (adjoint ? cout : cin) && out->c == (adjoint ? cin : cout));
+  g_return_if_fail (out->h == in->h && out->w == in->w);
+  if (in->h == 0 || in->w == 0 || out->c == 0)
     return;
 
-  ob = out_block (n_in, n_out);
-  rows = band_tile_rows (n_in, ob, th, tw, max_band_rows);
-  max_tiles = (gsize) rows * tw;
-  u = scratch ((gsize) N_ELEM * ob * n_in);
-  v = scratch ((gsize) N_ELEM * n_in * max_tiles);
-  m = scratch ((gsize) N_ELEM * ob * max_tiles);
-  pad = scratch ((gsize) 6 * (4 * tw + 2));
-  strip = scratch ((gsize) 4 * 4 * tw + 4 * LANES);
+  j.weight = weight;
+  j.bias = bias;
+  j.cin = cin;
+  j.cout = cout;
+  j.n_in = adjoint ? cout : cin;
+  j.n_out = adjoint ? cin : cout;
+  j.adjoint = adjoint;
+  j.in = in;
+  j.out = out;
+  j.th = (in->h + 3) / 4;
+  j.tw = (in->w + 3) / 4;
+  j.ob = out_block (j.n_in, j.n_out);
+  j.rows = band_tile_rows (j.n_in, j.ob, j.th, j.tw, max_band_rows);
+  j.u = scratch ((gsize) N_ELEM * j.ob * j.n_in);
+  j.v = scratch ((gsize) N_ELEM * j.n_in * j.rows * j.tw);
+  j.m = scratch ((gsize) N_ELEM * j.ob * j.rows * j.tw);
+  g_mutex_init (&j.lock);
+  g_cond_init (&j.cond);
 
-  if (ob == n_out)
-    weight_transform (weight, cin, cout, adjoint, 0, n_out, u);
-
-  for (int ty0 = 0; ty0 < th; ty0 += rows)
+  j.n_workers = CLAMP (blas_single_begin (), 1, 16);
+  macs = (double) N_ELEM * j.n_in * j.n_out * j.th * j.tw;
+  if (macs < NS_WINOGRAD_THREAD_MIN_MACS)
+    j.n_workers = 1;
+  for (int i = 1; i < j.n_workers; i++)
     {
-      int ty1 = MIN (th, ty0 + rows);
-      gsize n_tiles = (gsize) (ty1 - ty0) * tw;
-
-      input_transform (in, ty0, ty1, tw, v, n_tiles, pad);
-      for (int o0 = 0; o0 < n_out; o0 += ob)
-        {
-          int o1 = MIN (n_out, o0 + ob), nb = o1 - o0;
-
-          if (ob != n_out)
-            weight_transform (weight, cin, cout, adjoint, o0, o1, u);
-          for (int e = 0; e < N_ELEM; e++)
-            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, (int) n_tiles, n_in,
-                         1.0f, u + (gsize) e * nb * n_in, n_in,
-                         v + (gsize) e * n_in * n_tiles, (int) n_tiles,
-                         0.0f, m + (gsize) e * nb * n_tiles, (int) n_tiles);
-          output_transform (m, n_tiles, ty0, ty1, tw, o0, o1, adjoint ? NULL : bias, out, strip);
-        }
+      workers[i].job = &j;
+      workers[i].id = i;
+      threads[i - 1] = g_thread_new ("ns-winograd", worker_main, &workers[i]);
     }
+  work (&j, 0);
+  for (int i = 1; i < j.n_workers; i++)
+    g_thread_join (threads[i - 1]);
+  blas_single_end ();
 
-  g_aligned_free (strip);
-  g_aligned_free (pad);
-  g_aligned_free (m);
-  g_aligned_free (v);
-  g_aligned_free (u);
+  g_cond_clear (&j.cond);
+  g_mutex_clear (&j.lock);
+  g_aligned_free (j.m);
+  g_aligned_free (j.v);
+  g_aligned_free (j.u);
 }

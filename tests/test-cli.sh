@@ -187,6 +187,10 @@ usage_case "--iterations negative"       "--iterations"      "$C" "$S" -o "$O" -
 usage_case "--style-weight not finite"   "--style-weight"    "$C" "$S" -o "$O" --style-weight inf
 usage_case "--optimizer foo"             "lbfgs"             "$C" "$S" -o "$O" --optimizer foo
 usage_case "--init foo"                  "noise"             "$C" "$S" -o "$O" --init foo
+usage_case "--max-memory with a bad unit"  "--max-memory"      "$C" "$S" -o "$O" --max-memory 2Q
+usage_case "--max-memory below 64M"      "at least 64M"      "$C" "$S" -o "$O" --max-memory 10M
+usage_case "--scales out of range"       "--scales"          "$C" "$S" -o "$O" --scales 40
+usage_case "--scale-iterations not numbers" "--scale-iterations" "$C" "$S" -o "$O" --scale-iterations 3,x
 usage_case "--network foo"               "embedded"          "$C" "$S" -o "$O" --network foo
 usage_case "--preserve-colors=sepia"     "histogram"         "$C" "$S" -o "$O" --preserve-colors=sepia
 usage_case "missing -o"                  "-o"                "$C" "$S"
@@ -224,6 +228,23 @@ runtime_case "--download-weights with a wrong SHA-256" "SHA-256" --download-weig
   --weights "$T/dl/vgg19.safetensors"
 check "a failed download leaves no weights file" '[ ! -e "$T/dl/vgg19.safetensors" ]'
 check "no output was written by any runtime error" '[ ! -e "$O" ] && [ ! -e "$O.tmp" ]'
+
+# ---- sizes and memory -----------------------------------------------------------------------
+run "$T/content.png" "$T/style.png" --network embedded --size 64 --threads 1 --scales 2 \
+  --scale-iterations 3,2 -o "$T/scales.png"
+check "--scales 2 --scale-iterations 3,2: 32 px then 64 px, 5 iterations, a 64×48 result" \
+  '[ "$rc" = 0 ] && grep -q "size 1/2: 32×24" "$T/err" && grep -q "size 2/2: 64×48" "$T/err" &&
+   grep -q "after 5 iterations" "$T/err" && [ "$(png_header "$T/scales.png")" = "64 48 8 2" ]'
+check "the run says how it will run and its memory estimate" \
+  'grep -q "^neural-style: plan: .*estimated peak memory [0-9]* MiB of an automatic" "$T/err"'
+
+# A budget below what the whole image needs: tiles (or a clear refusal naming the need).
+run "$T/content.png" "$T/style.png" --network embedded --size 80 --threads 1 --scales 1 \
+  --iterations 2 --max-memory 64M -o "$T/small-budget.png"
+check "--max-memory 64M: runs within the budget in tiles, or refuses saying what it needs" \
+  '{ [ "$rc" = 0 ] && grep -q "plan: .*tiles of" "$T/err" && grep -q "of a 64 MiB budget" "$T/err"; } ||
+   { [ "$rc" = 1 ] && grep -q "needs about [0-9]* MiB .* than the 64 MiB budget" "$T/err" &&
+     [ ! -e "$T/small-budget.png" ]; }'
 
 # ---- Ctrl-C --------------------------------------------------------------------------------
 # Background jobs of a non-interactive shell start with SIGINT ignored; the program installs

@@ -1,8 +1,11 @@
 /* test-conv.c — 3×3 convolution against a direct double-precision convolution, its
- * adjoint, and finite differences; small forced bands must give the same answer. */
+ * adjoint, and finite differences; small forced bands must give the same answer.  The
+ * Winograd F(4×4, 3×3) kernel is checked the same way, directly and where conv.c picks it. */
 
 #include <math.h>
 #include <string.h>
+
+#include <cblas.h>
 
 #include "ns-internal.h"
 #include "testutil.h"
@@ -250,9 +253,14 @@ test_winograd (void)
 static void
 test_winograd_dispatch (void)
 {
+  int threads = openblas_get_num_threads ();
+
   check_case (16, 24, 26, 29, 0, 8000);
+  /* Large enough to be split over threads (when OpenBLAS has more than one). */
   check_winograd (600, 64, 24, 24, 0, 8100);
   check_winograd (64, 600, 24, 25, 2, 8200);
+  /* OpenBLAS runs single-threaded during the call; its setting comes back after it. */
+  g_assert_cmpint (openblas_get_num_threads (), ==, threads);
 }
 
 typedef struct

@@ -142,6 +142,8 @@ def main():
     env["PYTHONPATH"] = os.pathsep.join([os.path.join(here, "..", "tests", "reference"), here]
                                         + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
 
+    # Other processes skew both sides; say how busy the machine was.
+    log("load average before: %.2f (%d CPUs)" % (os.getloadavg()[0], os.cpu_count() or 0))
     with tempfile.TemporaryDirectory(prefix="ns-bench-") as tmp:
         for size in sizes:
             rng = np.random.default_rng(size)
@@ -169,6 +171,7 @@ def main():
             gflop = nsref.conv_flops_per_eval(size, size) / 1e9
             print("gflops size=%d gflop_per_eval=%.2f ours_gflops=%.2f torch_gflops=%.2f"
                   % (size, gflop, gflop / (ours_ms / 1e3), gflop / (torch_ms / 1e3)), flush=True)
+            log("load average after size %d: %.2f" % (size, os.getloadavg()[0]))
     return 0
 
 

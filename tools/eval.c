@@ -68,7 +68,7 @@ typedef struct
 typedef struct
 {
   double d_result, d_content, d_hist, ssim, ms_per_iter;
-  double groups[EV_N_GROUPS];
+  double groups[EV_N_GROUPS], groups_content[EV_N_GROUPS], groups_hist[EV_N_GROUPS];
 } Row;
 
 /* Reads dir/name (name alone when dir is NULL) as RGB. */
@@ -422,15 +422,17 @@ evaluate (const Args *a)
       ev_stats_compute (result, &st);
       row->d_result = ev_distance (&st, &st_style, row->groups);
       ev_stats_compute (content, &st);
-      row->d_content = ev_distance (&st, &st_style, NULL);
+      row->d_content = ev_distance (&st, &st_style, row->groups_content);
       ev_stats_compute (hist, &st);
-      row->d_hist = ev_distance (&st, &st_style, NULL);
+      row->d_hist = ev_distance (&st, &st_style, row->groups_hist);
       row->ssim = ev_ssim_blurred (result, content);
       g_printerr ("ns-eval: %-36s d=%.3f content %.3f hist %.3f ratio %.2f ssim %.3f %.0f ms/it"
                   "  [", name, row->d_result, row->d_content, row->d_hist,
                   row->d_result / row->d_hist, row->ssim, row->ms_per_iter);
+      /* Per group: result / content / histogram baseline. */
       for (int g = 0; g < EV_N_GROUPS; g++)
-        g_printerr ("%s%s %.2f", g ? ", " : "", ev_group_names[g], row->groups[g]);
+        g_printerr ("%s%s %.2f/%.2f/%.2f", g ? ", " : "", ev_group_names[g], row->groups[g],
+                    row->groups_content[g], row->groups_hist[g]);
       g_printerr ("]\n");
       g_ptr_array_add (rows, row);
       g_ptr_array_add (names, g_steal_pointer (&name));

@@ -1,0 +1,545 @@
+/* memory.c — how much memory a run takes, and the plan that fits a budget.
+ *
+ * The estimate replays the run's large allocations, size by size: the caller's images,
+ * the network's weights, the optimiser's vectors (x, its gradient, L-BFGS's history of
+ * 2 vectors per remembered step — at 16 megapixels and a history of 100 that alone would
+ * be 38 GB), the objective's targets and the working set of one evaluation (a tile's
+ * activations when tiled).  Everything below a few MiB is left to a fixed allowance.
+ *
+ * For each size the plan takes the first of these that fits the budget: the whole image at
+ * once with the optimiser asked for; with a shorter L-BFGS history (down to 10); then tiles
+ * (largest first, multiples of GEGL's 128-pixel grid, at least 512 px before smaller ones)
+ * with the full history or a short one (down to 5); Adam on the whole image, then in tiles;
+ * finally tiles with the gradient streamed by rows into an update of x in place, which needs
+ * no image-sized vector besides x itself.  Tiles cost time (each is run twice per
+ * evaluation, with a halo of 96 px for VGG-19), a short history costs convergence, Adam
+ * and the streamed steps more of it: the order is the least loss first.  The plan says which it
+ * chose, and why, through ns_run_plan_describe. */
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ns-internal.h"
+
+/* Libraries, stacks, OpenBLAS's buffers, small allocations and the heap's slack: a C
+ * program linking the engine starts at 5 MiB and OpenBLAS's buffers add 2 MiB; the rest is
+ * margin for fragmentation. */
+#define BASELINE_BYTES ((guint64) 24 << 20)
+
+/* Without a budget, the run may use this fraction of the memory available at its start. */
+#define AUTO_FRACTION 0.8
+
+#define FLOAT ((guint64) sizeof (float))
+
+/* ---- the network ---------------------------------------------------------------------------- */
+
+typedef struct
+{
+  const NsNetwork *net;
+  int              content_index, last;
+  gboolean        *hooked;
+  gboolean        *hooked_content;    /* the content layer alone */
+  gboolean        *hooked_style;      /* the style layers alone */
+  int              n_style;
+  int             *style_index;
+} Layers;
+
+static void
+layers_clear (Layers *l)
+{
+  g_free (l->hooked);
+  g_free (l->hooked_content);
+  g_free (l->hooked_style);
+  g_free (l->style_index);
+}
+
+static gboolean
+layers_init (Layers *l, const NsNetwork *net, const NsOptions *options, GError **error)
+{
+  g_autoptr (NsOptions) opt = ns_options_copy (options);
+
+  ns_options_apply_network_defaults (opt, net);
+  memset (l, 0, sizeof *l);
+  l->net = net;
+  l->content_index = ns_network_layer_index (net, opt->content_layer);
+  if (l->content_index < 0)
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                   "The content layer \"%s\" is not in the %s network", opt->content_layer,
+                   net->name);
+      return FALSE;
+    }
+  l->last = l->content_index;
+  l->n_style = opt->n_style_layers;
+  l->style_index = g_new0 (int, MAX (l->n_style, 1));
+  for (int k = 0; k < l->n_style; k++)
+    {
+      l->style_index[k] = ns_network_layer_index (net, opt->style_layers[k].name);
+      if (l->style_index[k] < 0)
+        {
+          g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                       "The style layer \"%s\" is not in the %s network",
+                       opt->style_layers[k].name, net->name);
+          return FALSE;
+        }
+      l->last = MAX (l->last, l->style_index[k]);
+    }
+  l->hooked = g_new0 (gboolean, l->last + 1);
+  l->hooked_content = g_new0 (gboolean, l->last + 1);
+  l->hooked_style = g_new0 (gboolean, l->last + 1);
+  l->hooked[l->content_index] = l->hooked_content[l->content_index] = TRUE;
+  for (int k = 0; k < l->n_style; k++)
+    l->hooked[l->style_index[k]] = l->hooked_style[l->style_index[k]] = TRUE;
+  return TRUE;
+}
+
+static int
+channels_at (const NsNetwork *net, int index)
+{
+  int c = 3;
+
+  for (int j = 0; j <= index; j++)
+    if (net->layers[j].kind == NS_LAYER_CONV)
+      c = net->layers[j].conv.cout;
+    else if (net->layers[j].kind == NS_LAYER_CONV_KEEP)
+      c = net->layers[j].conv.cout + net->layers[j].keep_count;
+  return c;
+}
+
+/* Bytes of the feature map of layer `index` for an h × w input. */
+static guint64
+feature_bytes (const NsNetwork *net, int index, int w, int h)
+{
+  int s = 1 << ns_network_layer_stride_log2 (net, index + 1);
+
+  return (guint64) channels_at (net, index) * (h / s) * (w / s) * FLOAT;
+}
+
+/* All style Gram matrices (targets, and the same again while one evaluation works). */
+static guint64
+gram_bytes (const Layers *l)
+{
+  guint64 b = 0;
+
+  for (int k = 0; k < l->n_style; k++)
+    {
+      guint64 c = channels_at (l->net, l->style_index[k]);
+
+      b += c * c * FLOAT;
+    }
+  return b;
+}
+
+guint64
+ns_network_weight_bytes (const NsNetwork *net)
+{
+  guint64 b = 0;
+
+  for (int i = 0; i < net->n_layers; i++)
+    {
+      const NsConv *conv = &net->layers[i].conv;
+
+      if (net->layers[i].kind != NS_LAYER_CONV && net->layers[i].kind != NS_LAYER_CONV_KEEP)
+        continue;
+      b += ((guint64) conv->cout * conv->cin * 9 + conv->cout) * FLOAT;
+      if (conv->weight_t)
+        b += (guint64) conv->cout * conv->cin * 9 * FLOAT;
+    }
+  return b;
+}
+
+/* ---- one size ------------------------------------------------------------------------------- */
+
+typedef struct
+{
+  const Layers  *layers;
+  const NsOptions *opt;
+  int            w, h, planes;        /* this size; planes of x */
+  int            style_w, style_h;    /* the largest style image at this size */
+  int            n_styles;
+  guint64        fixed;               /* baseline, weights, the caller's images */
+  guint64        x_prev;              /* the previous size's x, alive while this one sets up */
+  gboolean       last;                /* the final size (its result is returned) */
+} SizeInfo;
+
+/* Peak of one untiled evaluation or set-up, besides x and the optimiser; *kept is what
+ * the objective holds between evaluations. */
+static guint64
+whole_bytes (const SizeInfo *s, guint64 *setup, guint64 *kept)
+{
+  const Layers *l = s->layers;
+  guint64 px = (guint64) s->w * s->h, spx = (guint64) s->style_w * s->style_h;
+  guint64 targets = feature_bytes (l->net, l->content_index, s->w, s->h) + gram_bytes (l);
+  guint64 content = 3 * px * FLOAT + (s->planes == 1 ? px * FLOAT : 0);
+  guint64 eval, style_setup, content_setup;
+  guint64 hook = 0;
+
+  /* The hooks copy a layer's features when channel gains are on (scaled_loss), and
+   * ns_style_loss holds a c×c matrix. */
+  for (int i = 0; i <= l->last; i++)
+    if (l->hooked[i])
+      hook = MAX (hook, (l->net->normalize_channels ? 2 : 0) * feature_bytes (l->net, i, s->w, s->h));
+  hook += gram_bytes (l);
+
+  /* rgb, the network input, and their gradients. */
+  eval = 4 * 3 * px * FLOAT + hook
+         + ns_network_pass_peak_bytes (l->net, l->last, l->hooked, s->h, s->w, TRUE);
+  /* A style image: the scaled image and its planar tensor (prepare_style), then that
+   * tensor, an interleaved copy and the network input (network_input), then the pass. */
+  style_setup = MAX (9 * spx * FLOAT,
+                     6 * spx * FLOAT + ns_network_pass_peak_bytes (l->net, l->last,
+                                                                   l->hooked_style, s->style_h,
+                                                                   s->style_w, FALSE))
+                + (s->opt->color_mode == NS_COLOR_HISTOGRAM ? 3 * spx * FLOAT : 0);
+  /* The content: its RGB copy, the image the network sees, its interleaved copy and the
+   * network input, then the pass to the content layer. */
+  content_setup = MAX (9 * px * FLOAT,
+                       3 * px * FLOAT + ns_network_pass_peak_bytes (l->net, l->content_index,
+                                                                   l->hooked_content, s->h,
+                                                                   s->w, FALSE));
+  *setup = content + targets + MAX (style_setup, content_setup);
+  *kept = content + targets;
+  return content + targets + eval;
+}
+
+/* Tiled: peak of one evaluation (besides x and the optimiser) and of the set-up. */
+static guint64
+tiled_bytes (const SizeInfo *s, int tile, int halo, gboolean cache, guint64 *setup,
+             guint64 *kept)
+{
+  const Layers *l = s->layers;
+  guint64 px = (guint64) s->w * s->h, spx = (guint64) s->style_w * s->style_h;
+  int cw, ch, scw, sch;
+  guint64 crop;
+  guint64 targets = gram_bytes (l) * 2;           /* targets and (D + Dᵀ) */
+  guint64 content = s->planes == 1 ? px * FLOAT : 0;
+  guint64 cached = cache ? feature_bytes (l->net, l->content_index, s->w, s->h) : 0;
+  guint64 band;
+  guint64 chunk, target_tile, recompute, pass, style_setup, content_setup;
+  g_autoptr (NsTilePlan) plan = ns_tile_plan_new (s->w, s->h, tile, halo);
+  g_autoptr (NsTilePlan) style_plan = ns_tile_plan_new (s->style_w, s->style_h, tile, halo);
+
+  /* The largest crops the tiles really have (smaller than tile + 2·halo near the edges). */
+  ns_tile_plan_max_crop (plan, &cw, &ch);
+  ns_tile_plan_max_crop (style_plan, &scw, &sch);
+  crop = (guint64) cw * ch;
+  band = (guint64) s->planes * MIN (s->h, tile + 2 * halo + 1) * s->w * FLOAT;
+  chunk = 2 * ((guint64) 4 << 20) + gram_bytes (l);
+  target_tile = feature_bytes (l->net, l->content_index, cw, ch);
+  recompute = cache ? 0
+              : target_tile + 3 * crop * FLOAT
+                + ns_network_pass_peak_bytes (l->net, l->content_index, l->hooked_content,
+                                              ch, cw, FALSE);
+  pass = 2 * 3 * crop * FLOAT
+         + ns_network_pass_peak_bytes (l->net, l->last, l->hooked, ch, cw, TRUE);
+  /* Set-up: the scaled style (and a planar copy unless colours come from the style), the
+   * tiles of its forward pass; the content targets' tiles. */
+  style_setup = 3 * spx * FLOAT * (s->opt->color_mode == NS_COLOR_STYLE ? 1 : 3)
+                + (guint64) 3 * scw * sch * FLOAT + chunk
+                + ns_network_pass_peak_bytes (l->net, l->last, l->hooked_style, sch, scw, FALSE)
+                + (s->opt->color_mode == NS_COLOR_HISTOGRAM ? 3 * px * FLOAT : 0);
+  content_setup = cached + target_tile + 3 * crop * FLOAT
+                  + ns_network_pass_peak_bytes (l->net, l->content_index, l->hooked_content,
+                                                ch, cw, FALSE);
+  *setup = content + targets + MAX (style_setup, content_setup);
+  *kept = content + targets + cached;
+  return content + targets + cached + band + chunk + MAX (pass + (cache ? 0 : target_tile),
+                                                          recompute);
+}
+
+/* Floats the optimiser allocates besides x, over `iterations` iterations. */
+static guint64
+optimizer_floats (NsOptimizer optimizer, int history, gboolean streaming, guint64 n,
+                  int iterations)
+{
+  if (streaming)
+    return 0;
+  if (optimizer == NS_OPTIMIZER_ADAM)
+    return ns_adam_workspace_floats (n);
+  /* L-BFGS allocates its history pairs as they fill: at most one per iteration. */
+  return ns_lbfgs_workspace_floats (n, MAX (1, MIN (history, iterations)));
+}
+
+static guint64
+scale_peak (const SizeInfo *s, const NsScalePlan *p)
+{
+  guint64 n = (guint64) s->planes * s->w * s->h;
+  guint64 setup, eval, kept, opt, result, preview;
+
+  if (p->tile > 0)
+    {
+      int halo = ns_network_halo (s->layers->net, s->layers->last);
+
+      eval = tiled_bytes (s, p->tile, halo, p->cache_content, &setup, &kept);
+    }
+  else
+    eval = whole_bytes (s, &setup, &kept);
+  opt = optimizer_floats (p->optimizer, p->lbfgs_history, p->streaming, n, p->iterations) * FLOAT;
+  /* The result: made in place from x when tiled in colour (ns_planes_interleave), else a
+   * clamped copy and the image. */
+  result = ! s->last ? 0
+           : p->tile > 0 && s->planes == 3 ? 0
+           : s->planes == 1 ? (guint64) 4 * s->w * s->h * FLOAT : 2 * n * FLOAT;
+  preview = s->opt->preview_every > 0 ? (guint64) 6 * s->w * s->h * FLOAT : 0;
+
+  /* Set-up holds the previous size's x; then x is enlarged from it (ns_planes_resize needs
+   * no more than the two); then the optimiser runs. */
+  return s->fixed + MAX (MAX (s->x_prev + setup, s->x_prev + n * FLOAT + kept),
+                         n * FLOAT + MAX (opt + eval + preview, result));
+}
+
+/* The largest tile (a multiple of NS_TILE_GRID, and of the alignment) from `most` down
+ * to `least` with which the plan fits, or 0. */
+static int
+fit_tile (const SizeInfo *s, NsScalePlan *p, guint64 budget, int least)
+{
+  int grid = MAX (NS_TILE_GRID, ns_network_alignment (s->layers->net, s->layers->last));
+  /* A tile as large as the image would be the whole image again, by a longer way. */
+  int most = MAX ((MAX (s->w, s->h) - 1) / grid * grid, grid);
+
+  for (int tile = most; tile >= least; tile -= grid)
+    {
+      p->tile = tile;
+      p->cache_content = TRUE;
+      if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+        return tile;
+      p->cache_content = FALSE;
+      if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+        return tile;
+    }
+  p->tile = 0;
+  return 0;
+}
+
+/* The first arrangement, in the order of the file's comment, that fits. */
+static gboolean
+plan_size (const SizeInfo *s, const NsOptions *opt, guint64 budget, NsScalePlan *p)
+{
+  gboolean tileable = ns_network_halo (s->layers->net, s->layers->last) >= 0;
+  int history = opt->lbfgs_history;
+  NsOptimizer asked = opt->optimizer;
+
+  guint64 least;
+  gboolean adam_whole_tried = FALSE;
+
+  p->optimizer = asked;
+  p->lbfgs_history = history;
+  p->tile = 0;
+  p->streaming = FALSE;
+  p->cache_content = FALSE;
+  if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+    return TRUE;
+  /* What the leanest whole-image arrangement needs, for the message if nothing fits. */
+  p->optimizer = NS_OPTIMIZER_LBFGS;
+  p->lbfgs_history = 1;
+  least = scale_peak (s, p);
+  p->optimizer = asked;
+  if (asked == NS_OPTIMIZER_LBFGS)
+    for (p->lbfgs_history = history - 1; p->lbfgs_history >= MIN (history, 10); p->lbfgs_history--)
+      if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+        return TRUE;
+  if (! tileable)
+    {
+      p->peak_bytes = least;
+      return FALSE;
+    }
+
+  for (int min_tile = 4 * NS_TILE_GRID; min_tile >= NS_TILE_GRID; min_tile -= 3 * NS_TILE_GRID)
+    {
+      p->optimizer = asked;
+      p->lbfgs_history = history;
+      if (fit_tile (s, p, budget, min_tile))
+        return TRUE;
+      if (asked == NS_OPTIMIZER_LBFGS)
+        {
+          for (p->lbfgs_history = MIN (history, 10); p->lbfgs_history >= MIN (history, 5);
+               p->lbfgs_history--)
+            if (fit_tile (s, p, budget, min_tile))
+              return TRUE;
+          p->optimizer = NS_OPTIMIZER_ADAM;
+          if (! adam_whole_tried)
+            {
+              /* Adam on the whole image before Adam in tiles. */
+              adam_whole_tried = TRUE;
+              p->tile = 0;
+              if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+                return TRUE;
+            }
+          if (fit_tile (s, p, budget, min_tile))
+            return TRUE;
+        }
+      p->streaming = TRUE;
+      if (fit_tile (s, p, budget, min_tile))
+        return TRUE;
+      p->streaming = FALSE;
+    }
+  /* Report the smallest arrangement's need. */
+  if (tileable)
+    {
+      p->streaming = TRUE;
+      p->tile = NS_TILE_GRID;
+      p->cache_content = FALSE;
+      least = MIN (least, scale_peak (s, p));
+    }
+  p->peak_bytes = least;
+  return FALSE;
+}
+
+/* ---- the run -------------------------------------------------------------------------------- */
+
+guint64
+ns_memory_available (void)
+{
+  g_autofree char *meminfo = NULL;
+  const char *line;
+
+  if (g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL)
+      && (line = strstr (meminfo, "MemAvailable:")) != NULL)
+    return (guint64) g_ascii_strtoull (line + strlen ("MemAvailable:"), NULL, 10) * 1024;
+  return (guint64) 4 << 30;
+}
+
+guint64
+ns_memory_default_budget (void)
+{
+  return (guint64) (ns_memory_available () * AUTO_FRACTION);
+}
+
+static void
+style_size (const NsImage *style, int longest, int *w, int *h)
+{
+  double s = (double) longest / MAX (style->width, style->height);
+
+  /* ns_image_resize_longest's rounding. */
+  *w = MAX (1, (int) lround (style->width * s));
+  *h = MAX (1, (int) lround (style->height * s));
+}
+
+NsRunPlan *
+ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *content,
+                 const NsImage * const *styles, int n_styles, GError **error)
+{
+  Layers layers;
+  g_autoptr (NsRunPlan) plan = g_new0 (NsRunPlan, 1);
+  NsScale *sizes;
+  guint64 fixed, x_prev = 0;
+  int min_side;
+
+  if (! layers_init (&layers, net, opt, error))
+    {
+      layers_clear (&layers);
+      return NULL;
+    }
+  min_side = 1 << ns_network_layer_stride_log2 (net, layers.last);
+  plan->budget = opt->max_memory > 0 ? opt->max_memory : ns_memory_default_budget ();
+  plan->automatic = opt->max_memory == 0;
+  plan->optimizer = opt->optimizer;
+  plan->lbfgs_history = opt->lbfgs_history;
+  sizes = ns_scales_plan (opt, content->width, content->height, min_side, &plan->n_scales);
+  plan->scales = g_new0 (NsScalePlan, plan->n_scales);
+
+  fixed = BASELINE_BYTES + ns_network_weight_bytes (net)
+          + (guint64) content->width * content->height * content->channels * FLOAT;
+  for (int i = 0; i < n_styles; i++)
+    fixed += (guint64) styles[i]->width * styles[i]->height * styles[i]->channels * FLOAT;
+
+  for (int k = 0; k < plan->n_scales; k++)
+    {
+      NsScalePlan *p = &plan->scales[k];
+      SizeInfo s = { &layers, opt, sizes[k].width, sizes[k].height,
+                     opt->color_mode == NS_COLOR_LUMINANCE ? 1 : 3 };
+      int longest = (int) lround (MAX (s.w, s.h) * opt->style_scale);
+
+      for (int i = 0; i < n_styles; i++)
+        {
+          int sw, sh;
+
+          style_size (styles[i], MAX (longest, 1), &sw, &sh);
+          if ((guint64) sw * sh > (guint64) s.style_w * s.style_h)
+            {
+              s.style_w = sw;
+              s.style_h = sh;
+            }
+        }
+      s.n_styles = n_styles;
+      s.last = k == plan->n_scales - 1;
+      /* Smaller sizes also hold their own copy of the content. */
+      s.fixed = fixed + (s.last ? 0 : (guint64) s.w * s.h * content->channels * FLOAT);
+      s.x_prev = x_prev;
+      p->width = s.w;
+      p->height = s.h;
+      p->iterations = sizes[k].iterations;
+      if (! plan_size (&s, opt, plan->budget, p))
+        {
+          g_set_error (error, NS_ERROR, NS_ERROR_MEMORY,
+                       "Stylizing at %d×%d needs about %" G_GUINT64_FORMAT " MiB at the "
+                       "least (in small tiles, with the leanest optimiser), more than the "
+                       "%" G_GUINT64_FORMAT " MiB budget; allow more memory or choose a "
+                       "smaller size", s.w, s.h,
+                       p->peak_bytes >> 20, plan->budget >> 20);
+          g_free (sizes);
+          layers_clear (&layers);
+          return NULL;
+        }
+      plan->peak_bytes = MAX (plan->peak_bytes, p->peak_bytes);
+      x_prev = (guint64) s.planes * s.w * s.h * FLOAT;
+    }
+  g_free (sizes);
+  layers_clear (&layers);
+  return g_steal_pointer (&plan);
+}
+
+void
+ns_run_plan_free (NsRunPlan *plan)
+{
+  if (plan == NULL)
+    return;
+  g_free (plan->scales);
+  g_free (plan);
+}
+
+char *
+ns_run_plan_describe (const NsRunPlan *plan)
+{
+  GString *s = g_string_new (NULL);
+  const NsScalePlan *top = &plan->scales[plan->n_scales - 1];
+
+  if (plan->n_scales > 1)
+    {
+      g_string_append_printf (s, "%d sizes (", plan->n_scales);
+      for (int k = 0; k < plan->n_scales; k++)
+        g_string_append_printf (s, "%s%d×%d", k ? ", " : "", plan->scales[k].width,
+                                plan->scales[k].height);
+      g_string_append (s, ")");
+    }
+  else
+    g_string_append_printf (s, "%d×%d", top->width, top->height);
+  for (int k = 0; k < plan->n_scales; k++)
+    {
+      const NsScalePlan *p = &plan->scales[k];
+
+      /* Only the sizes that do not run as asked (the whole image, the optimiser asked for),
+       * and the last one. */
+      if (k < plan->n_scales - 1 && p->tile == 0 && p->optimizer == plan->optimizer
+          && (p->optimizer != NS_OPTIMIZER_LBFGS || p->lbfgs_history == plan->lbfgs_history))
+        continue;
+      g_string_append_printf (s, "; at %d×%d ", p->width, p->height);
+      if (p->tile > 0)
+        g_string_append_printf (s, "in tiles of %d px%s, ", p->tile,
+                                p->cache_content ? "" : " (content features recomputed)");
+      else
+        g_string_append (s, "the whole image at once, ");
+      if (p->streaming)
+        g_string_append (s, "updating the image row by row (normalised gradient steps; "
+                            "no room for an optimiser's vectors)");
+      else if (p->optimizer == NS_OPTIMIZER_ADAM)
+        g_string_append (s, "Adam");
+      else
+        g_string_append_printf (s, "L-BFGS with a history of %d", p->lbfgs_history);
+    }
+  g_string_append_printf (s, "; estimated peak memory %" G_GUINT64_FORMAT " MiB of a%s "
+                          "%" G_GUINT64_FORMAT " MiB budget", plan->peak_bytes >> 20,
+                          plan->automatic ? "n automatic" : "", plan->budget >> 20);
+  return g_string_free (s, FALSE);
+}

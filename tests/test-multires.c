@@ -1,0 +1,297 @@
+/* test-multires.c — coarse to fine: the schedule of sizes and iterations, moving images
+ * between sizes, and whole runs whose first sizes are a smaller run's: a large result
+ * starts from exactly the small preview and stays close to it. */
+#include <math.h>
+#include <string.h>
+#include "ns-internal.h"
+#include "testutil.h"
+
+/* ---- the schedule ------------------------------------------------------------------------- */
+
+static void
+test_schedule_auto (void)
+{
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autofree NsScale *s = NULL;
+  g_autofree NsScale *big = NULL;
+  int n, n_big;
+
+  ns_options_set_iterations (opt, 100);
+  s = ns_scales_plan (opt, 700, 500, 16, &n);
+  g_assert_cmpint (n, ==, 3);
+  g_assert_cmpint (s[0].width, ==, 256);
+  g_assert_cmpint (s[0].height, ==, 183);
+  g_assert_cmpint (s[1].width, ==, 512);
+  g_assert_cmpint (s[2].width, ==, 700);
+  g_assert_cmpint (s[2].height, ==, 500);
+  g_assert_cmpint (s[0].iterations, ==, 100);
+  g_assert_cmpint (s[1].iterations, ==, 50);
+  g_assert_cmpint (s[2].iterations, ==, 25);
+
+  /* A larger target passes through the same sizes and iterations first. */
+  big = ns_scales_plan (opt, 2800, 2000, 16, &n_big);
+  g_assert_cmpint (n_big, ==, 5);
+  for (int k = 0; k < 2; k++)
+    {
+      g_assert_cmpint (big[k].width, ==, s[k].width);
+      g_assert_cmpint (big[k].height, ==, s[k].height);
+      g_assert_cmpint (big[k].iterations, ==, s[k].iterations);
+    }
+  g_assert_cmpint (big[4].width, ==, 2800);
+
+  /* Small images, and a last step too small to be worth a size of its own. */
+  g_clear_pointer (&s, g_free);
+  s = ns_scales_plan (opt, 300, 200, 16, &n);
+  g_assert_cmpint (n, ==, 1);
+  g_assert_cmpint (s[0].width, ==, 300);
+  g_assert_cmpint (s[0].iterations, ==, 100);
+  g_clear_pointer (&s, g_free);
+  s = ns_scales_plan (opt, 600, 600, 16, &n);
+  g_assert_cmpint (n, ==, 2);
+  g_assert_cmpint (s[0].width, ==, 256);
+  g_assert_cmpint (s[1].width, ==, 600);
+  /* Sizes the layers cannot use are skipped: here 256×16 would be below 32 px high. */
+  g_clear_pointer (&s, g_free);
+  s = ns_scales_plan (opt, 1024, 64, 32, &n);
+  g_assert_cmpint (n, ==, 2);
+  g_assert_cmpint (s[0].width, ==, 512);
+  g_assert_cmpint (s[0].height, ==, 32);
+}
+
+static void
+test_schedule_explicit (void)
+{
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  const int iters[] = { 30, 20, 10 };
+  g_autofree NsScale *s = NULL;
+  int n;
+
+  ns_options_set_iterations (opt, 40);
+  ns_options_set_scales (opt, 1);
+  s = ns_scales_plan (opt, 2000, 1000, 16, &n);
+  g_assert_cmpint (n, ==, 1);
+  g_assert_cmpint (s[0].iterations, ==, 40);
+  g_clear_pointer (&s, g_free);
+
+  ns_options_set_scales (opt, 3);
+  s = ns_scales_plan (opt, 2000, 1000, 16, &n);
+  g_assert_cmpint (n, ==, 3);
+  g_assert_cmpint (s[0].width, ==, 500);
+  g_assert_cmpint (s[0].height, ==, 250);
+  g_assert_cmpint (s[1].width, ==, 1000);
+  g_assert_cmpint (s[0].iterations, ==, 40);
+  g_assert_cmpint (s[1].iterations, ==, 20);
+  g_assert_cmpint (s[2].iterations, ==, 10);
+  g_clear_pointer (&s, g_free);
+
+  /* The list sets the number of sizes and the iterations at each. */
+  ns_options_set_scale_iterations (opt, iters, 3);
+  ns_options_set_scales (opt, 5);
+  s = ns_scales_plan (opt, 800, 800, 16, &n);
+  g_assert_cmpint (n, ==, 3);
+  for (int k = 0; k < 3; k++)
+    g_assert_cmpint (s[k].iterations, ==, iters[k]);
+  g_assert_cmpint (s[0].width, ==, 200);
+  g_clear_pointer (&s, g_free);
+  /* A size too small for the layers is dropped, with its entry of the list. */
+  s = ns_scales_plan (opt, 80, 80, 32, &n);
+  g_assert_cmpint (n, ==, 2);
+  g_assert_cmpint (s[0].width, ==, 40);
+  g_assert_cmpint (s[0].iterations, ==, 20);
+  g_assert_cmpint (s[1].iterations, ==, 10);
+
+  /* Copies keep the list. */
+  {
+    g_autoptr (NsOptions) copy = ns_options_copy (opt);
+    g_autofree NsScale *c = ns_scales_plan (copy, 800, 800, 16, &n);
+
+    g_assert_cmpint (n, ==, 3);
+    g_assert_cmpint (c[2].iterations, ==, 10);
+  }
+  ns_options_set_scale_iterations (opt, NULL, 0);
+  g_clear_pointer (&s, g_free);
+  s = ns_scales_plan (opt, 800, 800, 16, &n);
+  g_assert_cmpint (n, ==, 5);
+}
+
+/* ---- moving images between sizes ----------------------------------------------------------------- */
+
+static void
+test_interleave (void)
+{
+  static const int cases[][2] = { { 3, 1 }, { 3, 2 }, { 3, 1000 }, { 3, 4097 }, { 1, 10 }, { 2, 7 } };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      int planes = cases[c][0];
+      gsize n = cases[c][1];
+      g_autofree float *x = g_new (float, planes * n);
+      g_autofree float *orig = NULL;
+
+      ns_test_fill (x, planes * n, 40 + c, -1.0f, 1.0f);
+      orig = g_memdup2 (x, planes * n * sizeof (float));
+      ns_planes_interleave (x, planes, n);
+      for (int p = 0; p < planes; p++)
+        for (gsize i = 0; i < n; i++)
+          g_assert_cmpfloat (x[i * planes + p], ==, orig[p * n + i]);
+    }
+}
+
+static void
+test_planes_resize (void)
+{
+  int w = 13, h = 9, w2 = 30, h2 = 20;
+  g_autofree float *x = g_new (float, 3 * w * h);
+  g_autofree float *y = NULL;
+  g_autoptr (NsImage) img = ns_image_new (w, h, 3);
+  g_autoptr (NsImage) ref = NULL;
+
+  ns_test_fill (x, 3 * w * h, 7, 0.0f, 1.0f);
+  for (int c = 0; c < 3; c++)
+    for (int i = 0; i < w * h; i++)
+      img->data[i * 3 + c] = x[c * w * h + i];
+  y = ns_planes_resize (x, 3, w, h, w2, h2);
+  ref = ns_image_resize (img, w2, h2);
+  for (int c = 0; c < 3; c++)
+    for (int i = 0; i < w2 * h2; i++)
+      g_assert_cmpfloat_with_epsilon (y[c * w2 * h2 + i], ref->data[i * 3 + c], 1e-6);
+}
+
+/* ---- whole runs ---------------------------------------------------------------------------------- */
+
+static NsImage *
+picture (int w, int h, guint32 seed)
+{
+  NsImage *img = ns_image_new (w, h, 3);
+
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      for (int c = 0; c < 3; c++)
+        img->data[((gsize) y * w + x) * 3 + c] =
+          0.5f + 0.35f * sinf (0.09f * x * (c + 1 + seed) + 0.13f * y) * cosf (0.05f * y * (seed + 1));
+  return img;
+}
+
+typedef struct
+{
+  int      calls, last_iteration, last_scale, scale_changes;
+  int      total;
+  NsImage *end_of_first;     /* the preview at the last iteration of size 1 */
+  int      first_iterations;
+} Seen;
+
+static void
+on_progress (const NsProgress *p, gpointer data)
+{
+  Seen *s = data;
+
+  s->calls++;
+  g_assert_cmpint (p->iteration, ==, s->last_iteration + 1);
+  g_assert_cmpint (p->scale, >=, s->last_scale);
+  g_assert_cmpint (p->scale, >=, 1);
+  g_assert_cmpint (p->scale, <=, p->n_scales);
+  g_assert_cmpuint (p->memory_estimate, >, 0);
+  if (p->scale != s->last_scale)
+    s->scale_changes++;
+  s->last_iteration = p->iteration;
+  s->last_scale = p->scale;
+  s->total = p->iterations;
+  if (p->preview)
+    {
+      g_assert_cmpint (p->preview->width, ==, p->width);
+      g_assert_cmpint (p->preview->height, ==, p->height);
+    }
+  if (p->scale == 1 && p->iteration == s->first_iterations && p->preview)
+    s->end_of_first = ns_image_copy (p->preview);
+}
+
+static NsImage *
+run (NsNetwork *net, NsOptions *opt, const NsImage *content, const NsImage *style, Seen *seen)
+{
+  g_autoptr (NsStylizer) st = ns_stylizer_new (net, opt);
+  const NsImage *styles[] = { style };
+  g_autoptr (GError) error = NULL;
+  NsImage *out;
+
+  ns_stylizer_set_progress (st, on_progress, seen);
+  out = ns_stylizer_run (st, content, styles, NULL, 1, &error);
+  g_assert_no_error (error);
+  return out;
+}
+
+static double
+mean_abs_diff (const NsImage *a, const NsImage *b)
+{
+  gsize n = (gsize) a->width * a->height * a->channels;
+  double s = 0.0;
+
+  g_assert_cmpint (a->width, ==, b->width);
+  g_assert_cmpint (a->height, ==, b->height);
+  for (gsize i = 0; i < n; i++)
+    s += fabs ((double) a->data[i] - b->data[i]);
+  return s / n;
+}
+
+/* A run at 96×72 in two sizes goes through exactly the states of a 48×36 run (its preview),
+ * then refines: its result, brought down to 48×36, is much closer to the preview than
+ * either is to the content. */
+static void
+test_preview_consistency (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_load (NS_NETWORK_EMBEDDED, NULL, NULL);
+  g_autoptr (NsImage) content = picture (96, 72, 1);
+  g_autoptr (NsImage) style = picture (80, 80, 4);
+  g_autoptr (NsImage) small_content = ns_image_resize (content, 48, 36);
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) preview = NULL;
+  g_autoptr (NsImage) big = NULL;
+  g_autoptr (NsImage) big_down = NULL;
+  Seen a = { 0 }, b = { 0 };
+  double d_preview, d_style;
+
+  ns_options_set_iterations (opt, 12);
+  ns_options_set_preview_every (opt, 1);
+  ns_options_set_scales (opt, 1);
+  a.first_iterations = 12;
+  preview = run (net, opt, small_content, style, &a);
+  g_assert_cmpint (a.total, ==, 12);
+  g_assert_cmpint (a.scale_changes, ==, 1);
+
+  ns_options_set_scales (opt, 2);
+  b.first_iterations = 12;
+  big = run (net, opt, content, style, &b);
+  g_assert_cmpint (b.total, ==, 12 + 6);
+  g_assert_cmpint (b.calls, ==, 18);
+  g_assert_cmpint (b.scale_changes, ==, 2);
+  g_assert_cmpint (big->width, ==, 96);
+  g_assert_cmpint (big->height, ==, 72);
+
+  /* The first size is the preview, bit for bit. */
+  g_assert_nonnull (b.end_of_first);
+  g_assert_cmpmem (b.end_of_first->data, 48 * 36 * 3 * sizeof (float), preview->data,
+                   48 * 36 * 3 * sizeof (float));
+
+  big_down = ns_image_resize (big, 48, 36);
+  d_preview = mean_abs_diff (big_down, preview);
+  d_style = mean_abs_diff (preview, small_content);
+  g_test_message ("mean |result, reduced - preview| %.4f, mean |preview - content| %.4f",
+                  d_preview, d_style);
+  g_assert_cmpfloat (d_style, >, 0.02);             /* the style did change the image */
+  g_assert_cmpfloat (d_preview, <, 0.5 * d_style);
+  ns_image_free (a.end_of_first);
+  ns_image_free (b.end_of_first);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/multires/schedule-auto", test_schedule_auto);
+  g_test_add_func ("/multires/schedule-explicit", test_schedule_explicit);
+  g_test_add_func ("/multires/interleave", test_interleave);
+  g_test_add_func ("/multires/planes-resize", test_planes_resize);
+  g_test_add_func ("/multires/preview-consistency", test_preview_consistency);
+
+  return g_test_run ();
+}
