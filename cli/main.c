@@ -836,11 +836,9 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
   ns_stylizer_set_progress (stylizer, on_progress, &ctx);
   if (!a->quiet)
     {
-      int iterations = ns_options_get_iterations (run->options);
-
-      say ("stylizing %d×%d with %d style%s, %d iteration%s", content->color->width,
-           content->color->height, n_styles, n_styles == 1 ? "" : "s", iterations,
-           iterations == 1 ? "" : "s");
+      /* The iterations over all sizes are in the plan line below. */
+      say ("stylizing %d×%d with %d style%s", content->color->width, content->color->height,
+           n_styles, n_styles == 1 ? "" : "s");
     }
   {
     g_autofree char *plan = NULL;

@@ -233,9 +233,11 @@ tiled_bytes (const SizeInfo *s, int tile, int halo, gboolean cache, guint64 *set
                                               ch, cw, FALSE);
   pass = 2 * 3 * crop * FLOAT
          + ns_network_pass_peak_bytes (l->net, l->last, l->hooked, ch, cw, TRUE);
-  /* Set-up: the scaled style (and a planar copy unless colours come from the style), the
-   * tiles of its forward pass; the content targets' tiles. */
-  style_setup = 3 * spx * FLOAT * (s->opt->color_mode == NS_COLOR_STYLE ? 1 : 3)
+  /* Set-up: the style's crops resampled one at a time (colours from the style), or the
+   * scaled style and its planar copy (the other colour modes); the tiles of its forward
+   * pass; the content targets' tiles. */
+  style_setup = (s->opt->color_mode == NS_COLOR_STYLE ? (guint64) 3 * scw * sch * FLOAT
+                                                      : 6 * spx * FLOAT)
                 + (guint64) 3 * scw * sch * FLOAT + chunk
                 + ns_network_pass_peak_bytes (l->net, l->last, l->hooked_style, sch, scw, FALSE)
                 + (s->opt->color_mode == NS_COLOR_HISTOGRAM ? 3 * px * FLOAT : 0);
@@ -504,6 +506,7 @@ ns_run_plan_describe (const NsRunPlan *plan)
 {
   GString *s = g_string_new (NULL);
   const NsScalePlan *top = &plan->scales[plan->n_scales - 1];
+  int iterations = 0;
 
   if (plan->n_scales > 1)
     {
@@ -515,6 +518,9 @@ ns_run_plan_describe (const NsRunPlan *plan)
     }
   else
     g_string_append_printf (s, "%d×%d", top->width, top->height);
+  for (int k = 0; k < plan->n_scales; k++)
+    iterations += plan->scales[k].iterations;
+  g_string_append_printf (s, ", %d iteration%s", iterations, iterations == 1 ? "" : "s");
   for (int k = 0; k < plan->n_scales; k++)
     {
       const NsScalePlan *p = &plan->scales[k];

@@ -90,72 +90,163 @@ ns_scales_plan (const NsOptions *opt, int width, int height, int min_side, int *
   return scales;
 }
 
-/* One output row of a pixel-centre-aligned linear enlargement (image.c's axis table for
- * out ≥ in): sample position (o + ½)·in/out − ½, clamped, between two source values. */
-static void
-linear_taps (int in, int out, int *first, float *frac)
+/* ---- resampling without the whole result ------------------------------------------------- */
+
+/* image.c's axis tables, rebuilt here with the same arithmetic so that a region, or an
+ * enlargement computed row by row, equals ns_image_resize's pixels exactly: output index o
+ * reads src[first[o] … first[o] + count[o]) with weights weight[offset[o] …]. */
+typedef struct
 {
+  int   *first, *count, *offset;
+  float *weight;
+} Axis;
+
+static void
+axis_clear (Axis *t)
+{
+  g_free (t->first);
+  g_free (t->count);
+  g_free (t->offset);
+  g_free (t->weight);
+}
+
+static void
+axis_init (Axis *t, int in, int out)
+{
+  t->first = g_new (int, out);
+  t->count = g_new (int, out);
+  t->offset = g_new (int, out);
+  if (out < in)
+    {
+      /* Exact area coverage, in units of 1/out source pixels. */
+      int n = 0;
+
+      t->weight = g_new (float, (gsize) out * (in / out + 2));
+      for (int o = 0; o < out; o++)
+        {
+          gint64 lo = (gint64) o * in, hi = (gint64) (o + 1) * in;
+          int i0 = (int) (lo / out), i1 = (int) ((hi + out - 1) / out);
+
+          t->first[o] = i0;
+          t->count[o] = i1 - i0;
+          t->offset[o] = n;
+          for (int i = i0; i < i1; i++)
+            {
+              gint64 a = MAX (lo, (gint64) i * out), b = MIN (hi, (gint64) (i + 1) * out);
+
+              t->weight[n++] = (float) ((double) (b - a) / (double) in);
+            }
+        }
+      return;
+    }
+  /* Pixel centres aligned, linear, clamped. */
+  t->weight = g_new (float, (gsize) out * 2);
   for (int o = 0; o < out; o++)
     {
-      double s = ((double) o + 0.5) * in / out - 0.5;
+      double s = ((double) o + 0.5) * in / out - 0.5, frac;
+      int i0;
 
       s = CLAMP (s, 0.0, (double) (in - 1));
-      first[o] = MIN ((int) floor (s), in - 1);
-      frac[o] = (float) (s - first[o]);
-      if (first[o] + 1 >= in)
-        frac[o] = 0.0f;
+      i0 = MIN ((int) floor (s), in - 1);
+      frac = s - i0;
+      t->first[o] = i0;
+      t->offset[o] = 2 * o;
+      t->weight[2 * o] = (float) (1.0 - frac);
+      if (i0 + 1 < in)
+        {
+          t->count[o] = 2;
+          t->weight[2 * o + 1] = (float) frac;
+        }
+      else
+        {
+          t->count[o] = 1;
+          t->weight[2 * o] = 1.0f;
+        }
     }
 }
 
-/* Enlarges one plane into dst, rows first then columns as ns_image_resize does, keeping
- * only two horizontally resampled source rows: at the largest sizes there is no room for
- * ns_image_resize's intermediate and result images. */
-static void
-enlarge_plane (const float *src, int w, int h, float *dst, int w2, int h2)
+struct _NsResampler
 {
-  g_autofree int *fx = g_new (int, w2);
-  g_autofree int *fy = g_new (int, h2);
-  g_autofree float *ax = g_new (float, w2);
-  g_autofree float *ay = g_new (float, h2);
-  g_autofree float *rows = g_new (float, 2 * (gsize) w2);
-  int have[2] = { -1, -1 };
+  const NsImage *src;
+  int            width, height;
+  Axis           x, y;
+};
 
-  linear_taps (w, w2, fx, ax);
-  linear_taps (h, h2, fy, ay);
-  for (int o = 0; o < h2; o++)
+NsResampler *
+ns_resampler_new (const NsImage *src, int width, int height)
+{
+  NsResampler *r = g_new0 (NsResampler, 1);
+
+  r->src = src;
+  r->width = width;
+  r->height = height;
+  axis_init (&r->x, src->width, width);
+  axis_init (&r->y, src->height, height);
+  return r;
+}
+
+void
+ns_resampler_free (NsResampler *r)
+{
+  if (r == NULL)
+    return;
+  axis_clear (&r->x);
+  axis_clear (&r->y);
+  g_free (r);
+}
+
+/* Source row sy resampled across for output columns [x0, x1), as ns_image_resize's first
+ * pass computes it. */
+static void
+resample_across (const NsResampler *r, int sy, int x0, int x1, float *dst)
+{
+  int ch = r->src->channels;
+  const float *srow = r->src->data + (gsize) sy * r->src->width * ch;
+
+  for (int o = x0; o < x1; o++)
+    for (int c = 0; c < ch; c++)
+      {
+        const float *w = r->x.weight + r->x.offset[o];
+        double acc = 0.0;
+
+        for (int k = 0; k < r->x.count[o]; k++)
+          acc += (double) w[k] * srow[(gsize) (r->x.first[o] + k) * ch + c];
+        dst[(gsize) (o - x0) * ch + c] = (float) acc;
+      }
+}
+
+void
+ns_resampler_rect (const NsResampler *r, const NsRect *rect, float *dst)
+{
+  int ch = r->src->channels, cw = rect->x1 - rect->x0;
+  int s0 = r->y.first[rect->y0];
+  int s1 = s0;
+  gsize row = (gsize) cw * ch;
+  float *across;
+  double *acc = g_new (double, row);
+
+  for (int o = rect->y0; o < rect->y1; o++)
+    s1 = MAX (s1, r->y.first[o] + r->y.count[o]);
+  across = g_new (float, (gsize) (s1 - s0) * row);
+  for (int sy = s0; sy < s1; sy++)
+    resample_across (r, sy, rect->x0, rect->x1, across + (gsize) (sy - s0) * row);
+  for (int o = rect->y0; o < rect->y1; o++)
     {
-      const float *r[2];
+      const float *wt = r->y.weight + r->y.offset[o];
 
-      for (int k = 0; k < 2; k++)
+      memset (acc, 0, row * sizeof (double));
+      for (int k = 0; k < r->y.count[o]; k++)
         {
-          int y = MIN (fy[o] + k, h - 1), slot = y & 1;
-          float *row = rows + (gsize) slot * w2;
+          const float *srow = across + (gsize) (r->y.first[o] + k - s0) * row;
 
-          if (have[slot] != y)
-            {
-              const float *s = src + (gsize) y * w;
-
-              for (int x = 0; x < w2; x++)
-                {
-                  double acc = (double) (1.0f - ax[x]) * s[fx[x]];
-
-                  if (fx[x] + 1 < w)
-                    acc += (double) ax[x] * s[fx[x] + 1];
-                  row[x] = (float) acc;
-                }
-              have[slot] = y;
-            }
-          r[k] = row;
+          for (gsize j = 0; j < row; j++)
+            acc[j] += (double) wt[k] * srow[j];
         }
-      for (int x = 0; x < w2; x++)
-        {
-          double acc = (double) (1.0f - ay[o]) * r[0][x];
-
-          if (fy[o] + 1 < h)
-            acc += (double) ay[o] * r[1][x];
-          dst[(gsize) o * w2 + x] = (float) acc;
-        }
+      for (gsize j = 0; j < row; j++)
+        dst[(gsize) (o - rect->y0) * row + j] = (float) acc[j];
     }
+  g_free (across);
+  g_free (acc);
 }
 
 float *
@@ -163,19 +254,20 @@ ns_planes_resize (const float *x, int planes, int w, int h, int w2, int h2)
 {
   gsize n2 = (gsize) w2 * h2;
   float *out = g_new (float, planes * n2);
+  /* In bands of rows, so that no whole intermediate image is needed besides the result:
+   * at the largest sizes there is no room for ns_image_resize's two. */
+  int band = MAX (1, (int) ((4u << 20) / MAX (w2, 1)));
 
   for (int c = 0; c < planes; c++)
     {
-      const float *plane = x + (gsize) c * w * h;
+      NsImage view = { w, h, 1, (float *) x + (gsize) c * w * h };
+      g_autoptr (NsResampler) r = ns_resampler_new (&view, w2, h2);
 
-      if (w2 >= w && h2 >= h)
-        enlarge_plane (plane, w, h, out + c * n2, w2, h2);
-      else
+      for (int y0 = 0; y0 < h2; y0 += band)
         {
-          NsImage view = { w, h, 1, (float *) plane };
-          g_autoptr (NsImage) r = ns_image_resize (&view, w2, h2);
+          NsRect rect = { 0, y0, w2, MIN (h2, y0 + band) };
 
-          memcpy (out + c * n2, r->data, n2 * sizeof (float));
+          ns_resampler_rect (r, &rect, out + c * n2 + (gsize) y0 * w2);
         }
     }
   return out;

@@ -344,8 +344,10 @@ void        ns_tile_core_at_layer (const NsTile *tile, int image_w, int image_h,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsTilePlan, ns_tile_plan_free)
 
-/* Called with the output of each hooked layer; in a pass with a backward, grad (zeroed,
- * the shape of act) receives ∂L/∂act, else it is NULL. */
+/* Called with the output of each hooked layer; in a pass with a backward, the hook ADDS
+ * ∂L/∂act to grad (the shape of act; it may already hold the gradient from the layers
+ * above, when the layer's features are recomputed in the backward pass), else grad is
+ * NULL. */
 typedef void (*NsLayerHook) (int layer, const NsTensor *act, NsTensor *grad, gpointer data);
 
 /* Runs layers 0 … last on input (not modified), calling hook at each layer with
@@ -427,8 +429,21 @@ typedef struct
  * whose shorter side would be below min_side are left out.  g_free the result. */
 NsScale *ns_scales_plan (const NsOptions *opt, int width, int height, int min_side,
                          int *n_scales);
-/* planes × h × w planar floats resized to w2 × h2 as ns_image_resize does; g_free. */
+/* planes × h × w planar floats resized to w2 × h2, exactly as ns_image_resize does, without
+ * its intermediate images; g_free. */
 float   *ns_planes_resize (const float *x, int planes, int w, int h, int w2, int h2);
+
+/* Any rectangle of ns_image_resize (src, width, height), computed alone with the same
+ * arithmetic (equal to the last bit), so that a large resized image need never be held:
+ * tiles are read straight from the small original.  src must outlive it. */
+typedef struct _NsResampler NsResampler;
+
+NsResampler *ns_resampler_new  (const NsImage *src, int width, int height);
+void         ns_resampler_free (NsResampler *resampler);
+/* dst: the rect's pixels, rows top to bottom, interleaved with src's channels. */
+void         ns_resampler_rect (const NsResampler *resampler, const NsRect *rect, float *dst);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsResampler, ns_resampler_free)
 /* planes × n planar floats rearranged in place into n × planes interleaved ones. */
 void     ns_planes_interleave (float *x, int planes, gsize n);
 

@@ -578,10 +578,11 @@ eval_whole (NsObjective *obj, const float *x, float *grad, double parts[3])
  * interleaved image of 1 or 3 channels. */
 typedef struct
 {
-  const float   *planes;
-  int            n_planes;
-  const NsImage *image;        /* when planes is NULL */
-  int            w, h;
+  const float       *planes;
+  int                n_planes;
+  const NsImage     *image;        /* when planes is NULL */
+  int                w, h;
+  const NsResampler *resampled;    /* when set: image is this resize of its source */
 } Source;
 
 /* The network input for crop r of src: (v − mean) / std per channel, the arithmetic of
@@ -591,6 +592,20 @@ crop_input (const NsNetwork *net, const Source *src, const NsRect *r)
 {
   int cw = r->x1 - r->x0, ch = r->y1 - r->y0;
   NsTensor *t = ns_tensor_new (3, ch, cw);
+
+  if (src->resampled != NULL)
+    {
+      /* Resample just this crop, then read it as an image of the crop's size. */
+      NsImage *img = ns_image_new (cw, ch, src->image->channels);
+      NsRect whole = { 0, 0, cw, ch };
+      Source local = { NULL, 0, img, cw, ch, NULL };
+
+      ns_resampler_rect (src->resampled, r, img->data);
+      ns_tensor_free (t);
+      t = crop_input (net, &local, &whole);
+      ns_image_free (img);
+      return t;
+    }
 
   for (int c = 0; c < 3; c++)
     {
@@ -771,7 +786,9 @@ tile_hook (int layer, const NsTensor *act, NsTensor *grad, gpointer data)
       else if (ctx->target != NULL)
         ctx->lc = core_content (ctx, act, &core, grad);
     }
-  if (ctx->job == TILE_CONTENT_TARGET)
+  /* A core can be empty at a deep layer: the last pixels of an image whose size is not a
+   * multiple of the pooling stride have no features there. */
+  if (ctx->job == TILE_CONTENT_TARGET || cw <= 0 || ch <= 0)
     return;
 
   for (int k = 0; k < obj->n_style; k++)
@@ -1293,7 +1310,7 @@ setup_styles (NsObjective *obj, const NsImage * const *styles, const double *ble
   for (int s = 0; s < n_styles; s++)
     {
       double b = (blend ? blend[s] : 1.0) / blend_sum;
-      g_autoptr (NsImage) scaled = NULL;
+      g_autoptr (NsResampler) scaled = NULL;
       g_autoptr (NsTensor) planar = NULL;
       g_autoptr (NsTilePlan) plan = NULL;
       float **grams = g_new0 (float *, MAX (obj->n_style, 1));
@@ -1301,11 +1318,18 @@ setup_styles (NsObjective *obj, const NsImage * const *styles, const double *ble
 
       if (obj->opt->color_mode == NS_COLOR_STYLE)
         {
-          /* Read straight from the scaled image: no planar copy of a large style. */
-          int longest = (int) lround (MAX (obj->w, obj->h) * obj->opt->style_scale);
+          /* Crops are resampled from the style as they are needed: the style at the size
+           * of a large result is never held (768 MiB at 8192×8192). */
+          int longest = MAX (1, (int) lround (MAX (obj->w, obj->h) * obj->opt->style_scale));
+          const NsImage *style = styles[s];
+          double f = (double) longest / MAX (style->width, style->height);
 
-          scaled = ns_image_resize_longest (styles[s], MAX (longest, 1));
-          if (scaled->width < min_side || scaled->height < min_side)
+          /* ns_image_resize_longest's size. */
+          src.w = style->width >= style->height
+                  ? longest : (int) MAX (1.0, floor (style->width * f + 0.5));
+          src.h = style->width >= style->height
+                  ? (int) MAX (1.0, floor (style->height * f + 0.5)) : longest;
+          if (src.w < min_side || src.h < min_side)
             {
               g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
                            "A style image at style scale %.2f would be smaller than %d×%d "
@@ -1314,9 +1338,9 @@ setup_styles (NsObjective *obj, const NsImage * const *styles, const double *ble
               g_free (grams);
               return FALSE;
             }
-          src.image = scaled;
-          src.w = scaled->width;
-          src.h = scaled->height;
+          scaled = ns_resampler_new (style, src.w, src.h);
+          src.image = style;
+          src.resampled = scaled;
         }
       else
         {

@@ -7,7 +7,28 @@
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "ns-internal.h"
+
+/* Peak memory is what the budget is about, and glibc's default lets freed blocks of up to
+ * 32 MiB stay in the heap (its threshold for separate mappings rises as they are freed),
+ * where they count as resident long after a size or a tile no longer needs them: hundreds
+ * of megabytes beside an 8192×8192 run.  A fixed threshold returns every large block at
+ * once.  Process-wide, like OpenBLAS's thread count. */
+static void
+return_freed_memory (gboolean setup)
+{
+#ifdef __GLIBC__
+  if (setup)
+    {
+      mallopt (M_MMAP_THRESHOLD, 1 << 20);
+      mallopt (M_TRIM_THRESHOLD, 4 << 20);
+    }
+  malloc_trim (0);
+#endif
+}
 
 struct _NsStylizer
 {
@@ -197,6 +218,11 @@ check_options (const NsOptions *o, GError **error)
     bad = "learning rate";
   else if (o->lbfgs_history < 1)
     bad = "L-BFGS history size";
+  else if (o->scales < 0 || o->scales > 16)
+    bad = "number of sizes (0 to 16)";
+  for (int k = 0; bad == NULL && k < o->n_scale_iterations; k++)
+    if (o->scale_iterations[k] < 0)
+      bad = "number of iterations at one of the sizes";
   if (bad)
     {
       g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
@@ -305,6 +331,7 @@ ns_stylizer_run (NsStylizer            *st,
   plan = ns_run_plan_new (st->net, opt, content, styles, n_styles, error);
   if (plan == NULL)
     return NULL;
+  return_freed_memory (TRUE);
 
   run.st = st;
   run.start_us = g_get_monotonic_time ();
@@ -328,6 +355,7 @@ ns_stylizer_run (NsStylizer            *st,
 
       g_clear_pointer (&obj, ns_objective_free);
       g_clear_pointer (&content_k, ns_image_free);
+      return_freed_memory (FALSE);
       if (! last)
         content_k = ns_image_resize (content, p->width, p->height);
       obj = ns_objective_new_full (st->net, opt, last ? content : content_k, styles, blend,

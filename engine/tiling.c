@@ -408,6 +408,58 @@ network_is_lean (const NsNetwork *net, int last)
   return TRUE;
 }
 
+/* The hooked layer whose loss gradient is better recomputed than kept: the first one, if
+ * only a single convolution of at most 4 input channels and ReLUs lead to it (relu1_1 of
+ * VGG-19).  Its gradient would be the largest tensor held through the whole pass (64
+ * channels at full resolution, a third of the peak), while recomputing its features in the
+ * backward pass costs one 3-channel convolution.  −1 if there is none. */
+static int
+deferred_layer (const NsNetwork *net, int last, const gboolean *hooked)
+{
+  int convs = 0;
+
+  for (int i = 0; i <= last; i++)
+    {
+      const NsLayer *l = &net->layers[i];
+
+      if (l->kind == NS_LAYER_CONV && (++convs > 1 || l->conv.cin > 4))
+        return -1;
+      if (l->kind != NS_LAYER_CONV && l->kind != NS_LAYER_RELU)
+        return -1;
+      if (hooked[i])
+        return convs == 1 ? i : -1;
+    }
+  return -1;
+}
+
+/* The output of layers 0 … i (a convolution and ReLUs) recomputed from the input. */
+static NsTensor *
+recompute (const NsNetwork *net, const NsTensor *input, int i)
+{
+  NsTensor *x = NULL;
+
+  for (int j = 0; j <= i; j++)
+    {
+      const NsLayer *l = &net->layers[j];
+
+      if (l->kind == NS_LAYER_CONV)
+        {
+          NsTensor *y = tensor_uninit (l->conv.cout, input->h, input->w);
+
+          ns_conv3x3_forward (&l->conv, x ? x : input, y);
+          ns_tensor_free (x);
+          x = y;
+        }
+      else
+        {
+          if (x == NULL)
+            x = ns_tensor_copy (input);
+          relu_mask (x, NULL);
+        }
+    }
+  return x;
+}
+
 void
 ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean *hooked,
                  NsLayerHook hook, gpointer data, NsTensor *grad_input)
@@ -415,6 +467,7 @@ ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean
   gboolean backward = grad_input != NULL;
   Saved *saved;
   NsTensor *x = input, *g = NULL;
+  int defer = -1;
 
   g_return_if_fail (last >= 0 && last < net->n_layers);
   if (! network_is_lean (net, last))
@@ -423,6 +476,8 @@ ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean
       return;
     }
 
+  if (backward)
+    defer = deferred_layer (net, last, hooked);
   saved = g_new0 (Saved, last + 1);
   for (int i = 0; i <= last; i++)
     {
@@ -467,7 +522,7 @@ ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean
       if (y != x && x != input)
         ns_tensor_free (x);
       x = y;
-      if (hooked[i])
+      if (hooked[i] && i != defer)
         {
           if (backward)
             s->grad = ns_tensor_new_like (x);
@@ -499,6 +554,15 @@ ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean
               tensor_add (g, s->grad);
               g_clear_pointer (&s->grad, ns_tensor_free);
             }
+        }
+      if (i == defer)
+        {
+          /* The hook adds its gradient to what came down from above. */
+          g_autoptr (NsTensor) act = recompute (net, input, i);
+
+          if (g == NULL)
+            g = ns_tensor_new_like (act);
+          hook (i, act, g, data);
         }
       if (g == NULL)
         continue;
@@ -567,6 +631,7 @@ ns_network_pass_peak_bytes (const NsNetwork *net, int last, const gboolean *hook
   int *in_h = g_new0 (int, last + 1), *in_w = g_new0 (int, last + 1);
   gsize cur = 0, kept = 0, peak = 0, g = 0;
   int c = 3;
+  int defer = backward && network_is_lean (net, last) ? deferred_layer (net, last, hooked) : -1;
 
   for (int i = 0; i <= last; i++)
     {
@@ -607,7 +672,7 @@ ns_network_pass_peak_bytes (const NsNetwork *net, int last, const gboolean *hook
             kept_at[i] = n_out;
         }
       kept += kept_at[i];
-      if (hooked[i] && backward)
+      if (hooked[i] && backward && i != defer)
         {
           grad_at[i] = out;
           kept += out;
@@ -632,6 +697,16 @@ ns_network_pass_peak_bytes (const NsNetwork *net, int last, const gboolean *hook
             peak = MAX (peak, kept + g);
             kept -= grad_at[i];
             g = MAX (g, grad_at[i]);
+          }
+        if (i == defer)
+          {
+            /* The recomputed features next to the gradient (and its convolution). */
+            gsize act = in_bytes[i];
+
+            g = MAX (g, act);
+            peak = MAX (peak, kept + g + act
+                              + conv_workspace_floats (&net->layers[0].conv, in_h[i], in_w[i])
+                                * sizeof (float));
           }
         kept -= kept_at[i];
         if (g == 0 || l->kind == NS_LAYER_RELU)

@@ -140,7 +140,8 @@ typedef struct
   int     calls;
 } HookData;
 
-/* A fixed pseudo-random "loss gradient" at each hooked layer. */
+/* Adds a fixed pseudo-random "loss gradient" at each hooked layer (a hook adds: the
+ * gradient it is given may already hold what came from the layers above). */
 static void
 fill_hook (int layer, const NsTensor *act, NsTensor *grad, gpointer data)
 {
@@ -149,7 +150,13 @@ fill_hook (int layer, const NsTensor *act, NsTensor *grad, gpointer data)
   d->calls++;
   g_assert_nonnull (act);
   if (grad)
-    ns_test_fill (grad->data, ns_tensor_len (grad), d->seed + layer, -1.0f, 1.0f);
+    {
+      g_autofree float *v = g_new (float, ns_tensor_len (grad));
+
+      ns_test_fill (v, ns_tensor_len (grad), d->seed + layer, -1.0f, 1.0f);
+      for (gsize i = 0; i < ns_tensor_len (grad); i++)
+        grad->data[i] += v[i];
+    }
 }
 
 static void

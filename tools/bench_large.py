@@ -237,6 +237,8 @@ def main():
         # Tiled against untiled.
         import numpy as np
         n, its = args.compare_size, args.compare_iters
+        if n <= 0:
+            return 0
         content = content_image(n, 7)
         content_png = os.path.join(tmp, "compare.png")
         write_png(content_png, content)
