@@ -136,20 +136,25 @@ im2col_band (const float *in, int cin, int h, int w, int y0, int y1, float *col)
       im2col_taps (in + ci * hw, h, w, y0, y1, ky, col + ((gsize) ci * 3 + ky) * 3 * n);
 }
 
-/* Rows per band: as many as the budget allows (at least one, at most h), then evened out
- * so the last band is not a sliver. */
+int
+ns_band_rows (gsize budget_bytes, gsize row_bytes, int n_rows, int max_rows)
+{
+  gsize rows = MAX (budget_bytes / row_bytes, 1);
+  gsize n_bands;
+
+  if (max_rows > 0)
+    rows = MIN (rows, (gsize) max_rows);
+  rows = MIN (rows, (gsize) n_rows);
+  n_bands = (n_rows + rows - 1) / rows;
+  return (int) ((n_rows + n_bands - 1) / n_bands);
+}
+
+/* Rows per band of the im2col matrix, within NS_CONV_COL_BUDGET_BYTES. */
 static int
 band_rows (int cin, int h, int w, int max_band_rows)
 {
-  gsize row_bytes = (gsize) cin * 9 * w * sizeof (float);
-  gsize rows = MAX (NS_CONV_COL_BUDGET_BYTES / row_bytes, 1);
-  gsize n_bands;
-
-  if (max_band_rows > 0)
-    rows = MIN (rows, (gsize) max_band_rows);
-  rows = MIN (rows, (gsize) h);
-  n_bands = (h + rows - 1) / rows;
-  return (int) ((h + n_bands - 1) / n_bands);
+  return ns_band_rows (NS_CONV_COL_BUDGET_BYTES, (gsize) cin * 9 * w * sizeof (float), h,
+                       max_band_rows);
 }
 
 /* out = conv (in, weight) (+ bias when not NULL).  weight is [cout][cin][3][3]. */

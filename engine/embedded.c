@@ -18,6 +18,15 @@
 #include <string.h>
 #include "ns-internal.h"
 
+/* The built-in network: the candidate that measured best (docs/embedded-network.md). */
+#define EMBEDDED_DEFAULT "random-pyramid,shifts=2"
+
+/* What β = 1e6 becomes on the pyramids: tuned with tools/run eval (docs/embedded-network.md). */
+#define PYRAMID_STYLE_GAIN 3e-5
+
+/* Colour thresholds (levels=) in the network's input units (σ = 0.25): 0.125 of [0, 1]. */
+#define LEVEL_STEP 0.5
+
 #define EMBEDDED_SEED G_GUINT64_CONSTANT (0x4e53454d42454444)   /* "NSEMBEDD" */
 
 static guint64
@@ -98,6 +107,19 @@ tap (NsConv *conv, int out, int in)
   return conv->weight + ((gsize) out * conv->cin + in) * 9;
 }
 
+/* Generated networks normalise every loss term by its target (He et al. 2016), which puts
+ * the style term on another scale than VGG-19's: style_gain maps the user's β (VGG-19's
+ * scale, default 1e6) to this network's. */
+static void
+normalise (NsNetwork *net, gboolean per_channel, double style_gain)
+{
+  net->normalize_layers = TRUE;
+  net->normalize_channels = per_channel;
+  net->content_gain = 1.0;
+  net->style_gain = style_gain;
+  net->tv_gain = 1.0;
+}
+
 /* ---- random VGG-19 -------------------------------------------------------------------------- */
 
 static void
@@ -124,11 +146,7 @@ random_vgg19 (gboolean avg_pool, gboolean per_channel)
       fill_he (&net->layers[i].conv, &state);
     else if (avg_pool && net->layers[i].kind == NS_LAYER_MAXPOOL)
       net->layers[i].kind = NS_LAYER_AVGPOOL;
-  net->normalize_layers = TRUE;
-  net->normalize_channels = per_channel;
-  net->content_weight = 1.0;
-  net->style_weight = 10.0;
-  net->tv_weight = 1.0;
+  normalise (net, per_channel, 1e-5);
   return net;
 }
 
@@ -150,6 +168,7 @@ typedef struct
   int       colours;        /* opponent channels that get band filters: 1 or 3 */
   BandKind  bands;
   int       shifts;         /* 0, 2 or 4 one-pixel shifts of the brightness responses */
+  int       levels;         /* thresholds per sign of each opponent colour, first octave */
 } PyramidSpec;
 
 /* 3×3 first (odd) and second (even) directional derivatives of a binomial-smoothed
@@ -223,6 +242,7 @@ pyramid (const PyramidSpec *spec, const char *content_layer)
   static const int shift_taps[4] = { 5, 7, 8, 6 };   /* (0,+1), (+1,0), (+1,+1), (+1,−1) */
   int n_low = 6, n_band = spec->colours * spec->orients * 4;
   int n_lum = spec->orients * 4, n_shift = spec->shifts * n_lum;
+  int n_levels = 3 * 2 * spec->levels;
   guint64 state = EMBEDDED_SEED;
   GString *style = g_string_new (NULL);
   NsNetwork *net;
@@ -235,7 +255,7 @@ pyramid (const PyramidSpec *spec, const char *content_layer)
   for (int j = 0; j < spec->scales; j++)
     {
       int cin = j == 0 ? 3 : n_low;
-      int cout = n_low + n_band;
+      int cout = n_low + n_band + (j == 0 ? n_levels : 0);
       g_autofree char *cname = g_strdup_printf ("conv%d_1", j + 1);
       g_autofree char *rname = g_strdup_printf ("relu%d_1", j + 1);
       g_autofree char *pname = g_strdup_printf ("pool%d", j + 1);
@@ -267,6 +287,17 @@ pyramid (const PyramidSpec *spec, const char *content_layer)
               add_on_colour (conv, j, o++, c, k, 1.0);
               add_on_colour (conv, j, o++, c, k, -1.0);
             }
+      /* Colour above thresholds, ReLU(±c − t): the Gram matrix of these holds a piecewise-
+       * linear picture of each colour's distribution (the ± pair above gives only its
+       * second moments), and of which colours go with which strokes.  Last, so that the
+       * next octave does not carry them. */
+      for (int c = 0; j == 0 && c < 3; c++)
+        for (int t = 1; t <= spec->levels; t++)
+          for (int sign = 1; sign >= -1; sign -= 2)
+            {
+              conv->bias[o] = (float) (-LEVEL_STEP * t);
+              add_on_colour (conv, j, o++, c, binomial, sign);
+            }
       g_assert (o == cout);
       ns_conv_prepare (conv);
       add_layer (net, NS_LAYER_RELU, rname);
@@ -277,7 +308,7 @@ pyramid (const PyramidSpec *spec, const char *content_layer)
         {
           g_autofree char *c2 = g_strdup_printf ("conv%d_2", j + 1);
           g_autofree char *r2 = g_strdup_printf ("relu%d_2", j + 1);
-          int kept = n_low + n_band + (j > 0 ? n_band : 0);
+          int kept = n_low + n_band + (j > 0 ? n_band : n_levels);
 
           conv = add_conv (net, c2, n_low, n_lum, n_shift, 0, kept);
           for (int d = 0; d < spec->shifts; d++)
@@ -295,11 +326,7 @@ pyramid (const PyramidSpec *spec, const char *content_layer)
       net->mean[c] = 0.45f;
       net->std[c] = 0.25f;
     }
-  net->normalize_layers = TRUE;
-  net->normalize_channels = TRUE;
-  net->content_weight = 1.0;
-  net->style_weight = 10.0;
-  net->tv_weight = 1.0;
+  normalise (net, TRUE, PYRAMID_STYLE_GAIN);
   return net;
 }
 
@@ -309,7 +336,7 @@ pyramid (const PyramidSpec *spec, const char *content_layer)
  * so that the harness can try variations without rebuilding. */
 typedef struct
 {
-  int scales, orients, colours, content, shifts;
+  int scales, orients, colours, content, shifts, levels;
 } Params;
 
 static NsNetwork *build_random_vgg19 (const Params *p) { return random_vgg19 (FALSE, FALSE); }
@@ -318,7 +345,7 @@ static NsNetwork *build_random_vgg19_chan (const Params *p) { return random_vgg1
 static NsNetwork *
 build_pyramid (const Params *p, BandKind bands)
 {
-  PyramidSpec spec = { p->scales, p->orients, p->colours, bands, p->shifts };
+  PyramidSpec spec = { p->scales, p->orients, p->colours, bands, p->shifts, p->levels };
   g_autofree char *content = g_strdup_printf ("relu%d_1", CLAMP (p->content, 1, p->scales));
 
   return pyramid (&spec, content);
@@ -349,15 +376,16 @@ parse_params (char **kv, Params *p, GError **error)
                 : strcmp (*kv, "orients") == 0 ? &p->orients
                 : strcmp (*kv, "colours") == 0 ? &p->colours
                 : strcmp (*kv, "content") == 0 ? &p->content
-                : strcmp (*kv, "shifts") == 0 ? &p->shifts : NULL;
+                : strcmp (*kv, "shifts") == 0 ? &p->shifts
+                : strcmp (*kv, "levels") == 0 ? &p->levels : NULL;
         }
       if (field == NULL || !g_ascii_string_to_signed (eq + 1, 10, 0, 16, &v, NULL) ||
           (field == &p->colours && v != 1 && v != 3) || (field == &p->shifts && v > 4) ||
-          (field != &p->shifts && v < 1))
+          (field != &p->shifts && field != &p->levels && v < 1))
         {
           g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
                        "Bad built-in network parameter \"%s\"; use scales=, orients=, "
-                       "colours=1|3 or content= with a small number", *kv);
+                       "colours=1|3, content=, shifts= or levels= with a small number", *kv);
           return FALSE;
         }
       *field = (int) v;
@@ -387,7 +415,7 @@ NsNetwork *
 ns_network_new_embedded_variant (const char *name, GError **error)
 {
   g_auto (GStrv) parts = g_strsplit (name ? name : "", ",", -1);
-  Params p = { 6, 4, 3, 3, 0 };
+  Params p = { 6, 4, 3, 3, 0, 0 };
 
   if (!parse_params (parts + (parts[0] ? 1 : 0), &p, error))
     return NULL;
@@ -413,8 +441,9 @@ ns_network_new_embedded_variant (const char *name, GError **error)
 NsNetwork *
 ns_network_new_embedded (void)
 {
-  NsNetwork *net = random_vgg19 (FALSE, FALSE);
+  NsNetwork *net = ns_network_new_embedded_variant (EMBEDDED_DEFAULT, NULL);
 
+  g_free (net->description);
   net->description = g_strdup ("the built-in generated network (no download needed); "
                                "for VGG-19 quality run: neural-style --download-weights");
   return net;

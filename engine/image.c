@@ -62,18 +62,8 @@ ns_image_free (NsImage *image)
 
 /* ---- one axis of a resampling ---------------------------------------------------------- */
 
-/* Output index o reads src[first[o] … first[o] + count[o]) with weights
- * weight[offset[o] …]; the weights of one output sum to 1. */
-typedef struct
-{
-  int    *first;
-  int    *count;
-  int    *offset;
-  float  *weight;
-} AxisTable;
-
-static void
-axis_table_clear (AxisTable *t)
+void
+ns_axis_clear (NsAxis *t)
 {
   g_free (t->first);
   g_free (t->count);
@@ -85,7 +75,7 @@ axis_table_clear (AxisTable *t)
  * counts with the length of its overlap.  Integer arithmetic on the scaled axis
  * (source pixel i = [i·out, (i+1)·out)) keeps the weights exact. */
 static void
-axis_table_area (AxisTable *t, int in, int out)
+axis_area (NsAxis *t, int in, int out)
 {
   int max_taps = in / out + 2;
   int n = 0;
@@ -116,7 +106,7 @@ axis_table_area (AxisTable *t, int in, int out)
 
 /* Pixel centres aligned: output o samples source position (o + ½)·in/out − ½, clamped. */
 static void
-axis_table_linear (AxisTable *t, int in, int out)
+axis_linear (NsAxis *t, int in, int out)
 {
   t->first = g_new (int, out);
   t->count = g_new (int, out);
@@ -149,60 +139,50 @@ axis_table_linear (AxisTable *t, int in, int out)
     }
 }
 
-static void
-axis_table_init (AxisTable *t, int in, int out)
+void
+ns_axis_init (NsAxis *t, int in, int out)
 {
   if (out < in)
-    axis_table_area (t, in, out);
+    axis_area (t, in, out);
   else
-    axis_table_linear (t, in, out);   /* out == in gives the identity */
+    axis_linear (t, in, out);   /* out == in gives the identity */
 }
 
-/* dst (out_w × h) from src (in_w × h), both interleaved with `ch` channels. */
-static void
-resample_rows (const float *src, int in_w, float *dst, int out_w, int h, int ch,
-               const AxisTable *t)
+void
+ns_axis_resample_across (const NsAxis *t, const float *src, int ch, int o0, int o1, float *dst)
 {
-  for (int y = 0; y < h; y++)
-    {
-      const float *srow = src + (gsize) y * in_w * ch;
-      float *drow = dst + (gsize) y * out_w * ch;
+  for (int o = o0; o < o1; o++)
+    for (int c = 0; c < ch; c++)
+      {
+        const float *w = t->weight + t->offset[o];
+        double acc = 0.0;
 
-      for (int o = 0; o < out_w; o++)
-        for (int c = 0; c < ch; c++)
-          {
-            const float *w = t->weight + t->offset[o];
-            double acc = 0.0;
-
-            for (int k = 0; k < t->count[o]; k++)
-              acc += (double) w[k] * srow[(gsize) (t->first[o] + k) * ch + c];
-            drow[(gsize) o * ch + c] = (float) acc;
-          }
-    }
+        for (int k = 0; k < t->count[o]; k++)
+          acc += (double) w[k] * src[(gsize) (t->first[o] + k) * ch + c];
+        dst[(gsize) (o - o0) * ch + c] = (float) acc;
+      }
 }
 
-/* dst (w × out_h) from src (w × in_h). */
-static void
-resample_columns (const float *src, float *dst, int w, int out_h, int ch,
-                  const AxisTable *t)
+void
+ns_axis_resample_down (const NsAxis *t, const float *src, int src_y0, gsize row,
+                       int o0, int o1, float *dst)
 {
-  gsize row = (gsize) w * ch;
   double *acc = g_new (double, row);
 
-  for (int o = 0; o < out_h; o++)
+  for (int o = o0; o < o1; o++)
     {
       const float *wt = t->weight + t->offset[o];
 
       memset (acc, 0, row * sizeof (double));
       for (int k = 0; k < t->count[o]; k++)
         {
-          const float *srow = src + (gsize) (t->first[o] + k) * row;
+          const float *srow = src + (gsize) (t->first[o] + k - src_y0) * row;
 
           for (gsize j = 0; j < row; j++)
             acc[j] += (double) wt[k] * srow[j];
         }
       for (gsize j = 0; j < row; j++)
-        dst[(gsize) o * row + j] = (float) acc[j];
+        dst[(gsize) (o - o0) * row + j] = (float) acc[j];
     }
   g_free (acc);
 }
@@ -210,7 +190,7 @@ resample_columns (const float *src, float *dst, int w, int out_h, int ch,
 NsImage *
 ns_image_resize (const NsImage *image, int width, int height)
 {
-  AxisTable tx, ty;
+  NsAxis tx, ty;
   NsImage *out;
   float *tmp;
   int ch;
@@ -223,16 +203,19 @@ ns_image_resize (const NsImage *image, int width, int height)
 
   ch = image->channels;
   out = ns_image_new (width, height, ch);
-  axis_table_init (&tx, image->width, width);
-  axis_table_init (&ty, image->height, height);
+  ns_axis_init (&tx, image->width, width);
+  ns_axis_init (&ty, image->height, height);
 
+  /* Across into tmp (width × image height), then down into out. */
   tmp = g_new (float, (gsize) width * image->height * ch);
-  resample_rows (image->data, image->width, tmp, width, image->height, ch, &tx);
-  resample_columns (tmp, out->data, width, height, ch, &ty);
+  for (int y = 0; y < image->height; y++)
+    ns_axis_resample_across (&tx, image->data + (gsize) y * image->width * ch, ch, 0, width,
+                             tmp + (gsize) y * width * ch);
+  ns_axis_resample_down (&ty, tmp, 0, (gsize) width * ch, 0, height, out->data);
 
   g_free (tmp);
-  axis_table_clear (&tx);
-  axis_table_clear (&ty);
+  ns_axis_clear (&tx);
+  ns_axis_clear (&ty);
   return out;
 }
 

@@ -22,13 +22,17 @@
 
 #include "ns-internal.h"
 
-/* Libraries, stacks, OpenBLAS's buffers, small allocations and the heap's slack: a C
- * program linking the engine starts at 5 MiB and OpenBLAS's buffers add 2 MiB; the rest is
- * margin for fragmentation. */
-#define BASELINE_BYTES ((guint64) 24 << 20)
+/* Libraries, stacks, OpenBLAS's buffers, small allocations: a C program linking the
+ * engine starts at 5 MiB and OpenBLAS's buffers add 2 MiB; the rest is margin (the plan
+ * also keeps RESERVE of the budget free). */
+#define BASELINE_BYTES ((guint64) 16 << 20)
 
 /* Without a budget, the run may use this fraction of the memory available at its start. */
 #define AUTO_FRACTION 0.8
+
+/* The plan keeps this fraction of the budget for what the estimate cannot see (the heap's
+ * fragmentation, libraries' buffers). */
+#define RESERVE 0.05
 
 #define FLOAT ((guint64) sizeof (float))
 
@@ -94,26 +98,13 @@ layers_init (Layers *l, const NsNetwork *net, const NsOptions *options, GError *
   return TRUE;
 }
 
-static int
-channels_at (const NsNetwork *net, int index)
-{
-  int c = 3;
-
-  for (int j = 0; j <= index; j++)
-    if (net->layers[j].kind == NS_LAYER_CONV)
-      c = net->layers[j].conv.cout;
-    else if (net->layers[j].kind == NS_LAYER_CONV_KEEP)
-      c = net->layers[j].conv.cout + net->layers[j].keep_count;
-  return c;
-}
-
 /* Bytes of the feature map of layer `index` for an h × w input. */
 static guint64
 feature_bytes (const NsNetwork *net, int index, int w, int h)
 {
   int s = 1 << ns_network_layer_stride_log2 (net, index + 1);
 
-  return (guint64) channels_at (net, index) * (h / s) * (w / s) * FLOAT;
+  return (guint64) ns_network_layer_channels (net, index) * (h / s) * (w / s) * FLOAT;
 }
 
 /* All style Gram matrices (targets, and the same again while one evaluation works). */
@@ -124,7 +115,7 @@ gram_bytes (const Layers *l)
 
   for (int k = 0; k < l->n_style; k++)
     {
-      guint64 c = channels_at (l->net, l->style_index[k]);
+      guint64 c = ns_network_layer_channels (l->net, l->style_index[k]);
 
       b += c * c * FLOAT;
     }
@@ -160,8 +151,32 @@ typedef struct
   int            n_styles;
   guint64        fixed;               /* baseline, weights, the caller's images */
   guint64        x_prev;              /* the previous size's x, alive while this one sets up */
+  guint64        wino;                /* Winograd's workspace kept so far (the largest) */
   gboolean       last;                /* the final size (its result is returned) */
 } SizeInfo;
+
+/* The Winograd workspace the convolutions of an h × w input need (kept between calls). */
+static guint64
+wino_bytes (const NsNetwork *net, int last, int h, int w)
+{
+  guint64 most = 0;
+
+  for (int i = 0; i <= last; i++)
+    {
+      const NsLayer *l = &net->layers[i];
+
+      if (l->kind == NS_LAYER_MAXPOOL || l->kind == NS_LAYER_AVGPOOL)
+        {
+          h /= 2;
+          w /= 2;
+        }
+      if (l->kind != NS_LAYER_CONV && l->kind != NS_LAYER_CONV_KEEP)
+        continue;
+      most = MAX (most, ns_winograd_workspace_floats (l->conv.cin, l->conv.cout, h, w));
+      most = MAX (most, ns_winograd_workspace_floats (l->conv.cout, l->conv.cin, h, w));
+    }
+  return MIN (most * FLOAT, ns_winograd_cached_bytes ());
+}
 
 /* Peak of one untiled evaluation or set-up, besides x and the optimiser; *kept is what
  * the objective holds between evaluations. */
@@ -269,14 +284,25 @@ scale_peak (const SizeInfo *s, const NsScalePlan *p)
   guint64 n = (guint64) s->planes * s->w * s->h;
   guint64 setup, eval, kept, opt, result, preview;
 
+  guint64 wino;
+
   if (p->tile > 0)
     {
       int halo = ns_network_halo (s->layers->net, s->layers->last);
+      g_autoptr (NsTilePlan) tiles = ns_tile_plan_new (s->w, s->h, p->tile, halo);
+      int cw, ch;
 
+      ns_tile_plan_max_crop (tiles, &cw, &ch);
       eval = tiled_bytes (s, p->tile, halo, p->cache_content, &setup, &kept);
+      wino = wino_bytes (s->layers->net, s->layers->last, ch, cw);
     }
   else
-    eval = whole_bytes (s, &setup, &kept);
+    {
+      eval = whole_bytes (s, &setup, &kept);
+      wino = wino_bytes (s->layers->net, s->layers->last, s->h, s->w);
+    }
+  /* The workspace stays from the largest convolution so far. */
+  wino = MAX (wino, s->wino);
   opt = optimizer_floats (p->optimizer, p->lbfgs_history, p->streaming, n, p->iterations) * FLOAT;
   /* The result: made in place from x when tiled in colour (ns_planes_interleave), else a
    * clamped copy and the image. */
@@ -287,7 +313,7 @@ scale_peak (const SizeInfo *s, const NsScalePlan *p)
 
   /* Set-up holds the previous size's x; then x is enlarged from it (ns_planes_resize needs
    * no more than the two); then the optimiser runs. */
-  return s->fixed + MAX (MAX (s->x_prev + setup, s->x_prev + n * FLOAT + kept),
+  return s->fixed + wino + MAX (MAX (s->x_prev + setup, s->x_prev + n * FLOAT + kept),
                          n * FLOAT + MAX (opt + eval + preview, result));
 }
 
@@ -425,7 +451,7 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
   Layers layers;
   g_autoptr (NsRunPlan) plan = g_new0 (NsRunPlan, 1);
   NsScale *sizes;
-  guint64 fixed, x_prev = 0;
+  guint64 fixed, x_prev = 0, wino = 0;
   int min_side;
 
   if (! layers_init (&layers, net, opt, error))
@@ -469,10 +495,11 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
       /* Smaller sizes also hold their own copy of the content. */
       s.fixed = fixed + (s.last ? 0 : (guint64) s.w * s.h * content->channels * FLOAT);
       s.x_prev = x_prev;
+      s.wino = wino;
       p->width = s.w;
       p->height = s.h;
       p->iterations = sizes[k].iterations;
-      if (! plan_size (&s, opt, plan->budget, p))
+      if (! plan_size (&s, opt, (guint64) (plan->budget * (1.0 - RESERVE)), p))
         {
           g_set_error (error, NS_ERROR, NS_ERROR_MEMORY,
                        "Stylizing at %d×%d needs about %" G_GUINT64_FORMAT " MiB at the "
@@ -486,6 +513,18 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
         }
       plan->peak_bytes = MAX (plan->peak_bytes, p->peak_bytes);
       x_prev = (guint64) s.planes * s.w * s.h * FLOAT;
+      {
+        /* The Winograd workspace this size leaves behind. */
+        int halo = ns_network_halo (net, layers.last), cw = s.w, ch = s.h;
+
+        if (p->tile > 0)
+          {
+            g_autoptr (NsTilePlan) tiles = ns_tile_plan_new (s.w, s.h, p->tile, halo);
+
+            ns_tile_plan_max_crop (tiles, &cw, &ch);
+          }
+        wino = MAX (wino, wino_bytes (net, layers.last, ch, cw));
+      }
     }
   g_free (sizes);
   layers_clear (&layers);

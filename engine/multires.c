@@ -8,7 +8,6 @@
  * preview.  Most iterations run at the small sizes, where they are cheap. */
 
 #include <math.h>
-#include <string.h>
 
 #include "ns-internal.h"
 
@@ -92,84 +91,11 @@ ns_scales_plan (const NsOptions *opt, int width, int height, int min_side, int *
 
 /* ---- resampling without the whole result ------------------------------------------------- */
 
-/* image.c's axis tables, rebuilt here with the same arithmetic so that a region, or an
- * enlargement computed row by row, equals ns_image_resize's pixels exactly: output index o
- * reads src[first[o] … first[o] + count[o]) with weights weight[offset[o] …]. */
-typedef struct
-{
-  int   *first, *count, *offset;
-  float *weight;
-} Axis;
-
-static void
-axis_clear (Axis *t)
-{
-  g_free (t->first);
-  g_free (t->count);
-  g_free (t->offset);
-  g_free (t->weight);
-}
-
-static void
-axis_init (Axis *t, int in, int out)
-{
-  t->first = g_new (int, out);
-  t->count = g_new (int, out);
-  t->offset = g_new (int, out);
-  if (out < in)
-    {
-      /* Exact area coverage, in units of 1/out source pixels. */
-      int n = 0;
-
-      t->weight = g_new (float, (gsize) out * (in / out + 2));
-      for (int o = 0; o < out; o++)
-        {
-          gint64 lo = (gint64) o * in, hi = (gint64) (o + 1) * in;
-          int i0 = (int) (lo / out), i1 = (int) ((hi + out - 1) / out);
-
-          t->first[o] = i0;
-          t->count[o] = i1 - i0;
-          t->offset[o] = n;
-          for (int i = i0; i < i1; i++)
-            {
-              gint64 a = MAX (lo, (gint64) i * out), b = MIN (hi, (gint64) (i + 1) * out);
-
-              t->weight[n++] = (float) ((double) (b - a) / (double) in);
-            }
-        }
-      return;
-    }
-  /* Pixel centres aligned, linear, clamped. */
-  t->weight = g_new (float, (gsize) out * 2);
-  for (int o = 0; o < out; o++)
-    {
-      double s = ((double) o + 0.5) * in / out - 0.5, frac;
-      int i0;
-
-      s = CLAMP (s, 0.0, (double) (in - 1));
-      i0 = MIN ((int) floor (s), in - 1);
-      frac = s - i0;
-      t->first[o] = i0;
-      t->offset[o] = 2 * o;
-      t->weight[2 * o] = (float) (1.0 - frac);
-      if (i0 + 1 < in)
-        {
-          t->count[o] = 2;
-          t->weight[2 * o + 1] = (float) frac;
-        }
-      else
-        {
-          t->count[o] = 1;
-          t->weight[2 * o] = 1.0f;
-        }
-    }
-}
-
 struct _NsResampler
 {
   const NsImage *src;
   int            width, height;
-  Axis           x, y;
+  NsAxis         x, y;  /* ns_image_resize's, so that every pixel equals its own */
 };
 
 NsResampler *
@@ -180,8 +106,8 @@ ns_resampler_new (const NsImage *src, int width, int height)
   r->src = src;
   r->width = width;
   r->height = height;
-  axis_init (&r->x, src->width, width);
-  axis_init (&r->y, src->height, height);
+  ns_axis_init (&r->x, src->width, width);
+  ns_axis_init (&r->y, src->height, height);
   return r;
 }
 
@@ -190,29 +116,9 @@ ns_resampler_free (NsResampler *r)
 {
   if (r == NULL)
     return;
-  axis_clear (&r->x);
-  axis_clear (&r->y);
+  ns_axis_clear (&r->x);
+  ns_axis_clear (&r->y);
   g_free (r);
-}
-
-/* Source row sy resampled across for output columns [x0, x1), as ns_image_resize's first
- * pass computes it. */
-static void
-resample_across (const NsResampler *r, int sy, int x0, int x1, float *dst)
-{
-  int ch = r->src->channels;
-  const float *srow = r->src->data + (gsize) sy * r->src->width * ch;
-
-  for (int o = x0; o < x1; o++)
-    for (int c = 0; c < ch; c++)
-      {
-        const float *w = r->x.weight + r->x.offset[o];
-        double acc = 0.0;
-
-        for (int k = 0; k < r->x.count[o]; k++)
-          acc += (double) w[k] * srow[(gsize) (r->x.first[o] + k) * ch + c];
-        dst[(gsize) (o - x0) * ch + c] = (float) acc;
-      }
 }
 
 void
@@ -223,30 +129,16 @@ ns_resampler_rect (const NsResampler *r, const NsRect *rect, float *dst)
   int s1 = s0;
   gsize row = (gsize) cw * ch;
   float *across;
-  double *acc = g_new (double, row);
 
+  /* Only the source rows the rect's output rows read, resampled across for its columns. */
   for (int o = rect->y0; o < rect->y1; o++)
     s1 = MAX (s1, r->y.first[o] + r->y.count[o]);
   across = g_new (float, (gsize) (s1 - s0) * row);
   for (int sy = s0; sy < s1; sy++)
-    resample_across (r, sy, rect->x0, rect->x1, across + (gsize) (sy - s0) * row);
-  for (int o = rect->y0; o < rect->y1; o++)
-    {
-      const float *wt = r->y.weight + r->y.offset[o];
-
-      memset (acc, 0, row * sizeof (double));
-      for (int k = 0; k < r->y.count[o]; k++)
-        {
-          const float *srow = across + (gsize) (r->y.first[o] + k - s0) * row;
-
-          for (gsize j = 0; j < row; j++)
-            acc[j] += (double) wt[k] * srow[j];
-        }
-      for (gsize j = 0; j < row; j++)
-        dst[(gsize) (o - rect->y0) * row + j] = (float) acc[j];
-    }
+    ns_axis_resample_across (&r->x, r->src->data + (gsize) sy * r->src->width * ch, ch,
+                             rect->x0, rect->x1, across + (gsize) (sy - s0) * row);
+  ns_axis_resample_down (&r->y, across, s0, row, rect->y0, rect->y1, dst);
   g_free (across);
-  g_free (acc);
 }
 
 float *

@@ -32,11 +32,11 @@ ns_network_new_vgg19_topology (NsNetworkKind kind, const char *name)
   memcpy (net->std, std, sizeof std);
   net->content_layer = g_strdup ("relu4_2");
   net->style_layers = g_strdup ("relu1_1,relu2_1,relu3_1,relu4_1,relu5_1");
-  /* With this normalisation these are the PyTorch tutorial's weights for the same
-   * torchvision VGG-19; the TV term is in [0,1] pixel units. */
-  net->content_weight = 1.0;
-  net->style_weight = 1e6;
-  net->tv_weight = 1.0;
+  /* The reference for the weights' scale: with this normalisation α = 1, β = 1e6 are the
+   * PyTorch tutorial's weights for the same torchvision VGG-19. */
+  net->content_gain = 1.0;
+  net->style_gain = 1.0;
+  net->tv_gain = 1.0;
 
   for (int i = 0; i < net->n_layers; i++)
     {
@@ -79,6 +79,19 @@ ns_network_layer_stride_log2 (const NsNetwork *net, int index)
     if (net->layers[i].kind == NS_LAYER_MAXPOOL || net->layers[i].kind == NS_LAYER_AVGPOOL)
       pools++;
   return pools;
+}
+
+int
+ns_network_layer_channels (const NsNetwork *net, int index)
+{
+  int c = 3;
+
+  for (int j = 0; j <= index; j++)
+    if (net->layers[j].kind == NS_LAYER_CONV)
+      c = net->layers[j].conv.cout;
+    else if (net->layers[j].kind == NS_LAYER_CONV_KEEP)
+      c = net->layers[j].conv.cout + net->layers[j].keep_count;
+  return c;
 }
 
 NsNetwork *

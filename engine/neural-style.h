@@ -11,7 +11,9 @@
  *   style    = Σ_l w_l · mean over C² of (G_l − A_l)²,  G = F·Fᵀ / (C·H·W)
  *   tv       = Σ over neighbouring pixels of squared differences / (C·H·W), image in [0,1]
  *   total    = α·content + β·style + tv_weight·tv
- * Every term is a mean, so doubling the image size leaves typical values unchanged.
+ * Every term is a mean, so doubling the image size leaves typical values unchanged.  The
+ * weights are on VGG-19's scale for every network: another network multiplies them by gains
+ * of its own, so that the same α, β and TV weight give a like balance on each.
  */
 #ifndef NEURAL_STYLE_H
 #define NEURAL_STYLE_H
@@ -113,7 +115,7 @@ const char *ns_network_get_name        (const NsNetwork *network);
 const char *ns_network_get_description (const NsNetwork *network);
 /* TRUE if `layer` (e.g. "relu4_2") exists in this network. */
 gboolean    ns_network_has_layer       (const NsNetwork *network, const char *layer);
-/* The weights a run should default to for this network (α, β, tv, layers). */
+/* The layers a run should default to for this network. */
 const char *ns_network_default_content_layer (const NsNetwork *network);
 const char *ns_network_default_style_layers  (const NsNetwork *network);
 
@@ -132,13 +134,14 @@ typedef enum
 
 typedef struct _NsOptions NsOptions;
 
-/* Defaults: the network's defaults for layers and weights, L-BFGS with history 100,
+/* Defaults: α = 1, β = 1e6, TV weight 1, the network's layers, L-BFGS with history 100,
  * 500 iterations (at the first size of a coarse-to-fine run), init from content, seed 0,
  * colours from the style, style scale 1, automatic sizes and memory budget. */
 NsOptions  *ns_options_new  (void);
 NsOptions  *ns_options_copy (const NsOptions *options);
 void        ns_options_free (NsOptions *options);
-/* Fills every weight that was not set explicitly with `network`'s defaults. */
+/* Fills the layers that were not set explicitly with `network`'s defaults.  The weights need
+ * nothing: they mean the same on every network (defaults α = 1, β = 1e6, TV = 1). */
 void        ns_options_apply_network_defaults (NsOptions *options, const NsNetwork *network);
 
 void   ns_options_set_content_weight (NsOptions *o, double alpha);

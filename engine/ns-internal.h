@@ -48,6 +48,10 @@ void ns_conv3x3_forward_banded        (const NsConv *conv, const NsTensor *in, N
                                        int max_band_rows);
 void ns_conv3x3_backward_input_banded (const NsConv *conv, const NsTensor *grad_out,
                                        NsTensor *grad_in, int max_band_rows);
+/* Rows per band when n_rows (> 0) are processed in bands whose workspace is row_bytes a row:
+ * as many as budget_bytes allows (at least one; at most max_rows when that is > 0), evened out
+ * over the bands so that the last is not a sliver. */
+int  ns_band_rows (gsize budget_bytes, gsize row_bytes, int n_rows, int max_rows);
 
 /* ---- winograd.c: the same convolution by Winograd F(4×4, 3×3) (conv.c chooses) ------------- */
 
@@ -58,8 +62,10 @@ void ns_conv3x3_backward_input_banded (const NsConv *conv, const NsTensor *grad_
 void  ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
                            gboolean adjoint, const NsTensor *in, NsTensor *out,
                            int max_band_rows);
-/* Floats of workspace it allocates for an n_in → n_out convolution at h × w. */
+/* Floats of workspace it needs for an n_in → n_out convolution at h × w. */
 gsize ns_winograd_workspace_floats (int n_in, int n_out, int h, int w);
+/* The workspace is kept per calling thread between calls: at most this many bytes. */
+gsize ns_winograd_cached_bytes (void);
 
 /* ---- activation.c: ReLU ------------------------------------------------------------------- */
 
@@ -250,7 +256,9 @@ struct _NsNetwork
   char          *description;
   char          *content_layer;   /* defaults */
   char          *style_layers;
-  double         content_weight, style_weight, tv_weight;
+  /* What α, β and the TV weight are multiplied by on this network, so that the same values
+   * give a like balance of content and style on every network (VGG-19: 1). */
+  double         content_gain, style_gain, tv_gain;
   /* Divide each loss term by its target's mean square (He et al. 2016), so that layers
    * of very different magnitudes all count; used by generated networks. */
   gboolean       normalize_layers;
@@ -269,6 +277,8 @@ NsNetwork *ns_network_new_vgg19_topology (NsNetworkKind kind, const char *name);
 int        ns_network_layer_index (const NsNetwork *net, const char *name);   /* -1 if absent */
 /* Number of 2× poolings before layer `index`: the image must be at least 2^that pixels. */
 int        ns_network_layer_stride_log2 (const NsNetwork *net, int index);
+/* Channels of the output of layer `index` (3, the image's, before the first conv). */
+int        ns_network_layer_channels (const NsNetwork *net, int index);
 
 /* Fills the conv weights of a VGG-19 topology from a safetensors file (features.N.*). */
 gboolean   ns_network_load_vgg19_weights (NsNetwork *net, const char *path, GError **error);
@@ -344,6 +354,10 @@ void        ns_tile_core_at_layer (const NsTile *tile, int image_w, int image_h,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsTilePlan, ns_tile_plan_free)
 
+/* A tensor whose every element the caller writes: no zero-filling pass (ns_tensor_free
+ * frees it). */
+NsTensor *ns_tensor_new_uninit (int c, int h, int w);
+
 /* Called with the output of each hooked layer; in a pass with a backward, the hook ADDS
  * ∂L/∂act to grad (the shape of act; it may already hold the gradient from the layers
  * above, when the layer's features are recomputed in the backward pass), else grad is
@@ -413,6 +427,28 @@ NsImage     *ns_objective_take_image (const NsObjective *obj, float *x);
 void         ns_objective_size (const NsObjective *obj, int *width, int *height);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsObjective, ns_objective_free)
+
+/* ---- image.c: one axis of ns_image_resize ---------------------------------------------------- */
+
+/* Resampling `in` pixels to `out` along one axis: output index o reads
+ * src[first[o] … first[o] + count[o]) with weights weight[offset[o] …], which sum to 1. */
+typedef struct
+{
+  int   *first, *count, *offset;
+  float *weight;
+} NsAxis;
+
+/* Area averaging when shrinking, linear interpolation otherwise. */
+void ns_axis_init  (NsAxis *axis, int in, int out);
+void ns_axis_clear (NsAxis *axis);
+/* Outputs o0 … o1 − 1 of one row of interleaved pixels (`ch` channels): dst gets output o's
+ * pixel at (o − o0)·ch. */
+void ns_axis_resample_across (const NsAxis *axis, const float *src, int ch, int o0, int o1,
+                              float *dst);
+/* Output rows o0 … o1 − 1 down rows of `row` floats: src holds the source rows from src_y0 on,
+ * dst gets output row o at (o − o0)·row. */
+void ns_axis_resample_down   (const NsAxis *axis, const float *src, int src_y0, gsize row,
+                              int o0, int o1, float *dst);
 
 /* ---- multires.c: the sizes of a coarse-to-fine run ------------------------------------------- */
 
@@ -515,7 +551,6 @@ typedef struct
 struct _NsOptions
 {
   double       content_weight, style_weight, tv_weight;
-  gboolean     content_weight_set, style_weight_set, tv_weight_set;
   int          iterations;
   NsOptimizer  optimizer;
   int          lbfgs_history;

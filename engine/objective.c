@@ -55,20 +55,6 @@ static gboolean  setup_tiled   (NsObjective *obj, const NsImage *content,
                                 const NsImage * const *styles, const double *blend,
                                 int n_styles, const NsObjectiveConfig *config, GError **error);
 
-/* Channels of the output of layer `index`. */
-static int
-layer_channels (const NsNetwork *net, int index)
-{
-  int c = 3;
-
-  for (int j = 0; j <= index; j++)
-    if (net->layers[j].kind == NS_LAYER_CONV)
-      c = net->layers[j].conv.cout;
-    else if (net->layers[j].kind == NS_LAYER_CONV_KEEP)
-      c = net->layers[j].conv.cout + net->layers[j].keep_count;
-  return c;
-}
-
 static double
 mean_square (const float *v, gsize n)
 {
@@ -346,6 +332,10 @@ ns_objective_new_full (const NsNetwork           *net,
   obj->net = ns_network_ref ((NsNetwork *) net);
   obj->opt = ns_options_copy (options);
   ns_options_apply_network_defaults (obj->opt, net);
+  /* The user's weights are on VGG-19's scale; this network's own follow from its gains. */
+  obj->opt->content_weight *= net->content_gain;
+  obj->opt->style_weight *= net->style_gain;
+  obj->opt->tv_weight *= net->tv_gain;
   obj->w = content->width;
   obj->h = content->height;
   obj->luminance = obj->opt->color_mode == NS_COLOR_LUMINANCE;
@@ -531,6 +521,19 @@ whole_hook (int layer, const NsTensor *act, NsTensor *grad, gpointer data)
     }
 }
 
+/* The sum of the weighted content, style and TV terms; parts (may be NULL) gets them. */
+static double
+loss_total (double lc, double ls, double tv, double parts[3])
+{
+  if (parts)
+    {
+      parts[0] = lc;
+      parts[1] = ls;
+      parts[2] = tv;
+    }
+  return lc + ls + tv;
+}
+
 static double
 eval_whole (NsObjective *obj, const float *x, float *grad, double parts[3])
 {
@@ -563,13 +566,7 @@ eval_whole (NsObjective *obj, const float *x, float *grad, double parts[3])
   else
     ltv = ns_tv_loss (rgb, obj->opt->tv_weight, NULL);
 
-  if (parts)
-    {
-      parts[0] = ctx.lc;
-      parts[1] = ls;
-      parts[2] = ltv;
-    }
-  return ctx.lc + ls + ltv;
+  return loss_total (ctx.lc, ls, ltv, parts);
 }
 
 /* ---- tiled mode: crops ------------------------------------------------------------------- */
@@ -591,7 +588,7 @@ static NsTensor *
 crop_input (const NsNetwork *net, const Source *src, const NsRect *r)
 {
   int cw = r->x1 - r->x0, ch = r->y1 - r->y0;
-  NsTensor *t = ns_tensor_new (3, ch, cw);
+  NsTensor *t = ns_tensor_new_uninit (3, ch, cw);
 
   if (src->resampled != NULL)
     {
@@ -827,7 +824,7 @@ chunk_floats (const NsObjective *obj, int crop_w)
   for (int i = 0; i <= obj->last; i++)
     if (obj->hooked[i])
       {
-        int c = layer_channels (obj->net, i), w = crop_w / layer_stride (obj, i);
+        int c = ns_network_layer_channels (obj->net, i), w = crop_w / layer_stride (obj, i);
 
         /* A chunk is at most 2^20 floats, or one row of a core (at most w wide). */
         most = MAX (most, MAX ((gsize) 1 << 20, (gsize) c * MAX (w, 1)));
@@ -1106,14 +1103,7 @@ eval_tiled (NsObjective *obj, const float *x, NsRowsFunc rows_func, gpointer row
   if (rows_func == NULL)
     {
       tv = tv_rows (x, planes, obj->w, obj->h, 0, obj->h, 0.0f, NULL, 0, 0);
-      tv = obj->opt->tv_weight * tv / tv_n;
-      if (parts)
-        {
-          parts[0] = lc;
-          parts[1] = ls;
-          parts[2] = tv;
-        }
-      return lc + ls + tv;
+      return loss_total (lc, ls, obj->opt->tv_weight * tv / tv_n, parts);
     }
 
   /* Pass 2, tile row by tile row.  The band holds the gradient of rows [band_y0, …):
@@ -1142,7 +1132,8 @@ eval_tiled (NsObjective *obj, const float *x, NsRowsFunc rows_func, gpointer row
           int t = r * plan->cols + col;
           const NsTile *tile = &plan->tiles[t];
           g_autoptr (NsTensor) in = crop_input (obj->net, &src, &tile->crop);
-          g_autoptr (NsTensor) g_net = ns_tensor_new_like (in);
+          /* ns_network_pass writes every element of it. */
+          g_autoptr (NsTensor) g_net = ns_tensor_new_uninit (in->c, in->h, in->w);
           g_autoptr (NsTensor) target = NULL;
           TileCtx ctx = { 0 };
 
@@ -1186,14 +1177,7 @@ eval_tiled (NsObjective *obj, const float *x, NsRowsFunc rows_func, gpointer row
   ns_floats_free (buf);
   ns_floats_free (band);
 
-  tv = obj->opt->tv_weight * tv / tv_n;
-  if (parts)
-    {
-      parts[0] = lc;
-      parts[1] = ls;
-      parts[2] = tv;
-    }
-  return lc + ls + tv;
+  return loss_total (lc, ls, obj->opt->tv_weight * tv / tv_n, parts);
 }
 
 typedef struct
@@ -1249,7 +1233,7 @@ setup_content (NsObjective *obj, gboolean keep)
   Source content = content_source (obj);
   int s = layer_stride (obj, obj->content_index);
   double hw = (double) (obj->h / s) * (obj->w / s);
-  int c = layer_channels (obj->net, obj->content_index);
+  int c = ns_network_layer_channels (obj->net, obj->content_index);
   double *ms = g_new0 (double, c);
 
   if (keep)
@@ -1301,7 +1285,7 @@ setup_styles (NsObjective *obj, const NsImage * const *styles, const double *ble
     blend_sum += blend ? blend[s] : 1.0;
   for (int k = 0; k < obj->n_style; k++)
     {
-      int c = layer_channels (obj->net, obj->style[k].index);
+      int c = ns_network_layer_channels (obj->net, obj->style[k].index);
 
       obj->style[k].c = c;
       obj->style[k].gram = g_new0 (float, (gsize) c * c);
@@ -1423,7 +1407,9 @@ setup_tiled (NsObjective *obj, const NsImage *content, const NsImage * const *st
       obj->content = ns_color_image_to_tensor (rgb);
     }
 
-  setup_content (obj, config->cache_content);
+  /* Without kept targets, the pass over the content only serves the normalisations. */
+  if (config->cache_content || obj->net->normalize_channels || obj->net->normalize_layers)
+    setup_content (obj, config->cache_content);
   if (! setup_styles (obj, styles, blend, n_styles, error))
     return FALSE;
   if (cancelled (obj))

@@ -1,5 +1,6 @@
-/* options.c — run parameters.  Weights left unset take the network's defaults, so that
- * α and β behave alike whichever network runs (see ns_options_apply_network_defaults). */
+/* options.c — run parameters.  The weights are on one scale for every network (each network
+ * carries gains that the objective applies), so α and β behave alike whichever one runs and
+ * their defaults do not depend on it. */
 #include <math.h>
 #include <string.h>
 #include "ns-internal.h"
@@ -11,7 +12,7 @@ ns_options_new (void)
 
   o->content_weight = 1.0;
   o->style_weight = 1e6;
-  o->tv_weight = 1e-3;
+  o->tv_weight = 1.0;
   o->iterations = 500;
   o->optimizer = NS_OPTIMIZER_LBFGS;
   o->lbfgs_history = 100;
@@ -53,12 +54,6 @@ ns_options_apply_network_defaults (NsOptions *o, const NsNetwork *net)
 {
   g_return_if_fail (o != NULL && net != NULL);
 
-  if (! o->content_weight_set)
-    o->content_weight = net->content_weight;
-  if (! o->style_weight_set)
-    o->style_weight = net->style_weight;
-  if (! o->tv_weight_set)
-    o->tv_weight = net->tv_weight;
   if (o->content_layer == NULL)
     o->content_layer = g_strdup (net->content_layer);
   if (o->style_layers == NULL)
@@ -124,29 +119,9 @@ ns_style_layers_parse (const char    *spec,
 #define NS_GETTER(field, type)                                          \
   type ns_options_get_##field (const NsOptions *o) { g_return_val_if_fail (o, (type) 0); return o->field; }
 
-void
-ns_options_set_content_weight (NsOptions *o, double v)
-{
-  g_return_if_fail (o);
-  o->content_weight = v;
-  o->content_weight_set = TRUE;
-}
-
-void
-ns_options_set_style_weight (NsOptions *o, double v)
-{
-  g_return_if_fail (o);
-  o->style_weight = v;
-  o->style_weight_set = TRUE;
-}
-
-void
-ns_options_set_tv_weight (NsOptions *o, double v)
-{
-  g_return_if_fail (o);
-  o->tv_weight = v;
-  o->tv_weight_set = TRUE;
-}
+NS_SETTER (content_weight, double)
+NS_SETTER (style_weight, double)
+NS_SETTER (tv_weight, double)
 
 NS_GETTER (content_weight, double)
 NS_GETTER (style_weight, double)

@@ -182,9 +182,8 @@ typedef struct
   NsTensor *grad;           /* the hook's gradient for the layer's output, or NULL */
 } Saved;
 
-/* A tensor whose every element the caller writes: no zero-filling pass. */
-static NsTensor *
-tensor_uninit (int c, int h, int w)
+NsTensor *
+ns_tensor_new_uninit (int c, int h, int w)
 {
   NsTensor *t = g_new (NsTensor, 1);
 
@@ -444,7 +443,7 @@ recompute (const NsNetwork *net, const NsTensor *input, int i)
 
       if (l->kind == NS_LAYER_CONV)
         {
-          NsTensor *y = tensor_uninit (l->conv.cout, input->h, input->w);
+          NsTensor *y = ns_tensor_new_uninit (l->conv.cout, input->h, input->w);
 
           ns_conv3x3_forward (&l->conv, x ? x : input, y);
           ns_tensor_free (x);
@@ -491,7 +490,7 @@ ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean
       switch (l->kind)
         {
         case NS_LAYER_CONV:
-          y = tensor_uninit (l->conv.cout, x->h, x->w);
+          y = ns_tensor_new_uninit (l->conv.cout, x->h, x->w);
           ns_conv3x3_forward (&l->conv, x, y);
           break;
         case NS_LAYER_RELU:
@@ -504,7 +503,7 @@ ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean
         case NS_LAYER_MAXPOOL:
         case NS_LAYER_AVGPOOL:
         default:
-          y = tensor_uninit (x->c, x->h / 2, x->w / 2);
+          y = ns_tensor_new_uninit (x->c, x->h / 2, x->w / 2);
           if (l->kind == NS_LAYER_MAXPOOL)
             {
               guint8 *argmax = g_malloc (MAX (ns_tensor_len (y), 1));
@@ -574,13 +573,13 @@ ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean
           gi = g;
           break;
         case NS_LAYER_CONV:
-          gi = i == 0 ? grad_input : tensor_uninit (s->c, s->h, s->w);
+          gi = i == 0 ? grad_input : ns_tensor_new_uninit (s->c, s->h, s->w);
           ns_conv3x3_backward_input (&l->conv, g, gi);
           break;
         case NS_LAYER_MAXPOOL:
         case NS_LAYER_AVGPOOL:
         default:
-          gi = i == 0 ? grad_input : tensor_uninit (s->c, s->h, s->w);
+          gi = i == 0 ? grad_input : ns_tensor_new_uninit (s->c, s->h, s->w);
           pool_backward (l->kind, s->argmax, g, gi);
           g_clear_pointer (&s->argmax, g_free);
           break;
@@ -608,16 +607,13 @@ ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean
 
 /* ---- memory of a pass ----------------------------------------------------------------------- */
 
-/* Largest working space a convolution allocates at this shape, in floats (conv.c's
- * choices: im2col bands of 8 MiB, or Winograd's transforms). */
+/* Largest working space a convolution allocates at this shape, in floats: im2col's bands
+ * of 8 MiB (Winograd's workspace stays allocated between calls; the memory plan counts it
+ * once, see ns_winograd_cached_bytes). */
 static gsize
 conv_workspace_floats (const NsConv *conv, int h, int w)
 {
-  gsize im2col = (8u << 20) / sizeof (float) + (gsize) conv->cin * 9 * w;
-  gsize wino_f = ns_winograd_workspace_floats (conv->cin, conv->cout, h, w);
-  gsize wino_b = ns_winograd_workspace_floats (conv->cout, conv->cin, h, w);
-
-  return MAX (im2col, MAX (wino_f, wino_b));
+  return (8u << 20) / sizeof (float) + (gsize) conv->cin * 9 * w;
 }
 
 gsize

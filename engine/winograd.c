@@ -63,9 +63,14 @@ weight_lanes (const float *g, gsize lane_stride, int tap_step, int n, float *u, 
 {
   float k9[9][LANES], t[6][3][LANES], r[6][6][LANES];
 
-  for (int k = 0; k < 9; k++)
-    for (int l = 0; l < LANES; l++)
-      k9[k][l] = l < n ? g[l * lane_stride + k * tap_step] : 0.0f;
+  if (n == LANES)
+    for (int k = 0; k < 9; k++)
+      for (int l = 0; l < LANES; l++)
+        k9[k][l] = g[l * lane_stride + k * tap_step];
+  else
+    for (int k = 0; k < 9; k++)
+      for (int l = 0; l < LANES; l++)
+        k9[k][l] = l < n ? g[l * lane_stride + k * tap_step] : 0.0f;
   for (int kx = 0; kx < 3; kx++)
     for (int l = 0; l < LANES; l++)
       {
@@ -142,10 +147,17 @@ input_lanes (const float * const rows[6], int n, float *v, gsize stride)
 {
   float d[6][6][LANES], t[6][6][LANES];
 
-  for (int r = 0; r < 6; r++)
-    for (int j = 0; j < 6; j++)
-      for (int l = 0; l < LANES; l++)
-        d[r][j][l] = l < n ? rows[r][4 * l + j] : 0.0f;
+  /* Full groups of tiles (all but the last of a row) without a test per lane. */
+  if (n == LANES)
+    for (int r = 0; r < 6; r++)
+      for (int j = 0; j < 6; j++)
+        for (int l = 0; l < LANES; l++)
+          d[r][j][l] = rows[r][4 * l + j];
+  else
+    for (int r = 0; r < 6; r++)
+      for (int j = 0; j < 6; j++)
+        for (int l = 0; l < LANES; l++)
+          d[r][j][l] = l < n ? rows[r][4 * l + j] : 0.0f;
 
   /* Bᵀ · d (over rows), then · B (over columns) */
   for (int j = 0; j < 6; j++)
@@ -244,8 +256,12 @@ output_lanes (const float *m, gsize stride, int n, float bias, float *strip, gsi
     {
       const float *src = m + (gsize) e * stride;
 
-      for (int l = 0; l < LANES; l++)
-        a[e / 6][e % 6][l] = l < n ? src[l] : 0.0f;
+      if (n == LANES)
+        for (int l = 0; l < LANES; l++)
+          a[e / 6][e % 6][l] = src[l];
+      else
+        for (int l = 0; l < LANES; l++)
+          a[e / 6][e % 6][l] = l < n ? src[l] : 0.0f;
     }
   for (int j = 0; j < 6; j++)
     for (int l = 0; l < LANES; l++)
@@ -266,10 +282,16 @@ output_lanes (const float *m, gsize stride, int n, float bias, float *strip, gsi
           a[i][j][l] = o[j] + bias;
       }
   /* Only n lanes: the strip of the next rows continues right after this one's end. */
-  for (int i = 0; i < 4; i++)
-    for (int l = 0; l < n; l++)
-      for (int j = 0; j < 4; j++)
-        strip[i * strip_w + 4 * l + j] = a[i][j][l];
+  if (n == LANES)
+    for (int i = 0; i < 4; i++)
+      for (int l = 0; l < LANES; l++)
+        for (int j = 0; j < 4; j++)
+          strip[i * strip_w + 4 * l + j] = a[i][j][l];
+  else
+    for (int i = 0; i < 4; i++)
+      for (int l = 0; l < n; l++)
+        for (int j = 0; j < 4; j++)
+          strip[i * strip_w + 4 * l + j] = a[i][j][l];
 }
 
 /* Output rows [4·ty0, min(4·ty1, h)) of channels [s0, s1) from M (36 × (k1 − k0) × tiles,
@@ -316,20 +338,13 @@ out_block (int n_in, int n_out)
   return (int) MAX (LANES, ob / LANES * LANES);
 }
 
-/* Tile rows per band: as many as NS_WINOGRAD_BAND_BYTES of V and M allow (at least one),
- * evened out over the bands; max_band_rows > 0 caps it (tests). */
+/* Tile rows per band, within NS_WINOGRAD_BAND_BYTES of V and M; max_band_rows > 0 caps it
+ * (tests). */
 static int
 band_tile_rows (int n_in, int ob, int th, int tw, int max_band_rows)
 {
-  gsize row_bytes = (gsize) N_ELEM * (n_in + ob) * tw * sizeof (float);
-  gsize rows = MAX (NS_WINOGRAD_BAND_BYTES / row_bytes, 1);
-  gsize n_bands;
-
-  if (max_band_rows > 0)
-    rows = MIN (rows, (gsize) max_band_rows);
-  rows = MIN (rows, (gsize) th);
-  n_bands = (th + rows - 1) / rows;
-  return (int) ((th + n_bands - 1) / n_bands);
+  return ns_band_rows (NS_WINOGRAD_BAND_BYTES, (gsize) N_ELEM * (n_in + ob) * tw * sizeof (float),
+                       th, max_band_rows);
 }
 
 /* Uninitialised aligned floats: every workspace below is written before it is read. */
@@ -497,6 +512,54 @@ worker_main (gpointer data)
   return NULL;
 }
 
+/* The transformed weights and data of a call (U, V, M: up to NS_WINOGRAD_U_BYTES +
+ * NS_WINOGRAD_BAND_BYTES), kept per calling thread from one call to the next: allocated
+ * afresh they were mapped anew each time (they are above glibc's mapping threshold), and
+ * the page faults of 30 MiB per convolution cost as much as the transforms. */
+typedef struct
+{
+  float *buf;
+  gsize  floats;
+} Workspace;
+
+static void
+workspace_free (gpointer data)
+{
+  Workspace *w = data;
+
+  g_aligned_free (w->buf);
+  g_free (w);
+}
+
+static GPrivate workspace_key = G_PRIVATE_INIT (workspace_free);
+
+static float *
+workspace (gsize floats)
+{
+  Workspace *w = g_private_get (&workspace_key);
+
+  if (w == NULL)
+    {
+      w = g_new0 (Workspace, 1);
+      g_private_set (&workspace_key, w);
+    }
+  if (w->floats < floats)
+    {
+      g_aligned_free (w->buf);
+      w->buf = scratch (floats);
+      w->floats = floats;
+    }
+  return w->buf;
+}
+
+gsize
+ns_winograd_cached_bytes (void)
+{
+  /* U of one block, V and M of one band (each at least one tile row, which for the
+   * largest crops is still far below the band budget). */
+  return NS_WINOGRAD_U_BYTES + NS_WINOGRAD_BAND_BYTES + 256;
+}
+
 /* Below this many multiply-adds a call runs on one thread: starting one costs more. */
 #define NS_WINOGRAD_THREAD_MIN_MACS 20000000.0
 
@@ -527,9 +590,16 @@ ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
   j.tw = (in->w + 3) / 4;
   j.ob = out_block (j.n_in, j.n_out);
   j.rows = band_tile_rows (j.n_in, j.ob, j.th, j.tw, max_band_rows);
-  j.u = scratch ((gsize) N_ELEM * j.ob * j.n_in);
-  j.v = scratch ((gsize) N_ELEM * j.n_in * j.rows * j.tw);
-  j.m = scratch ((gsize) N_ELEM * j.ob * j.rows * j.tw);
+  {
+    gsize nu = (gsize) N_ELEM * j.ob * j.n_in, nv = (gsize) N_ELEM * j.n_in * j.rows * j.tw;
+    gsize nm = (gsize) N_ELEM * j.ob * j.rows * j.tw;
+    /* 16-float (64-byte) boundaries between the three. */
+    gsize au = (nu + 15) / 16 * 16, av = (nv + 15) / 16 * 16;
+
+    j.u = workspace (au + av + nm);
+    j.v = j.u + au;
+    j.m = j.v + av;
+  }
   g_mutex_init (&j.lock);
   g_cond_init (&j.cond);
 
@@ -550,7 +620,4 @@ ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
 
   g_cond_clear (&j.cond);
   g_mutex_clear (&j.lock);
-  g_aligned_free (j.m);
-  g_aligned_free (j.v);
-  g_aligned_free (j.u);
 }

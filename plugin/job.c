@@ -97,6 +97,8 @@ struct _NsJob
   NsJobProgressFunc progress_func;
   NsJobDoneFunc     done_func;
   gpointer          user_data;
+  NsJobPlanFunc     plan_func;       /* set before the worker starts */
+  gpointer          plan_data;
   gboolean          detached;
   gboolean          running;
   GThread          *thread;
@@ -109,6 +111,7 @@ struct _NsJob
   NsProgress        last;
   NsImage          *last_preview;
   char             *network_description;
+  char             *plan;
   NsImage          *result;
   GError           *error;
 };
@@ -161,6 +164,7 @@ ns_job_unref (NsJob *job)
   ns_image_free (job->result);
   g_clear_error (&job->error);
   g_free (job->network_description);
+  g_free (job->plan);
   g_mutex_clear (&job->lock);
   g_free (job);
 }
@@ -192,6 +196,22 @@ deliver_progress (gpointer data)
   progress.preview = preview;
   if (! job->detached && job->running && job->progress_func)
     job->progress_func (job, &progress, job->user_data);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+deliver_plan (gpointer data)
+{
+  NsJob *job = data;
+  g_autofree char *plan = NULL;
+
+  g_mutex_lock (&job->lock);
+  plan = g_strdup (job->plan);
+  g_mutex_unlock (&job->lock);
+
+  if (! job->detached && job->running)
+    job->plan_func (job, plan, job->plan_data);
 
   return G_SOURCE_REMOVE;
 }
@@ -248,6 +268,27 @@ engine_progress (const NsProgress *progress,
   g_mutex_unlock (&job->lock);
 }
 
+/* Worker thread.  The idle goes out before any progress, so the plan is shown first. */
+static gboolean
+report_plan (NsJob                 *job,
+             NsStylizer            *stylizer,
+             const NsImage         *content,
+             const NsImage * const *styles,
+             GError               **error)
+{
+  char *description = NULL;
+
+  if (ns_stylizer_estimate_memory (stylizer, content, styles, 1, &description, error) == 0)
+    return FALSE;
+
+  g_mutex_lock (&job->lock);
+  job->plan = description;
+  g_mutex_unlock (&job->lock);
+  post (job, deliver_plan);
+
+  return TRUE;
+}
+
 static NsImage *
 stylize (NsJob      *job,
          NsNetwork  *network,
@@ -276,6 +317,8 @@ stylize (NsJob      *job,
       g_set_error_literal (error, NS_ERROR, NS_ERROR_CANCELLED, "The run was cancelled");
       result = NULL;
     }
+  else if (job->plan_func && ! report_plan (job, stylizer, content, styles, error))
+    result = NULL;
   else
     result = ns_stylizer_run (stylizer, content, styles, NULL, 1, error);
 
@@ -322,6 +365,17 @@ job_thread (gpointer data)
   ns_job_unref (job);
 
   return NULL;
+}
+
+void
+ns_job_set_plan_func (NsJob        *job,
+                      NsJobPlanFunc plan_func,
+                      gpointer      user_data)
+{
+  g_return_if_fail (job->thread == NULL);
+
+  job->plan_func = plan_func;
+  job->plan_data = user_data;
 }
 
 void

@@ -45,6 +45,12 @@ typedef void (*NsJobDoneFunc)     (NsJob            *job,
                                    const GError     *error,
                                    gpointer          user_data);
 
+/* The run's plan, before its first iteration: the engine's one line on the sizes, tiles,
+ * optimiser and estimated peak memory (ns_stylizer_estimate_memory). */
+typedef void (*NsJobPlanFunc)     (NsJob            *job,
+                                   const char       *description,
+                                   gpointer          user_data);
+
 /* Takes ownership of `options`, `content` and `style`.  The optimisation runs with the
  * content scaled so that its longest side is `run_side` (0 = as it is); the result is
  * scaled back to the content's size. */
@@ -56,6 +62,12 @@ NsJob    *ns_job_new     (NsNetworkCache *cache,
                           int             run_side);
 NsJob    *ns_job_ref     (NsJob *job);
 void      ns_job_unref   (NsJob *job);
+
+/* Asks for the plan (call before ns_job_start); it comes in the job's context.  A run that
+ * does not fit the memory budget then fails before it starts, with NS_ERROR_MEMORY. */
+void      ns_job_set_plan_func (NsJob        *job,
+                                NsJobPlanFunc plan,
+                                gpointer      user_data);
 
 /* Starts the worker.  The callbacks run in `context` (NULL = the default one) until the job
  * is done or ns_job_detach is called. */

@@ -69,6 +69,15 @@ report_progress (NsJob            *job,
                                    progress->iteration, progress->iterations);
 }
 
+/* Before the first iteration: how the run will go and the memory it is expected to take. */
+static void
+report_plan (NsJob      *job,
+             const char *description,
+             gpointer    user_data)
+{
+  gimp_progress_set_text_printf (_("Neural Style: %s"), description);
+}
+
 static GimpDrawable *
 output_target (GimpDrawable *drawable,
                NsOutput      output)
@@ -170,6 +179,7 @@ apply (NeuralStyle         *self,
                         ns_style_read (GIMP_DRAWABLE (style), region->native),
                         ns_plugin_run_side (size, rect.width, rect.height));
 
+  ns_job_set_plan_func (job, report_plan, NULL);
   result = ns_job_run_sync (job, report_progress, NULL, &run_error);
   if (result == NULL)
     {
@@ -264,24 +274,6 @@ neural_style_query_procedures (GimpPlugIn *plug_in)
   return g_list_append (NULL, g_strdup (NS_PLUGIN_PROC));
 }
 
-/* The weights default to those of the network that "auto" finds on this machine, so a
- * script that leaves them out gets the same look as the dialog's defaults. */
-static void
-registration_defaults (NeuralStyle      *self,
-                       NsPluginDefaults *defaults,
-                       const char      **network_name)
-{
-  g_autoptr (NsNetwork) network = ns_network_cache_get (self->networks, NS_NETWORK_AUTO, NULL);
-
-  /* "auto" fails only on a damaged weights file; then the built-in network is what works. */
-  if (network == NULL)
-    network = ns_network_cache_get (self->networks, NS_NETWORK_EMBEDDED, NULL);
-
-  ns_plugin_defaults_for_network (network, defaults);
-  *network_name = network && ns_network_get_kind (network) == NS_NETWORK_VGG19
-                  ? _("VGG-19") : _("the built-in network");
-}
-
 static GimpProcedure *
 neural_style_create_procedure (GimpPlugIn  *plug_in,
                                const gchar *name)
@@ -289,13 +281,11 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
   NeuralStyle *self = NEURAL_STYLE (plug_in);
   GimpProcedure *procedure;
   NsPluginDefaults defaults;
-  const char *network_name;
-  g_autofree gchar *help = NULL;
 
   if (g_strcmp0 (name, NS_PLUGIN_PROC) != 0)
     return NULL;
 
-  registration_defaults (self, &defaults, &network_name);
+  ns_plugin_defaults (&defaults);
 
   procedure = gimp_image_procedure_new (plug_in, name, GIMP_PDB_PROC_TYPE_PLUGIN,
                                         neural_style_run, self, NULL);
@@ -305,23 +295,23 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
   gimp_procedure_set_menu_label (procedure, _("Neural _Style…"));
   gimp_procedure_add_menu_path (procedure, "<Image>/Filters/Artistic");
 
-  help = g_strdup_printf (
-    _("Neural style transfer (Gatys et al.): repaints the layer, or the selected part of it, "
-      "so that it keeps its content but takes on the textures, strokes and colors of the "
-      "style layer, by optimizing the image against the features of a convolutional network "
-      "on the CPU.  The network is VGG-19 when its weights are installed (run "
-      "\"neural-style --download-weights\" once); otherwise the built-in network is used, "
-      "which needs no download but gives a plainer, more textural style.  The weights "
-      "default to the defaults of the network found when GIMP registered the plug-in (%s: "
-      "content %g, style %g, TV %g); pass them explicitly when choosing another network.  "
-      "Larger layers are optimized at \"size\" pixels (longest side) and scaled up.  "
-      "Alpha is kept; the result replaces the layer or goes to a new layer above it, in one "
-      "undo step."),
-    network_name, defaults.content_weight, defaults.style_weight, defaults.tv_weight);
-
   gimp_procedure_set_documentation (procedure,
                                     _("Paint a layer in the style of another layer"),
-                                    help, name);
+                                    _("Neural style transfer (Gatys et al.): repaints the "
+                                      "layer, or the selected part of it, so that it keeps "
+                                      "its content but takes on the textures, strokes and "
+                                      "colors of the style layer, by optimizing the image "
+                                      "against the features of a convolutional network on "
+                                      "the CPU.  The network is VGG-19 when its weights are "
+                                      "installed (run \"neural-style --download-weights\" "
+                                      "once); otherwise the built-in network is used, which "
+                                      "needs no download.  The weights mean the same with "
+                                      "either network.  Larger layers are optimized at "
+                                      "\"size\" pixels (longest side) and scaled up, coarse "
+                                      "to fine, in tiles when they do not fit the memory "
+                                      "budget.  Alpha is kept; the result replaces the layer "
+                                      "or goes to a new layer above it, in one undo step."),
+                                    name);
   gimp_procedure_set_attribution (procedure, "The Neural Style authors",
                                   "Copyright 2025 the Neural Style authors (GPL-3.0-or-later)",
                                   "2025");

@@ -5,13 +5,9 @@
 #include <glib/gi18n.h>
 
 void
-ns_plugin_defaults_for_network (const NsNetwork  *network,
-                                NsPluginDefaults *defaults)
+ns_plugin_defaults (NsPluginDefaults *defaults)
 {
   g_autoptr (NsOptions) options = ns_options_new ();
-
-  if (network)
-    ns_options_apply_network_defaults (options, network);
 
   defaults->content_weight = ns_options_get_content_weight (options);
   defaults->style_weight   = ns_options_get_style_weight (options);
@@ -24,7 +20,8 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
                          const NsPluginDefaults *d)
 {
   /* Mnemonics avoid the dialog's own buttons: _OK, _Cancel, _Reset, _Help,
-   * _Load Saved Settings, _Save Settings, and the dialog's _Preview / S_top. */
+   * _Load Saved Settings, _Save Settings, and the dialog's _Preview / S_top.
+   * Arguments are only ever appended, so that positional calls keep working. */
   gimp_procedure_add_layer_argument (procedure, "style-layer",
                                      _("St_yle layer"),
                                      _("The layer whose look is transferred, e.g. a painting "
@@ -35,13 +32,13 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
   gimp_procedure_add_double_argument (procedure, "content-weight",
                                       _("Content wei_ght (α)"),
                                       _("How strongly the result keeps the layer's content "
-                                        "(α); the default is the network's own"),
+                                        "(α)"),
                                       0.0, 1e9, d->content_weight, G_PARAM_READWRITE);
 
   gimp_procedure_add_double_argument (procedure, "style-weight",
                                       _("Style _weight (β)"),
                                       _("How strongly the result takes on the style (β); "
-                                        "the default is the network's own"),
+                                        "it means the same with either network"),
                                       0.0, 1e12, d->style_weight, G_PARAM_READWRITE);
 
   gimp_procedure_add_double_argument (procedure, "tv-weight",
@@ -128,6 +125,25 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
                                         _("New layer above"), NULL,
                                         NULL),
                                       "replace", G_PARAM_READWRITE);
+
+  gimp_procedure_add_int_argument (procedure, "max-memory",
+                                   _("Memory bu_dget (MiB)"),
+                                   /* xgettext:no-c-format */
+                                   _("The most memory the run may use, in MiB; 0 = automatic "
+                                     "(80% of the memory available when it starts).  Larger "
+                                     "images are processed in tiles (and with a leaner "
+                                     "optimizer if need be) to stay within it"),
+                                   0, NS_PLUGIN_MAX_MEMORY_MIB, 0, G_PARAM_READWRITE);
+
+  gimp_procedure_add_int_argument (procedure, "scales",
+                                   _("Num_ber of sizes"),
+                                   _("Coarse to fine: the optimization runs at this many "
+                                     "sizes, each starting from the previous result enlarged; "
+                                     "the iterations run at the first size and half as many "
+                                     "at each next one.  0 = automatic (from 256 pixels, "
+                                     "doubling up to the optimization size), 1 = only the "
+                                     "final size"),
+                                   0, NS_PLUGIN_MAX_SCALES, 0, G_PARAM_READWRITE);
 }
 
 NsNetworkKind
@@ -156,7 +172,7 @@ ns_plugin_config_options (GimpProcedureConfig *config)
 {
   NsOptions *options = ns_options_new ();
   gdouble    alpha, beta, tv, style_scale;
-  gint       iterations, seed;
+  gint       iterations, seed, max_memory, scales;
   gboolean   preserve;
 
   g_object_get (config,
@@ -167,6 +183,8 @@ ns_plugin_config_options (GimpProcedureConfig *config)
                 "preserve-colors", &preserve,
                 "style-scale",     &style_scale,
                 "seed",            &seed,
+                "max-memory",      &max_memory,
+                "scales",          &scales,
                 NULL);
 
   ns_options_set_content_weight (options, alpha);
@@ -179,6 +197,8 @@ ns_plugin_config_options (GimpProcedureConfig *config)
   ns_options_set_optimizer (options,
                             gimp_procedure_config_get_choice_id (config, "optimizer"));
   ns_options_set_init (options, gimp_procedure_config_get_choice_id (config, "init"));
+  ns_options_set_max_memory (options, (guint64) max_memory << 20);
+  ns_options_set_scales (options, scales);
   /* GIMP's "number of threads" preference, as its own filters use. */
   ns_options_set_threads (options, MAX (1, gimp_get_num_processors ()));
 

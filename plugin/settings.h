@@ -13,10 +13,14 @@ G_BEGIN_DECLS
 #define NS_PLUGIN_BINARY  "neural-style"
 #define NS_PLUGIN_ROLE    "neural-style"
 
-/* The engine's deepest default layer sees the image downscaled 16 times. */
-#define NS_PLUGIN_MIN_SIZE  16
+/* The deepest default layer sees the image downscaled 16 times on VGG-19 and 32 times on
+ * the built-in network (six octaves): smaller regions are enlarged to this for the run. */
+#define NS_PLUGIN_MIN_SIZE  32
 #define NS_PLUGIN_MAX_SIZE  8192
 #define NS_PLUGIN_DEFAULT_SIZE 512
+/* "max-memory" is in MiB, up to 1 TiB; "scales" as ns_options_set_scales accepts. */
+#define NS_PLUGIN_MAX_MEMORY_MIB 1048576
+#define NS_PLUGIN_MAX_SCALES     16
 
 typedef enum
 {
@@ -33,8 +37,8 @@ typedef struct
   int    iterations;
 } NsPluginDefaults;
 
-/* The defaults of `network` (NULL: the engine's network-independent defaults). */
-void           ns_plugin_defaults_for_network (const NsNetwork *network, NsPluginDefaults *defaults);
+/* The engine's defaults (the same for every network: the weights are on one scale). */
+void           ns_plugin_defaults        (NsPluginDefaults *defaults);
 
 /* Registers every argument of the procedure, starting from `defaults`. */
 void           ns_plugin_add_arguments   (GimpProcedure *procedure, const NsPluginDefaults *defaults);
@@ -42,7 +46,8 @@ void           ns_plugin_add_arguments   (GimpProcedure *procedure, const NsPlug
 NsNetworkKind  ns_plugin_config_network  (GimpProcedureConfig *config);
 NsOutput       ns_plugin_config_output   (GimpProcedureConfig *config);
 int            ns_plugin_config_size     (GimpProcedureConfig *config);
-/* Engine options for everything the config holds (weights, iterations, optimizer, …). */
+/* Engine options for everything the config holds (weights, iterations, optimizer, sizes,
+ * memory budget, …). */
 NsOptions     *ns_plugin_config_options  (GimpProcedureConfig *config);
 
 /* The layer a run should take its style from when none was given: the topmost layer of

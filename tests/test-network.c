@@ -134,7 +134,7 @@ test_backward_whole_network (void)
   double err, worst;
   gsize checked;
 
-  c.net = ns_network_new_embedded ();
+  c.net = ns_network_new_embedded_variant ("random-vgg19", NULL);
   c.h = 21;   /* odd: pooling drops rows */
   c.w = 18;
   c.taps[0] = ns_network_layer_index (c.net, "relu1_2");
@@ -176,7 +176,7 @@ test_backward_whole_network (void)
 static void
 test_forward_composition (void)
 {
-  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+  g_autoptr (NsNetwork) net = ns_network_new_embedded_variant ("random-vgg19", NULL);
   int h = 16, w = 20;
   g_autoptr (NsTensor) x = ns_tensor_new (3, h, w);
   g_autoptr (NsTensor) in = NULL;
@@ -204,7 +204,7 @@ test_forward_composition (void)
 static void
 test_topology (void)
 {
-  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+  g_autoptr (NsNetwork) net = ns_network_new_embedded_variant ("random-vgg19", NULL);
   /* torchvision indices, which the weights' tensor names use */
   g_assert_cmpint (ns_network_layer_index (net, "conv1_1"), ==, 0);
   g_assert_cmpint (ns_network_layer_index (net, "conv2_1"), ==, 5);
@@ -222,8 +222,8 @@ test_topology (void)
 static void
 test_embedded_deterministic (void)
 {
-  g_autoptr (NsNetwork) a = ns_network_new_embedded ();
-  g_autoptr (NsNetwork) b = ns_network_new_embedded ();
+  g_autoptr (NsNetwork) a = ns_network_new_embedded_variant ("random-vgg19", NULL);
+  g_autoptr (NsNetwork) b = ns_network_new_embedded_variant ("random-vgg19", NULL);
 
   for (int i = 0; i < a->n_layers; i++)
     if (a->layers[i].kind == NS_LAYER_CONV)

@@ -14,13 +14,13 @@ make_image (int w, int h, int channels, guint32 seed)
   return img;
 }
 
-/* The embedded topology with positive weights, positive biases and average pooling: every
- * ReLU stays on, so the objective is smooth and central differences are meaningful.  The
- * kinks themselves are covered by test-network. */
+/* The random VGG-19 candidate of embedded.c (VGG-19's topology) with positive weights,
+ * positive biases and average pooling: every ReLU stays on, so the objective is smooth and
+ * central differences are meaningful.  The kinks themselves are covered by test-network. */
 static NsNetwork *
 smooth_network (void)
 {
-  NsNetwork *net = ns_network_new_embedded ();
+  NsNetwork *net = ns_network_new_embedded_variant ("random-vgg19", NULL);
 
   for (int i = 0; i < net->n_layers; i++)
     {
@@ -70,7 +70,10 @@ check_mode (NsColorMode mode, double tv)
   /* Move away from the content so the content term has a gradient too. */
   for (gsize i = 0; i < ns_objective_len (obj); i++)
     x[i] += 0.1f * sinf ((float) i);
-  err = ns_test_gradcheck (eval_cb, obj, x, ns_objective_len (obj), 1e-3, 80, 9);
+  /* Smooth here (every ReLU on, average pooling), so a wide step is accurate; a narrow one
+   * measures float round-off, which depends on the BLAS kernel (measured at 1e-3: up to 2.7%
+   * on OpenBLAS's Cooperlake kernels, 1.6% on Haswell's; at 1e-2: at most 0.25% on each). */
+  err = ns_test_gradcheck (eval_cb, obj, x, ns_objective_len (obj), 1e-2, 80, 9);
   g_test_message ("colour mode %d: worst relative gradient error %.3g", mode, err);
   g_assert_cmpfloat (err, <, 2e-2);
 }
@@ -84,7 +87,7 @@ static void test_grad_histogram (void) { check_mode (NS_COLOR_HISTOGRAM, 0.0); }
 static void
 test_parts (void)
 {
-  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+  g_autoptr (NsNetwork) net = ns_network_new_embedded_variant ("random-vgg19", NULL);
   g_autoptr (NsOptions) opt = ns_options_new ();
   g_autoptr (NsImage) content = make_image (16, 16, 3, 3);
   g_autoptr (NsImage) style = make_image (16, 16, 3, 4);
@@ -113,7 +116,7 @@ test_parts (void)
 static void
 test_bad_layers (void)
 {
-  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+  g_autoptr (NsNetwork) net = ns_network_new_embedded_variant ("random-vgg19", NULL);
   g_autoptr (NsOptions) opt = ns_options_new ();
   g_autoptr (NsImage) content = make_image (32, 32, 3, 3);
   const NsImage *styles[] = { content };

@@ -42,6 +42,18 @@ def cache_dir():
     return os.path.join(base, "bench")
 
 
+def random_weights(say=log):
+    """The random VGG-19 weights (WEIGHTS_SEED) in the cache, written on first use."""
+    import nsref
+    path = os.path.join(cache_dir(), "vgg19-random-%d.safetensors" % WEIGHTS_SEED)
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        say("writing random VGG-19 weights to %s (once)" % path)
+        nsref.write_safetensors(path + ".part", nsref.random_vgg19_weights(WEIGHTS_SEED))
+        os.replace(path + ".part", path)
+    return path
+
+
 def peak_rss_kb():
     with open("/proc/self/status") as f:
         for line in f:
@@ -128,13 +140,7 @@ def main():
     import numpy as np
     import nsref
 
-    cache = cache_dir()
-    os.makedirs(cache, exist_ok=True)
-    weights = os.path.join(cache, "vgg19-random-%d.safetensors" % WEIGHTS_SEED)
-    if not os.path.exists(weights):
-        log("writing random VGG-19 weights to %s (once)" % weights)
-        nsref.write_safetensors(weights + ".part", nsref.random_vgg19_weights(WEIGHTS_SEED))
-        os.replace(weights + ".part", weights)
+    weights = random_weights()
 
     env = dict(os.environ)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):

@@ -31,32 +31,19 @@ import zlib
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "tests", "reference"))
-
-WEIGHTS_SEED = 0
+sys.path.insert(0, here)
+import bench  # noqa: E402  (the random weights are tools/bench.py's)
 
 
 def log(msg):
     print("bench-large: " + msg, file=sys.stderr, flush=True)
 
 
-def cache_dir():
-    base = os.environ.get("NEURAL_STYLE_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "neural-style")
-    return os.path.join(base, "bench")
-
-
 def weights_path():
     """Real VGG-19 weights if the user has them, else tools/bench.py's random ones."""
     if os.environ.get("NEURAL_STYLE_WEIGHTS"):
         return os.environ["NEURAL_STYLE_WEIGHTS"]
-    import nsref
-    path = os.path.join(cache_dir(), "vgg19-random-%d.safetensors" % WEIGHTS_SEED)
-    if not os.path.exists(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        log("writing random VGG-19 weights to %s (once)" % path)
-        nsref.write_safetensors(path + ".part", nsref.random_vgg19_weights(WEIGHTS_SEED))
-        os.replace(path + ".part", path)
-    return path
+    return bench.random_weights(say=log)
 
 
 def write_png(path, rgb):

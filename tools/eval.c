@@ -53,6 +53,7 @@ typedef struct
   double    content_weight, style_weight, tv_weight, style_scale;
   char     *content_layer, *style_layers, *optimizer, *init;
   int       threads;
+  int       scales;
   char     *out;
   char     *sheet;
   char     *columns;
@@ -136,14 +137,18 @@ make_options (const Args *a, NsOptions **out, GError **error)
     ns_options_set_init (o, strcmp (a->init, "noise") == 0 ? NS_INIT_NOISE : NS_INIT_CONTENT);
   if (a->threads > 0)
     ns_options_set_threads (o, a->threads);
+  if (a->scales > 0)
+    ns_options_set_scales (o, a->scales);
   *out = g_steal_pointer (&o);
   return TRUE;
 }
 
+/* Times the iterations at the final size (a run may go coarse to fine): from the last
+ * report before that size to the end. */
 typedef struct
 {
-  double elapsed;
-  int    iteration;
+  double elapsed, start;
+  int    iteration, first, scale;
 } Timing;
 
 static void
@@ -151,11 +156,18 @@ on_progress (const NsProgress *p, gpointer data)
 {
   Timing *t = data;
 
+  if (p->scale != t->scale)
+    {
+      t->scale = p->scale;
+      t->start = t->elapsed;
+      t->first = t->iteration;
+    }
   t->elapsed = p->elapsed;
   t->iteration = p->iteration;
 }
 
-/* Runs one stylization; fills *ms_per_iter (NAN when no iteration ran). */
+/* Runs one stylization; fills *ms_per_iter, the wall time per iteration at the result's
+ * size (NAN when no iteration ran there). */
 static NsImage *
 stylize (NsNetwork *net, const NsOptions *opt, const NsImage *content, const NsImage *style,
          double *ms_per_iter, GError **error)
@@ -167,7 +179,8 @@ stylize (NsNetwork *net, const NsOptions *opt, const NsImage *content, const NsI
 
   ns_stylizer_set_progress (st, on_progress, &t);
   out = ns_stylizer_run (st, content, styles, NULL, 1, error);
-  *ms_per_iter = t.iteration > 0 ? 1000.0 * t.elapsed / t.iteration : NAN;
+  *ms_per_iter = t.iteration > t.first ? 1000.0 * (t.elapsed - t.start) / (t.iteration - t.first)
+                                       : NAN;
   return out;
 }
 
@@ -302,6 +315,7 @@ time_network (const Args *a, const char *name, const NsImage *content, const NsI
     }
   *eval_ms = median (t, reps);
   ns_options_set_iterations (opt, a->cost_iterations);
+  ns_options_set_scales (opt, 1);
   out = stylize (net, opt, content, style, iter_ms, error);
   return out != NULL;
 }
@@ -531,6 +545,7 @@ main (int argc, char **argv)
     { "optimizer", 0, 0, G_OPTION_ARG_STRING, &a.optimizer, "lbfgs or adam", "NAME" },
     { "init", 0, 0, G_OPTION_ARG_STRING, &a.init, "content or noise", "INIT" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "OpenBLAS threads", "N" },
+    { "scales", 0, 0, G_OPTION_ARG_INT, &a.scales, "Sizes of the coarse-to-fine run (default: the engine's)", "N" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &a.out, "Directory for results (default eval-out)", "DIR" },
     { "sheet", 0, 0, G_OPTION_ARG_FILENAME, &a.sheet, "Contact sheet (default OUT/sheet.png)", "FILE" },
     { "columns", 0, 0, G_OPTION_ARG_STRING, &a.columns, "Earlier result directories to show as extra columns", "DIR,…" },

@@ -21,8 +21,6 @@ typedef struct
   GtkWidget           *tv_weight;
   GtkWidget           *style_combo;
   gulong               style_combo_id;
-  NsPluginDefaults     defaults;      /* of the network chosen in the dialog */
-  gboolean             have_defaults;
 } Dialog;
 
 /* The slider covers a useful range around the network's default; the spin button still
@@ -173,21 +171,13 @@ style_row (Dialog       *d,
   return row;
 }
 
-static gboolean
-same (double a, double b)
-{
-  return fabs (a - b) <= 1e-9 * MAX (fabs (a), fabs (b));
-}
-
-/* Loads the chosen network (cached, so the preview and the run reuse it), tells the user
- * which one it is, and moves the weights to its defaults unless the user changed them. */
+/* Loads the chosen network (cached, so the preview and the run reuse it) and tells the user
+ * which one it is.  The weights stay: they mean the same on every network. */
 static void
 network_changed (Dialog *d)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (NsNetwork) network = NULL;
-  NsPluginDefaults defaults;
-  gdouble alpha, beta, tv;
 
   network = ns_network_cache_get (d->networks, ns_plugin_config_network (d->config), &error);
   if (network == NULL)
@@ -196,27 +186,6 @@ network_changed (Dialog *d)
       return;
     }
 
-  ns_plugin_defaults_for_network (network, &defaults);
-  g_object_get (d->config,
-                "content-weight", &alpha, "style-weight", &beta, "tv-weight", &tv, NULL);
-
-  if (d->have_defaults &&
-      same (alpha, d->defaults.content_weight) &&
-      same (beta, d->defaults.style_weight) &&
-      same (tv, d->defaults.tv_weight))
-    {
-      set_weight_bounds (d->content_weight, defaults.content_weight, FALSE);
-      set_weight_bounds (d->style_weight, defaults.style_weight, TRUE);
-      set_weight_bounds (d->tv_weight, defaults.tv_weight, FALSE);
-      g_object_set (d->config,
-                    "content-weight", defaults.content_weight,
-                    "style-weight",   defaults.style_weight,
-                    "tv-weight",      defaults.tv_weight,
-                    NULL);
-    }
-
-  d->defaults = defaults;
-  d->have_defaults = TRUE;
   ns_preview_set_status (d->preview, ns_network_get_description (network));
 }
 
@@ -257,6 +226,7 @@ build (Dialog              *d,
 
   gimp_procedure_dialog_fill_box (dialog, "advanced-box",
                                   "tv-weight", "style-scale", "optimizer", "init",
+                                  "scales", "max-memory",
                                   "network", "network-hint", "output", NULL);
   gimp_procedure_dialog_get_label (dialog, "advanced-title", _("Advanced"), FALSE, FALSE);
   gimp_procedure_dialog_fill_expander (dialog, "advanced", "advanced-title", FALSE,

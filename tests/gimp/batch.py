@@ -66,7 +66,7 @@ def raw(drawable):
 
 
 def smooth_rgba(x, y):
-    return (0.2 + 0.6 * x / 47.0, 0.3 + 0.4 * y / 39.0, 0.5 + 0.3 * ((x + y) % 9) / 9.0,
+    return (0.2 + 0.6 * (x % 48) / 47.0, 0.3 + 0.4 * (y % 40) / 39.0, 0.5 + 0.3 * ((x + y) % 9) / 9.0,
             ((x * 7 + y * 13) % 256) / 255.0)
 
 
@@ -74,21 +74,21 @@ def stripes_rgb(x, y):
     return (1.0, 0.1, 0.1) if (x // 3) % 2 else (0.1, 0.1, 0.9)
 
 
-def make_image(base=Gimp.ImageBaseType.RGB, precision=Gimp.Precision.U8_NON_LINEAR):
+def make_image(base=Gimp.ImageBaseType.RGB, precision=Gimp.Precision.U8_NON_LINEAR, k=1):
     """A 60×50 image: the content layer (48×40 at offset 7,5, with varying alpha) and a
-    30×26 style layer above it at another offset."""
-    image = Gimp.Image.new_with_precision(60, 50, base, precision)
+    30×26 style layer above it at another offset; every length k times that."""
+    image = Gimp.Image.new_with_precision(60 * k, 50 * k, base, precision)
     rgb = base == Gimp.ImageBaseType.RGB
-    content = Gimp.Layer.new(image, "content", 48, 40,
+    content = Gimp.Layer.new(image, "content", 48 * k, 40 * k,
                              Gimp.ImageType.RGBA_IMAGE if rgb else Gimp.ImageType.GRAYA_IMAGE,
                              100.0, Gimp.LayerMode.NORMAL)
-    style = Gimp.Layer.new(image, "style", 30, 26,
+    style = Gimp.Layer.new(image, "style", 30 * k, 26 * k,
                            Gimp.ImageType.RGB_IMAGE if rgb else Gimp.ImageType.GRAY_IMAGE,
                            100.0, Gimp.LayerMode.NORMAL)
     image.insert_layer(content, None, 0)
     image.insert_layer(style, None, 0)
-    content.set_offsets(7, 5)
-    style.set_offsets(20, 2)
+    content.set_offsets(7 * k, 5 * k)
+    style.set_offsets(20 * k, 2 * k)
     if rgb:
         fill(content, "R'G'B'A float", 4, smooth_rgba)
         fill(style, "R'G'B' float", 3, stripes_rgb)
@@ -163,7 +163,7 @@ def test_rgb_selection():
     image.select_rectangle(Gimp.ChannelOps.REPLACE, 15, 12, 20, 14)
     box = (8, 7, 20, 14)
 
-    succeeded, message = neural_style(image, content, style.get_id(), **{"style-weight": 100.0})
+    succeeded, message = neural_style(image, content, style.get_id(), **{"style-weight": 1e8})
     check("a Script-Fu call with named arguments succeeds on a two-layer image",
           lambda: (succeeded, message))
     after = raw(content)
@@ -212,10 +212,10 @@ def test_high_bit_depth():
 
 
 def test_gray_and_size():
-    image, content, style = make_image(base=Gimp.ImageBaseType.GRAY)
+    image, content, style = make_image(base=Gimp.ImageBaseType.GRAY, k=2)
     before = raw(content)
-    # size 24 < 48: optimised at 24×20, then scaled up to the layer.
-    succeeded, message = neural_style(image, content, style.get_id(), size=24)
+    # size 48 < 96: optimised at 48×40, then scaled up to the layer.
+    succeeded, message = neural_style(image, content, style.get_id(), size=48)
     after = raw(content)
     check("a grayscale image works (optimised at a smaller size, scaled up)",
           lambda: (succeeded and after != before, message or "unchanged"))
@@ -297,8 +297,41 @@ def test_bad_calls():
     image.delete()
 
 
+def test_memory_and_sizes():
+    image, content, style = make_image()
+    before = raw(content)
+    succeeded, message = neural_style(image, content, style.get_id(), **{"max-memory": 1})
+    note("error: " + message)
+    check("a 1 MiB memory budget fails with an error about memory and the budget",
+          lambda: (not succeeded and "memory" in message.lower() and "budget" in message,
+                   message))
+    check("the failed call leaves the layer's pixels and the layer count unchanged",
+          lambda: (raw(content) == before and len(image.get_layers()) == 2,
+                   "the content layer or the layer count changed"))
+    image.delete()
+
+    results = []
+    # Twice the usual size, so that two sizes both reach the built-in network's 32 px.
+    for scales in (1, 1, 2):
+        image, content, style = make_image(k=2)
+        before = raw(content)
+        succeeded, message = neural_style(image, content, style.get_id(),
+                                          **{"max-memory": 512, "scales": scales})
+        results.append((succeeded, message, before, raw(content)))
+        image.delete()
+    check("a 512 MiB budget with scales=1 succeeds and changes the layer",
+          lambda: (results[0][0] and results[0][3] != results[0][2], results[0][1] or
+                   "unchanged"))
+    # Equal runs give equal pixels, so a difference comes from the number of sizes.
+    check("the same call twice gives the same pixels; scales=2 gives others",
+          lambda: (results[1][0] and results[2][0] and results[1][3] == results[0][3] and
+                   results[2][3] != results[0][3],
+                   results[2][1] or "equal: %s, scales=2 differs: %s" %
+                   (results[1][3] == results[0][3], results[2][3] != results[0][3])))
+
+
 for test in (test_rgb_selection, test_high_bit_depth, test_gray_and_size, test_new_layer,
-             test_last_values, test_bad_calls):
+             test_last_values, test_bad_calls, test_memory_and_sizes):
     try:
         test()
     except Exception:

@@ -24,7 +24,7 @@ check "the menu label is \"Neural _Style…\"" [ "$(field menu-label)" = "Neural
 check "the image types are RGB*, GRAY*" [ "$(field image-types)" = "RGB*, GRAY*" ]
 
 expected="run-mode image drawables style-layer content-weight style-weight tv-weight iterations
-size preserve-colors style-scale optimizer init seed network output"
+size preserve-colors style-scale optimizer init seed network output max-memory scales"
 actual=$(field args | tr '\n' ' ' | sed 's/ $//')
 if [ "$actual" = "$(echo $expected)" ]; then
   ok "the arguments are exactly: $(echo $expected)"
@@ -35,14 +35,16 @@ fi
 
 defaults=$(field defaults)
 default () { sed -n "s/^$1=//p" <<<"$defaults"; }
-# The weights default to the network's own values: real numbers, not a 0/-1 "use the default".
+# The weights are on one scale for every network: the same defaults whichever network GIMP
+# found when it registered the plug-in (α 1, β 1e6, TV 1).
 if [ "$(default network)" = '"auto"' ] && [ "$(default output)" = '"replace"' ] &&
    [ "$(default optimizer)" = '"lbfgs"' ] && [ "$(default init)" = '"content"' ] &&
+   [ "$(default max-memory)" = 0 ] && [ "$(default scales)" = 0 ] &&
    awk -v a="$(default content-weight)" -v b="$(default style-weight)" \
-       -v t="$(default tv-weight)" 'BEGIN { exit !(a > 0 && b > 0 && t > 0) }'; then
-  ok "defaults: auto network, replace, lbfgs, content start, positive weights"
+       -v t="$(default tv-weight)" 'BEGIN { exit !(a == 1 && b == 1e6 && t == 1) }'; then
+  ok "defaults: auto network, replace, lbfgs, content start, weights 1/1e6/1, automatic memory and sizes"
 else
-  not_ok "defaults: auto network, replace, lbfgs, content start, positive weights"
+  not_ok "defaults: auto network, replace, lbfgs, content start, weights 1/1e6/1, automatic memory and sizes"
   sed 's/^/# /' <<<"$defaults"
 fi
 

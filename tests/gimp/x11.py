@@ -57,6 +57,15 @@ X.XFlush.argtypes = [Display]
 X.XSync.argtypes = [Display, ctypes.c_int]
 XT.XTestFakeKeyEvent.argtypes = [Display, ctypes.c_uint, ctypes.c_int, ctypes.c_ulong]
 
+# Windows come and go while the tree is walked (GIMP's splash, tooltips, menus): a request on
+# one that has just gone fails with BadWindow, which Xlib's default handler makes fatal.
+# Such a window is simply not a match, so errors are ignored (the failed call reports 0).
+XErrorHandler = ctypes.CFUNCTYPE(ctypes.c_int, Display, ctypes.c_void_p)
+_ignore_errors = XErrorHandler(lambda display, event: 0)
+X.XSetErrorHandler.argtypes = [XErrorHandler]
+X.XSetErrorHandler.restype = ctypes.c_void_p
+X.XSetErrorHandler(_ignore_errors)
+
 dpy = X.XOpenDisplay(None)
 if not dpy:
     sys.exit("x11.py: cannot open the display")

@@ -1,0 +1,107 @@
+/* test-job.c — the plug-in's worker jobs (plugin/job.c, GIMP-free): the plan comes before
+ * the first iteration and tells the memory estimate; a run over the memory budget fails
+ * with NS_ERROR_MEMORY before it starts. */
+#include <string.h>
+#include "neural-style.h"
+#include "job.h"
+#include "testutil.h"
+
+typedef struct
+{
+  int   plans;
+  int   progress_before_plan;
+  int   progress;
+  char *plan;
+} Seen;
+
+static void
+on_plan (NsJob      *job,
+         const char *description,
+         gpointer    data)
+{
+  Seen *s = data;
+
+  s->plans++;
+  g_free (s->plan);
+  s->plan = g_strdup (description);
+}
+
+static void
+on_progress (NsJob            *job,
+             const NsProgress *progress,
+             gpointer          data)
+{
+  Seen *s = data;
+
+  if (s->plans == 0)
+    s->progress_before_plan++;
+  s->progress++;
+}
+
+static NsJob *
+small_job (NsNetworkCache *cache,
+           guint64         max_memory)
+{
+  NsOptions *options = ns_options_new ();
+  NsImage *content = ns_image_new (48, 40, 3);
+  NsImage *style = ns_image_new (30, 26, 3);
+
+  ns_test_fill (content->data, 48 * 40 * 3, 1, 0.0f, 1.0f);
+  ns_test_fill (style->data, 30 * 26 * 3, 2, 0.0f, 1.0f);
+  ns_options_set_iterations (options, 3);
+  ns_options_set_scales (options, 1);
+  ns_options_set_max_memory (options, max_memory);
+
+  return ns_job_new (cache, NS_NETWORK_EMBEDDED, options, content, style, 0);
+}
+
+static void
+test_plan_first (void)
+{
+  g_autoptr (NsNetworkCache) cache = ns_network_cache_new ();
+  g_autoptr (NsJob) job = small_job (cache, (guint64) 512 << 20);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NsImage) result = NULL;
+  Seen seen = { 0 };
+
+  ns_job_set_plan_func (job, on_plan, &seen);
+  result = ns_job_run_sync (job, on_progress, &seen, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+  g_assert_cmpint (result->width, ==, 48);
+  g_assert_cmpint (seen.plans, ==, 1);
+  g_assert_cmpint (seen.progress, >, 0);
+  g_assert_cmpint (seen.progress_before_plan, ==, 0);
+  g_assert_nonnull (strstr (seen.plan, "estimated peak memory"));
+  g_assert_nonnull (strstr (seen.plan, "of a 512 MiB budget"));
+  g_free (seen.plan);
+}
+
+static void
+test_over_budget (void)
+{
+  g_autoptr (NsNetworkCache) cache = ns_network_cache_new ();
+  g_autoptr (NsJob) job = small_job (cache, (guint64) 1 << 20);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NsImage) result = NULL;
+  Seen seen = { 0 };
+
+  ns_job_set_plan_func (job, on_plan, &seen);
+  result = ns_job_run_sync (job, on_progress, &seen, &error);
+
+  g_assert_null (result);
+  g_assert_error (error, NS_ERROR, NS_ERROR_MEMORY);
+  g_assert_nonnull (strstr (error->message, "1 MiB budget"));
+  g_assert_cmpint (seen.plans, ==, 0);
+  g_assert_cmpint (seen.progress, ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/job/plan-before-progress", test_plan_first);
+  g_test_add_func ("/job/over-budget-fails-before-start", test_over_budget);
+  return g_test_run ();
+}
