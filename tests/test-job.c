@@ -55,17 +55,25 @@ small_job (NsNetworkCache *cache,
   return ns_job_new (cache, NS_NETWORK_EMBEDDED, options, content, style, 0);
 }
 
+/* Runs a small job with the plan asked for; fills *seen. */
+static NsImage *
+run_job (guint64   max_memory,
+         Seen     *seen,
+         GError  **error)
+{
+  g_autoptr (NsNetworkCache) cache = ns_network_cache_new ();
+  g_autoptr (NsJob) job = small_job (cache, max_memory);
+
+  ns_job_set_plan_func (job, on_plan, seen);
+  return ns_job_run_sync (job, on_progress, seen, error);
+}
+
 static void
 test_plan_first (void)
 {
-  g_autoptr (NsNetworkCache) cache = ns_network_cache_new ();
-  g_autoptr (NsJob) job = small_job (cache, (guint64) 512 << 20);
   g_autoptr (GError) error = NULL;
-  g_autoptr (NsImage) result = NULL;
   Seen seen = { 0 };
-
-  ns_job_set_plan_func (job, on_plan, &seen);
-  result = ns_job_run_sync (job, on_progress, &seen, &error);
+  g_autoptr (NsImage) result = run_job ((guint64) 512 << 20, &seen, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (result);
@@ -81,14 +89,9 @@ test_plan_first (void)
 static void
 test_over_budget (void)
 {
-  g_autoptr (NsNetworkCache) cache = ns_network_cache_new ();
-  g_autoptr (NsJob) job = small_job (cache, (guint64) 1 << 20);
   g_autoptr (GError) error = NULL;
-  g_autoptr (NsImage) result = NULL;
   Seen seen = { 0 };
-
-  ns_job_set_plan_func (job, on_plan, &seen);
-  result = ns_job_run_sync (job, on_progress, &seen, &error);
+  g_autoptr (NsImage) result = run_job ((guint64) 1 << 20, &seen, &error);
 
   g_assert_null (result);
   g_assert_error (error, NS_ERROR, NS_ERROR_MEMORY);
