@@ -178,6 +178,14 @@ wino_bytes (const NsNetwork *net, int last, int h, int w)
   return MIN (most * FLOAT, ns_winograd_cached_bytes ());
 }
 
+/* Copies of a hooked layer's output its loss hook holds while it runs: the scaled features
+ * and their gradient when channel gains are on (objective.c's scaled_loss). */
+static int
+hook_copies (const NsNetwork *net)
+{
+  return net->normalize_channels ? 2 : 0;
+}
+
 /* Peak of one untiled evaluation or set-up, besides x and the optimiser; *kept is what
  * the objective holds between evaluations. */
 static guint64
@@ -188,31 +196,26 @@ whole_bytes (const SizeInfo *s, guint64 *setup, guint64 *kept)
   guint64 targets = feature_bytes (l->net, l->content_index, s->w, s->h) + gram_bytes (l);
   guint64 content = 3 * px * FLOAT + (s->planes == 1 ? px * FLOAT : 0);
   guint64 eval, style_setup, content_setup;
-  guint64 hook = 0;
 
-  /* The hooks copy a layer's features when channel gains are on (scaled_loss), and
-   * ns_style_loss holds a c×c matrix. */
-  for (int i = 0; i <= l->last; i++)
-    if (l->hooked[i])
-      hook = MAX (hook, (l->net->normalize_channels ? 2 : 0) * feature_bytes (l->net, i, s->w, s->h));
-  hook += gram_bytes (l);
-
-  /* rgb, the network input, and their gradients. */
-  eval = 4 * 3 * px * FLOAT + hook
-         + ns_network_pass_peak_bytes (l->net, l->last, l->hooked, s->h, s->w, TRUE);
+  /* rgb, the network input, and their gradients; the pass with its hooks, which copy a
+   * layer's features and gradient when channel gains are on (scaled_loss); ns_style_loss's
+   * c×c matrices. */
+  eval = 4 * 3 * px * FLOAT + gram_bytes (l)
+         + ns_network_pass_peak_bytes (l->net, l->last, l->hooked, s->h, s->w, TRUE,
+                                       hook_copies (l->net));
   /* A style image: the scaled image and its planar tensor (prepare_style), then that
    * tensor, an interleaved copy and the network input (network_input), then the pass. */
   style_setup = MAX (9 * spx * FLOAT,
                      6 * spx * FLOAT + ns_network_pass_peak_bytes (l->net, l->last,
                                                                    l->hooked_style, s->style_h,
-                                                                   s->style_w, FALSE))
+                                                                   s->style_w, FALSE, 0))
                 + (s->opt->color_mode == NS_COLOR_HISTOGRAM ? 3 * spx * FLOAT : 0);
   /* The content: its RGB copy, the image the network sees, its interleaved copy and the
    * network input, then the pass to the content layer. */
   content_setup = MAX (9 * px * FLOAT,
                        3 * px * FLOAT + ns_network_pass_peak_bytes (l->net, l->content_index,
                                                                    l->hooked_content, s->h,
-                                                                   s->w, FALSE));
+                                                                   s->w, FALSE, 0));
   *setup = content + targets + MAX (style_setup, content_setup);
   *kept = content + targets;
   return content + targets + eval;
@@ -245,20 +248,21 @@ tiled_bytes (const SizeInfo *s, int tile, int halo, gboolean cache, guint64 *set
   recompute = cache ? 0
               : target_tile + 3 * crop * FLOAT
                 + ns_network_pass_peak_bytes (l->net, l->content_index, l->hooked_content,
-                                              ch, cw, FALSE);
+                                              ch, cw, FALSE, 0);
   pass = 2 * 3 * crop * FLOAT
-         + ns_network_pass_peak_bytes (l->net, l->last, l->hooked, ch, cw, TRUE);
+         + ns_network_pass_peak_bytes (l->net, l->last, l->hooked, ch, cw, TRUE,
+                                       hook_copies (l->net));
   /* Set-up: the style's crops resampled one at a time (colours from the style), or the
    * scaled style and its planar copy (the other colour modes); the tiles of its forward
    * pass; the content targets' tiles. */
   style_setup = (s->opt->color_mode == NS_COLOR_STYLE ? (guint64) 3 * scw * sch * FLOAT
                                                       : 6 * spx * FLOAT)
                 + (guint64) 3 * scw * sch * FLOAT + chunk
-                + ns_network_pass_peak_bytes (l->net, l->last, l->hooked_style, sch, scw, FALSE)
+                + ns_network_pass_peak_bytes (l->net, l->last, l->hooked_style, sch, scw, FALSE, 0)
                 + (s->opt->color_mode == NS_COLOR_HISTOGRAM ? 3 * px * FLOAT : 0);
   content_setup = cached + target_tile + 3 * crop * FLOAT
                   + ns_network_pass_peak_bytes (l->net, l->content_index, l->hooked_content,
-                                                ch, cw, FALSE);
+                                                ch, cw, FALSE, 0);
   *setup = content + targets + MAX (style_setup, content_setup);
   *kept = content + targets + cached;
   return content + targets + cached + band + chunk + MAX (pass + (cache ? 0 : target_tile),

@@ -371,9 +371,10 @@ typedef void (*NsLayerHook) (int layer, const NsTensor *act, NsTensor *grad, gpo
 void  ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean *hooked,
                        NsLayerHook hook, gpointer data, NsTensor *grad_input);
 /* Peak bytes ns_network_pass allocates for an h × w input (not counting input and
- * grad_input, nor what the hook allocates). */
+ * grad_input), with a hook that holds `hook_copies` copies of the hooked layer's output
+ * while it runs (the scaled features and their gradient when channel gains are on). */
 gsize ns_network_pass_peak_bytes (const NsNetwork *net, int last, const gboolean *hooked,
-                                  int h, int w, gboolean backward);
+                                  int h, int w, gboolean backward, int hook_copies);
 
 /* ---- objective.c: the total loss of an image, as the optimisers see it ----------------------- */
 

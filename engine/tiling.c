@@ -618,16 +618,17 @@ conv_workspace_floats (const NsConv *conv, int h, int w)
 
 gsize
 ns_network_pass_peak_bytes (const NsNetwork *net, int last, const gboolean *hooked,
-                            int h, int w, gboolean backward)
+                            int h, int w, gboolean backward, int hook_copies)
 {
   /* Replays the allocations of ns_network_pass with the layer shapes: cur is the current
    * activation (0 while it is the caller's input), kept what is held for the backward. */
   gsize *in_bytes = g_new0 (gsize, last + 1), *kept_at = g_new0 (gsize, last + 1);
   gsize *grad_at = g_new0 (gsize, last + 1);
   int *in_h = g_new0 (int, last + 1), *in_w = g_new0 (int, last + 1);
-  gsize cur = 0, kept = 0, peak = 0, g = 0;
+  gsize cur = 0, kept = 0, peak = 0, g = 0, hooks_grad = 0, hooks_peak = 0;
   int c = 3;
-  int defer = backward && network_is_lean (net, last) ? deferred_layer (net, last, hooked) : -1;
+  gboolean lean = network_is_lean (net, last);
+  int defer = backward && lean ? deferred_layer (net, last, hooked) : -1;
 
   for (int i = 0; i <= last; i++)
     {
@@ -639,48 +640,58 @@ ns_network_pass_peak_bytes (const NsNetwork *net, int last, const gboolean *hook
       in_bytes[i] = (gsize) c * h * w * sizeof (float);
       in_h[i] = h;
       in_w[i] = w;
-      if (! network_is_lean (net, last))
+      if (! lean)
         {
-          /* network.c keeps every activation (ReLUs share their conv's), then adds
-           * gradients as large as the largest two. */
+          /* network.c keeps every activation (ReLUs share their conv's); then each hook
+           * runs in layer order beside the gradients of the hooks before it (pass_generic),
+           * and the backward adds gradients as large as the largest two. */
           if (l->kind != NS_LAYER_RELU)
             kept += out;
           g = MAX (g, out);
-        }
-      else if (is_conv (l->kind))
-        {
-          peak = MAX (peak, cur + out + kept
-                            + conv_workspace_floats (&l->conv, h, w) * sizeof (float));
-          cur = out;
-        }
-      else if (l->kind == NS_LAYER_RELU)
-        {
-          if (cur == 0)
-            cur = out;
-          if (backward)
-            kept_at[i] = (n_out + 7) / 8;
+          if (hooked[i])
+            {
+              hooks_peak = MAX (hooks_peak, hooks_grad + (gsize) hook_copies * out);
+              hooks_grad += backward ? out : 0;
+            }
         }
       else
         {
-          peak = MAX (peak, cur + out + kept + n_out);
-          cur = out;
-          if (backward && l->kind == NS_LAYER_MAXPOOL)
-            kept_at[i] = n_out;
+          if (is_conv (l->kind))
+            {
+              peak = MAX (peak, cur + out + kept
+                                + conv_workspace_floats (&l->conv, h, w) * sizeof (float));
+              cur = out;
+            }
+          else if (l->kind == NS_LAYER_RELU)
+            {
+              if (cur == 0)
+                cur = out;
+              if (backward)
+                kept_at[i] = (n_out + 7) / 8;
+            }
+          else
+            {
+              peak = MAX (peak, cur + out + kept + n_out);
+              cur = out;
+              if (backward && l->kind == NS_LAYER_MAXPOOL)
+                kept_at[i] = n_out;
+            }
+          kept += kept_at[i];
+          if (hooked[i] && backward && i != defer)
+            {
+              grad_at[i] = out;
+              kept += out;
+            }
+          /* The hook runs here, on this output (the deferred one runs in the backward). */
+          peak = MAX (peak, cur + kept + (hooked[i] && i != defer ? hook_copies * out : 0));
         }
-      kept += kept_at[i];
-      if (hooked[i] && backward && i != defer)
-        {
-          grad_at[i] = out;
-          kept += out;
-        }
-      peak = MAX (peak, cur + kept);
       c = c1;
       h = h1;
       w = w1;
     }
 
-  if (! network_is_lean (net, last))
-    peak = kept + (backward ? 2 * g : 0);
+  if (! lean)
+    peak = kept + MAX (hooks_peak, hooks_grad + (backward ? 2 * g : 0));
   else
     for (int i = last; backward && i >= 0; i--)
       {
@@ -701,8 +712,9 @@ ns_network_pass_peak_bytes (const NsNetwork *net, int last, const gboolean *hook
 
             g = MAX (g, act);
             peak = MAX (peak, kept + g + act
-                              + conv_workspace_floats (&net->layers[0].conv, in_h[i], in_w[i])
-                                * sizeof (float));
+                              + MAX (conv_workspace_floats (&net->layers[0].conv, in_h[i],
+                                                            in_w[i]) * sizeof (float),
+                                     hook_copies * act));
           }
         kept -= kept_at[i];
         if (g == 0 || l->kind == NS_LAYER_RELU)

@@ -525,22 +525,13 @@ reset_peak (void)
  * the images, as the estimate counts them), for a whole-image run and for one the budget
  * forces into tiles; the tiled run must also stay within its budget. */
 static void
-memory_estimate_child (void)
+check_estimate (NsNetwork *net, NsOptions *opt, int w, int h, int style_w, int style_h)
 {
-  g_autoptr (NsNetwork) net = random_vgg19 (51);
-  int keep = ns_network_layer_index (net, "relu3_2") + 1;
-  g_autoptr (NsImage) content = make_image (256, 208, 5);
-  g_autoptr (NsImage) style = make_image (230, 200, 6);
+  g_autoptr (NsImage) content = make_image (w, h, 5);
+  g_autoptr (NsImage) style = make_image (style_w, style_h, 6);
   const NsImage *styles[] = { style };
-  g_autoptr (NsOptions) opt = ns_options_new ();
   guint64 whole_estimate = 0;
 
-  /* Only the layers the losses use, so that the weights do not dwarf what is estimated. */
-  for (int i = keep; i < net->n_layers; i++)
-    ns_conv_clear (&net->layers[i].conv);
-  net->n_layers = keep;
-  ns_options_set_style_layers (opt, "relu1_1,relu2_1,relu3_1", NULL);
-  ns_options_set_content_layer (opt, "relu3_2");
   ns_options_set_iterations (opt, 2);
   ns_options_set_scales (opt, 1);
   for (int pass = 0; pass < 2; pass++)
@@ -577,18 +568,49 @@ memory_estimate_child (void)
     }
 }
 
+/* VGG-19's topology, with only the layers the losses use, so that the weights do not dwarf
+ * what is estimated. */
+static void
+estimate_vgg19 (void)
+{
+  g_autoptr (NsNetwork) net = random_vgg19 (51);
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  int keep = ns_network_layer_index (net, "relu3_2") + 1;
+
+  for (int i = keep; i < net->n_layers; i++)
+    ns_conv_clear (&net->layers[i].conv);
+  net->n_layers = keep;
+  ns_options_set_style_layers (opt, "relu1_1,relu2_1,relu3_1", NULL);
+  ns_options_set_content_layer (opt, "relu3_2");
+  check_estimate (net, opt, 256, 208, 230, 200);
+}
+
+/* The built-in network (keep layers, per-channel gains: network.c's full-activation path),
+ * at a size where tiles need much less than the whole image. */
+static void
+estimate_embedded (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+  g_autoptr (NsOptions) opt = ns_options_new ();
+
+  check_estimate (net, opt, 640, 480, 500, 400);
+}
+
 /* In a fresh process: the memory earlier tests left to the heap would count in the peak. */
 static void
-test_memory_estimate (void)
+in_subprocess (void (*child) (void))
 {
   if (g_test_subprocess ())
     {
-      memory_estimate_child ();
+      child ();
       return;
     }
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_test_trap_assert_passed ();
 }
+
+static void test_memory_estimate_vgg19 (void) { in_subprocess (estimate_vgg19); }
+static void test_memory_estimate_embedded (void) { in_subprocess (estimate_embedded); }
 
 int
 main (int argc, char **argv)
@@ -605,7 +627,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tiling/rows", test_rows);
   g_test_add_func ("/tiling/cancel", test_cancel);
   g_test_add_func ("/tiling/stream", test_stream);
-  g_test_add_func ("/tiling/memory-estimate", test_memory_estimate);
+  g_test_add_func ("/tiling/memory-estimate/vgg19", test_memory_estimate_vgg19);
+  g_test_add_func ("/tiling/memory-estimate/embedded", test_memory_estimate_embedded);
 
   return g_test_run ();
 }
