@@ -815,6 +815,23 @@ describe_format (const NsImage *alpha, int depth)
   return alpha ? "8-bit RGBA" : "8-bit RGB";
 }
 
+
+/* ", peak memory N MiB": this process's own peak resident memory (Linux's VmHWM, which
+ * unlike getrusage's maximum does not include what the process that started it held), to
+ * set against the plan's estimate; "" where the system does not tell. */
+static char *
+peak_memory_text (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
+      !(line = strstr (status, "VmHWM:")))
+    return g_strdup ("");
+  return g_strdup_printf (", peak memory %" G_GUINT64_FORMAT " MiB",
+                          g_ascii_strtoull (line + strlen ("VmHWM:"), NULL, 10) / 1024);
+}
+
 static int
 stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int n_styles,
          NsNetwork *net)
@@ -903,9 +920,13 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
       return EXIT_RUNTIME;
     }
   if (!a->quiet)
-    say ("wrote %s (%d×%d, %s) after %d iteration%s", a->output, result->width,
-         result->height, describe_format (content->alpha, content->bit_depth),
-         ctx.last_iteration, ctx.last_iteration == 1 ? "" : "s");
+    {
+      g_autofree char *peak = peak_memory_text ();
+
+      say ("wrote %s (%d×%d, %s) after %d iteration%s%s", a->output, result->width,
+           result->height, describe_format (content->alpha, content->bit_depth),
+           ctx.last_iteration, ctx.last_iteration == 1 ? "" : "s", peak);
+    }
   return EXIT_OK;
 }
 

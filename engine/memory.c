@@ -510,7 +510,9 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
                        "least (in small tiles, with the leanest optimiser), more than the "
                        "%" G_GUINT64_FORMAT " MiB budget; allow more memory or choose a "
                        "smaller size", s.w, s.h,
-                       p->peak_bytes >> 20, plan->budget >> 20);
+                       /* With the reserve, so that the need exceeds the budget it names. */
+                       ((guint64) ceil (p->peak_bytes / (1.0 - RESERVE)) + (1 << 20) - 1) >> 20,
+                       plan->budget >> 20);
           g_free (sizes);
           layers_clear (&layers);
           return NULL;

@@ -8,7 +8,7 @@ the random VGG-19 weights tools/bench.py writes: same shapes, same cost):
    generated content image and a 512×512 style, coarse to fine with a few iterations per size
    (NS_BENCH_LARGE_ITERS, e.g. "12,6,3,2,2": coarse to fine, the last one at full size), all with
    the same --max-memory (NS_BENCH_LARGE_MEMORY, default 2G).  The command runs in its own
-   process; its peak resident memory comes from wait4().  Prints
+   process and reports its own peak resident memory (VmHWM).  Prints
       bench-large size=N rss_mb=… seconds=… budget_mb=… within_budget=yes|no
 2. Tiled against untiled at a size where both fit (NS_BENCH_LARGE_COMPARE, default 512): the same
    iterations at one size, once with the automatic budget (the whole image at once) and once with a
@@ -105,7 +105,9 @@ def style_image(n, seed):
 
 
 def run_cli(cli, args):
-    """Runs the command; returns (exit status, stderr, peak RSS in MiB, seconds)."""
+    """Runs the command; returns (exit status, stderr, peak RSS in MiB, seconds).  The peak is
+    the one the command reports for itself (its VmHWM): wait4's ru_maxrss keeps, across the
+    exec, the high-water mark of this Python process that spawned it."""
     t = time.perf_counter()
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen([cli] + args, stdout=subprocess.DEVNULL, stderr=err)
@@ -113,7 +115,9 @@ def run_cli(cli, args):
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         text = err.read().decode("utf-8", "replace")
-    return proc.returncode, text, usage.ru_maxrss / 1024.0, time.perf_counter() - t
+    m = re.search(r"peak memory (\d+) MiB$", text, re.M)
+    rss = float(m.group(1)) if m else usage.ru_maxrss / 1024.0
+    return proc.returncode, text, rss, time.perf_counter() - t
 
 
 def parse_mib(text):
