@@ -169,7 +169,10 @@ def seam_ratio(img, tile):
 
 
 def default_iters(n):
-    """Per size, coarse to fine (256, 512, … n): a few at full size."""
+    """Per size, coarse to fine (256, 512, … n): a few at full size.  Beyond 4096 px from 1024 px
+    only: the memory is set by the large sizes, and this run alone takes 1.5 h on two cores."""
+    if n > 4096:
+        return "6,3,2,2"
     sizes = 1
     while 256 * 2 ** (sizes - 1) * 1.25 < n:
         sizes += 1
