@@ -107,6 +107,9 @@ feature_bytes (const NsNetwork *net, int index, int w, int h)
   return (guint64) ns_network_layer_channels (net, index) * (h / s) * (w / s) * FLOAT;
 }
 
+/* ns_gram_add's conversion chunk (2 MiB) and one layer's double sums (≤ 2 MiB). */
+#define GRAM_SCRATCH ((guint64) 4 << 20)
+
 /* All style Gram matrices (targets, and the same again while one evaluation works). */
 static guint64
 gram_bytes (const Layers *l)
@@ -199,8 +202,8 @@ whole_bytes (const SizeInfo *s, guint64 *setup, guint64 *kept)
 
   /* rgb, the network input, and their gradients; the pass with its hooks, which copy a
    * layer's features and gradient when channel gains are on (scaled_loss); ns_style_loss's
-   * c×c matrices. */
-  eval = 4 * 3 * px * FLOAT + gram_bytes (l)
+   * c×c matrices; ns_gram_add's double scratch and sums. */
+  eval = 4 * 3 * px * FLOAT + gram_bytes (l) + GRAM_SCRATCH
          + ns_network_pass_peak_bytes (l->net, l->last, l->hooked, s->h, s->w, TRUE,
                                        hook_copies (l->net));
   /* A style image: the scaled image and its planar tensor (prepare_style), then that
@@ -243,7 +246,7 @@ tiled_bytes (const SizeInfo *s, int tile, int halo, gboolean cache, guint64 *set
   ns_tile_plan_max_crop (style_plan, &scw, &sch);
   crop = (guint64) cw * ch;
   band = (guint64) s->planes * MIN (s->h, tile + 2 * halo + 1) * s->w * FLOAT;
-  chunk = 2 * ((guint64) 4 << 20) + gram_bytes (l);
+  chunk = 2 * ((guint64) 4 << 20) + GRAM_SCRATCH + 2 * gram_bytes (l);   /* + double sums */
   target_tile = feature_bytes (l->net, l->content_index, cw, ch);
   recompute = cache ? 0
               : target_tile + 3 * crop * FLOAT

@@ -87,6 +87,11 @@ void ns_pool2_backward (NsPoolKind kind, const NsTensor *in, const NsTensor *gra
 
 /* gram (c×c, row-major) = F·Fᵀ / (c·h·w), F being f viewed as c × (h·w). */
 void ns_gram (const NsTensor *f, float *gram);
+/* acc (c×c doubles, upper triangle) += scale · F·Fᵀ, F being c rows of n floats, ld apart.
+ * Tiles add their cores' parts; the sum is the whole image's up to double round-off. */
+void ns_gram_add   (const float *f, int c, gsize n, gsize ld, double scale, double *acc);
+/* gram (c×c floats, full) from acc's upper triangle. */
+void ns_gram_store (const double *acc, int c, float *gram);
 
 /* ---- loss.c: content, style and total-variation losses with gradients ------------------------ */
 /* Each returns weight · loss and, when grad is not NULL, ADDS weight · ∂loss/∂input to grad.

@@ -686,7 +686,7 @@ typedef struct
   TileJob          job;
   const NsTile    *tile;
   int              image_w, image_h;   /* of the image being tiled */
-  float          **gram;               /* TILE_GRAM: per style term, c×c (upper triangle) */
+  double         **gram;               /* TILE_GRAM: per style term, c×c (upper triangle) */
   const NsTensor  *target;             /* TILE_GRAM (content value) and TILE_GRAD */
   NsTensor        *target_out;         /* TILE_CONTENT_TARGET: the core copy */
   double          *ms;                 /* TILE_CONTENT_TARGET: per channel Σ f² (may be NULL) */
@@ -801,9 +801,8 @@ tile_hook (int layer, const NsTensor *act, NsTensor *grad, gpointer data)
 
           rect_rows_copy (act, &core, r0, r1, ctx->buf);
           if (ctx->job == TILE_GRAM)
-            cblas_ssyrk (CblasRowMajor, CblasUpper, CblasNoTrans, act->c, n,
-                         (float) (1.0 / layer_size (ctx, layer, act->c)), ctx->buf, n,
-                         1.0f, ctx->gram[k], act->c);
+            ns_gram_add (ctx->buf, act->c, n, n, 1.0 / layer_size (ctx, layer, act->c),
+                         ctx->gram[k]);
           else if (grad != NULL)
             {
               cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, act->c, n, act->c,
@@ -893,7 +892,6 @@ tiled_grams (NsObjective *obj, const Source *src, const NsTilePlan *plan, gboole
 {
   g_autofree gboolean *hooked = hooked_layers (obj, content_value, TRUE);
   double **acc = g_new0 (double *, MAX (obj->n_style, 1));
-  float **gram = g_new0 (float *, MAX (obj->n_style, 1));
   int crop_w, last = 0;
   float *buf;
   double lc = 0.0;
@@ -904,7 +902,6 @@ tiled_grams (NsObjective *obj, const Source *src, const NsTilePlan *plan, gboole
       gsize cc = (gsize) obj->style[k].c * obj->style[k].c;
 
       acc[k] = g_new0 (double, cc);
-      gram[k] = ns_floats_new (cc);
       last = MAX (last, obj->style[k].index);
     }
   if (content_value)
@@ -928,30 +925,18 @@ tiled_grams (NsObjective *obj, const Source *src, const NsTilePlan *plan, gboole
       ctx.tile = tile;
       ctx.image_w = src->w;
       ctx.image_h = src->h;
-      ctx.gram = gram;
+      ctx.gram = acc;
       ctx.buf = buf;
-      for (int k = 0; k < obj->n_style; k++)
-        memset (gram[k], 0, (gsize) obj->style[k].c * obj->style[k].c * sizeof (float));
       ns_network_pass (obj->net, in, last, hooked, tile_hook, &ctx, NULL);
       lc += ctx.lc;
-      for (int k = 0; k < obj->n_style; k++)
-        for (gsize i = 0; i < (gsize) obj->style[k].c * obj->style[k].c; i++)
-          acc[k][i] += gram[k][i];
     }
 
   for (int k = 0; k < obj->n_style; k++)
     {
-      int c = obj->style[k].c;
-
-      for (int i = 0; i < c; i++)
-        for (int j = 0; j < c; j++)
-          gram_out[k][(gsize) i * c + j] = (float) (j >= i ? acc[k][(gsize) i * c + j]
-                                                           : acc[k][(gsize) j * c + i]);
+      ns_gram_store (acc[k], obj->style[k].c, gram_out[k]);
       g_free (acc[k]);
-      ns_floats_free (gram[k]);
     }
   g_free (acc);
-  g_free (gram);
   ns_floats_free (buf);
   return lc;
 }

@@ -8,6 +8,7 @@
 
 static const int shapes[][3] = {     /* c, h, w */
   { 1, 1, 1 }, { 1, 4, 5 }, { 3, 1, 1 }, { 3, 7, 5 }, { 17, 6, 1 }, { 64, 9, 11 }, { 5, 40, 60 },
+  { 32, 200, 160 },   /* long sums whose entries mostly cancel */
 };
 
 static void
@@ -49,11 +50,38 @@ test_against_naive (void)
       ns_gram (f, gram);
       naive_gram (f, ref, scale);
       for (int i = 0; i < c * c; i++)
-        g_assert_cmpfloat (fabs (gram[i] - ref[i]), <=, 1e-5 * scale[i] + 1e-30);
+        /* Summed in double: only the final rounding to float is left. */
+        g_assert_cmpfloat (fabs (gram[i] - ref[i]), <=, 1.2e-7 * fabs (ref[i]) + 1e-12 * scale[i]);
       /* Exactly symmetric, not just within rounding. */
       for (int i = 0; i < c; i++)
         for (int j = 0; j < c; j++)
           g_assert_cmpfloat (gram[i * c + j], ==, gram[j * c + i]);
+    }
+}
+
+/* A Gram added up from bands of rows in any order (as tiles do) is the whole one's, to the
+ * last bit but for the rounding of the result. */
+static void
+test_split_like_tiles (void)
+{
+  const int c = 24, h = 97, w = 130, cuts[] = { 0, 37, 38, 90, h };
+  const gsize hw = (gsize) h * w;
+  g_autoptr (NsTensor) f = ns_tensor_new (c, h, w);
+  g_autofree float *whole = g_new (float, c * c);
+  g_autofree float *parts = g_new (float, c * c);
+  g_autofree double *acc = g_new0 (double, c * c);
+
+  ns_test_fill (f->data, ns_tensor_len (f), 7, -1.0f, 1.0f);
+  ns_gram (f, whole);
+  for (int b = G_N_ELEMENTS (cuts) - 2; b >= 0; b--)
+    ns_gram_add (f->data + (gsize) cuts[b] * w, c, (gsize) (cuts[b + 1] - cuts[b]) * w, hw,
+                 1.0 / ((double) c * hw), acc);
+  ns_gram_store (acc, c, parts);
+  for (int i = 0; i < c * c; i++)
+    {
+      float a = fabsf (whole[i]);
+
+      g_assert_cmpfloat (fabsf (parts[i] - whole[i]), <=, nextafterf (a, INFINITY) - a);
     }
 }
 
@@ -123,6 +151,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/gram/against-naive", test_against_naive);
+  g_test_add_func ("/gram/split-like-tiles", test_split_like_tiles);
   g_test_add_func ("/gram/gradient", test_gradient);
 
   return g_test_run ();

@@ -207,7 +207,7 @@ test_grad_content (void)
   gradcheck_kind (LOSS_CONTENT, -1.0f, 2.0f, 1.0, 1e-2, 1e-3);
 }
 
-/* ns_gram works in float, so the loss carries ~1e-7·G of round-off, which finite
+/* ns_gram sums in double but returns floats, so the loss carries ~1e-7·G of round-off, which finite
  * differences turn into noise of order 1e-7·G / eps.  Positive features (as after a
  * ReLU) and a target well away from G (half of it, then 1.5 times it) keep every
  * gradient entry large against that noise, so the tolerance can stay tight. */
