@@ -12,11 +12,15 @@ the random VGG-19 weights tools/bench.py writes: same shapes, same cost):
       bench-large size=N rss_mb=… seconds=… budget_mb=… within_budget=yes|no
 2. Tiled against untiled at a size where both fit (NS_BENCH_LARGE_COMPARE, default 512): the same
    iterations at one size, once with the automatic budget (the whole image at once) and once with a
-   budget the whole image does not fit (tiles).  The style loss of both results is computed by the
-   engine (tests/ref-probe eval, untiled), and the seams are measured on the tiled result: the mean
-   gradient magnitude |∂x| + |∂y| of the output across the tile boundaries against elsewhere.  Prints
-      bench-tiled size=N tile=T style_untiled=… style_tiled=… style_rel_diff=… seam_ratio=…
-where the targets are style_rel_diff < 0.01 and |seam_ratio − 1| < 0.1.  Details go to stderr.
+   budget the whole image does not fit (tiles), with L-BFGS and again with Adam.  The style loss of
+   both results is computed by the engine (tests/ref-probe eval, untiled), and the seams are
+   measured on the tiled result: the mean gradient magnitude |∂x| + |∂y| of the output across the
+   tile boundaries against elsewhere.  Prints
+      bench-tiled size=N tile=T optimizer=O style_untiled=… style_tiled=… style_rel_diff=… seam_ratio=…
+   where the targets are style_rel_diff < 0.01 and |seam_ratio − 1| < 0.1.  L-BFGS's line search
+   makes a short run's end point depend on round-off (a gradient differs in its 4th digit and a
+   trial step is accepted or not), so for L-BFGS the line also gives untiled_nudged_rel_diff: the
+   same for an untiled run whose content differs in one pixel by one level.  Details go to stderr.
 """
 
 import argparse
@@ -181,6 +185,61 @@ def default_iters(n):
     return ",".join(str(i) for i in iters)
 
 
+def compare(cli, probe, weights, common, tmp, style_png, n, its, optimizer):
+    """One tiled/untiled pair at n px; with L-BFGS also an untiled run whose content differs in
+    one pixel by one level: the spread of the result under a perturbation that small."""
+    import numpy as np
+    content = content_image(n, 7)
+    content_png = os.path.join(tmp, "compare.png")
+    write_png(content_png, content)
+    base = ["--size", str(n), "--scales", "1", "--iterations", str(its),
+            "--optimizer", optimizer] + common
+    rc, err, rss_u, secs_u = run_cli(cli, [content_png, style_png, "-o",
+                                           os.path.join(tmp, "untiled.png")] + base)
+    m = re.search(r"estimated peak memory (\d+) MiB", err)
+    if rc != 0 or not m or "tiles" in err:
+        sys.exit("bench-large: the untiled comparison run failed:\n" + err[-2000:])
+    estimate = int(m.group(1))
+    tile, err_t = None, ""
+    for cut in (16, 32, 64, 96, 128, 192, 256):
+        if estimate - cut < 64:
+            break
+        budget = "%dM" % (estimate - cut)
+        rc, err_t, rss_t, secs_t = run_cli(cli, [content_png, style_png, "-o",
+                                                 os.path.join(tmp, "tiled.png"),
+                                                 "--max-memory", budget] + base)
+        m = re.search(r"in tiles of (\d+) px", err_t)
+        if rc == 0 and m and int(m.group(1)) < n:
+            tile = int(m.group(1))
+            break
+    if tile is None:
+        sys.exit("bench-large: no budget below the untiled run's made it tile:\n" + err_t[-2000:])
+    log("compare %d, %s: untiled %.0f s, %.0f MiB; tiled (%s, tiles of %d) %.0f s, %.0f MiB"
+        % (n, optimizer, secs_u, rss_u, budget, tile, secs_t, rss_t))
+    c = content.astype(np.float32) / 255.0
+    s = style_image(512, 1).astype(np.float32) / 255.0
+    untiled = read_png_rgb(os.path.join(tmp, "untiled.png"), n, n)
+    tiled = read_png_rgb(os.path.join(tmp, "tiled.png"), n, n)
+    su = probe_style_loss(probe, weights, c, s, untiled, tmp)
+    st = probe_style_loss(probe, weights, c, s, tiled, tmp)
+    floor = ""
+    if optimizer == "lbfgs":
+        nudged = content.copy()
+        nudged[n // 2, n // 2, 0] ^= 1
+        write_png(content_png, nudged)
+        rc, err, _, _ = run_cli(cli, [content_png, style_png, "-o",
+                                      os.path.join(tmp, "nudged.png")] + base)
+        if rc != 0:
+            sys.exit("bench-large: the perturbed untiled run failed:\n" + err[-2000:])
+        sp = probe_style_loss(probe, weights, c, s,
+                              read_png_rgb(os.path.join(tmp, "nudged.png"), n, n), tmp)
+        floor = " untiled_nudged_rel_diff=%.2e" % (abs(sp - su) / abs(su))
+    print("bench-tiled size=%d tile=%d optimizer=%s style_untiled=%.6g style_tiled=%.6g "
+          "style_rel_diff=%.2e%s seam_ratio=%.3f mean_abs_pixel_diff=%.2e"
+          % (n, tile, optimizer, su, st, abs(st - su) / abs(su), floor, seam_ratio(tiled, tile),
+             float(np.abs(tiled - untiled).mean())), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[2])
     ap.add_argument("--build", required=True, help="the meson build directory")
@@ -228,48 +287,12 @@ def main():
             if os.path.exists(out):
                 os.unlink(out)
 
-        # Tiled against untiled.
-        import numpy as np
+        # Tiled against untiled, with L-BFGS and with Adam.
         n, its = args.compare_size, args.compare_iters
         if n <= 0:
             return 0
-        content = content_image(n, 7)
-        content_png = os.path.join(tmp, "compare.png")
-        write_png(content_png, content)
-        base = [content_png, style_png, "--size", str(n), "--scales", "1",
-                "--iterations", str(its)] + common
-        rc, err, rss_u, secs_u = run_cli(cli, base + ["-o", os.path.join(tmp, "untiled.png")])
-        m = re.search(r"estimated peak memory (\d+) MiB", err)
-        if rc != 0 or not m or "tiles" in err:
-            sys.exit("bench-large: the untiled comparison run failed:\n" + err[-2000:])
-        estimate = int(m.group(1))
-        tile, err_t = None, ""
-        for cut in (16, 32, 64, 96, 128, 192, 256):
-            if estimate - cut < 64:
-                break
-            budget = "%dM" % (estimate - cut)
-            rc, err_t, rss_t, secs_t = run_cli(cli, base + ["-o", os.path.join(tmp, "tiled.png"),
-                                                            "--max-memory", budget])
-            m = re.search(r"in tiles of (\d+) px", err_t)
-            if rc == 0 and m and int(m.group(1)) < n:
-                tile = int(m.group(1))
-                break
-        if tile is None:
-            sys.exit("bench-large: no budget below the untiled run's made it tile:\n" + err_t[-2000:])
-        log("compare %d: untiled %.0f s, %.0f MiB; tiled (%s, tiles of %d) %.0f s, %.0f MiB"
-            % (n, secs_u, rss_u, budget, tile, secs_t, rss_t))
-        untiled = read_png_rgb(os.path.join(tmp, "untiled.png"), n, n)
-        tiled = read_png_rgb(os.path.join(tmp, "tiled.png"), n, n)
-        c = content.astype(np.float32) / 255.0
-        s = style_image(512, 1).astype(np.float32) / 255.0
-        su = probe_style_loss(probe, weights, c, s, untiled, tmp)
-        st = probe_style_loss(probe, weights, c, s, tiled, tmp)
-        rel = abs(st - su) / abs(su)
-        ratio = seam_ratio(tiled, tile)
-        print("bench-tiled size=%d tile=%d style_untiled=%.6g style_tiled=%.6g style_rel_diff=%.2e "
-              "seam_ratio=%.3f mean_abs_pixel_diff=%.2e" % (n, tile, su, st, rel, ratio,
-                                                           float(np.abs(tiled - untiled).mean())),
-              flush=True)
+        for optimizer in ("lbfgs", "adam"):
+            compare(cli, probe, weights, common, tmp, style_png, n, its, optimizer)
     return 0
 
 
