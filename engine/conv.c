@@ -184,7 +184,7 @@ conv_run (const float *weight, const float *bias, int cin, int cout,
     }
 
   rows = band_rows (cin, h, w, max_band_rows);
-  col = g_aligned_alloc ((gsize) k * rows * w, sizeof (float), 64);
+  col = ns_floats_alloc ((gsize) k * rows * w);
 
   for (int y0 = 0; y0 < h; y0 += rows)
     {
@@ -213,7 +213,7 @@ conv_run (const float *weight, const float *bias, int cin, int cout,
                    1.0f, weight, k, col, n, beta, c, (int) hw);
     }
 
-  g_aligned_free (col);
+  ns_floats_free (col);
 }
 
 /* Adds one row of the column matrix, shifted by kx − 1, into a grad_in row. */
@@ -281,7 +281,7 @@ backward_col2im (const NsConv *conv, const NsTensor *grad_out, NsTensor *grad_in
     return;
 
   rows = band_rows (cin, h, w, max_band_rows);
-  col = g_aligned_alloc ((gsize) m * rows * w, sizeof (float), 64);
+  col = ns_floats_alloc ((gsize) m * rows * w);
 
   for (int y0 = 0; y0 < h; y0 += rows)
     {
@@ -294,7 +294,7 @@ backward_col2im (const NsConv *conv, const NsTensor *grad_out, NsTensor *grad_in
       col2im_band (col, cin, h, w, y0, y1, grad_in->data);
     }
 
-  g_aligned_free (col);
+  ns_floats_free (col);
 }
 
 void

@@ -16,6 +16,7 @@ typedef struct
 } NsTensor;
 
 float    *ns_floats_new      (gsize n);          /* zero-filled, 64-byte aligned; aborts on OOM like g_malloc */
+float    *ns_floats_alloc    (gsize n);          /* the same, not filled */
 void      ns_floats_free     (float *p);
 NsTensor *ns_tensor_new      (int c, int h, int w);   /* zero-filled */
 NsTensor *ns_tensor_new_like (const NsTensor *t);

@@ -4,17 +4,41 @@
  * the compiler's vector loops never straddle lines at the start of a plane. */
 
 #include <string.h>
+#include <sys/mman.h>
 
 #include "ns-internal.h"
 
 #define NS_FLOAT_ALIGN 64
+#define NS_HUGE_PAGE  ((gsize) 2 << 20)
+#define NS_HUGE_MIN   ((gsize) 8 << 20)
+
+float *
+ns_floats_alloc (gsize n)
+{
+  gsize bytes = MAX (n, 1) * sizeof (float);
+  float *p;
+
+  if (bytes < NS_HUGE_MIN)
+    return g_aligned_alloc (MAX (n, 1), sizeof (float), NS_FLOAT_ALIGN);
+  /* Buffers this large come fresh from mmap on every allocation, and the kernel's page
+   * faults on 4 KiB pages took a third of a tiled evaluation's time; transparent huge
+   * pages (where the system offers them on request) fault 512 times less often.  Only
+   * whole huge pages inside the buffer are marked, so the resident size is unchanged. */
+  p = g_aligned_alloc (MAX (n, 1), sizeof (float), NS_HUGE_PAGE);
+#ifdef MADV_HUGEPAGE
+  if (bytes >= NS_HUGE_PAGE)
+    madvise (p, bytes & ~(NS_HUGE_PAGE - 1), MADV_HUGEPAGE);
+#endif
+  return p;
+}
 
 float *
 ns_floats_new (gsize n)
 {
-  /* g_aligned_alloc0 returns NULL for zero bytes; keep a valid pointer so callers
-   * need no special case for empty tensors. */
-  return g_aligned_alloc0 (MAX (n, 1), sizeof (float), NS_FLOAT_ALIGN);
+  float *p = ns_floats_alloc (n);
+
+  memset (p, 0, MAX (n, 1) * sizeof (float));
+  return p;
 }
 
 void

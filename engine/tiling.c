@@ -190,7 +190,7 @@ ns_tensor_new_uninit (int c, int h, int w)
   t->c = c;
   t->h = h;
   t->w = w;
-  t->data = g_aligned_alloc (MAX (ns_tensor_len (t), 1), sizeof (float), 64);
+  t->data = ns_floats_alloc (ns_tensor_len (t));
   return t;
 }
 

@@ -347,13 +347,6 @@ band_tile_rows (int n_in, int ob, int th, int tw, int max_band_rows)
                        th, max_band_rows);
 }
 
-/* Uninitialised aligned floats: every workspace below is written before it is read. */
-static float *
-scratch (gsize n)
-{
-  return g_aligned_alloc (MAX (n, 1), sizeof (float), 64);
-}
-
 gsize
 ns_winograd_workspace_floats (int n_in, int n_out, int h, int w)
 {
@@ -459,8 +452,8 @@ share (int n, int id, int workers, int *a, int *b)
 static void
 work (Job *j, int id)
 {
-  float *pad = scratch ((gsize) 6 * (4 * j->tw + 2));
-  float *strip = scratch ((gsize) 4 * 4 * j->tw + 4 * LANES);
+  float *pad = ns_floats_alloc ((gsize) 6 * (4 * j->tw + 2));
+  float *strip = ns_floats_alloc ((gsize) 4 * 4 * j->tw + 4 * LANES);
   int a, b, nw = j->n_workers;
 
   if (j->ob == j->n_out)
@@ -499,8 +492,8 @@ work (Job *j, int id)
                             j->adjoint ? NULL : j->bias, j->out, strip);
         }
     }
-  g_aligned_free (strip);
-  g_aligned_free (pad);
+  ns_floats_free (strip);
+  ns_floats_free (pad);
 }
 
 static gpointer
@@ -527,7 +520,7 @@ workspace_free (gpointer data)
 {
   Workspace *w = data;
 
-  g_aligned_free (w->buf);
+  ns_floats_free (w->buf);
   g_free (w);
 }
 
@@ -545,8 +538,8 @@ workspace (gsize floats)
     }
   if (w->floats < floats)
     {
-      g_aligned_free (w->buf);
-      w->buf = scratch (floats);
+      ns_floats_free (w->buf);
+      w->buf = ns_floats_alloc (floats);
       w->floats = floats;
     }
   return w->buf;
