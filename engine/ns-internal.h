@@ -19,6 +19,7 @@ float    *ns_floats_new      (gsize n);          /* zero-filled, 64-byte aligned
 float    *ns_floats_alloc    (gsize n);          /* the same, not filled */
 void      ns_floats_free     (float *p);
 NsTensor *ns_tensor_new      (int c, int h, int w);   /* zero-filled */
+NsTensor *ns_tensor_new_uninit (int c, int h, int w); /* not filled: the caller writes it all */
 NsTensor *ns_tensor_new_like (const NsTensor *t);
 NsTensor *ns_tensor_copy     (const NsTensor *t);
 void      ns_tensor_free     (NsTensor *t);
@@ -359,10 +360,6 @@ void        ns_tile_core_at_layer (const NsTile *tile, int image_w, int image_h,
                                    const NsTensor *act, NsRect *local, NsRect *global);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsTilePlan, ns_tile_plan_free)
-
-/* A tensor whose every element the caller writes: no zero-filling pass (ns_tensor_free
- * frees it). */
-NsTensor *ns_tensor_new_uninit (int c, int h, int w);
 
 /* Called with the output of each hooked layer; in a pass with a backward, the hook ADDS
  * ∂L/∂act to grad (the shape of act; it may already hold the gradient from the layers

@@ -15,6 +15,8 @@
 float *
 ns_floats_alloc (gsize n)
 {
+  /* g_aligned_alloc returns NULL for zero bytes; keep a valid pointer so callers need no
+   * special case for empty tensors. */
   gsize bytes = MAX (n, 1) * sizeof (float);
   float *p;
 
@@ -26,8 +28,7 @@ ns_floats_alloc (gsize n)
    * whole huge pages inside the buffer are marked, so the resident size is unchanged. */
   p = g_aligned_alloc (MAX (n, 1), sizeof (float), NS_HUGE_PAGE);
 #ifdef MADV_HUGEPAGE
-  if (bytes >= NS_HUGE_PAGE)
-    madvise (p, bytes & ~(NS_HUGE_PAGE - 1), MADV_HUGEPAGE);
+  madvise (p, bytes & ~(NS_HUGE_PAGE - 1), MADV_HUGEPAGE);
 #endif
   return p;
 }
@@ -48,7 +49,7 @@ ns_floats_free (float *p)
 }
 
 NsTensor *
-ns_tensor_new (int c, int h, int w)
+ns_tensor_new_uninit (int c, int h, int w)
 {
   NsTensor *t;
 
@@ -58,7 +59,17 @@ ns_tensor_new (int c, int h, int w)
   t->c = c;
   t->h = h;
   t->w = w;
-  t->data = ns_floats_new (ns_tensor_len (t));
+  t->data = ns_floats_alloc (ns_tensor_len (t));
+  return t;
+}
+
+NsTensor *
+ns_tensor_new (int c, int h, int w)
+{
+  NsTensor *t = ns_tensor_new_uninit (c, h, w);
+
+  if (t != NULL)
+    memset (t->data, 0, ns_tensor_len (t) * sizeof (float));
   return t;
 }
 
@@ -77,7 +88,7 @@ ns_tensor_copy (const NsTensor *t)
 
   g_return_val_if_fail (t != NULL, NULL);
 
-  copy = ns_tensor_new_like (t);
+  copy = ns_tensor_new_uninit (t->c, t->h, t->w);
   memcpy (copy->data, t->data, ns_tensor_len (t) * sizeof (float));
   return copy;
 }

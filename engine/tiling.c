@@ -182,18 +182,6 @@ typedef struct
   NsTensor *grad;           /* the hook's gradient for the layer's output, or NULL */
 } Saved;
 
-NsTensor *
-ns_tensor_new_uninit (int c, int h, int w)
-{
-  NsTensor *t = g_new (NsTensor, 1);
-
-  t->c = c;
-  t->h = h;
-  t->w = w;
-  t->data = ns_floats_alloc (ns_tensor_len (t));
-  return t;
-}
-
 /* ReLU in place (ns_relu_forward's x < 0 ? 0 : x) and, if mask is not NULL, a bit per
  * element set where the result is not <= 0 (the test ns_relu_backward makes, NaN
  * included).  These ran one bit at a time at 13% of an evaluation; AVX-512 compares give
