@@ -16,14 +16,12 @@
 
 #include <string.h>
 
-#include <cblas.h>
-
 #include "ns-internal.h"
 
 /* Column buffer budget.  Measured with two OpenBLAS threads on VGG-19 shapes (256→256 at
  * 64², 64→64 at 256² and 512², 512→512 at 32²): 8 MiB was as fast as or faster than
- * 0.5–4 MiB and than whole-image im2col.  Narrower bands make narrower sgemms, which
- * split less well across threads; more cores would want wider ones still. */
+ * 0.5–4 MiB and than whole-image im2col.  (Since then the band's product is cut into blocks
+ * on the engine's threads, gemm.c; the budget was kept.) */
 #define NS_CONV_COL_BUDGET_BYTES (8u << 20)
 
 /* Input channel counts up to this take the col2im path for the input gradient: measured
@@ -130,15 +128,35 @@ im2col_taps (const float *plane, int h, int w, int y0, int y1, int ky, float *ds
     }
 }
 
+/* One band of output rows [y0, y1) of an h × w image, for the loops over channels:
+ * im2col reads the image and writes the column matrix, col2im the other way round. */
+typedef struct
+{
+  const float *src;
+  float       *dst;
+  int          h, w, y0, y1;
+} Band;
+
+static void
+im2col_channel (int ci, int worker, gpointer data)
+{
+  const Band *b = data;
+  gsize n = (gsize) (b->y1 - b->y0) * b->w;
+  gsize hw = (gsize) b->h * b->w;
+
+  for (int ky = 0; ky < 3; ky++)
+    im2col_taps (b->src + ci * hw, b->h, b->w, b->y0, b->y1, ky,
+                 b->dst + ((gsize) ci * 3 + ky) * 3 * n);
+}
+
+/* The column matrix of output rows [y0, y1): one item per input channel. */
 static void
 im2col_band (const float *in, int cin, int h, int w, int y0, int y1, float *col)
 {
-  gsize n = (gsize) (y1 - y0) * w;
-  gsize hw = (gsize) h * w;
+  Band b = { in, col, h, w, y0, y1 };
+  double work = (double) cin * 9 * (y1 - y0) * w;
 
-  for (int ci = 0; ci < cin; ci++)
-    for (int ky = 0; ky < 3; ky++)
-      im2col_taps (in + ci * hw, h, w, y0, y1, ky, col + ((gsize) ci * 3 + ky) * 3 * n);
+  ns_parallel_for (cin, ns_parallel_workers (cin, work), im2col_channel, &b);
 }
 
 int
@@ -209,8 +227,7 @@ conv_run (const float *weight, const float *bias, int cin, int cout,
           beta = 1.0f;
         }
 
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, n, k,
-                   1.0f, weight, k, col, n, beta, c, (int) hw);
+      ns_sgemm (FALSE, cout, n, k, 1.0f, weight, k, col, n, beta, c, (int) hw);
     }
 
   ns_floats_free (col);
@@ -237,29 +254,31 @@ col2im_row_add (float *dst, const float *src, int w, int kx)
     }
 }
 
-/* Scatters the (cin·9 × band) column gradient of output rows [y0, y1) into grad_in:
- * tap (ky, kx) at output (y, x) read input (y + ky − 1, x + kx − 1). */
+/* Scatters the column gradient of input channel ci (rows ci·9 … ci·9 + 8 of the cin·9 ×
+ * band matrix) for output rows [y0, y1) into its grad_in plane: tap (ky, kx) at output
+ * (y, x) read input (y + ky − 1, x + kx − 1). */
 static void
-col2im_band (const float *col, int cin, int h, int w, int y0, int y1, float *grad_in)
+col2im_channel (int ci, int worker, gpointer data)
 {
-  gsize n = (gsize) (y1 - y0) * w;
-  gsize hw = (gsize) h * w;
+  const Band *b = data;
+  int h = b->h, w = b->w;
+  gsize n = (gsize) (b->y1 - b->y0) * w;
+  float *plane = b->dst + (gsize) ci * h * w;
 
-  for (int ci = 0; ci < cin; ci++)
-    for (int ky = 0; ky < 3; ky++)
-      {
-        int ya = MAX (y0, 1 - ky);
-        int yb = MIN (y1, h + 1 - ky);
+  for (int ky = 0; ky < 3; ky++)
+    {
+      int ya = MAX (b->y0, 1 - ky);
+      int yb = MIN (b->y1, h + 1 - ky);
 
-        for (int kx = 0; kx < 3; kx++)
-          {
-            const float *src = col + (((gsize) ci * 3 + ky) * 3 + kx) * n;
+      for (int kx = 0; kx < 3; kx++)
+        {
+          const float *src = b->src + (((gsize) ci * 3 + ky) * 3 + kx) * n;
 
-            for (int y = ya; y < yb; y++)
-              col2im_row_add (grad_in + ci * hw + (gsize) (y + ky - 1) * w,
-                              src + (gsize) (y - y0) * w, w, kx);
-          }
-      }
+          for (int y = ya; y < yb; y++)
+            col2im_row_add (plane + (gsize) (y + ky - 1) * w, src + (gsize) (y - b->y0) * w, w,
+                            kx);
+        }
+    }
 }
 
 /* Input gradient as col2im (Wᵀ · grad_out): better than the transposed convolution when
@@ -288,10 +307,11 @@ backward_col2im (const NsConv *conv, const NsTensor *grad_out, NsTensor *grad_in
       int y1 = MIN (h, y0 + rows);
       int n = (y1 - y0) * w;
 
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, m, n, cout,
-                   1.0f, conv->weight, m, grad_out->data + (gsize) y0 * w, (int) hw,
-                   0.0f, col, n);
-      col2im_band (col, cin, h, w, y0, y1, grad_in->data);
+      Band b = { col, grad_in->data, h, w, y0, y1 };
+
+      ns_sgemm (TRUE, m, n, cout, 1.0f, conv->weight, m, grad_out->data + (gsize) y0 * w,
+                (int) hw, 0.0f, col, n);
+      ns_parallel_for (cin, ns_parallel_workers (cin, (double) m * n), col2im_channel, &b);
     }
 
   ns_floats_free (col);

@@ -3,7 +3,6 @@
  * Every loss is a mean (see neural-style.h), so the weights keep their meaning at every
  * image size.  Sums are accumulated in double: a 512-channel layer has millions of terms.
  */
-#include <cblas.h>
 #include <math.h>
 
 #include "ns-internal.h"
@@ -86,9 +85,8 @@ ns_style_loss (const NsTensor *f, const float *target_gram, double weight, NsTen
               d[(gsize) i * c + j] = d[(gsize) j * c + i] = s;
             }
         }
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, c, (int) hw, c,
-                   (float) (2.0 * weight / ((double) cc * n)), d, c,
-                   f->data, (int) hw, 1.0f, grad->data, (int) hw);
+      ns_sgemm (FALSE, c, (int) hw, c, (float) (2.0 * weight / ((double) cc * n)), d, c,
+                f->data, (int) hw, 1.0f, grad->data, (int) hw);
     }
 
   ns_floats_free (d);

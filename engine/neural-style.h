@@ -79,11 +79,14 @@ char *ns_weights_find (const char *explicit_path, GError **error);
 /* Where --download-weights puts the file: $XDG_DATA_HOME/neural-style/vgg19.safetensors. */
 char *ns_weights_default_path (void);
 
-typedef void (*NsDownloadProgressFunc) (guint64 done, guint64 total, gpointer user_data);
+/* Returns FALSE to cancel the download. */
+typedef gboolean (*NsDownloadProgressFunc) (guint64 done, guint64 total, gpointer user_data);
 
 /* Downloads `url` with curl, checks the full SHA-256 against `sha256_hex` (64 hex digits),
  * keeps only the convolution tensors (features.N.weight|bias) and writes them atomically
- * to `dest` as safetensors.  `progress` may be NULL. */
+ * to `dest` as safetensors.  The partial download is a new file beside `dest`, deleted on
+ * any failure.  `progress` may be NULL; it is called about five times a second, and when
+ * it returns FALSE curl is stopped and the call fails with NS_ERROR_CANCELLED. */
 gboolean ns_weights_download (const char             *url,
                               const char             *sha256_hex,
                               const char             *dest,
@@ -168,7 +171,8 @@ void   ns_options_set_content_layer  (NsOptions *o, const char *layer);
 gboolean ns_options_set_style_layers (NsOptions *o, const char *spec, GError **error);
 /* Call the progress callback with a preview image every `every` iterations (0 = never). */
 void   ns_options_set_preview_every  (NsOptions *o, int every);
-/* OpenBLAS threads for the run (0 = leave as it is).  Process-wide in OpenBLAS. */
+/* Threads for the run (0 = one per processor).  The result is the same at any count.  The
+ * engine splits its work itself and sets OpenBLAS to one thread for the whole process. */
 void   ns_options_set_threads        (NsOptions *o, int threads);
 /* Coarse to fine: the run optimises at several sizes, each starting from the previous
  * result enlarged.  The number of sizes: 0 = automatic (default: 256 px on the longer side,

@@ -27,6 +27,46 @@ static inline gsize ns_tensor_len (const NsTensor *t) { return (gsize) t->c * t-
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsTensor, ns_tensor_free)
 
+/* ---- parallel.c: the engine's threads (OpenBLAS runs single-threaded) ------------------ */
+
+/* Called for item `item` by worker `worker` (0 … n_workers − 1, for per-worker scratch). */
+typedef void (*NsParallelFunc) (int item, int worker, gpointer data);
+
+/* Work (in multiply-adds or the like) below which a loop stays on one thread. */
+#define NS_PARALLEL_MIN_WORK 2e6
+
+/* Threads for loops started from the calling thread: set by ns_parallel_set_threads (0 or
+ * unset: the processors' count); 1 inside a loop's item, so that loops do not nest. */
+int  ns_parallel_threads     (void);
+int  ns_parallel_set_threads (int threads);        /* returns the previous setting */
+/* Workers a loop over n_items with `work` in total should use. */
+int  ns_parallel_workers     (int n_items, double work);
+/* Runs fn on items 0 … n_items − 1 with up to n_workers threads (the caller's included) and
+ * returns when all are done.  Items must not depend on each other or on which worker runs
+ * them: then the result is the same at any thread count. */
+void ns_parallel_for         (int n_items, int n_workers, NsParallelFunc fn, gpointer data);
+
+/* ---- gemm.c: sgemm cut into blocks fixed by the shape, run over the engine's threads ------- */
+
+/* C (m × n) = alpha · op(A) · B + beta · C, row-major; op(A) = A (m × k) or Aᵀ (A is k × m). */
+void ns_sgemm (gboolean trans_a, int m, int n, int k, float alpha, const float *a, int lda,
+               const float *b, int ldb, float beta, float *c, int ldc);
+
+/* ---- simd.c: which of the engine's vector paths runs ------------------------------------- */
+
+typedef enum
+{
+  NS_SIMD_PORTABLE,
+  NS_SIMD_AVX2,
+  NS_SIMD_AVX512
+} NsSimd;
+
+/* The best path the CPU supports, lowered by $NEURAL_STYLE_SIMD (portable, avx2, avx512). */
+NsSimd ns_simd_level (void);
+/* For tests: run `level` (clamped to what the CPU supports) from now on; returns the
+ * previous level. */
+NsSimd ns_simd_override (NsSimd level);
+
 /* ---- conv.c: 3×3 convolution, stride 1, zero padding 1 (im2col in row bands + sgemm) ------ */
 
 typedef struct
@@ -167,6 +207,11 @@ typedef struct
   const float  *data;             /* F32, product(shape) values */
 } NsSafetensorsEntry;
 
+/* Creates a new, empty file "PATH.XXXXXX<suffix>" beside `path` (same folder, so that a
+ * rename can replace path atomically), exclusively and without following links.  Returns
+ * its descriptor (write-only, close-on-exec) and the new name in *tmp_path, or -1 with
+ * errno set. */
+int      ns_file_create_temp  (const char *path, const char *suffix, char **tmp_path);
 /* Writes F32 tensors (sorted by name, 8-byte aligned header) atomically to path. */
 gboolean ns_safetensors_write (const char *path, const NsSafetensorsEntry *entries, guint n_entries,
                                GError **error);

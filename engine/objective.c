@@ -10,7 +10,6 @@
  * as no later tile can add to them, so a caller may even update x there and then. */
 #include <math.h>
 #include <string.h>
-#include <cblas.h>
 #include "ns-internal.h"
 
 typedef struct
@@ -805,9 +804,8 @@ tile_hook (int layer, const NsTensor *act, NsTensor *grad, gpointer data)
                          ctx->gram[k]);
           else if (grad != NULL)
             {
-              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, act->c, n, act->c,
-                           (float) obj->style_alpha[k], obj->style_d[k], act->c,
-                           ctx->buf, n, 0.0f, ctx->buf2, n);
+              ns_sgemm (FALSE, act->c, n, act->c, (float) obj->style_alpha[k], obj->style_d[k],
+                        act->c, ctx->buf, n, 0.0f, ctx->buf2, n);
               rect_rows_add (grad, &core, r0, r1, ctx->buf2);
             }
         }

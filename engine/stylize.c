@@ -6,7 +6,6 @@
  * result enlarged, and optimises.  Iterations are numbered over the whole run. */
 #include <math.h>
 #include <string.h>
-#include <cblas.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -303,13 +302,13 @@ ns_stylizer_estimate_memory (NsStylizer            *st,
   return plan->peak_bytes;
 }
 
-NsImage *
-ns_stylizer_run (NsStylizer            *st,
-                 const NsImage         *content,
-                 const NsImage * const *styles,
-                 const double          *blend,
-                 int                    n_styles,
-                 GError               **error)
+static NsImage *
+stylizer_run (NsStylizer            *st,
+              const NsImage         *content,
+              const NsImage * const *styles,
+              const double          *blend,
+              int                    n_styles,
+              GError               **error)
 {
   g_autoptr (NsOptions) opt = ns_options_copy (st->opt);
   g_autoptr (NsRunPlan) plan = NULL;
@@ -326,8 +325,6 @@ ns_stylizer_run (NsStylizer            *st,
   st->stop_reason = NS_STOP_DONE;
   if (! check_all (st, opt, content, styles, blend, n_styles, error))
     return NULL;
-  if (opt->threads > 0)
-    openblas_set_num_threads (opt->threads);
   plan = ns_run_plan_new (st->net, opt, content, styles, n_styles, error);
   if (plan == NULL)
     return NULL;
@@ -420,5 +417,21 @@ ns_stylizer_run (NsStylizer            *st,
       ns_image_free (result);
       result = g;
     }
+  return result;
+}
+
+NsImage *
+ns_stylizer_run (NsStylizer            *st,
+                 const NsImage         *content,
+                 const NsImage * const *styles,
+                 const double          *blend,
+                 int                    n_styles,
+                 GError               **error)
+{
+  /* The engine's loops on this thread use the run's thread count, then what they had. */
+  int previous = ns_parallel_set_threads (st->opt->threads);
+  NsImage *result = stylizer_run (st, content, styles, blend, n_styles, error);
+
+  ns_parallel_set_threads (previous);
   return result;
 }

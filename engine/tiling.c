@@ -239,17 +239,16 @@ relu_backward_avx512 (const guint8 *mask, float *g, gsize n)
     }
   return i;
 }
+#else
+static gsize relu_mask_avx512 (float *x, gsize n, guint8 *mask) { return 0; }
+static gsize relu_backward_avx512 (const guint8 *mask, float *g, gsize n) { return 0; }
+#endif
 
 static gboolean
 have_avx512 (void)
 {
-  return __builtin_cpu_supports ("avx512f");
+  return ns_simd_level () >= NS_SIMD_AVX512;
 }
-#else
-static gsize relu_mask_avx512 (float *x, gsize n, guint8 *mask) { return 0; }
-static gsize relu_backward_avx512 (const guint8 *mask, float *g, gsize n) { return 0; }
-static gboolean have_avx512 (void) { return FALSE; }
-#endif
 
 static void
 relu_mask (NsTensor *t, guint8 *mask)

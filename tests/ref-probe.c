@@ -203,8 +203,7 @@ probe_objective (Probe *p, double alpha, double beta, double tv, int threads, GE
   ns_options_set_init (options, NS_INIT_CONTENT);
   ns_options_set_threads (options, threads);
   /* The options' thread count is applied by the stylizer, which the probe bypasses. */
-  if (threads > 0)
-    openblas_set_num_threads (threads);
+  ns_parallel_set_threads (threads);
   ns_options_apply_network_defaults (options, p->net);
   styles[0] = p->style;
   p->objective = ns_objective_new (p->net, options, p->content, styles, NULL, 1, error);

@@ -253,14 +253,133 @@ test_winograd (void)
 static void
 test_winograd_dispatch (void)
 {
-  int threads = openblas_get_num_threads ();
-
   check_case (16, 24, 26, 29, 0, 8000);
-  /* Large enough to be split over threads (when OpenBLAS has more than one). */
+  /* Large enough to be split over threads. */
   check_winograd (600, 64, 24, 24, 0, 8100);
   check_winograd (64, 600, 24, 25, 2, 8200);
-  /* OpenBLAS runs single-threaded during the call; its setting comes back after it. */
-  g_assert_cmpint (openblas_get_num_threads (), ==, threads);
+  /* The engine splits the work itself: OpenBLAS stays on one thread. */
+  g_assert_cmpint (openblas_get_num_threads (), ==, 1);
+}
+
+/* ---- the same bits on every path ----------------------------------------------------------- */
+
+typedef struct
+{
+  NsTensor *out, *grad_in;
+} Results;
+
+static Results
+conv_both_ways (const NsConv *conv, const NsTensor *in, const NsTensor *grad_out)
+{
+  Results r = { ns_tensor_new (conv->cout, in->h, in->w), ns_tensor_new (conv->cin, in->h, in->w) };
+
+  ns_conv3x3_forward (conv, in, r.out);
+  ns_conv3x3_backward_input (conv, grad_out, r.grad_in);
+  return r;
+}
+
+static void
+assert_same_tensor (const NsTensor *a, const NsTensor *b)
+{
+  g_assert_cmpmem (a->data, ns_tensor_len (a) * sizeof (float), b->data,
+                   ns_tensor_len (b) * sizeof (float));
+}
+
+/* Every vector path of the engine (simd.c) and every thread count give the portable,
+ * single-threaded result to the last bit: Winograd (both directions), im2col with and without
+ * col2im, wide enough to be split into several blocks and bands. */
+static void
+test_same_bits (void)
+{
+  static const int cases[][4] = {      /* cin, cout, h, w */
+    { 20, 40, 37, 70 }, { 3, 64, 50, 41 }, { 64, 96, 12, 12 }, { 600, 32, 24, 26 },
+  };
+  static const int threads[] = { 1, 2, 3, 8 };
+  NsSimd native = ns_simd_level ();
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      NsConv conv = make_conv (cases[c][0], cases[c][1], 4000 + c);
+      g_autoptr (NsTensor) in = random_tensor (cases[c][0], cases[c][2], cases[c][3], 4100 + c);
+      g_autoptr (NsTensor) grad_out = random_tensor (cases[c][1], cases[c][2], cases[c][3], 4200 + c);
+      Results ref;
+
+      ns_simd_override (NS_SIMD_PORTABLE);
+      ns_parallel_set_threads (1);
+      ref = conv_both_ways (&conv, in, grad_out);
+      for (int level = NS_SIMD_PORTABLE; level <= NS_SIMD_AVX512; level++)
+        for (guint t = 0; t < G_N_ELEMENTS (threads); t++)
+          {
+            Results r;
+
+            ns_simd_override ((NsSimd) level);
+            ns_parallel_set_threads (threads[t]);
+            r = conv_both_ways (&conv, in, grad_out);
+            g_test_message ("%d->%d at %dx%d: vector path %d (asked %d), %d threads",
+                            cases[c][0], cases[c][1], cases[c][2], cases[c][3],
+                            ns_simd_level (), level, threads[t]);
+            assert_same_tensor (r.out, ref.out);
+            assert_same_tensor (r.grad_in, ref.grad_in);
+            ns_tensor_free (r.out);
+            ns_tensor_free (r.grad_in);
+          }
+      ns_tensor_free (ref.out);
+      ns_tensor_free (ref.grad_in);
+      ns_conv_clear (&conv);
+    }
+  ns_simd_override (native);
+  ns_parallel_set_threads (0);
+}
+
+/* ns_sgemm cuts C into blocks fixed by the shape: any thread count gives the same bits, and
+ * the values are C + alpha·op(A)·B to float round-off (against double, on a sample). */
+static void
+test_sgemm_threads (void)
+{
+  static const int shapes[][4] = {      /* trans_a, m, n, k */
+    { 0, 64, 4096, 27 }, { 0, 512, 300, 512 }, { 1, 27, 5000, 64 }, { 0, 7, 3, 5 },
+  };
+
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      int ta = shapes[s][0], m = shapes[s][1], n = shapes[s][2], k = shapes[s][3];
+      gsize mn = (gsize) m * n;
+      g_autofree float *a = g_new (float, (gsize) m * k);
+      g_autofree float *b = g_new (float, (gsize) k * n);
+      g_autofree float *c0 = g_new (float, mn);
+      g_autofree float *c1 = g_new (float, mn);
+      g_autofree float *c3 = g_new (float, mn);
+      double worst = 0.0;
+
+      ns_test_fill (a, (gsize) m * k, 60 + s, -1.0f, 1.0f);
+      ns_test_fill (b, (gsize) k * n, 70 + s, -1.0f, 1.0f);
+      ns_test_fill (c0, mn, 80 + s, -1.0f, 1.0f);
+      memcpy (c1, c0, mn * sizeof (float));
+      memcpy (c3, c0, mn * sizeof (float));
+      ns_parallel_set_threads (1);
+      ns_sgemm (ta, m, n, k, 0.5f, a, ta ? m : k, b, n, 1.0f, c1, n);
+      ns_parallel_set_threads (3);
+      ns_sgemm (ta, m, n, k, 0.5f, a, ta ? m : k, b, n, 1.0f, c3, n);
+      g_assert_cmpmem (c1, mn * sizeof (float), c3, mn * sizeof (float));
+
+      for (int i = 0; i < m; i += 1 + m / 7)
+        for (int j = 0; j < n; j += 1 + n / 11)
+          {
+            double ref = c0[(gsize) i * n + j], mag = fabs (ref);
+
+            for (int p = 0; p < k; p++)
+              {
+                double x = ta ? a[(gsize) p * m + i] : a[(gsize) i * k + p];
+
+                ref += 0.5 * x * b[(gsize) p * n + j];
+                mag += fabs (0.5 * x * b[(gsize) p * n + j]);
+              }
+            worst = MAX (worst, fabs (c3[(gsize) i * n + j] - ref) / mag);
+          }
+      g_test_message ("sgemm %s %dx%dx%d: error %g", ta ? "Aᵀ" : "A", m, n, k, worst);
+      g_assert_cmpfloat (worst, <=, 1e-6);
+    }
+  ns_parallel_set_threads (0);
 }
 
 typedef struct
@@ -355,6 +474,8 @@ main (int argc, char **argv)
   g_test_add_func ("/conv/gradcheck", test_gradcheck);
   g_test_add_func ("/conv/winograd", test_winograd);
   g_test_add_func ("/conv/winograd-dispatch", test_winograd_dispatch);
+  g_test_add_func ("/conv/same-bits", test_same_bits);
+  g_test_add_func ("/conv/sgemm-threads", test_sgemm_threads);
 
   return g_test_run ();
 }

@@ -8,7 +8,8 @@
 
 static const int shapes[][3] = {     /* c, h, w */
   { 1, 1, 1 }, { 1, 4, 5 }, { 3, 1, 1 }, { 3, 7, 5 }, { 17, 6, 1 }, { 64, 9, 11 }, { 5, 40, 60 },
-  { 32, 200, 160 },   /* long sums whose entries mostly cancel */
+  { 150, 20, 17 },    /* rows in bands of unequal length (gram.c), on several threads */
+  { 32, 200, 160 },   /* long sums whose entries mostly cancel (last: see test_gradient) */
 };
 
 static void
@@ -145,6 +146,32 @@ test_gradient (void)
     }
 }
 
+/* The bands of rows are fixed by the channel count: any thread count gives the same bits. */
+static void
+test_threads (void)
+{
+  static const int cases[][2] = { { 150, 3000 }, { 64, 70000 }, { 512, 900 } };   /* c, h·w */
+
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      int c = cases[k][0];
+      g_autoptr (NsTensor) f = ns_tensor_new (c, 1, cases[k][1]);
+      g_autofree float *one = g_new (float, c * c);
+      g_autofree float *more = g_new (float, c * c);
+
+      ns_test_fill (f->data, ns_tensor_len (f), 300 + k, -1.0f, 1.0f);
+      ns_parallel_set_threads (1);
+      ns_gram (f, one);
+      for (int t = 2; t <= 5; t++)
+        {
+          ns_parallel_set_threads (t);
+          ns_gram (f, more);
+          g_assert_cmpmem (one, (gsize) c * c * sizeof (float), more, (gsize) c * c * sizeof (float));
+        }
+    }
+  ns_parallel_set_threads (0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -153,6 +180,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gram/against-naive", test_against_naive);
   g_test_add_func ("/gram/split-like-tiles", test_split_like_tiles);
   g_test_add_func ("/gram/gradient", test_gradient);
+  g_test_add_func ("/gram/threads", test_threads);
 
   return g_test_run ();
 }

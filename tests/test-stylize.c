@@ -164,6 +164,29 @@ test_seed (void)
   g_assert_true (memcmp (a->data, c->data, n * sizeof (float)) != 0);
 }
 
+/* A run gives the same bits at any thread count: the engine cuts its work by shape alone. */
+static void
+test_threads (void)
+{
+  g_autoptr (NsImage) content = pattern (56, 48, 3, 0.2, 0.1);
+  g_autoptr (NsImage) style = pattern (40, 40, 3, 1, 1);
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) one = NULL;
+  gsize n = (gsize) 56 * 48 * 3;
+
+  ns_options_set_iterations (opt, 3);
+  ns_options_set_threads (opt, 1);
+  one = run (opt, content, style, NULL, NULL);
+  for (int t = 2; t <= 3; t++)
+    {
+      g_autoptr (NsImage) more = NULL;
+
+      ns_options_set_threads (opt, t);
+      more = run (opt, content, style, NULL, NULL);
+      g_assert_cmpmem (one->data, n * sizeof (float), more->data, n * sizeof (float));
+    }
+}
+
 static void
 test_grey_and_luminance (void)
 {
@@ -206,6 +229,7 @@ main (int argc, char **argv)
   g_test_add_func ("/stylize/numeric-guard", test_numeric_guard);
   g_test_add_func ("/stylize/bad-options", test_bad_options);
   g_test_add_func ("/stylize/seed", test_seed);
+  g_test_add_func ("/stylize/threads", test_threads);
   g_test_add_func ("/stylize/grey-and-luminance", test_grey_and_luminance);
   return g_test_run ();
 }
