@@ -8,6 +8,7 @@
 #include "imageio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,10 @@
 #include <jpeglib.h>
 #include <jerror.h>
 #include <png.h>
+
+/* The engine's exclusive temporary files (ns_file_create_temp), shared with the weights
+ * writer rather than written twice. */
+#include <ns-internal.h>
 
 /* 2^28 pixels is 3 GiB of float RGB; larger inputs are surely a mistake for this tool. */
 #define MAX_PIXELS   ((guint64) 1 << 28)
@@ -48,6 +53,61 @@ check_dimensions (guint64 width, guint64 height, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+/* ---- memory ----------------------------------------------------------------------------- */
+
+static guint64
+to_mib (guint64 bytes)
+{
+  return (bytes + (1 << 20) - 1) >> 20;
+}
+
+/* The peak of decoding a width×height image: the decoder's own `decoder_bytes`, plus the
+ * `floats` float samples per pixel (colour and alpha planes) made from them. */
+static guint64
+decode_bytes (guint64 width, guint64 height, guint64 decoder_bytes, int floats)
+{
+  return decoder_bytes + width * height * floats * sizeof (float);
+}
+
+/* Checked before decoding: a small file can hold a huge image (a decompression bomb), and
+ * the budget is what the user allowed the whole run. */
+static gboolean
+fits_budget (guint64 width, guint64 height, guint64 need, guint64 budget, GError **error)
+{
+  if (need <= budget)
+    return TRUE;
+  g_set_error (error, NS_ERROR, NS_ERROR_MEMORY,
+               "it is %" G_GUINT64_FORMAT "×%" G_GUINT64_FORMAT " pixels; decoding it needs "
+               "about %" G_GUINT64_FORMAT " MiB, more than the memory budget of %"
+               G_GUINT64_FORMAT " MiB: allow more with --max-memory, or use a smaller image",
+               width, height, to_mib (need), budget >> 20);
+  return FALSE;
+}
+
+static void
+set_no_memory (GError **error, guint64 width, guint64 height, guint64 need)
+{
+  g_set_error (error, NS_ERROR, NS_ERROR_MEMORY,
+               "there is not enough memory to decode it (%" G_GUINT64_FORMAT "×%"
+               G_GUINT64_FORMAT " pixels need about %" G_GUINT64_FORMAT " MiB); free some "
+               "memory or use a smaller image", width, height, to_mib (need));
+}
+
+/* Like ns_image_new, but NULL when the memory is not there, instead of aborting. */
+static NsImage *
+image_try_new (int width, int height, int channels)
+{
+  NsImage *image = g_new0 (NsImage, 1);
+
+  image->width = width;
+  image->height = height;
+  image->channels = channels;
+  image->data = g_try_new (float, (gsize) width * height * channels);
+  if (image->data == NULL)
+    g_clear_pointer (&image, g_free);
+  return image;
 }
 
 /* Splits interleaved 8- or 16-bit (big-endian) samples into colour and optional alpha. */
@@ -83,8 +143,14 @@ fill_image (CliImage *image, const guchar *pixels, gsize rowbytes, int width, in
       g_set_error (error, NS_ERROR, NS_ERROR_IO, "unsupported number of channels (%d)", channels);
       return FALSE;
     }
-  image->color = ns_image_new (width, height, color_channels);
-  image->alpha = has_alpha ? ns_image_new (width, height, 1) : NULL;
+  image->color = image_try_new (width, height, color_channels);
+  image->alpha = has_alpha ? image_try_new (width, height, 1) : NULL;
+  if (image->color == NULL || (has_alpha && image->alpha == NULL))
+    {
+      set_no_memory (error, width, height, decode_bytes (width, height, rowbytes * height,
+                                                         channels));
+      return FALSE;
+    }
   image->bit_depth = depth;
   for (int y = 0; y < height; y++)
     unpack_samples (pixels + (gsize) y * rowbytes, width, channels, depth,
@@ -104,6 +170,8 @@ typedef struct
   png_bytep  *rows;
   int         width, height, channels, depth;
   gsize       rowbytes;
+  guint64     budget;
+  GError     *memory_error;     /* over the budget, or out of memory: not a damaged file */
   char        message[256];
 } PngReader;
 
@@ -127,6 +195,7 @@ png_decode (PngReader *r)
 {
   png_uint_32 width, height;
   int color_type, depth;
+  guint64 need;
 
   if (setjmp (png_jmpbuf (r->png)))
     return FALSE;
@@ -152,10 +221,16 @@ png_decode (PngReader *r)
   r->channels = png_get_channels (r->png, r->info);
   r->depth = png_get_bit_depth (r->png, r->info);
   r->rowbytes = png_get_rowbytes (r->png, r->info);
+  need = decode_bytes (width, height, (guint64) r->rowbytes * height, r->channels);
+  if (!fits_budget (width, height, need, r->budget, &r->memory_error))
+    return FALSE;
   r->pixels = g_try_malloc ((gsize) r->rowbytes * height);
   r->rows = g_try_new (png_bytep, height);
   if (r->pixels == NULL || r->rows == NULL)
-    png_error (r->png, "not enough memory to decode the image");
+    {
+      set_no_memory (&r->memory_error, width, height, need);
+      return FALSE;
+    }
   for (png_uint_32 y = 0; y < height; y++)
     r->rows[y] = r->pixels + (gsize) y * r->rowbytes;
   png_read_image (r->png, r->rows);
@@ -163,9 +238,9 @@ png_decode (PngReader *r)
 }
 
 static gboolean
-load_png (FILE *fp, CliImage *image, GError **error)
+load_png (FILE *fp, guint64 budget, CliImage *image, GError **error)
 {
-  PngReader r = { .fp = fp };
+  PngReader r = { .fp = fp, .budget = budget };
   gboolean ok = FALSE;
 
   r.png = png_create_read_struct (PNG_LIBPNG_VER_STRING, &r, png_error_cb, png_warning_cb);
@@ -173,8 +248,13 @@ load_png (FILE *fp, CliImage *image, GError **error)
   if (r.info == NULL)
     g_set_error (error, NS_ERROR, NS_ERROR_MEMORY, "libpng could not be initialised");
   else if (!png_decode (&r))
-    g_set_error (error, NS_ERROR, NS_ERROR_IO,
-                 "the PNG file is damaged or truncated (libpng: %s); export it again", r.message);
+    {
+      if (r.memory_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&r.memory_error));
+      else
+        g_set_error (error, NS_ERROR, NS_ERROR_IO, "the PNG file is damaged or truncated "
+                     "(libpng: %s); export it again", r.message);
+    }
   else if (r.depth != 8 && r.depth != 16)
     g_set_error (error, NS_ERROR, NS_ERROR_IO, "unexpected PNG bit depth %d", r.depth);
   else
@@ -206,6 +286,9 @@ typedef struct
   int                            width, height, channels;
   gboolean                       cmyk, adobe;
   int                            orientation;   /* EXIF 1–8 */
+  guint64                        budget;
+  guint64                        need;          /* bytes, at the peak of decoding */
+  GError                        *memory_error;  /* not a damaged file */
   char                           message[JMSG_LENGTH_MAX];
 } JpegReader;
 
@@ -279,6 +362,20 @@ exif_orientation (const guchar *data, guint length)
   return 1;
 }
 
+/* The decoded samples; a progressive file also keeps all its coefficients (2 bytes each);
+ * then the float colour, twice when it is turned to its EXIF orientation. */
+static guint64
+jpeg_decode_bytes (JpegReader *r)
+{
+  guint64 pixels = (guint64) r->width * r->height;
+  guint64 decoder = pixels * r->channels;
+  int floats = r->cmyk ? 3 : r->channels;
+
+  if (jpeg_has_multiple_scans (&r->cinfo))
+    decoder += pixels * r->cinfo.num_components * 2;
+  return decode_bytes (r->width, r->height, decoder, r->orientation != 1 ? 2 * floats : floats);
+}
+
 static gboolean
 jpeg_decode (JpegReader *r)
 {
@@ -314,7 +411,8 @@ jpeg_decode (JpegReader *r)
       cinfo->out_color_space = JCS_RGB;
       break;
     }
-  jpeg_start_decompress (cinfo);
+  /* The size, before jpeg_start_decompress allocates anything for it. */
+  jpeg_calc_output_dimensions (cinfo);
   if ((guint64) cinfo->output_width * cinfo->output_height > MAX_PIXELS
       || cinfo->output_width > MAX_SIDE || cinfo->output_height > MAX_SIDE)
     {
@@ -324,10 +422,14 @@ jpeg_decode (JpegReader *r)
   r->width = cinfo->output_width;
   r->height = cinfo->output_height;
   r->channels = cinfo->output_components;
+  r->need = jpeg_decode_bytes (r);
+  if (!fits_budget (r->width, r->height, r->need, r->budget, &r->memory_error))
+    return FALSE;
+  jpeg_start_decompress (cinfo);
   r->pixels = g_try_malloc ((gsize) r->width * r->height * r->channels);
   if (r->pixels == NULL)
     {
-      g_strlcpy (r->message, "not enough memory to decode the image", sizeof r->message);
+      set_no_memory (&r->memory_error, r->width, r->height, r->need);
       return FALSE;
     }
   while (cinfo->output_scanline < cinfo->output_height)
@@ -364,8 +466,10 @@ orient (const NsImage *src, int o)
   int w = swap ? src->height : src->width;
   int h = swap ? src->width : src->height;
   int ch = src->channels;
-  NsImage *dst = ns_image_new (w, h, ch);
+  NsImage *dst = image_try_new (w, h, ch);
 
+  if (dst == NULL)
+    return NULL;
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++)
       {
@@ -389,9 +493,9 @@ orient (const NsImage *src, int o)
 }
 
 static gboolean
-load_jpeg (FILE *fp, CliImage *image, GError **error)
+load_jpeg (FILE *fp, guint64 budget, CliImage *image, GError **error)
 {
-  JpegReader r = { .fp = fp, .orientation = 1 };
+  JpegReader r = { .fp = fp, .orientation = 1, .budget = budget };
   gboolean ok = FALSE;
 
   r.cinfo.err = jpeg_std_error (&r.errors.pub);
@@ -399,9 +503,13 @@ load_jpeg (FILE *fp, CliImage *image, GError **error)
   r.errors.pub.emit_message = jpeg_emit_message_cb;
 
   if (!jpeg_decode (&r))
-    g_set_error (error, NS_ERROR, NS_ERROR_IO,
-                 "the JPEG file is damaged or truncated (libjpeg: %s); export it again",
-                 r.message);
+    {
+      if (r.memory_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&r.memory_error));
+      else
+        g_set_error (error, NS_ERROR, NS_ERROR_IO, "the JPEG file is damaged or truncated "
+                     "(libjpeg: %s); export it again", r.message);
+    }
   else if (r.errors.truncated)
     g_set_error (error, NS_ERROR, NS_ERROR_IO,
                  "the JPEG file is truncated (its data ends early); copy or export it again");
@@ -420,8 +528,16 @@ load_jpeg (FILE *fp, CliImage *image, GError **error)
         {
           NsImage *turned = orient (image->color, r.orientation);
 
-          ns_image_free (image->color);
-          image->color = turned;
+          if (turned == NULL)
+            {
+              set_no_memory (error, r.width, r.height, r.need);
+              ok = FALSE;
+            }
+          else
+            {
+              ns_image_free (image->color);
+              image->color = turned;
+            }
         }
     }
 
@@ -434,7 +550,7 @@ load_jpeg (FILE *fp, CliImage *image, GError **error)
 /* ---- entry points --------------------------------------------------------------------- */
 
 gboolean
-cli_image_load (const char *path, CliImage *image, GError **error)
+cli_image_load (const char *path, guint64 budget, CliImage *image, GError **error)
 {
   static const guchar png_magic[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
   guchar magic[8] = { 0 };
@@ -461,9 +577,9 @@ cli_image_load (const char *path, CliImage *image, GError **error)
   rewind (fp);
 
   if (got == sizeof magic && memcmp (magic, png_magic, sizeof magic) == 0)
-    ok = load_png (fp, image, error);
+    ok = load_png (fp, budget, image, error);
   else if (got >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff)
-    ok = load_jpeg (fp, image, error);
+    ok = load_jpeg (fp, budget, image, error);
   else
     {
       g_set_error (error, NS_ERROR, NS_ERROR_IO, got == 0 ? "the file is empty"
@@ -490,6 +606,7 @@ typedef struct
   const NsImage *color;
   const NsImage *alpha;
   int            depth;
+  int            write_errno;   /* why writing failed, when the system said */
   char           message[256];
 } PngWriter;
 
@@ -528,6 +645,31 @@ pack_row (PngWriter *w, int y)
       }
 }
 
+/* libpng's own writer says only "Write Error"; keep errno to say what happened. */
+static void
+png_write_cb (png_structp png, png_bytep data, png_size_t length)
+{
+  PngWriter *w = png_get_io_ptr (png);
+
+  if (fwrite (data, 1, length, w->fp) != length)
+    {
+      w->write_errno = errno;
+      png_error (png, g_strerror (w->write_errno));
+    }
+}
+
+static void
+png_flush_cb (png_structp png)
+{
+  PngWriter *w = png_get_io_ptr (png);
+
+  if (fflush (w->fp) != 0)
+    {
+      w->write_errno = errno;
+      png_error (png, g_strerror (w->write_errno));
+    }
+}
+
 static gboolean
 png_encode (PngWriter *w)
 {
@@ -542,7 +684,7 @@ png_encode (PngWriter *w)
   else
     type = w->alpha ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB;
 
-  png_init_io (w->png, w->fp);
+  png_set_write_fn (w->png, w, png_write_cb, png_flush_cb);
   png_set_IHDR (w->png, w->info, c->width, c->height, w->depth, type, PNG_INTERLACE_NONE,
                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   /* The values are sRGB-encoded; say so, so viewers do not guess. */
@@ -567,9 +709,86 @@ png_write_error_cb (png_structp png, png_const_charp message)
   png_longjmp (png, 1);
 }
 
+/* ---- temporary files ----------------------------------------------------------------- */
+
+/* The temporary being written, for cli_image_remove_temporary() in a signal handler, which
+ * may run in any thread at any moment: so a fixed buffer and an atomic flag. */
+static char temporary[4096];
+static gint temporary_set;
+
+/* A new file beside `path`, created exclusively (ns_file_create_temp), so that neither a
+ * file nor a link already there is touched.  Returns its stream, or NULL. */
+static FILE *
+temporary_open (const char *path, char **tmp, GError **error)
+{
+  int fd = ns_file_create_temp (path, ".tmp", tmp);
+  FILE *fp = fd < 0 ? NULL : fdopen (fd, "wb");
+  int saved = errno;
+
+  if (fp == NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (path);
+
+      if (fd >= 0)
+        {
+          close (fd);
+          g_unlink (*tmp);
+          g_clear_pointer (tmp, g_free);
+        }
+      g_set_error (error, NS_ERROR, NS_ERROR_IO, "cannot write to the folder “%s”: %s", dir,
+                   g_strerror (saved));
+      return NULL;
+    }
+  if (strlen (*tmp) < sizeof temporary)
+    {
+      strcpy (temporary, *tmp);
+      g_atomic_int_set (&temporary_set, 1);
+    }
+  return fp;
+}
+
+/* Deletes the temporary, or renames it to `path` when `keep`. */
+static gboolean
+temporary_close (const char *tmp, const char *path, gboolean keep, GError **error)
+{
+  g_atomic_int_set (&temporary_set, 0);
+  if (keep && g_rename (tmp, path) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, NS_ERROR, NS_ERROR_IO, "cannot rename “%s” to “%s”: %s", tmp, path,
+                   g_strerror (saved));
+      keep = FALSE;
+    }
+  if (!keep)
+    g_unlink (tmp);
+  return keep;
+}
+
+void
+cli_image_remove_temporary (void)
+{
+  if (g_atomic_int_get (&temporary_set))
+    unlink (temporary);
+}
+
+gboolean
+cli_image_check_writable (const char *path, GError **error)
+{
+  g_autofree char *tmp = NULL;
+  FILE *fp = temporary_open (path, &tmp, error);
+
+  if (fp == NULL)
+    return FALSE;
+  fclose (fp);
+  temporary_close (tmp, path, FALSE, NULL);
+  return TRUE;
+}
+
+/* ---- PNG writing, the file -------------------------------------------------------------- */
+
 /* Flushes to the disk, so that the rename cannot expose an empty file after a crash. */
 static gboolean
-close_file (FILE *fp, GError **error)
+close_file (FILE *fp, int *write_errno)
 {
   gboolean ok = fflush (fp) == 0 && fsync (fileno (fp)) == 0;
   int saved = errno;
@@ -580,7 +799,7 @@ close_file (FILE *fp, GError **error)
       saved = errno;
     }
   if (!ok)
-    g_set_error (error, NS_ERROR, NS_ERROR_IO, "%s", g_strerror (saved));
+    *write_errno = saved;
   return ok;
 }
 
@@ -591,7 +810,7 @@ cli_image_save_png (const char    *path,
                     int            bit_depth,
                     GError       **error)
 {
-  g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
+  g_autofree char *tmp = NULL;
   PngWriter w = { .color = color, .alpha = alpha, .depth = bit_depth == 16 ? 16 : 8 };
   gboolean ok = FALSE;
 
@@ -600,46 +819,27 @@ cli_image_save_png (const char    *path,
                                           && alpha->height == color->height
                                           && alpha->channels == 1), FALSE);
 
-  w.fp = g_fopen (tmp, "wb");
+  w.fp = temporary_open (path, &tmp, error);
   if (w.fp == NULL)
-    {
-      int saved = errno;
-      g_set_error (error, NS_ERROR, NS_ERROR_IO, "cannot create “%s”: %s", tmp, g_strerror (saved));
-      return FALSE;
-    }
+    return FALSE;
 
   w.png = png_create_write_struct (PNG_LIBPNG_VER_STRING, &w, png_write_error_cb, png_warning_cb);
   w.info = w.png ? png_create_info_struct (w.png) : NULL;
   if (w.info == NULL)
     g_set_error (error, NS_ERROR, NS_ERROR_MEMORY, "libpng could not be initialised");
-  else if (!png_encode (&w))
-    g_set_error (error, NS_ERROR, NS_ERROR_IO, "cannot write “%s”: %s", tmp, w.message);
-  else
-    ok = TRUE;
+  else if (!(ok = png_encode (&w)) && w.write_errno == 0)
+    g_set_error (error, NS_ERROR, NS_ERROR_IO, "cannot write “%s”: %s", path, w.message);
   if (w.png)
     png_destroy_write_struct (&w.png, w.info ? &w.info : NULL);
   g_free (w.row);
 
   if (ok)
-    {
-      g_autoptr (GError) close_error = NULL;
-
-      ok = close_file (w.fp, &close_error);
-      if (!ok)
-        g_set_error (error, NS_ERROR, NS_ERROR_IO, "cannot write “%s”: %s", tmp,
-                     close_error->message);
-    }
+    ok = close_file (w.fp, &w.write_errno);
   else
     fclose (w.fp);
-
-  if (ok && g_rename (tmp, path) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, NS_ERROR, NS_ERROR_IO, "cannot rename “%s” to “%s”: %s", tmp, path,
-                   g_strerror (saved));
-      ok = FALSE;
-    }
-  if (!ok)
-    g_unlink (tmp);
-  return ok;
+  /* "No space left on device while writing “out.png”" */
+  if (!ok && w.write_errno != 0)
+    g_set_error (error, NS_ERROR, NS_ERROR_IO, "%s while writing “%s”",
+                 g_strerror (w.write_errno), path);
+  return temporary_close (tmp, path, ok, ok ? error : NULL);
 }

@@ -19,17 +19,27 @@ typedef struct
 void     cli_image_clear (CliImage *image);
 
 /* Reads a PNG (any colour type, 1–16 bits; palette becomes RGB, tRNS becomes alpha) or a
- * JPEG (grey, YCbCr or CMYK), recognised by content, not by name. */
-gboolean cli_image_load (const char *path, CliImage *image, GError **error);
+ * JPEG (grey, YCbCr or CMYK), recognised by content, not by name.  An image whose decoding
+ * would take more than `budget` bytes is refused from its header, before decoding, with
+ * NS_ERROR_MEMORY (as is one for which the memory is not there). */
+gboolean cli_image_load (const char *path, guint64 budget, CliImage *image, GError **error);
 
 /* Writes an RGB (or grey) PNG, RGBA when `alpha` is given, 8 or 16 bits per channel.  The
- * data goes to PATH.tmp first and is renamed over PATH only when complete, so a failure
- * never leaves a truncated file. */
+ * data goes to a new temporary file beside PATH (PATH.XXXXXX.tmp, created exclusively, so
+ * nothing already there is touched) and is renamed over PATH only when complete, so a
+ * failure never leaves a truncated file. */
 gboolean cli_image_save_png (const char    *path,
                              const NsImage *color,
                              const NsImage *alpha,
                              int            bit_depth,
                              GError       **error);
+
+/* Whether a file can be created beside `path` (tried with a temporary, removed again). */
+gboolean cli_image_check_writable (const char *path, GError **error);
+
+/* Deletes the temporary file being written, if any.  Async-signal-safe: for a handler that
+ * is about to _exit. */
+void     cli_image_remove_temporary (void);
 
 G_END_DECLS
 

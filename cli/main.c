@@ -1,7 +1,8 @@
 /* main.c — the `neural-style` command: option handling, the run, and writing the result.
  *
  * A thin layer over neural-style.h.  Exit status: 0 success, 1 a runtime failure (an image
- * or the weights cannot be read, the run failed), 2 a usage error, 130 interrupted.
+ * or the weights cannot be read, the run failed), 2 a usage error, 130 interrupted (SIGINT),
+ * 143 terminated (SIGTERM).
  */
 #include <errno.h>
 #include <locale.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -17,6 +19,9 @@
 #include <glib-unix.h>
 
 #include <neural-style.h>
+/* For ns_memory_default_budget(): images are checked against the run's memory budget
+ * before they are decoded. */
+#include <ns-internal.h>
 
 #include "imageio.h"
 #include "progress.h"
@@ -28,7 +33,8 @@ enum
   EXIT_OK = 0,
   EXIT_RUNTIME = 1,
   EXIT_USAGE = 2,
-  EXIT_INTERRUPTED = 130
+  EXIT_INTERRUPTED = 130,       /* 128 + SIGINT, as a shell reports it */
+  EXIT_TERMINATED = 143         /* 128 + SIGTERM */
 };
 
 /* Options as typed on the command line.  Numbers stay strings until validate_args(), so that
@@ -61,6 +67,7 @@ typedef struct
   char     *scales;
   char     *scale_iterations;
   gboolean  quiet;
+  gboolean  overwrite_input;
   gboolean  version;
   gboolean  download_weights;
   gboolean  print_weights_path;
@@ -157,7 +164,7 @@ static const char *help_description =
   "  neural-style photo.png a.png b.png --style-blend 0.7,0.3 --preserve-colors -o out.png\n"
   "\n"
   "Exit status: 0 success, 1 failure (unreadable image, weights problem, failed run),\n"
-  "2 usage error, 130 interrupted (Ctrl-C).";
+  "2 usage error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).";
 
 /* GOption lets an optional value be the next word ("--preserve-colors photo.png" would eat
  * the photo), so a bare --preserve-colors is spelled out before parsing; only the
@@ -186,6 +193,8 @@ parse_args (char ***args, CliArgs *a, GError **error)
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a->output,
       "Write the result to this PNG file (required)", "OUT.png" },
+    { "overwrite-input", 0, 0, G_OPTION_ARG_NONE, &a->overwrite_input,
+      "Allow -o to name the content or a style image, replacing it with the result", NULL },
     { "size", 's', 0, G_OPTION_ARG_STRING, &a->size,
       "Longest side of the result in pixels; the content is resized to it (default 512)", "N" },
     { "iterations", 'n', 0, G_OPTION_ARG_STRING, &a->iterations,
@@ -226,7 +235,7 @@ parse_args (char ***args, CliArgs *a, GError **error)
     { "save-every", 0, 0, G_OPTION_ARG_STRING, &a->save_every,
       "Also write OUT-iterNNNN.png every N iterations", "N" },
     { "threads", 0, 0, G_OPTION_ARG_STRING, &a->threads,
-      "CPU threads (default: OpenBLAS's choice)", "N" },
+      "CPU threads (default: one per processor; the result is the same at any count)", "N" },
     { "max-memory", 0, 0, G_OPTION_ARG_STRING, &a->max_memory,
       "Memory the run may use, e.g. 2G or 1500M (default: 80% of what is available); "
       "large images are then done in tiles", "SIZE" },
@@ -578,13 +587,23 @@ check_layers (const CliArgs *a, const NsNetwork *net, GError **error)
   return TRUE;
 }
 
-/* ---- Ctrl-C ---------------------------------------------------------------------------- */
+/* ---- Ctrl-C and SIGTERM ------------------------------------------------------------------- */
 
-/* A signal handler can only reach static storage; these two are the whole shared state.
+/* A signal handler can only reach static storage; these are the whole shared state.
  * The handler itself does nothing but write to a pipe (async-signal-safe); a watcher thread
  * turns that into ns_stylizer_cancel(), which is not safe to call from a handler. */
 static int interrupt_fd = -1;
 static volatile sig_atomic_t interrupt_count = 0;
+static volatile sig_atomic_t interrupt_signal = 0;     /* the first one */
+static volatile sig_atomic_t interrupt_may_quit = 0;   /* a second signal quits at once */
+
+static const int interrupt_signals[] = { SIGINT, SIGTERM };
+
+static int
+interrupt_status (int signo)
+{
+  return signo == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+}
 
 static void
 on_interrupt (int signo)
@@ -593,11 +612,15 @@ on_interrupt (int signo)
   int saved = errno;
   char byte = 'c';
 
-  if (++interrupt_count >= 2)
+  if (interrupt_signal == 0)
+    interrupt_signal = signo;
+  if (++interrupt_count >= 2 && interrupt_may_quit)
     {
+      /* No half-written file may outlive the process. */
+      cli_image_remove_temporary ();
       if (write (STDERR_FILENO, message, sizeof message - 1) < 0)
         { /* nothing more can be done */ }
-      _exit (EXIT_INTERRUPTED);
+      _exit (interrupt_status (signo));
     }
   if (write (interrupt_fd, &byte, 1) < 0)
     { /* the watcher already knows */ }
@@ -607,42 +630,65 @@ on_interrupt (int signo)
 typedef struct
 {
   int         fds[2];
-  NsStylizer *stylizer;
+  GMutex      lock;
+  NsStylizer *stylizer;           /* cancelled on a signal; NULL outside the run */
+  const char *stopping;           /* said on the first signal */
   GThread    *thread;
-  struct sigaction previous;
+  struct sigaction previous[G_N_ELEMENTS (interrupt_signals)];
 } Interrupt;
 
 static gpointer
 interrupt_watch (gpointer data)
 {
   Interrupt *in = data;
+  gboolean said = FALSE;
   char byte;
 
   while (read (in->fds[0], &byte, 1) == 1 && byte == 'c')
     {
-      ns_stylizer_cancel (in->stylizer);
-      fputs ("\n" PROGRAM ": stopping; the result will not be saved (press Ctrl-C again to quit "
-             "at once)\n", stderr);
+      g_mutex_lock (&in->lock);
+      if (in->stylizer != NULL)
+        ns_stylizer_cancel (in->stylizer);
+      g_mutex_unlock (&in->lock);
+      if (!said)
+        fprintf (stderr, "\n" PROGRAM ": %s\n", in->stopping);
+      said = TRUE;
     }
   return NULL;
 }
 
+/* From here to interrupt_stop(), SIGINT and SIGTERM stop the work cleanly (files being
+ * written are completed or deleted); with `may_quit`, a second one quits at once. */
 static gboolean
-interrupt_start (Interrupt *in, NsStylizer *stylizer, GError **error)
+interrupt_start (Interrupt *in, const char *stopping, gboolean may_quit, GError **error)
 {
   struct sigaction action = { 0 };
 
   if (!g_unix_open_pipe (in->fds, FD_CLOEXEC, error))
     return FALSE;
-  in->stylizer = stylizer;
+  g_mutex_init (&in->lock);
+  in->stopping = stopping;
   interrupt_fd = in->fds[1];
   interrupt_count = 0;
+  interrupt_signal = 0;
+  interrupt_may_quit = may_quit;
   in->thread = g_thread_new ("interrupt", interrupt_watch, in);
   action.sa_handler = on_interrupt;
   sigemptyset (&action.sa_mask);
   action.sa_flags = SA_RESTART;
-  sigaction (SIGINT, &action, &in->previous);
+  for (gsize i = 0; i < G_N_ELEMENTS (interrupt_signals); i++)
+    sigaction (interrupt_signals[i], &action, &in->previous[i]);
   return TRUE;
+}
+
+/* The run to cancel on a signal (NULL: none any more).  The engine forgets a cancel that
+ * comes before its run starts, so the caller checks interrupt_count too. */
+static void
+interrupt_attach (Interrupt *in, NsStylizer *stylizer)
+{
+  g_mutex_lock (&in->lock);
+  in->stylizer = stylizer;
+  g_mutex_unlock (&in->lock);
 }
 
 static void
@@ -650,13 +696,18 @@ interrupt_stop (Interrupt *in)
 {
   char byte = 'q';
 
-  sigaction (SIGINT, &in->previous, NULL);
+  if (in->thread == NULL)
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS (interrupt_signals); i++)
+    sigaction (interrupt_signals[i], &in->previous[i], NULL);
   if (write (in->fds[1], &byte, 1) != 1)
     g_warn_if_reached ();
   g_thread_join (in->thread);
+  in->thread = NULL;
   interrupt_fd = -1;
   close (in->fds[0]);
   close (in->fds[1]);
+  g_mutex_clear (&in->lock);
 }
 
 /* ---- the run --------------------------------------------------------------------------- */
@@ -664,6 +715,7 @@ interrupt_stop (Interrupt *in)
 typedef struct
 {
   CliProgress   *bar;
+  NsStylizer    *stylizer;
   const char    *output;
   const NsImage *alpha;
   int            depth;
@@ -687,6 +739,9 @@ on_progress (const NsProgress *state, gpointer user_data)
 {
   RunContext *ctx = user_data;
 
+  /* Should the signal have come just before the run began (which forgets it). */
+  if (interrupt_count > 0)
+    ns_stylizer_cancel (ctx->stylizer);
   ctx->last_iteration = state->iteration;
   if (state->n_scales > 1 && state->scale != ctx->scale)
     {
@@ -718,33 +773,65 @@ on_progress (const NsProgress *state, gpointer user_data)
 }
 
 static gboolean
-load_image (const char *role, const char *path, CliImage *image)
+load_image (const char *role, const char *path, guint64 budget, CliImage *image)
 {
   g_autoptr (GError) error = NULL;
 
-  if (cli_image_load (path, image, &error))
+  if (cli_image_load (path, budget, image, &error))
     return TRUE;
   say ("cannot read the %s image “%s”: %s", role, path, error->message);
   return FALSE;
 }
 
-/* Fails early, before minutes of work, when the result could not be saved anyway. */
-static gboolean
-check_writable (const char *output)
+/* The operand that is the same file as `out` (same device and inode, however it is
+ * named, hard links included), or NULL. */
+static const char *
+find_input (char **operands, const GStatBuf *out)
 {
-  g_autofree char *tmp = g_strconcat (output, ".tmp", NULL);
-  FILE *fp = g_fopen (tmp, "wb");
-
-  if (fp == NULL)
+  for (int i = 0; operands[i] != NULL; i++)
     {
-      int saved = errno;
-      say ("cannot write the output “%s”: %s; choose another place with -o", output,
-           g_strerror (saved));
-      return FALSE;
+      GStatBuf in;
+
+      if (g_stat (operands[i], &in) == 0 && in.st_dev == out->st_dev && in.st_ino == out->st_ino)
+        return operands[i];
     }
-  fclose (fp);
-  g_unlink (tmp);
-  return TRUE;
+  return NULL;
+}
+
+/* Refuses, before minutes of work, an output that would replace an input or could not be
+ * saved anyway.  Returns -1 to go on, else an exit status. */
+static int
+check_output (const CliArgs *a)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *message = NULL;
+  GStatBuf out;
+
+  if (g_stat (a->output, &out) == 0)
+    {
+      const char *input = NULL;
+
+      if (S_ISDIR (out.st_mode))
+        message = g_strdup_printf ("the output “%s” is a folder; give a file name, e.g. -o "
+                                   "%s/result.png", a->output, a->output);
+      else if (!S_ISREG (out.st_mode))
+        message = g_strdup_printf ("the output “%s” is not a regular file; choose another "
+                                   "name with -o", a->output);
+      else if (!a->overwrite_input && (input = find_input (a->operands, &out)) != NULL)
+        message = g_strdup_printf ("the output “%s” is the %s image “%s”, which the result "
+                                   "would replace; choose another name with -o, or add "
+                                   "--overwrite-input", a->output,
+                                   input == a->operands[0] ? "content" : "style", input);
+      if (message != NULL)
+        return usage_error (message);
+    }
+  if (!cli_image_check_writable (a->output, &error))
+    {
+      say ("cannot write the output “%s”: %s; choose another place with -o", a->output,
+           error->message);
+      return EXIT_RUNTIME;
+    }
+  return -1;
 }
 
 static NsNetwork *
@@ -834,16 +921,15 @@ peak_memory_text (void)
 
 static int
 stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int n_styles,
-         NsNetwork *net)
+         NsNetwork *net, Interrupt *interrupt)
 {
   g_autoptr (NsStylizer) stylizer = ns_stylizer_new (net, run->options);
   g_autoptr (CliProgress) bar = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (NsImage) result = NULL;
   g_autofree const NsImage **style_images = g_new (const NsImage *, n_styles);
-  RunContext ctx = { .output = a->output, .alpha = content->alpha,
+  RunContext ctx = { .stylizer = stylizer, .output = a->output, .alpha = content->alpha,
                      .depth = content->bit_depth, .quiet = a->quiet };
-  Interrupt interrupt = { { -1, -1 } };
   gboolean interrupted;
 
   for (int i = 0; i < n_styles; i++)
@@ -870,15 +956,12 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
       say ("plan: %s", plan);
   }
 
-  if (!interrupt_start (&interrupt, stylizer, &error))
-    {
-      say ("cannot set up Ctrl-C handling: %s", error->message);
-      return EXIT_RUNTIME;
-    }
-  result = ns_stylizer_run (stylizer, content->color, style_images, run->blend, n_styles,
-                            &error);
+  interrupt_attach (interrupt, stylizer);
+  if (interrupt_count == 0)
+    result = ns_stylizer_run (stylizer, content->color, style_images, run->blend, n_styles,
+                              &error);
+  interrupt_attach (interrupt, NULL);
   interrupted = interrupt_count > 0;
-  interrupt_stop (&interrupt);
   cli_progress_break (bar);
   /* The content's colours are no longer needed (its alpha is): free them before the
    * result is written, which matters at print sizes. */
@@ -889,7 +972,7 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
       if (interrupted || g_error_matches (error, NS_ERROR, NS_ERROR_CANCELLED))
         {
           say ("interrupted; nothing was written");
-          return EXIT_INTERRUPTED;
+          return interrupt_status (interrupt_signal);
         }
       say ("the run failed: %s", error->message);
       return EXIT_RUNTIME;
@@ -914,6 +997,8 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
       break;
     }
 
+  /* Still under interrupt_start(): a signal now lets the file be completed, or a second
+   * one deletes it. */
   if (!cli_image_save_png (a->output, result, content->alpha, content->bit_depth, &error))
     {
       say ("cannot save the result: %s", error->message);
@@ -938,15 +1023,28 @@ run_stylize (const CliArgs *a, CliRun *run)
   g_autoptr (GError) error = NULL;
   CliImage content = { 0 };
   CliImage *styles = g_new0 (CliImage, n_styles);
+  Interrupt interrupt = { { -1, -1 } };
+  guint64 budget = ns_options_get_max_memory (run->options);
   int status = EXIT_RUNTIME;
 
-  if (!load_image ("content", a->operands[0], &content))
+  if (budget == 0)
+    budget = ns_memory_default_budget ();
+  /* From the first file created (check_output's test) to the last one written. */
+  if (!interrupt_start (&interrupt, "stopping; the result will not be saved (press Ctrl-C "
+                        "again to quit at once)", TRUE, &error))
+    {
+      say ("cannot set up Ctrl-C handling: %s", error->message);
+      goto out;
+    }
+  status = check_output (a);
+  if (status >= 0)
+    goto out;
+  status = EXIT_RUNTIME;
+  if (!load_image ("content", a->operands[0], budget, &content))
     goto out;
   for (int i = 0; i < n_styles; i++)
-    if (!load_image ("style", a->operands[i + 1], &styles[i]))
+    if (!load_image ("style", a->operands[i + 1], budget, &styles[i]))
       goto out;
-  if (!check_writable (a->output))
-    goto out;
   net = load_network (a, run->network);
   if (net == NULL)
     goto out;
@@ -966,9 +1064,10 @@ run_stylize (const CliArgs *a, CliRun *run)
         ns_image_free (styles[i].color);
         styles[i].color = rgb;
       }
-  status = stylize (a, run, &content, styles, n_styles, net);
+  status = stylize (a, run, &content, styles, n_styles, net, &interrupt);
 
 out:
+  interrupt_stop (&interrupt);
   cli_image_clear (&content);
   for (int i = 0; i < n_styles; i++)
     cli_image_clear (&styles[i]);
@@ -978,10 +1077,11 @@ out:
 
 /* ---- the other modes ------------------------------------------------------------------- */
 
-static void
+static gboolean
 on_download_progress (guint64 done, guint64 total, gpointer user_data)
 {
   cli_progress_bytes (user_data, done, total);
+  return interrupt_count == 0;
 }
 
 static int
@@ -993,7 +1093,8 @@ run_download (const CliArgs *a)
   const char *sha = a->weights_sha256 ? a->weights_sha256 : NS_VGG19_SHA256;
   g_autoptr (CliProgress) bar = cli_progress_new (stderr, isatty (STDERR_FILENO), a->quiet);
   g_autoptr (GError) error = NULL;
-  gboolean ok;
+  Interrupt interrupt = { { -1, -1 } };
+  gboolean ok, interrupted;
 
   if (g_mkdir_with_parents (dir, 0755) != 0)
     {
@@ -1005,8 +1106,23 @@ run_download (const CliArgs *a)
   if (!a->quiet)
     say ("downloading the VGG-19 weights%s from %s", a->weights_url ? "" : " (about 575 MB)",
          url);
+  /* A signal cancels through on_download_progress, which lets the engine delete its
+   * partial file; the download stops within a fraction of a second, so no second signal
+   * needs to quit at once (that would leave the file behind). */
+  if (!interrupt_start (&interrupt, "stopping the download", FALSE, &error))
+    {
+      say ("cannot set up Ctrl-C handling: %s", error->message);
+      return EXIT_RUNTIME;
+    }
   ok = ns_weights_download (url, sha, dest, on_download_progress, bar, &error);
+  interrupted = interrupt_count > 0;
+  interrupt_stop (&interrupt);
   cli_progress_break (bar);
+  if (!ok && interrupted)
+    {
+      say ("interrupted; the partial download was deleted");
+      return interrupt_status (interrupt_signal);
+    }
   if (!ok)
     {
       say ("the download failed: %s", error->message);

@@ -1,12 +1,16 @@
 /* download.c — fetching the VGG-19 checkpoint with curl, verifying it, and keeping only the
  * convolution layers.
  *
- * curl runs in a helper thread (g_spawn_sync) while the calling thread watches the size of
- * the partial file and reports progress, so the callback always runs in the caller's thread
- * and no main loop is needed. */
+ * curl writes to its standard output, a temporary file created here exclusively beside the
+ * destination; the calling thread reads curl's messages and reports the file's growing size
+ * meanwhile, so the callback always runs in the caller's thread and no main loop is needed. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "ns-internal.h"
@@ -26,61 +30,90 @@ static const struct
   { 28, 512, 512 }, { 30, 512, 512 }, { 32, 512, 512 }, { 34, 512, 512 },
 };
 
-typedef struct
-{
-  char    **argv;
-  GMutex    lock;
-  GCond     cond;
-  gboolean  done;
-  gboolean  spawned;
-  char     *err_output;
-  int       wait_status;
-  GError   *spawn_error;
-} CurlJob;
-
-static gpointer
-curl_thread (gpointer data)
-{
-  CurlJob *job = data;
-  char *err_output = NULL;
-  int status = 0;
-  GError *spawn_error = NULL;
-  gboolean spawned;
-
-  spawned = g_spawn_sync (NULL, job->argv, NULL,
-                          G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                          NULL, NULL, NULL, &err_output, &status, &spawn_error);
-  g_mutex_lock (&job->lock);
-  job->spawned = spawned;
-  job->err_output = err_output;
-  job->wait_status = status;
-  job->spawn_error = spawn_error;
-  job->done = TRUE;
-  g_cond_signal (&job->cond);
-  g_mutex_unlock (&job->lock);
-  return NULL;
-}
-
 static guint64
-file_size (const char *path)
+fd_size (int fd)
 {
-  GStatBuf st;
-  return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
+  struct stat st;
+  return fstat (fd, &st) == 0 ? (guint64) st.st_size : 0;
 }
 
-/* Runs curl to fetch url into part, reporting the growing size.  On failure the error
- * carries curl's own message. */
+/* curl's exit 23 says only that it could not write its output; find out why by writing
+ * there ourselves (the file is deleted afterwards).  Returns an errno, or 0. */
+static int
+write_errno (int fd)
+{
+  static const char zeros[1 << 16];
+  off_t end = (off_t) fd_size (fd);
+
+  for (int i = 0; i < 16; i++, end += sizeof zeros)
+    if (pwrite (fd, zeros, sizeof zeros, end) < 0)
+      return errno;
+  return 0;
+}
+
+static void
+set_cancelled (GError **error)
+{
+  g_set_error (error, NS_ERROR, NS_ERROR_CANCELLED, "The download was cancelled.");
+}
+
+/* Reads what curl says on stderr until it exits, reporting progress every
+ * PROGRESS_INTERVAL_US; stops curl when `progress` returns FALSE.  Returns curl's wait
+ * status and sets *cancelled. */
+static int
+wait_curl (GPid pid, int err_fd, int out_fd, GString *err_output,
+           NsDownloadProgressFunc progress, gpointer user_data, gboolean *cancelled)
+{
+  GPollFD poll_fd = { err_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, 0 };
+  gint64 next = g_get_monotonic_time () + PROGRESS_INTERVAL_US;
+  char buf[4096];
+  int status;
+
+  for (;;)
+    {
+      gint64 now = g_get_monotonic_time ();
+      gssize n;
+
+      if (now >= next)
+        {
+          next = now + PROGRESS_INTERVAL_US;
+          if (progress != NULL && !*cancelled && !progress (fd_size (out_fd), 0, user_data))
+            {
+              *cancelled = TRUE;
+              kill (pid, SIGTERM);
+            }
+          continue;
+        }
+      if (g_poll (&poll_fd, 1, (next - now) / 1000 + 1) <= 0)
+        continue;             /* time for progress, or a signal */
+      n = read (err_fd, buf, sizeof buf);
+      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+        break;                /* curl has exited */
+      if (n > 0 && err_output->len < 4 * MAX_CURL_MESSAGE)
+        g_string_append_len (err_output, buf, n);
+    }
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  g_spawn_close_pid (pid);
+  return status;
+}
+
+/* Runs curl to fetch url into the open file `fd` (named `part`), reporting the growing
+ * size.  curl writes to its standard output, so it never opens a file by name.  On failure
+ * the error carries curl's own message, or what prevented writing. */
 static gboolean
-run_curl (const char *url, const char *part, NsDownloadProgressFunc progress,
+run_curl (const char *url, int fd, const char *part, NsDownloadProgressFunc progress,
           gpointer user_data, GError **error)
 {
   g_autofree char *curl = g_find_program_in_path ("curl");
   char *argv[] = { NULL, "-fsSL", "--retry", "3", "--proto", "=https,http,file",
-                   "-o", (char *) part, "--", (char *) url, NULL };
-  CurlJob job = { 0 };
-  GThread *thread;
+                   "--", (char *) url, NULL };
+  g_autoptr (GString) err_output = g_string_new (NULL);
   g_autoptr (GError) wait_error = NULL;
-  gboolean ok;
+  GError *spawn_error = NULL;
+  gboolean cancelled = FALSE;
+  GPid pid;
+  int err_fd, status, write_error;
 
   if (curl == NULL)
     {
@@ -91,51 +124,49 @@ run_curl (const char *url, const char *part, NsDownloadProgressFunc progress,
       return FALSE;
     }
   argv[0] = curl;
-  job.argv = argv;
-  g_mutex_init (&job.lock);
-  g_cond_init (&job.cond);
-
-  thread = g_thread_new ("ns-curl", curl_thread, &job);
-  g_mutex_lock (&job.lock);
-  while (!job.done)
-    {
-      gint64 until = g_get_monotonic_time () + PROGRESS_INTERVAL_US;
-
-      if (!g_cond_wait_until (&job.cond, &job.lock, until) && progress != NULL)
-        {
-          g_mutex_unlock (&job.lock);
-          progress (file_size (part), 0, user_data);
-          g_mutex_lock (&job.lock);
-        }
-    }
-  g_mutex_unlock (&job.lock);
-  g_thread_join (thread);
-  g_mutex_clear (&job.lock);
-  g_cond_clear (&job.cond);
-
-  if (!job.spawned)
+  if (!g_spawn_async_with_pipes_and_fds (NULL, (const char * const *) argv, NULL,
+                                         G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
+                                         NULL, NULL, -1, fd, -1, NULL, NULL, 0, &pid, NULL,
+                                         NULL, &err_fd, &spawn_error))
     {
       g_set_error (error, NS_ERROR, NS_ERROR_DOWNLOAD, "Could not run curl to download %s: %s",
-                   url, job.spawn_error->message);
-      g_error_free (job.spawn_error);
-      g_free (job.err_output);
+                   url, spawn_error->message);
+      g_error_free (spawn_error);
       return FALSE;
     }
+  status = wait_curl (pid, err_fd, fd, err_output, progress, user_data, &cancelled);
+  close (err_fd);
 
-  ok = g_spawn_check_wait_status (job.wait_status, &wait_error);
-  if (!ok)
+  if (cancelled)
     {
-      g_autofree char *msg = g_strstrip (g_strdup (job.err_output ? job.err_output : ""));
-
-      if (strlen (msg) > MAX_CURL_MESSAGE)
-        msg[MAX_CURL_MESSAGE] = '\0';
-      g_set_error (error, NS_ERROR, NS_ERROR_DOWNLOAD,
-                   "Downloading %s failed: %s. Check the address and your network connection "
-                   "and try again, or download the file yourself and pass it with --weights FILE.",
-                   url, *msg ? msg : wait_error->message);
+      set_cancelled (error);
+      return FALSE;
     }
-  g_free (job.err_output);
-  return ok;
+  if (g_spawn_check_wait_status (status, &wait_error))
+    return TRUE;
+
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 23 && (write_error = write_errno (fd)) != 0)
+    {
+      g_autofree char *dir = g_path_get_dirname (part);
+      g_autofree char *display = g_filename_display_name (dir);
+
+      g_set_error (error, NS_ERROR, NS_ERROR_IO,
+                   "Downloading %s failed: %s while writing into the folder “%s”. Free some "
+                   "space there, or choose another place with --weights FILE.",
+                   url, g_strerror (write_error), display);
+      return FALSE;
+    }
+  {
+    char *msg = g_strstrip (err_output->str);
+
+    if (strlen (msg) > MAX_CURL_MESSAGE)
+      msg[MAX_CURL_MESSAGE] = '\0';
+    g_set_error (error, NS_ERROR, NS_ERROR_DOWNLOAD,
+                 "Downloading %s failed: %s. Check the address and your network connection "
+                 "and try again, or download the file yourself and pass it with --weights FILE.",
+                 url, *msg ? msg : wait_error->message);
+  }
+  return FALSE;
 }
 
 /* The SHA-256 of a file, read in chunks so that 575 MB need not be in memory at once. */
@@ -246,7 +277,9 @@ ns_weights_download (const char             *url,
 {
   g_autofree char *part = NULL;
   g_autofree char *got = NULL;
+  guint64 size;
   gboolean ok;
+  int fd;
 
   g_return_val_if_fail (url != NULL && dest != NULL, FALSE);
 
@@ -260,16 +293,30 @@ ns_weights_download (const char             *url,
   if (!make_parent_dir (dest, error))
     return FALSE;
 
-  part = g_strconcat (dest, ".part", NULL);
-  if (!run_curl (url, part, progress, user_data, error))
+  fd = ns_file_create_temp (dest, ".part", &part);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      g_autofree char *dir = g_path_get_dirname (dest);
+      g_autofree char *display = g_filename_display_name (dir);
+
+      g_set_error (error, NS_ERROR, NS_ERROR_IO, "Could not write into the folder “%s”: %s",
+                   display, g_strerror (saved_errno));
+      return FALSE;
+    }
+  ok = run_curl (url, fd, part, progress, user_data, error);
+  size = fd_size (fd);
+  close (fd);
+  /* The last chance to cancel: checking and trimming take a few seconds more. */
+  if (ok && progress != NULL && !progress (size, size, user_data))
+    {
+      set_cancelled (error);
+      ok = FALSE;
+    }
+  if (!ok)
     {
       g_unlink (part);
       return FALSE;
-    }
-  if (progress != NULL)
-    {
-      guint64 size = file_size (part);
-      progress (size, size, user_data);
     }
 
   got = sha256_file (part, error);

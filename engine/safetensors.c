@@ -7,6 +7,7 @@
  * and size is checked before anything is dereferenced.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -929,6 +930,9 @@ convert_to_f32 (const NsSafetensorsTensor *t, gsize count, float *dst)
 {
   const guint8 *src = t->data;
 
+  /* A zero-element destination may be NULL (g_malloc (0)), and memcpy must not see it. */
+  if (count == 0)
+    return;
   switch (t->dtype)
     {
     case NS_DTYPE_F32:
@@ -1167,6 +1171,33 @@ write_file (FILE *f, GString *header, GPtrArray *sorted)
   return TRUE;
 }
 
+#ifndef O_NOFOLLOW
+#define O_NOFOLLOW 0
+#endif
+#ifndef O_CLOEXEC
+#define O_CLOEXEC 0
+#endif
+
+int
+ns_file_create_temp (const char *path, const char *suffix, char **tmp_path)
+{
+  char *tmpl = g_strconcat (path, ".XXXXXX", suffix, NULL);
+  /* O_EXCL (added by g_mkstemp_full) and O_NOFOLLOW: never open what is already there, so a
+   * file or link planted under a predictable name is left alone.  0666: the umask decides,
+   * as for any new file, since the temporary becomes the result. */
+  int fd = g_mkstemp_full (tmpl, O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+  int saved_errno = errno;
+
+  if (fd < 0)
+    {
+      g_free (tmpl);
+      errno = saved_errno;
+      return -1;
+    }
+  *tmp_path = tmpl;
+  return fd;
+}
+
 gboolean
 ns_safetensors_write (const char *path, const NsSafetensorsEntry *entries, guint n_entries,
                       GError **error)
@@ -1177,7 +1208,7 @@ ns_safetensors_write (const char *path, const NsSafetensorsEntry *entries, guint
   g_autofree char *display = NULL;
   FILE *f;
   gboolean ok;
-  int saved_errno;
+  int fd, saved_errno;
 
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (entries != NULL || n_entries == 0, FALSE);
@@ -1188,11 +1219,16 @@ ns_safetensors_write (const char *path, const NsSafetensorsEntry *entries, guint
   header = build_header (sorted);
 
   display = g_filename_display_name (path);
-  tmp = g_strconcat (path, ".tmp", NULL);
-  f = g_fopen (tmp, "wb");
+  fd = ns_file_create_temp (path, ".tmp", &tmp);
+  f = fd < 0 ? NULL : fdopen (fd, "wb");
   if (f == NULL)
     {
       saved_errno = errno;
+      if (fd >= 0)
+        {
+          close (fd);
+          g_unlink (tmp);
+        }
       g_set_error (error, NS_ERROR, NS_ERROR_IO, "Could not write weights file “%s”: %s",
                    display, g_strerror (saved_errno));
       return FALSE;

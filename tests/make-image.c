@@ -2,6 +2,10 @@
  * code under test (plain libpng/libjpeg, no transforms).
  *
  *   make-image png  OUT W H gray|graya|rgb|rgba|palette 8|16
+ *   make-image blank OUT W H gray|rgba DEPTH
+ *                                  an all-black PNG (DEPTH 1, 2, 4, 8 or 16 for gray, 8 or
+ *                                  16 for rgba) compressed as far as it goes: a few bytes
+ *                                  per kilopixel, a decompression bomb in small
  *   make-image jpeg OUT W H gray|rgb|cmyk [ORIENTATION]   (an EXIF orientation tag, 1–8)
  *                                  cmyk is stored the Adobe way (inverted, with an Adobe
  *                                  marker) and decodes to the same colours as rgb
@@ -106,6 +110,37 @@ write_png (const char *path, int w, int h, const char *type, int depth)
           }
       png_write_row (png, row);
     }
+  png_write_end (png, info);
+  png_destroy_write_struct (&png, &info);
+  free (row);
+  return fclose (fp) == 0 ? 0 : die ("cannot write the file");
+}
+
+static int
+write_blank_png (const char *path, int w, int h, const char *type, int depth)
+{
+  int rgba = strcmp (type, "rgba") == 0;
+  png_structp png;
+  png_infop info;
+  unsigned char *row;
+  FILE *fp;
+
+  if (!rgba && strcmp (type, "gray") != 0)
+    return die ("unknown blank PNG type");
+  fp = fopen (path, "wb");
+  if (fp == NULL)
+    return die ("cannot create the file");
+  png = png_create_write_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+  info = png_create_info_struct (png);
+  png_init_io (png, fp);
+  png_set_IHDR (png, info, w, h, depth, rgba ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_GRAY,
+                PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_filter (png, 0, PNG_FILTER_NONE);
+  png_set_compression_level (png, 9);
+  png_write_info (png, info);
+  row = calloc ((size_t) w * (rgba ? 4 : 1) * 2 + 1, 1);
+  for (int y = 0; y < h; y++)
+    png_write_row (png, row);
   png_write_end (png, info);
   png_destroy_write_struct (&png, &info);
   free (row);
@@ -306,6 +341,8 @@ main (int argc, char **argv)
 {
   if (argc == 7 && strcmp (argv[1], "png") == 0)
     return write_png (argv[2], atoi (argv[3]), atoi (argv[4]), argv[5], atoi (argv[6]));
+  if (argc == 7 && strcmp (argv[1], "blank") == 0)
+    return write_blank_png (argv[2], atoi (argv[3]), atoi (argv[4]), argv[5], atoi (argv[6]));
   if ((argc == 6 || argc == 7) && strcmp (argv[1], "jpeg") == 0)
     return write_jpeg (argv[2], atoi (argv[3]), atoi (argv[4]), argv[5],
                        argc == 7 ? atoi (argv[6]) : 0);
@@ -315,5 +352,5 @@ main (int argc, char **argv)
     return pixel (argv[2], atoi (argv[3]), atoi (argv[4]));
   if (argc == 4 && strcmp (argv[1], "diff") == 0)
     return diff (argv[2], argv[3]);
-  return die ("usage: make-image png|jpeg|info|pixel|diff …");
+  return die ("usage: make-image png|blank|jpeg|info|pixel|diff …");
 }

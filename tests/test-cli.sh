@@ -8,8 +8,8 @@
 # network at 64 px with a handful of iterations to stay fast.
 set -u
 
-NS=$1
-MK=$2
+NS=$(realpath "$1")
+MK=$(realpath "$2")
 T=$(mktemp -d "${TMPDIR:-/tmp}/test-cli.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 # Never pick up a user's real weights or data directory.
@@ -63,7 +63,8 @@ check "--version prints the version" \
 
 run --help
 check "--help exits 0 and lists the options" \
-  '[ "$rc" = 0 ] && grep -q -- "--preserve-colors" "$T/out" && grep -q -- "--download-weights" "$T/out"'
+  '[ "$rc" = 0 ] && grep -q -- "--preserve-colors" "$T/out" && grep -q -- "--download-weights" "$T/out" &&
+   grep -q -- "--overwrite-input" "$T/out" && grep -q "143 terminated" "$T/out"'
 
 run --print-weights-path
 check "--print-weights-path names the download destination under XDG_DATA_HOME" \
@@ -76,7 +77,11 @@ check "RGB run writes a 64×48 8-bit RGB PNG (content 80×60, --size 64)" \
   '[ "$(png_header "$T/out.png")" = "64 48 8 2" ]'
 check "the result is an image, not a constant" \
   'read -r _ _ _ _ sd < <("$MK" info "$T/out.png") && near "$sd" 0.25 0.23'
-check "no temporary file is left next to the output" '[ ! -e "$T/out.png.tmp" ]'
+# Temporaries are OUT.png.XXXXXX.tmp (unique, created exclusively).
+no_temporaries () { # DIR : no *.tmp or *.part in DIR
+  ! compgen -G "$1/*.tmp" >/dev/null && ! compgen -G "$1/*.part" >/dev/null
+}
+check "no temporary file is left next to the output" 'no_temporaries "$T"'
 check "the run names the network it uses" 'grep -q "^neural-style: using .*built-in" "$T/err"'
 
 # With the style and TV weights at 0 the content loss is 0 at the content-initialised start,
@@ -227,7 +232,7 @@ runtime_case "--download-weights with a wrong SHA-256" "SHA-256" --download-weig
   --weights-url "file://$T/bad.safetensors" --weights-sha256 "$(printf '0%.0s' {1..64})" \
   --weights "$T/dl/vgg19.safetensors"
 check "a failed download leaves no weights file" '[ ! -e "$T/dl/vgg19.safetensors" ]'
-check "no output was written by any runtime error" '[ ! -e "$O" ] && [ ! -e "$O.tmp" ]'
+check "no output was written by any runtime error" '[ ! -e "$O" ] && no_temporaries "$T"'
 
 # ---- sizes and memory -----------------------------------------------------------------------
 # (The built-in network's six octaves need 32 px on the shorter side.)
@@ -272,7 +277,207 @@ kill -TERM "$pid" 2>/dev/null
 wait "$pid"; rc=$?
 check "the first Ctrl-C stops the run: exit 130, says nothing was written, no file" \
   '[ "$rc" = 130 ] && grep -q "nothing was written" "$T/err" && [ ! -e "$T/int.png" ] &&
-   [ ! -e "$T/int.png.tmp" ]'
+   no_temporaries "$T"'
+
+# ---- the user's files are safe (issue 13, section 3) -----------------------------------------
+# in_tmpfs OPTIONS DIR FILL CMD… : runs CMD with a new tmpfs (mount OPTIONS) on DIR, filled up
+# first when FILL is 1, in a private mount namespace; DIR's listing afterwards goes to
+# DIR.list.  Returns 77 where mounting is not allowed (it needs root).
+in_tmpfs () {
+  unshare -m --propagation unchanged true 2>/dev/null || return 77
+  unshare -m --propagation unchanged bash -c '
+    # The mount must not reach the rest of the system: make the mount DIR is on private here.
+    mount --make-rprivate "$(findmnt -no TARGET -T "$2")" && mount -t tmpfs -o "$1" tmpfs "$2" ||
+      exit 77
+    if [ "$3" = 1 ]; then head -c 100M /dev/zero >"$2/filler" 2>/dev/null; fi
+    d=$2; shift 3
+    "$@"; rc=$?
+    ls -A "$d" >"$d.list"
+    exit "$rc"' _ "$@"
+}
+skip () { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+# 1. Temporaries are created exclusively: files or links under the old fixed names are not
+#    touched, whether the run fails (after the point where the output used to be probed)
+#    or succeeds.
+D=$T/decoy
+mkdir -p "$D"
+echo precious >"$D/victim"
+echo keep >"$D/fails.png.tmp"
+ln -s "$D/victim" "$D/works.png.tmp"
+run "$C" "$S" --size 64 --iterations 4 --threads 1 --weights "$T/bad.safetensors" -o "$D/fails.png"
+check "a failed run leaves a file named OUT.png.tmp alone" \
+  '[ "$rc" = 1 ] && [ "$(cat "$D/fails.png.tmp")" = keep ] && [ ! -e "$D/fails.png" ]'
+run "$C" "$S" "${fast[@]}" -o "$D/works.png"
+check "a run writes neither through nor over a link named OUT.png.tmp" \
+  '[ "$rc" = 0 ] && [ "$(cat "$D/victim")" = precious ] && [ -L "$D/works.png.tmp" ] &&
+   [ "$(png_header "$D/works.png")" = "64 48 8 2" ] && [ "$(ls "$D" | wc -l)" = 4 ]'
+mkdir -p "$D/dl"
+ln -s "$D/victim" "$D/dl/vgg19.safetensors.part"
+run --download-weights -q --weights-url "file://$T/bad.safetensors" \
+  --weights-sha256 "$(printf '0%.0s' {1..64})" --weights "$D/dl/vgg19.safetensors"
+check "the download writes neither through nor over a link named vgg19.safetensors.part" \
+  '[ "$rc" = 1 ] && [ "$(cat "$D/victim")" = precious ] && [ -L "$D/dl/vgg19.safetensors.part" ] &&
+   [ "$(ls "$D/dl")" = vgg19.safetensors.part ]'
+
+# 2. -o naming an input, however spelt, is refused unless asked for.
+I=$T/inputs
+mkdir -p "$I"
+cp "$C" "$I/content.png"; cp "$S" "$I/style.png"; cp "$C" "$I/keep.png"
+ln "$I/style.png" "$I/hard.png"
+usage_case "-o is the content image" "--overwrite-input" "$I/content.png" "$I/style.png" -o "$I/content.png" "${fast[@]}"
+check "the content image is unchanged" 'cmp -s "$C" "$I/content.png"'
+(cd "$I" && "$NS" content.png style.png -o ./style.png "${fast[@]}" >"$T/out" 2>"$T/err"); rc=$?
+check "-o ./style.png for style.png is refused (exit 2) and names the style image" \
+  '[ "$rc" = 2 ] && grep -q "style image" "$T/err" && cmp -s "$S" "$I/style.png"'
+usage_case "-o is a hard link to a style image" "style image" "$I/content.png" "$I/style.png" -o "$I/hard.png" "${fast[@]}"
+check "the style image is unchanged" 'cmp -s "$S" "$I/style.png"'
+run "$I/keep.png" "$I/style.png" -o "$I/keep.png" --overwrite-input "${fast[@]}"
+check "--overwrite-input replaces the content image with the result" \
+  '[ "$rc" = 0 ] && [ "$(png_header "$I/keep.png")" = "64 48 8 2" ] && ! cmp -s "$C" "$I/keep.png"'
+
+# 3. Decompression bombs: the decoded size is checked against the memory budget from the
+#    header, and an allocation that fails is an error, not an abort (GLib-ERROR, exit 133).
+B=$T/bombs
+mkdir -p "$B"
+"$MK" blank "$B/bomb1.png"  16000 16000 gray 1     # 31 KB, 1221 MiB to decode
+"$MK" blank "$B/bomb16.png"  4000  4000 rgba 16    # 122 KB, 367 MiB
+"$MK" jpeg  "$B/bomb.jpg"    6000  6000 gray       # 172 MiB
+bomb_case () { # DESCRIPTION PATTERN ARGS…  (ARGS may start with a "ulimit -v N;")
+  local d=$1 pat=$2 limit=""; shift 2
+  [ "$1" = ulimit ] && { limit="ulimit -v $3"; shift 3; }
+  (eval "$limit"; exec "$NS" "$@" "${fast[@]}" -o "$B/never.png") >"$T/out" 2>"$T/err"; rc=$?
+  if [ "$rc" = 1 ] && grep -q -- "$pat" "$T/err" && ! grep -q "GLib\|plan:" "$T/err" && [ ! -e "$B/never.png" ]; then
+    ok "$d"
+  else
+    not_ok "$d" "exit $rc, expected 1; wanted /$pat/" "stderr: $(head -c 400 "$T/err")"
+  fi
+}
+bomb_case "a 31 KB 16000×16000 1-bit PNG over --max-memory 1G is refused before decoding" \
+  "content image .*bomb1.png.*16000×16000 pixels; decoding it needs about 1221 MiB, more than the memory budget of 1024 MiB" \
+  "$B/bomb1.png" "$S" --max-memory 1G
+bomb_case "a 16-bit RGBA style PNG over --max-memory 256M is refused" \
+  "style image .*4000×4000 pixels; decoding it needs about 367 MiB.* budget of 256 MiB" \
+  "$C" "$B/bomb16.png" --max-memory 256M
+bomb_case "a JPEG over --max-memory 128M is refused" "6000×6000 pixels; decoding it needs" \
+  "$B/bomb.jpg" "$S" --max-memory 128M
+# Under a 800 MB address-space limit, with the automatic budget (which knows only the free
+# memory), the decoder's own allocations fail; the check above catches it where memory is short.
+bomb_case "under ulimit -v 800000 the 1-bit PNG fails cleanly" \
+  "bomb1.png.*\(not enough memory to decode it\|more than the memory budget\)" \
+  ulimit -v 800000 "$B/bomb1.png" "$S"
+rm -f "$B"/bomb*
+
+# 4. SIGTERM is handled as Ctrl-C is (exit 143), and no signal, nor a second one during the
+#    clean-up, leaves a temporary behind: kill runs that save every iteration while a
+#    snapshot is being written, or at random moments.
+K=$T/kill
+mkdir -p "$K"
+"$NS" "$C" "$S" --network embedded --size 64 --iterations 500 --threads 1 -o "$K/term.png" \
+  >/dev/null 2>"$T/err" &
+pid=$!
+for _ in $(seq 200); do grep -q "iteration" "$T/err" && break; sleep 0.1; done
+kill -TERM "$pid"
+for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$pid" 2>/dev/null
+wait "$pid"; rc=$?
+check "SIGTERM stops the run cleanly: exit 143, says nothing was written" \
+  '[ "$rc" = 143 ] && grep -q "nothing was written" "$T/err" && [ ! -e "$K/term.png" ] && no_temporaries "$K"'
+
+codes=""
+for i in $(seq 20); do
+  "$NS" "$C" "$S" --network embedded --size 96 --iterations 40 --threads 1 --optimizer adam \
+    --save-every 1 -q -o "$K/k$i.png" >/dev/null 2>&1 &
+  pid=$! start=$SECONDS
+  if [ $((i % 2)) = 1 ]; then
+    # While a snapshot is being written (a builtin-only loop sees its temporary, which
+    # lives for about a millisecond), at most 10 s.
+    until compgen -G "$K/k$i-iter*.tmp" >/dev/null || [ $((SECONDS - start)) -ge 10 ]; do :; done
+  else
+    sleep "$(awk -v s="$i" 'BEGIN { srand(s); printf "%.2f", rand() * 1.0 }')"
+  fi
+  if [ $((i % 4)) = 0 ]; then sig=INT; else sig=TERM; fi
+  kill -"$sig" "$pid" 2>/dev/null
+  # Every third run gets a second signal soon after: the quit-at-once path.
+  [ $((i % 3)) = 0 ] && { sleep 0.05; kill -"$sig" "$pid" 2>/dev/null; }
+  for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid"; codes="$codes $?"
+done
+check "20 SIGTERM/SIGINT while a snapshot is written or at random (some twice) leave no temporary (exits:$codes)" \
+  'no_temporaries "$K" && ! echo "$codes" | grep -Eq " (1|2|133|137)( |$)"'
+
+# Ctrl-C during --download-weights: curl reads a FIFO that never ends, so the download is
+# surely in progress when the signal comes.
+W=$T/dl-int
+mkdir -p "$W"
+mkfifo "$T/slow.fifo"
+( head -c 1048576 /dev/zero; exec sleep 60 ) >"$T/slow.fifo" 2>/dev/null &
+feeder=$!
+"$NS" --download-weights --weights-url "file://$T/slow.fifo" --weights "$W/vgg19.safetensors" \
+  >/dev/null 2>"$T/err" &
+pid=$!
+for _ in $(seq 100); do [ -n "$(find "$W" -name '*.part' -size +0 2>/dev/null)" ] && break; sleep 0.1; done
+started=$(find "$W" -name '*.part' | wc -l)
+kill -INT "$pid"
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$pid" 2>/dev/null
+wait "$pid"; rc=$?
+kill "$feeder" 2>/dev/null; wait "$feeder" 2>/dev/null
+check "Ctrl-C during --download-weights: exit 130 within 10 s, the partial file is deleted" \
+  '[ "$started" = 1 ] && [ "$rc" = 130 ] && grep -q "interrupted" "$T/err" && [ -z "$(ls "$W")" ]'
+
+# Then at random moments of whole downloads (fetch, checksum, clean-up), each checked at
+# once: a curl left running, or a partial file left behind, shows.
+W=$T/dl-kill
+mkdir -p "$W"
+head -c 50000000 /dev/zero >"$T/big.bin"
+codes="" left=""
+for i in $(seq 10); do
+  "$NS" --download-weights -q --weights-url "file://$T/big.bin" --weights-sha256 \
+    "$(printf '0%.0s' {1..64})" --weights "$W/vgg19.safetensors" >/dev/null 2>&1 &
+  pid=$!
+  sleep "$(awk -v s="$i" 'BEGIN { srand(s); printf "%.2f", rand() * 0.4 }')"
+  if [ $((i % 2)) = 0 ]; then sig=INT; else sig=TERM; fi
+  kill -"$sig" "$pid" 2>/dev/null
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid"; codes="$codes $?"
+  left="$left$(ls "$W")"
+  rm -f "$W"/*
+done
+rm -f "$T/big.bin"
+check "10 signals at random moments of a download leave nothing behind (exits:$codes)" \
+  '[ -z "$left" ] && ! echo "$codes" | grep -Eq " 137( |$)"'
+
+# 5. An output that cannot be written is refused before the run.
+mkdir -p "$T/dir.png"
+run "$C" "$S" "${fast[@]}" -o "$T/dir.png"
+check "-o naming a folder is refused before the run (exit 2)" \
+  '[ "$rc" = 2 ] && grep -q "is a folder" "$T/err" && ! grep -q "plan:" "$T/err"'
+run "$C" "$S" "${fast[@]}" -o "$T/no/such/dir/o.png"
+check "-o in a missing folder fails before anything is loaded" \
+  '[ "$rc" = 1 ] && grep -q "cannot write to the folder" "$T/err" && ! grep -q "using\|plan:" "$T/err"'
+mkdir -p "$T/ro"
+in_tmpfs ro,size=64k "$T/ro" 0 "$NS" "$C" "$S" "${fast[@]}" -o "$T/ro/o.png" >"$T/out" 2>"$T/err"; rc=$?
+if [ "$rc" = 77 ]; then skip "-o in a read-only folder" "cannot mount a tmpfs here (not root)"
+else check "-o in a read-only folder fails before the run, saying why" \
+  '[ "$rc" = 1 ] && grep -q "Read-only file system" "$T/err" && ! grep -q "plan:" "$T/err"'; fi
+
+# 6. A full disk says so, for the result and for the download, and leaves nothing behind.
+mkdir -p "$T/full"
+in_tmpfs size=64k "$T/full" 1 "$NS" "$C" "$S" "${fast[@]}" -o "$T/full/o.png" >"$T/out" 2>"$T/err"; rc=$?
+if [ "$rc" = 77 ]; then skip "a full disk" "cannot mount a tmpfs here (not root)"
+else check "a full disk: “No space left on device while writing …/o.png”, no temporary left" \
+  '[ "$rc" = 1 ] && grep -q "No space left on device while writing “$T/full/o.png”" "$T/err" &&
+   [ "$(cat "$T/full.list")" = filler ]'; fi
+head -c 1048576 /dev/zero >"$T/mib.bin"
+in_tmpfs size=256k "$T/full" 0 "$NS" --download-weights -q --weights-url "file://$T/mib.bin" \
+  --weights-sha256 "$(printf '0%.0s' {1..64})" --weights "$T/full/vgg19.safetensors" >"$T/out" 2>"$T/err"; rc=$?
+if [ "$rc" = 77 ]; then skip "a full disk while downloading" "cannot mount a tmpfs here (not root)"
+else check "a full disk while downloading says so (not “check your network”), nothing left" \
+  '[ "$rc" = 1 ] && grep -q "No space left on device while writing into the folder “$T/full”" "$T/err" &&
+   ! grep -q "network" "$T/err" && [ -z "$(cat "$T/full.list")" ]'; fi
 
 echo "1..$n"
 [ "$failed" = 0 ]

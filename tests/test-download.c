@@ -1,5 +1,9 @@
 /* test-download.c — ns_weights_download through file:// URLs (curl, no network). */
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "ns-internal.h"
@@ -122,9 +126,10 @@ typedef struct
   int     calls;
   guint64 last_done, last_total;
   gboolean decreasing;
+  int     cancel_at;      /* return FALSE from this call on (0 = never) */
 } ProgressLog;
 
-static void
+static gboolean
 on_progress (guint64 done, guint64 total, gpointer user_data)
 {
   ProgressLog *log = user_data;
@@ -133,15 +138,45 @@ on_progress (guint64 done, guint64 total, gpointer user_data)
   log->calls++;
   log->last_done = done;
   log->last_total = total;
+  return log->cancel_at == 0 || log->calls < log->cancel_at;
+}
+
+/* No temporary (DEST.<anything>) is left beside dest; the decoys planted under the old
+ * fixed names DEST.part and DEST.tmp, when `decoys`, are still there as links. */
+static void
+assert_no_leftovers_but (const char *dest, gboolean decoys)
+{
+  g_autofree char *dir = g_path_get_dirname (dest);
+  g_autofree char *base = g_path_get_basename (dest);
+  g_autofree char *prefix = g_strconcat (base, ".", NULL);
+  g_autofree char *part = g_strconcat (base, ".part", NULL);
+  g_autofree char *tmp = g_strconcat (base, ".tmp", NULL);
+  int n_decoys = 0;
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  if (d == NULL)
+    return;           /* not even the folder */
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      if (!g_str_has_prefix (name, prefix))
+        continue;
+      if (decoys && (strcmp (name, part) == 0 || strcmp (name, tmp) == 0)
+          && g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+        n_decoys++;
+      else
+        g_error ("left behind: %s", path);
+    }
+  g_dir_close (d);
+  g_assert_cmpint (n_decoys, ==, decoys ? 2 : 0);
 }
 
 static void
 assert_no_leftovers (const char *dest)
 {
-  g_autofree char *part = g_strconcat (dest, ".part", NULL);
-  g_autofree char *tmp = g_strconcat (dest, ".tmp", NULL);
-  g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
-  g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
+  assert_no_leftovers_but (dest, FALSE);
 }
 
 static void
@@ -293,6 +328,184 @@ test_not_vgg19 (void)
   assert_no_leftovers (dest);
 }
 
+/* Links planted under the old fixed temporary names (DEST.part for curl, DEST.tmp for the
+ * trimmed file) are neither written through nor removed. */
+static void
+test_decoys (void)
+{
+  g_autofree char *src = write_vgg19_fixture ("decoy-src.safetensors", -1);
+  g_autofree char *url = file_url (src);
+  g_autofree char *sha = sha256_of (src);
+  g_autofree char *dest = g_build_filename (tmp_root, "decoys", "vgg19.safetensors", NULL);
+  g_autofree char *dir = g_path_get_dirname (dest);
+  g_autofree char *part = g_strconcat (dest, ".part", NULL);
+  g_autofree char *tmp = g_strconcat (dest, ".tmp", NULL);
+  g_autofree char *victim_part = g_build_filename (tmp_root, "victim-part", NULL);
+  g_autofree char *victim_tmp = g_build_filename (tmp_root, "victim-tmp", NULL);
+  const char *victims[2] = { victim_part, victim_tmp };
+  GError *error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  for (int i = 0; i < 2; i++)
+    g_assert_true (g_file_set_contents (victims[i], "precious", -1, NULL));
+  g_assert_cmpint (symlink (victim_part, part), ==, 0);
+  g_assert_cmpint (symlink (victim_tmp, tmp), ==, 0);
+
+  g_assert_true (ns_weights_download (url, sha, dest, NULL, NULL, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 2; i++)
+    {
+      g_autofree char *contents = NULL;
+
+      g_assert_true (g_file_get_contents (victims[i], &contents, NULL, NULL));
+      g_assert_cmpstr (contents, ==, "precious");
+    }
+  g_assert_false (g_file_test (dest, G_FILE_TEST_IS_SYMLINK));
+  assert_no_leftovers_but (dest, TRUE);
+  g_unlink (src);
+}
+
+typedef struct
+{
+  char    *fifo;
+  GMutex   lock;
+  GCond    cond;
+  gboolean done;
+} SlowSource;
+
+/* Feeds 1 MiB into the FIFO, then holds it open (curl waits for more) until told. */
+static gpointer
+slow_source (gpointer data)
+{
+  SlowSource *s = data;
+  g_autofree char *chunk = g_malloc0 (1 << 20);
+  FILE *f = g_fopen (s->fifo, "wb");
+  gint64 until = g_get_monotonic_time () + 60 * G_TIME_SPAN_SECOND;
+
+  g_assert_nonnull (f);
+  fwrite (chunk, 1, 1 << 20, f);
+  fflush (f);
+  g_mutex_lock (&s->lock);
+  while (!s->done && g_cond_wait_until (&s->cond, &s->lock, until))
+    ;
+  g_mutex_unlock (&s->lock);
+  fclose (f);
+  return NULL;
+}
+
+/* The progress callback stops the download: curl is stopped at once (not after the 60 s
+ * the source takes), and nothing is left behind. */
+static void
+test_cancel (void)
+{
+  g_autofree char *fifo = g_build_filename (tmp_root, "slow.fifo", NULL);
+  g_autofree char *url = file_url (fifo);
+  g_autofree char *dest = g_build_filename (tmp_root, "cancel", "vgg19.safetensors", NULL);
+  SlowSource source = { fifo };
+  ProgressLog log = { .cancel_at = 5 };
+  GError *error = NULL;
+  GThread *thread;
+  gint64 t0 = g_get_monotonic_time ();
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_mutex_init (&source.lock);
+  g_cond_init (&source.cond);
+  thread = g_thread_new ("slow-source", slow_source, &source);
+
+  g_assert_false (ns_weights_download (url, NS_VGG19_SHA256, dest, on_progress, &log, &error));
+  g_assert_error (error, NS_ERROR, NS_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_cmpint (log.calls, ==, 5);
+  g_assert_cmpuint (log.last_done, >, 0);              /* cancelled while curl was running */
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 20 * G_TIME_SPAN_SECOND);
+  g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
+  assert_no_leftovers (dest);
+
+  g_mutex_lock (&source.lock);
+  source.done = TRUE;
+  g_cond_signal (&source.cond);
+  g_mutex_unlock (&source.lock);
+  g_thread_join (thread);
+  g_mutex_clear (&source.lock);
+  g_cond_clear (&source.cond);
+  g_unlink (fifo);
+
+  /* Cancelled after curl has finished: the file is not checked nor kept. */
+  {
+    g_autofree char *src = g_build_filename (tmp_root, "quick.bin", NULL);
+    g_autofree char *src_url = NULL;
+    g_autofree char *src_sha = NULL;
+    ProgressLog at_end = { .cancel_at = 1 };
+
+    g_assert_true (g_file_set_contents (src, "some bytes", -1, NULL));
+    src_url = file_url (src);
+    src_sha = sha256_of (src);
+    g_assert_false (ns_weights_download (src_url, src_sha, dest, on_progress, &at_end, &error));
+    g_assert_error (error, NS_ERROR, NS_ERROR_CANCELLED);
+    g_clear_error (&error);
+    g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
+    assert_no_leftovers (dest);
+    g_unlink (src);
+  }
+}
+
+/* A download into a full file system says so (curl itself only says it could not write),
+ * and leaves nothing behind.  Needs a private mount namespace, so it runs in a child
+ * under unshare(1) when that is allowed (as root), else it is skipped. */
+static void
+test_disk_full (void)
+{
+  g_autofree char *src = g_build_filename (tmp_root, "big.bin", NULL);
+  g_autofree char *full = g_build_filename (tmp_root, "full", NULL);
+  g_autofree char *dest = g_build_filename (full, "vgg19.safetensors", NULL);
+
+  if (g_test_subprocess ())
+    {
+      g_autofree char *url = file_url (src);
+      GError *error = NULL;
+
+      g_assert_false (ns_weights_download (url, NS_VGG19_SHA256, dest, NULL, NULL, &error));
+      g_assert_error (error, NS_ERROR, NS_ERROR_IO);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, g_strerror (ENOSPC)));
+      g_assert_nonnull (strstr (error->message, full));
+      g_assert_null (strstr (error->message, "network"));
+      g_error_free (error);
+      assert_no_leftovers (dest);
+      return;
+    }
+  {
+    g_autofree char *chunk = g_malloc0 (1 << 20);
+    g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+    g_autofree char *script = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    GError *error = NULL;
+    int status;
+
+    g_assert_true (g_file_set_contents (src, chunk, 1 << 20, NULL));
+    g_assert_cmpint (g_mkdir_with_parents (full, 0755), ==, 0);
+    /* The mount stays in the child's namespace: the folder's own mount is made private
+     * there first (it may be shared with the rest of the system). */
+    script = g_strdup_printf ("unshare -m --propagation unchanged true 2>/dev/null || exit 77; "
+                              "unshare -m --propagation unchanged sh -c '"
+                              "mount --make-rprivate \"$(findmnt -no TARGET -T %s)\" && "
+                              "mount -t tmpfs -o size=256k tmpfs %s || exit 77; "
+                              "exec %s -p /download/disk-full --GTestSubprocess --verbose'",
+                              full, full, self);
+    if (!g_spawn_sync (NULL, (char *[]) { "sh", "-c", script, NULL }, NULL,
+                       G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error))
+      g_error ("%s", error->message);
+    if (WIFEXITED (status) && WEXITSTATUS (status) == 77)
+      {
+        g_test_skip ("no private mount namespace here (needs root): cannot make a full disk");
+        return;
+      }
+    g_test_message ("%s%s", out, err);
+    g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  }
+}
+
 static void
 test_bad_arguments (void)
 {
@@ -361,6 +574,9 @@ main (int argc, char **argv)
   g_test_add_func ("/download/not-vgg19", test_not_vgg19);
   g_test_add_func ("/download/bad-arguments", test_bad_arguments);
   g_test_add_func ("/download/no-curl", test_no_curl);
+  g_test_add_func ("/download/decoys", test_decoys);
+  g_test_add_func ("/download/cancel", test_cancel);
+  g_test_add_func ("/download/disk-full", test_disk_full);
 
   status = g_test_run ();
   if (!g_test_subprocess ())

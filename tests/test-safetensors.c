@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 #include "ns-internal.h"
 
@@ -569,6 +570,29 @@ test_mutations (Fixture *fx, gconstpointer unused)
   g_assert_cmpint (failed, >, 0);
 }
 
+/* A zero-element tensor reads into a zero-length buffer, which may be NULL: no copy may be
+ * attempted, since memcpy (NULL, src, 0) is undefined (UBSan stops the -asan run). */
+static void
+test_zero_elements (Fixture *fx, gconstpointer unused)
+{
+  static const char json[] =
+    "{\"features.0.weight\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}";
+  g_autofree char *path = write_json (fx, "zero.safetensors", json, 0);
+  const gint64 shape[1] = { 0 };
+  g_autoptr (NsSafetensors) st = NULL;
+  float *dst = NULL;                            /* what g_malloc (0) gives ns_weights_trim */
+  GStatBuf sb;
+  GError *error = NULL;
+
+  g_assert_cmpint (g_stat (path, &sb), ==, 0);
+  g_assert_cmpint (sb.st_size, ==, 78);       /* the file of issue 13 */
+  st = ns_safetensors_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ns_safetensors_find (st, "features.0.weight")->n_bytes, ==, 0);
+  g_assert_true (ns_safetensors_read_f32 (st, "features.0.weight", shape, 1, dst, &error));
+  g_assert_no_error (error);
+}
+
 /* ---- writer ------------------------------------------------------------------------------ */
 
 static void
@@ -672,6 +696,41 @@ test_writer_errors (Fixture *fx, gconstpointer unused)
   g_clear_error (&error);
 }
 
+/* A file or link already under the old fixed temporary name "PATH.tmp" is left alone: the
+ * writer creates its own temporary exclusively, and none is left behind. */
+static void
+test_writer_decoys (Fixture *fx, gconstpointer unused)
+{
+  g_autofree char *path = g_build_filename (fx->dir, "w.safetensors", NULL);
+  g_autofree char *decoy = g_strconcat (path, ".tmp", NULL);
+  g_autofree char *victim = g_build_filename (fx->dir, "victim", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *target = NULL;
+  float v[1] = { 1.0f };
+  NsSafetensorsEntry ok[] = { { "x", 1, { 1 }, v } };
+  GError *error = NULL;
+  GDir *dir;
+  const char *name;
+  int n_files = 0;
+
+  set_contents (victim, "precious", -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (symlink (victim, decoy), ==, 0);
+  g_assert_true (ns_safetensors_write (path, ok, 1, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (g_file_get_contents (victim, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "precious");
+  target = g_file_read_link (decoy, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (target, ==, victim);
+  dir = g_dir_open (fx->dir, 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    n_files++;
+  g_dir_close (dir);
+  g_assert_cmpint (n_files, ==, 3);       /* the result, the decoy and its victim */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -688,8 +747,10 @@ main (int argc, char **argv)
   ADD ("bad-entries", test_bad_entries);
   ADD ("edge-layouts", test_edge_layouts);
   ADD ("mutations", test_mutations);
+  ADD ("zero-elements", test_zero_elements);
   ADD ("writer", test_writer);
   ADD ("writer-errors", test_writer_errors);
+  ADD ("writer-decoys", test_writer_decoys);
 #undef ADD
 
   return g_test_run ();

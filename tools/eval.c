@@ -80,7 +80,7 @@ load (const char *dir, const char *name, GError **error)
   CliImage img = { 0 };
   NsImage *rgb;
 
-  if (!cli_image_load (path, &img, error))
+  if (!cli_image_load (path, G_MAXUINT64, &img, error))
     return NULL;
   rgb = img.color->channels == 3 ? ns_image_copy (img.color) : ns_image_to_rgb (img.color);
   cli_image_clear (&img);
