@@ -19,9 +19,6 @@
 #include <jerror.h>
 #include <png.h>
 
-/* The engine's exclusive temporary files (ns_file_create_temp), shared with the weights
- * writer rather than written twice. */
-#include <ns-internal.h>
 
 /* 2^28 pixels is 3 GiB of float RGB; larger inputs are surely a mistake for this tool. */
 #define MAX_PIXELS   ((guint64) 1 << 28)

@@ -19,9 +19,6 @@
 #include <glib-unix.h>
 
 #include <neural-style.h>
-/* For ns_memory_default_budget(): images are checked against the run's memory budget
- * before they are decoded. */
-#include <ns-internal.h>
 
 #include "imageio.h"
 #include "progress.h"

@@ -190,6 +190,8 @@ void   ns_options_set_scale_iterations (NsOptions *o, const int *iterations, int
  * ns_stylizer_estimate_memory. */
 void    ns_options_set_max_memory    (NsOptions *o, guint64 bytes);
 guint64 ns_options_get_max_memory    (const NsOptions *o);
+/* The budget a run takes when none is set: 80% of the memory available now. */
+guint64 ns_memory_default_budget     (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsOptions, ns_options_free)
 
@@ -255,6 +257,12 @@ guint64     ns_stylizer_estimate_memory (NsStylizer           *stylizer,
                                          GError              **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsStylizer, ns_stylizer_free)
+
+/* Creates a new, empty file "PATH.XXXXXX<suffix>" beside `path` (same folder, so that a
+ * rename can replace path atomically), exclusively and without following links.  Returns
+ * its descriptor (write-only, close-on-exec) and the new name in *tmp_path, or -1 with
+ * errno set. */
+int     ns_file_create_temp          (const char *path, const char *suffix, char **tmp_path);
 
 G_END_DECLS
 

@@ -207,11 +207,6 @@ typedef struct
   const float  *data;             /* F32, product(shape) values */
 } NsSafetensorsEntry;
 
-/* Creates a new, empty file "PATH.XXXXXX<suffix>" beside `path` (same folder, so that a
- * rename can replace path atomically), exclusively and without following links.  Returns
- * its descriptor (write-only, close-on-exec) and the new name in *tmp_path, or -1 with
- * errno set. */
-int      ns_file_create_temp  (const char *path, const char *suffix, char **tmp_path);
 /* Writes F32 tensors (sorted by name, 8-byte aligned header) atomically to path. */
 gboolean ns_safetensors_write (const char *path, const NsSafetensorsEntry *entries, guint n_entries,
                                GError **error);
@@ -564,9 +559,8 @@ NsRunPlan *ns_run_plan_new      (const NsNetwork *net, const NsOptions *opt,
 void       ns_run_plan_free     (NsRunPlan *plan);
 /* One line for the user: sizes, how the largest runs, the estimate and the budget. */
 char      *ns_run_plan_describe (const NsRunPlan *plan);
-/* Bytes of MemAvailable (/proc/meminfo), and the budget taken when none is set. */
+/* Bytes of MemAvailable (/proc/meminfo). */
 guint64    ns_memory_available      (void);
-guint64    ns_memory_default_budget (void);
 /* Bytes of a network's weights (and their transposed copies). */
 guint64    ns_network_weight_bytes  (const NsNetwork *net);
 
