@@ -471,6 +471,7 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
   plan->automatic = opt->max_memory == 0;
   plan->optimizer = opt->optimizer;
   plan->lbfgs_history = opt->lbfgs_history;
+  plan->seconds = -1.0;
   sizes = ns_scales_plan (opt, content->width, content->height, min_side, &plan->n_scales);
   plan->scales = g_new0 (NsScalePlan, plan->n_scales);
 
@@ -485,12 +486,14 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
       SizeInfo s = { &layers, opt, sizes[k].width, sizes[k].height,
                      opt->color_mode == NS_COLOR_LUMINANCE ? 1 : 3 };
       int longest = (int) lround (MAX (s.w, s.h) * opt->style_scale);
+      double style_pixels = 0.0;
 
       for (int i = 0; i < n_styles; i++)
         {
           int sw, sh;
 
           style_size (styles[i], MAX (longest, 1), &sw, &sh);
+          style_pixels += (double) sw * sh;
           if ((guint64) sw * sh > (guint64) s.style_w * s.style_h)
             {
               s.style_w = sw;
@@ -521,6 +524,8 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
           return NULL;
         }
       plan->peak_bytes = MAX (plan->peak_bytes, p->peak_bytes);
+      ns_scale_plan_set_work (p, ns_network_halo (net, layers.last), style_pixels);
+      plan->work += ns_scale_plan_work (p);
       x_prev = (guint64) s.planes * s.w * s.h * FLOAT;
       {
         /* The Winograd workspace this size leaves behind. */
@@ -595,5 +600,16 @@ ns_run_plan_describe (const NsRunPlan *plan)
   g_string_append_printf (s, "; estimated peak memory %" G_GUINT64_FORMAT " MiB of a%s "
                           "%" G_GUINT64_FORMAT " MiB budget", plan->peak_bytes >> 20,
                           plan->automatic ? "n automatic" : "", plan->budget >> 20);
+  if (plan->seconds >= 0.0)
+    {
+      long t = lround (plan->seconds);
+
+      if (t >= 3600)
+        g_string_append_printf (s, "; expected time about %ld h %02ld min", t / 3600, t / 60 % 60);
+      else if (t >= 60)
+        g_string_append_printf (s, "; expected time about %ld min %02ld s", t / 60, t % 60);
+      else
+        g_string_append_printf (s, "; expected time about %ld s", MAX (t, 1));
+    }
   return g_string_free (s, FALSE);
 }

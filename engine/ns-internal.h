@@ -538,6 +538,8 @@ typedef struct
   NsOptimizer optimizer;          /* when not streaming */
   int         lbfgs_history;
   guint64     peak_bytes;         /* estimated peak of the process during this size */
+  double      work_setup;         /* pixel evaluations of the set-up (cost.c) */
+  double      work_eval;          /* … of one evaluation */
 } NsScalePlan;
 
 typedef struct
@@ -549,6 +551,8 @@ typedef struct
   guint64      peak_bytes;        /* the largest of the sizes' */
   NsOptimizer  optimizer;         /* what the options asked for */
   int          lbfgs_history;
+  double       work;              /* pixel evaluations in all (cost.c) */
+  double       seconds;           /* expected time; < 0 when not measured */
 } NsRunPlan;
 
 /* Plans a run of `opt` on content and styles (their sizes), within opt->max_memory (or the
@@ -565,6 +569,16 @@ guint64    ns_memory_available      (void);
 guint64    ns_network_weight_bytes  (const NsNetwork *net);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsRunPlan, ns_run_plan_free)
+
+/* ---- cost.c: how long a run takes, in pixel evaluations and seconds -------------------------- */
+
+/* Sets p->work_setup and p->work_eval from its size, tiles (with the network's halo) and
+ * the pixels of its style images at this size. */
+void   ns_scale_plan_set_work            (NsScalePlan *p, int halo, double style_pixels);
+double ns_scale_plan_evals_per_iteration (const NsScalePlan *p);
+double ns_scale_plan_work                (const NsScalePlan *p);   /* set-up and iterations */
+/* Seconds of one pixel evaluation on this machine, measured (about two evaluations at 256 px). */
+double ns_network_seconds_per_unit       (const NsNetwork *net);
 
 /* ---- stream.c: optimising an image too large for an optimiser's vectors ------------------------ */
 

@@ -37,6 +37,7 @@ struct _NsStylizer
   NsProgressFunc  progress;
   gpointer        progress_data;
   NsStopReason    stop_reason;
+  double          seconds_per_unit; /* measured when first asked for (cost.c) */
 };
 
 /* State of one run, seen by the optimiser callbacks. */
@@ -52,8 +53,13 @@ typedef struct
   int          scale, n_scales;  /* 1-based */
   int          width, height;
   guint64      memory_estimate;
-  double       work_total;       /* Σ iterations × pixels, for the ETA */
-  double       work_before;      /* of the previous sizes */
+  /* For the ETA, in pixel evaluations (cost.c): the plan, the work done at the sizes
+   * before this one, this size's evaluations so far, and evaluations per iteration so far. */
+  const NsRunPlan *plan;
+  double       work_before;
+  int          evals;
+  int          evals_total, iterations_total;
+  double       seconds_per_unit;                /* measured beforehand, or 0 */
 } Run;
 
 NsStylizer *
@@ -102,10 +108,31 @@ objective (const float *x, float *grad, gpointer data)
   double parts[3];
   double f = ns_objective_eval (run->obj, x, grad, parts);
 
+  run->evals++;
   if (isnan (run->first_loss))
     run->first_loss = f;
   memcpy (run->last_parts, parts, sizeof parts);
   return f;
+}
+
+/* Seconds left: the work left (cost.c's units) at the rate the run has had so far. */
+static double
+eta (const Run *run, int iter, double elapsed)
+{
+  const NsScalePlan *p = &run->plan->scales[run->scale - 1];
+  int evals = run->evals > 0 ? run->evals : iter;     /* the streamed optimiser counts none */
+  double per_iter = run->iterations_total > 0
+                    ? (double) run->evals_total / run->iterations_total
+                    : ns_scale_plan_evals_per_iteration (p);
+  double done = run->work_before + p->work_setup + evals * p->work_eval;
+  double left = MAX (0, p->iterations - iter) * per_iter * p->work_eval;
+  double rate = done > 0 && elapsed > 0 ? elapsed / done : run->seconds_per_unit;
+
+  for (int k = run->scale; k < run->plan->n_scales; k++)
+    left += ns_scale_plan_work (&run->plan->scales[k]);
+  if (rate <= 0)
+    return -1.0;
+  return rate * left;
 }
 
 static gboolean
@@ -132,12 +159,7 @@ iteration (int iter, const float *x, double f, gpointer data)
   p.tv_loss = run->last_parts[2];
   p.relative_loss = run->first_loss > 0 ? f / run->first_loss : 1.0;
   p.elapsed = (g_get_monotonic_time () - run->start_us) / 1e6;
-  /* Iterations at larger sizes take longer: count the work as iterations × pixels. */
-  {
-    double done = run->work_before + (double) iter * run->width * run->height;
-
-    p.eta = done > 0 ? p.elapsed / done * (run->work_total - done) : -1.0;
-  }
+  p.eta = eta (run, iter, p.elapsed);
   p.scale = run->scale;
   p.n_scales = run->n_scales;
   p.width = run->width;
@@ -275,6 +297,20 @@ optimise (Run *run, const NsOptions *opt, const NsScalePlan *p, float *x, double
     }
 }
 
+/* The machine's speed on this network, measured once per stylizer (at its thread count). */
+static double
+seconds_per_unit (NsStylizer *st)
+{
+  if (st->seconds_per_unit <= 0.0)
+    {
+      int previous = ns_parallel_set_threads (st->opt->threads);
+
+      st->seconds_per_unit = ns_network_seconds_per_unit (st->net);
+      ns_parallel_set_threads (previous);
+    }
+  return st->seconds_per_unit;
+}
+
 static gboolean
 check_all (NsStylizer *st, const NsOptions *opt, const NsImage *content,
            const NsImage * const *styles, const double *blend, int n_styles, GError **error)
@@ -298,7 +334,10 @@ ns_stylizer_estimate_memory (NsStylizer            *st,
   if (plan == NULL)
     return 0;
   if (description)
-    *description = ns_run_plan_describe (plan);
+    {
+      plan->seconds = plan->work * seconds_per_unit (st);
+      *description = ns_run_plan_describe (plan);
+    }
   return plan->peak_bytes;
 }
 
@@ -335,12 +374,10 @@ stylizer_run (NsStylizer            *st,
   run.first_loss = NAN;
   run.n_scales = plan->n_scales;
   run.memory_estimate = plan->peak_bytes;
+  run.plan = plan;
+  run.seconds_per_unit = st->seconds_per_unit;
   for (int k = 0; k < plan->n_scales; k++)
-    {
-      run.iterations += plan->scales[k].iterations;
-      run.work_total += (double) plan->scales[k].iterations * plan->scales[k].width
-                        * plan->scales[k].height;
-    }
+    run.iterations += plan->scales[k].iterations;
 
   for (int k = 0; k < plan->n_scales; k++)
     {
@@ -383,9 +420,15 @@ stylizer_run (NsStylizer            *st,
           idle.iterations = 0;
           p = &idle;
         }
+      run.evals = 0;
       status = optimise (&run, opt, p, x, &f);
       run.offset += p->iterations;
-      run.work_before += (double) p->iterations * p->width * p->height;
+      run.work_before += p->work_setup + (run.evals > 0 ? run.evals : p->iterations) * p->work_eval;
+      if (run.evals > 0)
+        {
+          run.evals_total += run.evals;
+          run.iterations_total += p->iterations;
+        }
 
       if (g_atomic_int_get (&st->cancelled) || status == NS_OPTIM_STOPPED)
         {

@@ -211,6 +211,7 @@ typedef struct
 {
   int      calls, last_iteration, last_scale, scale_changes;
   int      total;
+  double   eta_end_of_first, eta_last;
   NsImage *end_of_first;     /* the preview at the last iteration of size 1 */
   int      first_iterations;
 } Seen;
@@ -226,6 +227,10 @@ on_progress (const NsProgress *p, gpointer data)
   g_assert_cmpint (p->scale, >=, 1);
   g_assert_cmpint (p->scale, <=, p->n_scales);
   g_assert_cmpuint (p->memory_estimate, >, 0);
+  g_assert_true (isfinite (p->eta) && p->eta >= 0.0);
+  if (p->scale == 1 && p->iteration == s->first_iterations)
+    s->eta_end_of_first = p->eta;
+  s->eta_last = p->eta;
   if (p->scale != s->last_scale)
     s->scale_changes++;
   s->last_iteration = p->iteration;
@@ -300,6 +305,9 @@ test_preview_consistency (void)
   g_assert_cmpint (b.scale_changes, ==, 2);
   g_assert_cmpint (big->width, ==, 96);
   g_assert_cmpint (big->height, ==, 72);
+  /* The ETA counts the larger size still to come, and is 0 at the end. */
+  g_assert_cmpfloat (b.eta_end_of_first, >, 0.0);
+  g_assert_cmpfloat (b.eta_last, ==, 0.0);
 
   /* The first size is the preview, bit for bit. */
   g_assert_nonnull (b.end_of_first);
@@ -317,6 +325,64 @@ test_preview_consistency (void)
   ns_image_free (b.end_of_first);
 }
 
+/* ---- what a run costs (cost.c) -------------------------------------------------------------- */
+
+/* Untiled, an evaluation is the image's pixels; tiled, all crops' pixels (halos included,
+ * counted here independently of ns_tile_plan_new) for the Gram pass, the gradient pass and,
+ * without cached content features, their recomputation. */
+static void
+test_cost_work (void)
+{
+  NsScalePlan p = { 0 };
+  int w = 500, h = 300, tile = 128, halo = 96;
+  double crops = 0.0;
+
+  p.width = w;
+  p.height = h;
+  p.iterations = 10;
+  p.optimizer = NS_OPTIMIZER_ADAM;
+  ns_scale_plan_set_work (&p, halo, 1000.0);
+  g_assert_cmpfloat (p.work_eval, ==, (double) w * h);
+  g_assert_cmpfloat (p.work_setup, ==, 0.5 * (1000.0 + (double) w * h));
+  g_assert_cmpfloat (ns_scale_plan_work (&p), ==, p.work_setup + 10 * p.work_eval);
+
+  for (int y = 0; y < h; y += tile)
+    for (int x = 0; x < w; x += tile)
+      crops += (double) (MIN (w, x + tile + halo) - MAX (0, x - halo))
+               * (MIN (h, y + tile + halo) - MAX (0, y - halo));
+  p.tile = tile;
+  p.cache_content = FALSE;
+  ns_scale_plan_set_work (&p, halo, 0.0);
+  g_assert_cmpfloat (fabs (p.work_eval - 2.0 * crops), <=, 1e-9 * crops);
+  p.cache_content = TRUE;
+  ns_scale_plan_set_work (&p, halo, 0.0);
+  g_assert_cmpfloat (fabs (p.work_eval - 1.5 * crops), <=, 1e-9 * crops);
+  p.optimizer = NS_OPTIMIZER_LBFGS;
+  g_assert_cmpfloat (ns_scale_plan_evals_per_iteration (&p), >, 1.0);
+}
+
+/* The plan line states the expected time, measured on this machine. */
+static void
+test_cost_described (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_load (NS_NETWORK_EMBEDDED, NULL, NULL);
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsStylizer) st = NULL;
+  g_autoptr (NsImage) content = picture (300, 200, 1);
+  g_autoptr (NsImage) style = picture (100, 100, 2);
+  const NsImage *styles[] = { style };
+  g_autofree char *description = NULL;
+  g_autoptr (GError) error = NULL;
+
+  ns_options_set_iterations (opt, 20);
+  st = ns_stylizer_new (net, opt);
+  g_assert_cmpuint (ns_stylizer_estimate_memory (st, content, styles, 1, &description, &error),
+                    >, 0);
+  g_assert_no_error (error);
+  g_test_message ("%s", description);
+  g_assert_nonnull (strstr (description, "; expected time about "));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -328,6 +394,8 @@ main (int argc, char **argv)
   g_test_add_func ("/multires/planes-resize", test_planes_resize);
   g_test_add_func ("/multires/resampler", test_resampler);
   g_test_add_func ("/multires/preview-consistency", test_preview_consistency);
+  g_test_add_func ("/multires/cost-work", test_cost_work);
+  g_test_add_func ("/multires/cost-described", test_cost_described);
 
   return g_test_run ();
 }

@@ -1,0 +1,92 @@
+/* cost.c — how long a run takes.
+ *
+ * Work is counted in pixel evaluations: one pixel of the network's input through one
+ * forward and one backward pass (the backward pass computes only the input's gradient, so it
+ * costs about what the forward pass does: FORWARD_SHARE).  A size's work is its set-up (the
+ * style's and the content's features: forward passes) and its iterations (L-BFGS's line
+ * search takes EVALS_PER_LBFGS_ITERATION evaluations an iteration on average); a tiled
+ * evaluation runs over its crops, halos included, once forward for the Gram matrices and
+ * once forward and backward, plus the content's features when they are recomputed.
+ *
+ * Seconds per unit come from timing the network on a small image on this machine, and
+ * during a run from the run itself (stylize.c). */
+
+#include <math.h>
+
+#include "ns-internal.h"
+
+#define FORWARD_SHARE 0.5
+
+/* Measured over runs of both networks at 256–1024 px: 1.1–1.4. */
+#define EVALS_PER_LBFGS_ITERATION 1.25
+
+/* The size the machine's speed is measured at: large enough that the deep layers take the
+ * same kernels as at real sizes (Winograd from 24×24 pixels, conv.c). */
+#define CALIBRATION_SIZE 256
+
+double
+ns_scale_plan_evals_per_iteration (const NsScalePlan *p)
+{
+  return p->optimizer == NS_OPTIMIZER_LBFGS && ! p->streaming ? EVALS_PER_LBFGS_ITERATION : 1.0;
+}
+
+/* Pixels of all the crops of a tiled pass (the whole image when untiled). */
+static double
+crop_pixels (int w, int h, int tile, int halo)
+{
+  g_autoptr (NsTilePlan) plan = NULL;
+  double px = 0.0;
+
+  if (tile <= 0)
+    return (double) w * h;
+  plan = ns_tile_plan_new (w, h, tile, halo);
+  for (int i = 0; i < plan->n; i++)
+    px += (double) (plan->tiles[i].crop.x1 - plan->tiles[i].crop.x0)
+          * (plan->tiles[i].crop.y1 - plan->tiles[i].crop.y0);
+  return px;
+}
+
+void
+ns_scale_plan_set_work (NsScalePlan *p, int halo, double style_pixels)
+{
+  double crops = crop_pixels (p->width, p->height, p->tile, halo);
+
+  p->work_setup = FORWARD_SHARE * (style_pixels + crops);
+  if (p->tile > 0)
+    p->work_eval = crops * (1.0 + FORWARD_SHARE + (p->cache_content ? 0.0 : FORWARD_SHARE));
+  else
+    p->work_eval = crops;
+}
+
+double
+ns_scale_plan_work (const NsScalePlan *p)
+{
+  return p->work_setup + p->iterations * ns_scale_plan_evals_per_iteration (p) * p->work_eval;
+}
+
+double
+ns_network_seconds_per_unit (const NsNetwork *net)
+{
+  int n = CALIBRATION_SIZE, last = net->n_layers - 1;
+  g_autoptr (NsTensor) x = ns_tensor_new (3, n, n);
+  g_autoptr (NsTensor) grad = ns_tensor_new (3, n, n);
+  NsTensor **grads = g_new0 (NsTensor *, net->n_layers);
+  double best = INFINITY;
+
+  for (gsize i = 0; i < ns_tensor_len (x); i++)
+    x->data[i] = (float) ((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+  /* Twice, keeping the faster: the first also pays for page faults and thread start-up. */
+  for (int k = 0; k < 2; k++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      NsActivations *acts = ns_network_forward (net, x, last);
+
+      grads[last] = ns_tensor_new_like (acts->act[last]);
+      ns_network_backward (net, acts, grads, grad);
+      g_clear_pointer (&grads[last], ns_tensor_free);
+      ns_activations_free (acts);
+      best = MIN (best, (g_get_monotonic_time () - t0) / 1e6);
+    }
+  g_free (grads);
+  return best / ((double) n * n);
+}
