@@ -21,8 +21,10 @@
 #define EVALS_PER_LBFGS_ITERATION 1.25
 
 /* The size the machine's speed is measured at: large enough that the deep layers take the
- * same kernels as at real sizes (Winograd from 24×24 pixels, conv.c). */
-#define CALIBRATION_SIZE 256
+ * same kernels as at real sizes (Winograd from 24×24 pixels, conv.c), unless the pass would
+ * need more than CALIBRATION_BYTES: measuring must stay far below any run's budget. */
+#define CALIBRATION_SIZE  256
+#define CALIBRATION_BYTES ((gsize) 24 << 20)
 
 double
 ns_scale_plan_evals_per_iteration (const NsScalePlan *p)
@@ -64,29 +66,38 @@ ns_scale_plan_work (const NsScalePlan *p)
   return p->work_setup + p->iterations * ns_scale_plan_evals_per_iteration (p) * p->work_eval;
 }
 
+/* The loss gradient at the last layer: ones, so that the backward pass has work to do. */
+static void
+unit_gradient (int layer, const NsTensor *act, NsTensor *grad, gpointer data)
+{
+  for (gsize i = 0; grad != NULL && i < ns_tensor_len (grad); i++)
+    grad->data[i] += 1.0f;
+}
+
 double
 ns_network_seconds_per_unit (const NsNetwork *net)
 {
   int n = CALIBRATION_SIZE, last = net->n_layers - 1;
-  g_autoptr (NsTensor) x = ns_tensor_new (3, n, n);
-  g_autoptr (NsTensor) grad = ns_tensor_new (3, n, n);
-  NsTensor **grads = g_new0 (NsTensor *, net->n_layers);
+  g_autofree gboolean *hooked = g_new0 (gboolean, net->n_layers);
+  g_autoptr (NsTensor) x = NULL;
+  g_autoptr (NsTensor) grad = NULL;
   double best = INFINITY;
 
+  hooked[last] = TRUE;
+  while (n > 64 && ns_network_pass_peak_bytes (net, last, hooked, n, n, TRUE, 0) > CALIBRATION_BYTES)
+    n -= 32;
+  x = ns_tensor_new (3, n, n);
+  grad = ns_tensor_new (3, n, n);
   for (gsize i = 0; i < ns_tensor_len (x); i++)
     x->data[i] = (float) ((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
-  /* Twice, keeping the faster: the first also pays for page faults and thread start-up. */
+  /* Twice, keeping the faster: the first also pays for page faults and thread start-up.
+   * The lean pass (tiling.c) keeps two activations at a time. */
   for (int k = 0; k < 2; k++)
     {
       gint64 t0 = g_get_monotonic_time ();
-      NsActivations *acts = ns_network_forward (net, x, last);
 
-      grads[last] = ns_tensor_new_like (acts->act[last]);
-      ns_network_backward (net, acts, grads, grad);
-      g_clear_pointer (&grads[last], ns_tensor_free);
-      ns_activations_free (acts);
+      ns_network_pass (net, x, last, hooked, unit_gradient, NULL, grad);
       best = MIN (best, (g_get_monotonic_time () - t0) / 1e6);
     }
-  g_free (grads);
   return best / ((double) n * n);
 }
