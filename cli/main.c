@@ -63,6 +63,8 @@ typedef struct
   char     *max_memory;
   char     *scales;
   char     *scale_iterations;
+  char     *optimize_size;
+  char     *upscale;
   gboolean  quiet;
   gboolean  overwrite_input;
   gboolean  version;
@@ -75,6 +77,9 @@ typedef struct
 typedef struct
 {
   int            size;
+  int            optimize_size;   /* 0 = size */
+  gboolean       guided;          /* how a smaller result is enlarged */
+  int            threads;
   int            save_every;
   NsNetworkKind  network;
   double        *blend;           /* one per style, or NULL = equal */
@@ -126,7 +131,7 @@ cli_args_clear (CliArgs *a)
     &a->style_blend, &a->style_scale, &a->preserve_colors, &a->optimizer, &a->init, &a->seed,
     &a->network, &a->weights, &a->threads, &a->content_layer, &a->style_layers,
     &a->learning_rate, &a->lbfgs_history, &a->save_every, &a->weights_url, &a->weights_sha256,
-    &a->max_memory, &a->scales, &a->scale_iterations,
+    &a->max_memory, &a->scales, &a->scale_iterations, &a->optimize_size, &a->upscale,
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (strings); i++)
@@ -194,6 +199,12 @@ parse_args (char ***args, CliArgs *a, GError **error)
       "Allow -o to name the content or a style image, replacing it with the result", NULL },
     { "size", 's', 0, G_OPTION_ARG_STRING, &a->size,
       "Longest side of the result in pixels; the content is resized to it (default 512)", "N" },
+    { "optimize-size", 0, 0, G_OPTION_ARG_STRING, &a->optimize_size,
+      "Longest side to optimise at when smaller than --size; the result is then enlarged "
+      "to --size (default 0: --size itself)", "N" },
+    { "upscale", 0, 0, G_OPTION_ARG_STRING, &a->upscale,
+      "How a result optimised below --size is enlarged: guided (edges and fine detail from "
+      "the full-size content, the default) or bilinear", "guided|bilinear" },
     { "iterations", 'n', 0, G_OPTION_ARG_STRING, &a->iterations,
       "Optimisation steps (default 500)", "N" },
     { "content-weight", 0, 0, G_OPTION_ARG_STRING, &a->content_weight,
@@ -412,6 +423,7 @@ validate_run (const CliArgs *a, CliRun *run, GError **error)
   static const char * const inits[] = { "content", "noise", NULL };
   static const char * const networks[] = { "auto", "vgg19", "embedded", NULL };
   static const char * const colors[] = { "luminance", "histogram", NULL };
+  static const char * const upscales[] = { "guided", "bilinear", NULL };
   NsOptions *o = run->options;
   int n_styles = (int) g_strv_length (a->operands) - 1;
   int i;
@@ -425,6 +437,22 @@ validate_run (const CliArgs *a, CliRun *run, GError **error)
   run->size = 512;
   if (a->size && !parse_int ("--size", a->size, 16, 16384, &run->size, error))
     return FALSE;
+  run->optimize_size = 0;
+  if (a->optimize_size)
+    {
+      if (!parse_int ("--optimize-size", a->optimize_size, 0, 16384, &run->optimize_size, error))
+        return FALSE;
+      if (run->optimize_size > 0 && run->optimize_size < 16)
+        return fail (error, "--optimize-size must be 0 (the output size) or from 16 to 16384, "
+                     "not “%s”", a->optimize_size);
+    }
+  run->guided = TRUE;
+  if (a->upscale)
+    {
+      if (!parse_word ("--upscale", a->upscale, upscales, &i, error))
+        return FALSE;
+      run->guided = i == 0;
+    }
   if (a->iterations)
     {
       if (!parse_int ("--iterations", a->iterations, 1, 1000000, &i, error))
@@ -511,6 +539,7 @@ validate_run (const CliArgs *a, CliRun *run, GError **error)
       if (!parse_int ("--threads", a->threads, 0, 1024, &i, error))
         return FALSE;
       ns_options_set_threads (o, i);
+      run->threads = i;
     }
   if (a->max_memory)
     {
@@ -916,6 +945,28 @@ peak_memory_text (void)
                           g_ascii_strtoull (line + strlen ("VmHWM:"), NULL, 10) / 1024);
 }
 
+/* Enlarges the result of a run at --optimize-size to the content's size: guided, written
+ * over the full-size content (so no second full-size image is needed), or bilinear, after
+ * the content is freed.  Either way content->color is gone afterwards. */
+static NsImage *
+enlarge (const CliRun *run, const NsImage *result, const NsImage *small, CliImage *content,
+         GError **error)
+{
+  int width = content->color->width, height = content->color->height;
+  NsUpsampleParams params;
+
+  if (!run->guided)
+    {
+      g_clear_pointer (&content->color, ns_image_free);
+      return ns_image_resize (result, width, height);
+    }
+  ns_upsample_params_init (&params);
+  params.threads = run->threads;
+  if (!ns_upsample_guided_into (result, small, content->color, &params, content->color, error))
+    return NULL;
+  return g_steal_pointer (&content->color);
+}
+
 static int
 stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int n_styles,
          NsNetwork *net, Interrupt *interrupt)
@@ -924,11 +975,21 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
   g_autoptr (CliProgress) bar = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (NsImage) result = NULL;
+  g_autoptr (NsImage) small = NULL;        /* the content at --optimize-size, if smaller */
+  g_autoptr (NsImage) small_alpha = NULL;  /* its alpha, for the snapshots */
   g_autofree const NsImage **style_images = g_new (const NsImage *, n_styles);
   RunContext ctx = { .stylizer = stylizer, .output = a->output, .alpha = content->alpha,
                      .depth = content->bit_depth, .quiet = a->quiet };
+  const NsImage *run_content = content->color;
   gboolean interrupted;
 
+  if (run->optimize_size > 0
+      && run->optimize_size < MAX (content->color->width, content->color->height))
+    {
+      run_content = small = ns_image_resize_longest (content->color, run->optimize_size);
+      if (content->alpha)
+        ctx.alpha = small_alpha = ns_image_resize (content->alpha, small->width, small->height);
+    }
   for (int i = 0; i < n_styles; i++)
     style_images[i] = styles[i].color;
   bar = cli_progress_new (stderr, isatty (STDERR_FILENO), a->quiet);
@@ -937,13 +998,18 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
   if (!a->quiet)
     {
       /* The iterations over all sizes are in the plan line below. */
-      say ("stylizing %d×%d with %d style%s", content->color->width, content->color->height,
-           n_styles, n_styles == 1 ? "" : "s");
+      if (small)
+        say ("stylizing %d×%d with %d style%s, then enlarging it to %d×%d (%s)", small->width,
+             small->height, n_styles, n_styles == 1 ? "" : "s", content->color->width,
+             content->color->height, run->guided ? "guided" : "bilinear");
+      else
+        say ("stylizing %d×%d with %d style%s", content->color->width, content->color->height,
+             n_styles, n_styles == 1 ? "" : "s");
     }
   {
     g_autofree char *plan = NULL;
 
-    if (ns_stylizer_estimate_memory (stylizer, content->color, style_images, n_styles, &plan,
+    if (ns_stylizer_estimate_memory (stylizer, run_content, style_images, n_styles, &plan,
                                      &error) == 0)
       {
         say ("cannot run: %s", error->message);
@@ -955,11 +1021,27 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
 
   interrupt_attach (interrupt, stylizer);
   if (interrupt_count == 0)
-    result = ns_stylizer_run (stylizer, content->color, style_images, run->blend, n_styles,
+    result = ns_stylizer_run (stylizer, run_content, style_images, run->blend, n_styles,
                               &error);
   interrupt_attach (interrupt, NULL);
   interrupted = interrupt_count > 0;
   cli_progress_break (bar);
+  if (result != NULL && small != NULL)
+    {
+      gint64 start = g_get_monotonic_time ();
+      NsImage *full = enlarge (run, result, small, content, &error);
+
+      if (full == NULL)
+        {
+          say ("cannot enlarge the result: %s", error->message);
+          return EXIT_RUNTIME;
+        }
+      ns_image_free (result);
+      result = full;
+      if (!a->quiet)
+        say ("enlarged to %d×%d (%s) in %.1f s", result->width, result->height,
+             run->guided ? "guided" : "bilinear", (g_get_monotonic_time () - start) / 1e6);
+    }
   /* The content's colours are no longer needed (its alpha is): free them before the
    * result is written, which matters at print sizes. */
   g_clear_pointer (&content->color, ns_image_free);

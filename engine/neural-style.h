@@ -64,6 +64,44 @@ NsImage *ns_image_to_rgb     (const NsImage *image);                  /* grey �
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsImage, ns_image_free)
 
+/* ---- guided upsampling ------------------------------------------------------------------ */
+
+/* Enlarging a result made at a smaller size, with the full-size content as the guide: a
+ * local affine colour model result ≈ A·content + b is fitted in each (2·radius+1)² window
+ * at the small size (the guided filter of He, Sun & Tang), and its coefficients are
+ * enlarged bilinearly and applied to the full-size content (He & Sun's fast guided
+ * filter), so that edges and fine detail come from the photo. */
+typedef struct
+{
+  int      radius;     /* window radius in small pixels (default 4)                          */
+  double   eps;        /* regularisation of A, in squared [0,1] units (default 1e-3): edges
+                        * of less contrast than about √eps count as flat                    */
+  gboolean residual;   /* keep what the model does not explain (texture where the content is
+                        * flat) as its bilinear enlargement (default TRUE); FALSE is the
+                        * plain fast guided filter, which smooths it over the windows        */
+  int      threads;    /* 0 = one per processor; the result is the same at any count          */
+} NsUpsampleParams;
+
+void     ns_upsample_params_init (NsUpsampleParams *params);     /* the defaults */
+/* result_lo (w×h, 1 or 3 channels) made from content_lo (w×h) enlarged to content_hi's size
+ * (any size; content_hi has content_lo's channels), with result_lo's channels, clamped to
+ * [0,1].  params NULL = the defaults.  NULL with NS_ERROR_INVALID_ARGUMENT on mismatched
+ * sizes or channels. */
+NsImage *ns_upsample_guided      (const NsImage          *result_lo,
+                                  const NsImage          *content_lo,
+                                  const NsImage          *content_hi,
+                                  const NsUpsampleParams *params,
+                                  GError                **error);
+/* The same into `out` (content_hi's size, result_lo's channels), which may be content_hi
+ * itself when the channels agree (each pixel is read before it is written), so that a huge
+ * image needs no second full-size buffer; else it must not overlap content_hi. */
+gboolean ns_upsample_guided_into (const NsImage          *result_lo,
+                                  const NsImage          *content_lo,
+                                  const NsImage          *content_hi,
+                                  const NsUpsampleParams *params,
+                                  NsImage                *out,
+                                  GError                **error);
+
 /* ---- weights ------------------------------------------------------------------------------ */
 
 #define NS_VGG19_URL    "https://huggingface.co/timm/vgg19.tv_in1k/resolve/main/model.safetensors"

@@ -14,6 +14,9 @@
  *   make-image pixel FILE X Y      prints the samples of pixel (X,Y) scaled to [0,1]
  *   make-image diff A B            prints the mean absolute difference of two PNGs of the
  *                                  same size and layout (samples scaled to [0,1])
+ *   make-image sharpness FILE      prints the mean squared difference between the luminance
+ *                                  (0.299 R + 0.587 G + 0.114 B, in [0,1]) and its Gaussian
+ *                                  blur at σ = 1.5 px (edges clamped): high-frequency energy
  *
  * The pattern is smooth gradients plus a checkerboard, so that it has texture at several
  * scales.  With alpha, the left half is opaque and the right half is 25 % opaque.
@@ -336,6 +339,54 @@ diff (const char *path_a, const char *path_b)
   return 0;
 }
 
+static int
+sharpness (const char *path)
+{
+  enum { R = 5 };
+  double k[2 * R + 1], ksum = 0, sum = 0;
+  double *luma, *tmp;
+  int colour, w, h;
+  Png p;
+
+  if (read_png (path, &p) != 0)
+    return 1;
+  w = p.w;
+  h = p.h;
+  colour = p.ct == PNG_COLOR_TYPE_RGB_ALPHA || p.ct == PNG_COLOR_TYPE_GRAY_ALPHA
+           ? p.channels - 1 : p.channels;
+  luma = malloc (sizeof (double) * w * h);
+  tmp = malloc (sizeof (double) * w * h);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      luma[y * w + x] = colour >= 3 ? 0.299 * sample (&p, x, y, 0) + 0.587 * sample (&p, x, y, 1)
+                                      + 0.114 * sample (&p, x, y, 2)
+                                    : sample (&p, x, y, 0);
+  for (int i = -R; i <= R; i++)
+    ksum += k[i + R] = exp (-i * i / (2 * 1.5 * 1.5));
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        double v = 0;
+        for (int i = -R; i <= R; i++)
+          v += k[i + R] * luma[y * w + (x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i)];
+        tmp[y * w + x] = v / ksum;
+      }
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        double v = 0;
+        for (int i = -R; i <= R; i++)
+          v += k[i + R] * tmp[(y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i) * w + x];
+        v = luma[y * w + x] - v / ksum;
+        sum += v * v;
+      }
+  printf ("%.6g\n", sum / ((double) w * h));
+  free (luma);
+  free (tmp);
+  free_png (&p);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -352,5 +403,7 @@ main (int argc, char **argv)
     return pixel (argv[2], atoi (argv[3]), atoi (argv[4]));
   if (argc == 4 && strcmp (argv[1], "diff") == 0)
     return diff (argv[2], argv[3]);
-  return die ("usage: make-image png|blank|jpeg|info|pixel|diff …");
+  if (argc == 3 && strcmp (argv[1], "sharpness") == 0)
+    return sharpness (argv[2]);
+  return die ("usage: make-image png|blank|jpeg|info|pixel|diff|sharpness …");
 }

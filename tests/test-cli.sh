@@ -492,5 +492,37 @@ else check "a full disk while downloading says so (not “check your network”)
   '[ "$rc" = 1 ] && grep -q "No space left on device while writing into the folder “$T/full”" "$T/err" &&
    ! grep -q "network" "$T/err" && [ -z "$(cat "$T/full.list")" ]'; fi
 
+# 7. --optimize-size: the run at a smaller size, the result enlarged to --size, guided by the
+# full-size content (its edges kept) or bilinear.  make-image's 4-px checkerboard is finer
+# than a pixel at 64×48, so only the guided enlargement can bring it back.
+small=(--network embedded --iterations 4 --threads 1)
+"$MK" png "$T/content160.png" 160 120 rgb 8
+run "$T/content160.png" "$T/style.png" "${small[@]}" --size 160 --optimize-size 64 -o "$T/guided.png"
+check "--size 160 --optimize-size 64: optimised at 64×48, written at 160×120, guided by default" \
+  '[ "$rc" = 0 ] && [ "$(png_header "$T/guided.png")" = "160 120 8 2" ] &&
+   grep -q "stylizing 64×48 .*enlarging it to 160×120 (guided)" "$T/err" && grep -q "plan: 64×48" "$T/err"'
+run "$T/content160.png" "$T/style.png" "${small[@]}" --size 160 --optimize-size 64 --upscale bilinear \
+  -o "$T/bilinear.png"
+check "--upscale bilinear: the same size" \
+  '[ "$rc" = 0 ] && [ "$(png_header "$T/bilinear.png")" = "160 120 8 2" ]'
+sharp_g=$("$MK" sharpness "$T/guided.png") sharp_b=$("$MK" sharpness "$T/bilinear.png")
+sharp_c=$("$MK" sharpness "$T/content160.png")
+check "the guided enlargement is sharp, the bilinear one is not (σ 1.5 high-pass energy: guided $sharp_g, bilinear $sharp_b, content $sharp_c)" \
+  'awk -v g="$sharp_g" -v b="$sharp_b" -v c="$sharp_c" "BEGIN { exit !(g > 4 * b && g > 0.5 * c) }"'
+run "$T/content.png" "$T/style.png" "${fast[@]}" -o "$T/plain.png"
+run "$T/content.png" "$T/style.png" "${fast[@]}" --optimize-size 400 -o "$T/opt-large.png"
+check "--optimize-size at or above --size is the plain run, to the byte" \
+  '[ "$rc" = 0 ] && ! grep -q "enlarg" "$T/err" && cmp -s "$T/opt-large.png" "$T/plain.png"'
+run "$T/content-a.png" "$T/style.png" "${small[@]}" --size 128 --optimize-size 64 --save-every 4 \
+  -o "$T/opt-a.png"
+alpha_left=$("$MK" pixel "$T/opt-a.png" 2 48 | awk '{ print $4 }')
+alpha_right=$("$MK" pixel "$T/opt-a.png" 125 48 | awk '{ print $4 }')
+check "RGBA with --optimize-size: 128×96 with its alpha (${alpha_left:-?}, ${alpha_right:-?}); the snapshot is 64×48 RGBA" \
+  '[ "$rc" = 0 ] && [ "$(png_header "$T/opt-a.png")" = "128 96 8 6" ] &&
+   near "${alpha_left:-x}" 1.0 0.002 && near "${alpha_right:-x}" 0.25 0.01 &&
+   [ "$(png_header "$T/opt-a-iter0004.png")" = "64 48 8 6" ]'
+usage_case "--optimize-size below 16"  "--optimize-size" "$T/content.png" "$T/style.png" -o "$T/never.png" --optimize-size 8
+usage_case "--upscale foo"             "bilinear"        "$T/content.png" "$T/style.png" -o "$T/never.png" --upscale foo
+
 echo "1..$n"
 [ "$failed" = 0 ]
