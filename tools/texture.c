@@ -472,24 +472,18 @@ luma (const NsImage *img)
   return p;
 }
 
-double
-ev_ssim_blurred (const NsImage *a, const NsImage *b)
+/* Mean SSIM of two luminance planes of the same size (Gaussian window σ = 1.5). */
+static double
+ssim_planes (const Plane *x, const Plane *y)
 {
-  double sigma_b = MAX (a->width, a->height) / 256.0;
   const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
-  g_autoptr (Plane) la = luma (a);
-  g_autoptr (Plane) lb = luma (b);
-  g_autoptr (Plane) x = NULL, y = NULL, xx = NULL, yy = NULL, xy = NULL;
+  g_autoptr (Plane) xx = plane_new (x->w, x->h);
+  g_autoptr (Plane) yy = plane_new (x->w, x->h);
+  g_autoptr (Plane) xy = plane_new (x->w, x->h);
   g_autoptr (Plane) mx = NULL, my = NULL, mxx = NULL, myy = NULL, mxy = NULL;
-  gsize n = (gsize) a->width * a->height;
+  gsize n = (gsize) x->w * x->h;
   double sum = 0.0;
 
-  g_return_val_if_fail (a->width == b->width && a->height == b->height, NAN);
-  x = blur (la, sigma_b);
-  y = blur (lb, sigma_b);
-  xx = plane_new (a->width, a->height);
-  yy = plane_new (a->width, a->height);
-  xy = plane_new (a->width, a->height);
   for (gsize i = 0; i < n; i++)
     {
       xx->d[i] = x->d[i] * x->d[i];
@@ -509,6 +503,51 @@ ev_ssim_blurred (const NsImage *a, const NsImage *b)
       sum += ((2 * ux * uy + c1) * (2 * cxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
     }
   return sum / n;
+}
+
+double
+ev_ssim_blurred (const NsImage *a, const NsImage *b)
+{
+  double sigma_b = MAX (a->width, a->height) / 256.0;
+  g_autoptr (Plane) la = luma (a);
+  g_autoptr (Plane) lb = luma (b);
+  g_autoptr (Plane) x = NULL, y = NULL;
+
+  g_return_val_if_fail (a->width == b->width && a->height == b->height, NAN);
+  x = blur (la, sigma_b);
+  y = blur (lb, sigma_b);
+  return ssim_planes (x, y);
+}
+
+double
+ev_ssim (const NsImage *a, const NsImage *b)
+{
+  g_autoptr (Plane) x = luma (a);
+  g_autoptr (Plane) y = luma (b);
+
+  g_return_val_if_fail (a->width == b->width && a->height == b->height, NAN);
+  return ssim_planes (x, y);
+}
+
+float *
+ev_highpass_energy (const NsImage *image, double sigma, double *mean)
+{
+  g_autoptr (Plane) l = luma (image);
+  g_autoptr (Plane) b = blur (l, sigma);
+  gsize n = (gsize) image->width * image->height;
+  float *e = g_new (float, n);
+  double sum = 0.0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      double d = (double) l->d[i] - b->d[i];
+
+      e[i] = (float) (d * d);
+      sum += d * d;
+    }
+  if (mean)
+    *mean = sum / n;
+  return e;
 }
 
 /* ---- histogram specification ------------------------------------------------------------- */

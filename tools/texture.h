@@ -63,6 +63,15 @@ extern const double ev_group_scale[EV_N_GROUPS];
  * pixels, so that brush-stroke texture does not count and the layout does. */
 double   ev_ssim_blurred (const NsImage *a, const NsImage *b);
 
+/* The same SSIM without the blur: how alike two images are at the pixel scale. */
+double   ev_ssim         (const NsImage *a, const NsImage *b);
+
+/* High-frequency energy: (Y − G_σ * Y)² per pixel of the Rec. 601 luma Y (borders reflected),
+ * a new array of width × height; *mean (may be NULL) receives its mean.  The ratio of a
+ * result's mean to its content's says how much fine detail it has kept or made: a blurred
+ * enlargement scores low. */
+float   *ev_highpass_energy (const NsImage *image, double sigma, double *mean);
+
 /* `content` with each CIELAB channel's histogram specified to `style`'s (exact quantile
  * mapping), back in sRGB, clipped to [0,1]. */
 NsImage *ev_match_histogram_lab (const NsImage *content, const NsImage *style);
