@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tools/bench.py --build BUILDDIR [--sizes 256,512] [--iters N] [--threads T]
+"""tools/bench.py --build BUILDDIR [--sizes 256,512] [--iters N] [--threads T] [--rounds R] [--baseline DIR]
 
 Times one objective evaluation (the loss and its gradient with respect to the image: VGG-19
 forward to relu5_1, content loss at relu4_2, Gram style losses at relu1_1…relu5_1, total
@@ -114,6 +114,32 @@ def run_side(name, args, env):
     return out
 
 
+def report(size, ours, base, theirs):
+    import nsref
+    ours_ms = statistics.median(ours["evals"])
+    torch_ms = statistics.median(theirs["evals"])
+    sides = (("ours", ours), ("torch", theirs)) + ((("baseline", base),) if base else ())
+    for name, side in sides:
+        log("size %d %s: setup %.0f ms, warm-up %.0f ms, evals (ms) %s, loss %.6g"
+            % (size, name, side["setup_ms"], side["warmup_ms"],
+               " ".join("%.0f" % v for v in side["evals"]), side["losses"][0]))
+    loss_rel = abs(ours["losses"][0] - theirs["losses"][0]) / abs(theirs["losses"][0])
+    if loss_rel > 1e-3:    # timing two different computations would mean nothing
+        sys.exit("bench: size %d: the engine's loss %.9g differs from torch's %.9g (rel. %.2e)"
+                 % (size, ours["losses"][0], theirs["losses"][0], loss_rel))
+    line = ("bench size=%d ours_ms=%.1f torch_ms=%.1f ratio=%.3f ours_rss_mb=%.1f torch_rss_mb=%.1f"
+            % (size, ours_ms, torch_ms, ours_ms / torch_ms, ours["peak_rss_kb"] / 1024,
+               theirs["peak_rss_kb"] / 1024))
+    if base:
+        base_ms = statistics.median(base["evals"])
+        line += (" baseline_ms=%.1f baseline_ratio=%.3f baseline_rss_mb=%.1f"
+                 % (base_ms, base_ms / torch_ms, base["peak_rss_kb"] / 1024))
+    print(line, flush=True)
+    gflop = nsref.conv_flops_per_eval(size, size) / 1e9
+    print("gflops size=%d gflop_per_eval=%.2f ours_gflops=%.2f torch_gflops=%.2f"
+          % (size, gflop, gflop / (ours_ms / 1e3), gflop / (torch_ms / 1e3)), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[2])
     ap.add_argument("--build", help="the meson build directory (holds tests/ref-probe)")
@@ -122,6 +148,10 @@ def main():
     ap.add_argument("--iters", type=int, default=int(os.environ.get("NS_BENCH_ITERS", "10")),
                     help="timed evaluations per size, after one warm-up")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=int(os.environ.get("NS_BENCH_ROUNDS", "1")),
+                    help="repeat each size R times, the sides taking turns; prints every round")
+    ap.add_argument("--baseline", help="another build directory (an older commit) timed in turn "
+                    "with ours and torch, so that both are measured under the same conditions")
     ap.add_argument("--torch-child", nargs=5, metavar=("WEIGHTS", "CONTENT", "STYLE", "EVALS", "THREADS"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -157,26 +187,17 @@ def main():
             nsref.save_npy(content, nsref.smooth_image(rng, size, size))
             nsref.save_npy(style, np.clip(0.5 * nsref.noise_image(rng, size, size)
                                           + nsref.smooth_image(rng, size, size) - 0.25, 0, 1))
-            ours = run_side("engine", [probe, "bench", weights, content, style, str(args.iters),
-                                       str(args.threads)], env)
-            theirs = run_side("torch", [sys.executable, os.path.abspath(__file__), "--torch-child",
-                                        weights, content, style, str(args.iters), str(args.threads)], env)
-            ours_ms = statistics.median(ours["evals"])
-            torch_ms = statistics.median(theirs["evals"])
-            for name, side in (("ours", ours), ("torch", theirs)):
-                log("size %d %s: setup %.0f ms, warm-up %.0f ms, evals (ms) %s, loss %.6g"
-                    % (size, name, side["setup_ms"], side["warmup_ms"],
-                       " ".join("%.0f" % v for v in side["evals"]), side["losses"][0]))
-            loss_rel = abs(ours["losses"][0] - theirs["losses"][0]) / abs(theirs["losses"][0])
-            if loss_rel > 1e-3:    # timing two different computations would mean nothing
-                sys.exit("bench: size %d: the engine's loss %.9g differs from torch's %.9g (rel. %.2e)"
-                         % (size, ours["losses"][0], theirs["losses"][0], loss_rel))
-            print("bench size=%d ours_ms=%.1f torch_ms=%.1f ratio=%.3f ours_rss_mb=%.1f torch_rss_mb=%.1f"
-                  % (size, ours_ms, torch_ms, ours_ms / torch_ms, ours["peak_rss_kb"] / 1024,
-                     theirs["peak_rss_kb"] / 1024), flush=True)
-            gflop = nsref.conv_flops_per_eval(size, size) / 1e9
-            print("gflops size=%d gflop_per_eval=%.2f ours_gflops=%.2f torch_gflops=%.2f"
-                  % (size, gflop, gflop / (ours_ms / 1e3), gflop / (torch_ms / 1e3)), flush=True)
+            for r in range(args.rounds):
+                ours = run_side("engine", [probe, "bench", weights, content, style, str(args.iters),
+                                           str(args.threads)], env)
+                base = None
+                if args.baseline:
+                    base = run_side("baseline", [os.path.join(os.path.abspath(args.baseline), "tests",
+                                                              "ref-probe"), "bench", weights, content,
+                                                 style, str(args.iters), str(args.threads)], env)
+                theirs = run_side("torch", [sys.executable, os.path.abspath(__file__), "--torch-child",
+                                            weights, content, style, str(args.iters), str(args.threads)], env)
+                report(size, ours, base, theirs)
             log("load average after size %d: %.2f" % (size, os.getloadavg()[0]))
     return 0
 

@@ -2,11 +2,12 @@
 """Adds up meson's testlog.json: every TAP 'ok'/'not ok' line counts as one test; a test
 program that produced no TAP lines counts once by its result.  A program that failed
 without a 'not ok' line (a crash, a timeout) counts one more failure.  Prints
-'N passed, N failed' (', N skipped' when any were skipped) and exits 1 on any failure."""
-import json, re, sys
+'N passed, N failed' (', N skipped' when any were skipped) and exits 1 on any failure.
+Several testlog.json files (one per build folder) are added up together."""
+import fileinput, json, re, sys
 
 passed = failed = skipped = 0
-with open(sys.argv[1]) as f:
+with fileinput.input(sys.argv[1:]) as f:
     for line in f:
         line = line.strip()
         if not line:
