@@ -215,6 +215,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsSafetensors, ns_safetensors_close)
 
 /* ---- weights.c / download.c: see neural-style.h (ns_weights_find, ns_weights_download) -------- */
 
+/* TRUE for "features.<digits>.weight" and "features.<digits>.bias": what trimming keeps. */
+gboolean ns_weights_is_conv_tensor (const char *name);
+
 /* Writes the convolution tensors (features.N.weight|bias) of `src` into a new file `dest`. */
 gboolean ns_weights_trim (const char *src, const char *dest, GError **error);
 

@@ -102,9 +102,8 @@ ns_weights_default_path (void)
   return g_build_filename (g_get_user_data_dir (), WEIGHTS_SUBPATH, NULL);
 }
 
-/* TRUE for "features.<digits>.weight" and "features.<digits>.bias". */
-static gboolean
-is_conv_tensor (const char *name)
+gboolean
+ns_weights_is_conv_tensor (const char *name)
 {
   const char *p;
 
@@ -139,7 +138,7 @@ ns_weights_trim (const char *src, const char *dest, GError **error)
       NsSafetensorsEntry e = { 0 };
       float *data;
 
-      if (!is_conv_tensor (t->name))
+      if (!ns_weights_is_conv_tensor (t->name))
         continue;
       /* t->n_bytes is the validated size, so the element count cannot overflow. */
       data = g_malloc (t->dtype == NS_DTYPE_F32 ? t->n_bytes : t->n_bytes * 2 + 1);

@@ -36,21 +36,6 @@ dtype_size (const NsSafetensorsTensor *t)
   return 0;
 }
 
-static gboolean
-is_conv_name (const char *name)
-{
-  const char *p;
-
-  if (!g_str_has_prefix (name, "features."))
-    return FALSE;
-  p = name + strlen ("features.");
-  if (!g_ascii_isdigit (*p))
-    return FALSE;
-  while (g_ascii_isdigit (*p))
-    p++;
-  return strcmp (p, ".weight") == 0 || strcmp (p, ".bias") == 0;
-}
-
 /* Reads tensor t of st as floats into an exact-size buffer (NULL when its dtype is not a
  * float one, which must then be refused). */
 static float *
@@ -110,7 +95,7 @@ check_tensors (const NsSafetensors *st, size_t file_size, gboolean *conv_all_flo
         fuzz_fail ("tensor “%s” is larger than the file", t->name);
 
       values = read_floats (st, t, &n_values);
-      if (is_conv_name (t->name))
+      if (ns_weights_is_conv_tensor (t->name))
         {
           n_conv++;
           *conv_all_float &= values != NULL;
@@ -156,7 +141,7 @@ check_trimmed (const NsSafetensors *st)
       g_autofree float *a = NULL, *b = NULL;
       gsize na, nb;
 
-      if (!is_conv_name (t->name))
+      if (!ns_weights_is_conv_tensor (t->name))
         continue;
       n_conv++;
       u = ns_safetensors_find (out, t->name);
