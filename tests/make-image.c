@@ -45,6 +45,24 @@ die (const char *message)
   return 1;
 }
 
+/* Opens path for writing and starts a PNG of w×h pixels on it (no setjmp: an error while
+ * writing aborts, which fails the test loudly enough); NULL if the file cannot be created. */
+static FILE *
+png_begin (const char *path, int w, int h, int depth, int color_type, png_structp *png,
+           png_infop *info)
+{
+  FILE *fp = fopen (path, "wb");
+
+  if (fp == NULL)
+    return NULL;
+  *png = png_create_write_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+  *info = png_create_info_struct (*png);
+  png_init_io (*png, fp);
+  png_set_IHDR (*png, *info, w, h, depth, color_type, PNG_INTERLACE_NONE,
+                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  return fp;
+}
+
 static int
 write_png (const char *path, int w, int h, const char *type, int depth)
 {
@@ -67,15 +85,9 @@ write_png (const char *path, int w, int h, const char *type, int depth)
   else
     return die ("unknown PNG type");
 
-  fp = fopen (path, "wb");
+  fp = png_begin (path, w, h, depth, ct, &png, &info);
   if (fp == NULL)
     return die ("cannot create the file");
-  png = png_create_write_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-  info = png_create_info_struct (png);
-  /* No setjmp: an error while writing aborts, which fails the test loudly enough. */
-  png_init_io (png, fp);
-  png_set_IHDR (png, info, w, h, depth, ct, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-                PNG_FILTER_TYPE_DEFAULT);
   if (ct == PNG_COLOR_TYPE_PALETTE)
     {
       png_color pal[64];
@@ -130,14 +142,10 @@ write_blank_png (const char *path, int w, int h, const char *type, int depth)
 
   if (!rgba && strcmp (type, "gray") != 0)
     return die ("unknown blank PNG type");
-  fp = fopen (path, "wb");
+  fp = png_begin (path, w, h, depth, rgba ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_GRAY,
+                  &png, &info);
   if (fp == NULL)
     return die ("cannot create the file");
-  png = png_create_write_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-  info = png_create_info_struct (png);
-  png_init_io (png, fp);
-  png_set_IHDR (png, info, w, h, depth, rgba ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_GRAY,
-                PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_set_filter (png, 0, PNG_FILTER_NONE);
   png_set_compression_level (png, 9);
   png_write_info (png, info);
