@@ -65,6 +65,7 @@ typedef struct
   char     *scale_iterations;
   char     *optimize_size;
   char     *upscale;
+  char     *refine_iterations;
   gboolean  quiet;
   gboolean  overwrite_input;
   gboolean  version;
@@ -78,7 +79,6 @@ typedef struct
 {
   int            size;
   int            optimize_size;   /* 0 = size */
-  gboolean       guided;          /* how a smaller result is enlarged */
   int            threads;
   int            save_every;
   NsNetworkKind  network;
@@ -132,6 +132,7 @@ cli_args_clear (CliArgs *a)
     &a->network, &a->weights, &a->threads, &a->content_layer, &a->style_layers,
     &a->learning_rate, &a->lbfgs_history, &a->save_every, &a->weights_url, &a->weights_sha256,
     &a->max_memory, &a->scales, &a->scale_iterations, &a->optimize_size, &a->upscale,
+    &a->refine_iterations,
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (strings); i++)
@@ -203,8 +204,11 @@ parse_args (char ***args, CliArgs *a, GError **error)
       "Longest side to optimise at when smaller than --size; the result is then enlarged "
       "to --size (default 0: --size itself)", "N" },
     { "upscale", 0, 0, G_OPTION_ARG_STRING, &a->upscale,
-      "How a result optimised below --size is enlarged: guided (edges and fine detail from "
-      "the full-size content, the default) or bilinear", "guided|bilinear" },
+      "How a result optimised below --size is enlarged: refine (guided, then a few "
+      "iterations at full size that draw the style's fine texture; the default), guided "
+      "(edges and fine detail from the full-size content) or bilinear", "refine|guided|bilinear" },
+    { "refine-iterations", 0, 0, G_OPTION_ARG_STRING, &a->refine_iterations,
+      "Iterations at full size of --upscale refine (default 10)", "N" },
     { "iterations", 'n', 0, G_OPTION_ARG_STRING, &a->iterations,
       "Optimisation steps (default 500)", "N" },
     { "content-weight", 0, 0, G_OPTION_ARG_STRING, &a->content_weight,
@@ -423,7 +427,7 @@ validate_run (const CliArgs *a, CliRun *run, GError **error)
   static const char * const inits[] = { "content", "noise", NULL };
   static const char * const networks[] = { "auto", "vgg19", "embedded", NULL };
   static const char * const colors[] = { "luminance", "histogram", NULL };
-  static const char * const upscales[] = { "guided", "bilinear", NULL };
+  static const char * const upscales[] = { "refine", "guided", "bilinear", NULL };
   NsOptions *o = run->options;
   int n_styles = (int) g_strv_length (a->operands) - 1;
   int i;
@@ -446,12 +450,18 @@ validate_run (const CliArgs *a, CliRun *run, GError **error)
         return fail (error, "--optimize-size must be 0 (the output size) or from 16 to 16384, "
                      "not “%s”", a->optimize_size);
     }
-  run->guided = TRUE;
+  ns_options_set_optimize_size (o, run->optimize_size);
   if (a->upscale)
     {
       if (!parse_word ("--upscale", a->upscale, upscales, &i, error))
         return FALSE;
-      run->guided = i == 0;
+      ns_options_set_upscale (o, (NsUpscale) i);
+    }
+  if (a->refine_iterations)
+    {
+      if (!parse_int ("--refine-iterations", a->refine_iterations, 0, 100000, &i, error))
+        return FALSE;
+      ns_options_set_refine_iterations (o, i);
     }
   if (a->iterations)
     {
@@ -744,6 +754,7 @@ typedef struct
   NsStylizer    *stylizer;
   const char    *output;
   const NsImage *alpha;
+  const NsImage *alpha_small;     /* at --optimize-size, for its snapshots */
   int            depth;
   int            last_iteration;
   int            scale;
@@ -769,13 +780,21 @@ on_progress (const NsProgress *state, gpointer user_data)
   if (interrupt_count > 0)
     ns_stylizer_cancel (ctx->stylizer);
   ctx->last_iteration = state->iteration;
+  if (state->stage == NS_STAGE_ENLARGE)
+    {
+      cli_progress_break (ctx->bar);
+      if (!ctx->quiet)
+        say ("enlarging to %d×%d", state->width, state->height);
+      return;
+    }
   if (state->n_scales > 1 && state->scale != ctx->scale)
     {
       /* A line per size, so that the log says where the time went. */
       ctx->scale = state->scale;
       cli_progress_break (ctx->bar);
       if (!ctx->quiet)
-        say ("size %d/%d: %d×%d", state->scale, state->n_scales, state->width, state->height);
+        say ("size %d/%d: %d×%d%s", state->scale, state->n_scales, state->width, state->height,
+             state->stage == NS_STAGE_REFINE ? " (refining with the shallow style layers)" : "");
     }
   cli_progress_iteration (ctx->bar, state);
   if (state->preview != NULL && !ctx->save_failed)
@@ -784,6 +803,9 @@ on_progress (const NsProgress *state, gpointer user_data)
       g_autoptr (GError) error = NULL;
       const NsImage *alpha = ctx->alpha;
 
+      if (alpha && (alpha->width != state->preview->width
+                    || alpha->height != state->preview->height))
+        alpha = ctx->alpha_small;
       if (alpha && (alpha->width != state->preview->width
                     || alpha->height != state->preview->height))
         alpha = NULL;
@@ -945,26 +967,11 @@ peak_memory_text (void)
                           g_ascii_strtoull (line + strlen ("VmHWM:"), NULL, 10) / 1024);
 }
 
-/* Enlarges the result of a run at --optimize-size to the content's size: guided, written
- * over the full-size content (so no second full-size image is needed), or bilinear, after
- * the content is freed.  Either way content->color is gone afterwards. */
-static NsImage *
-enlarge (const CliRun *run, const NsImage *result, const NsImage *small, CliImage *content,
-         GError **error)
+static const char *
+upscale_name (NsUpscale method)
 {
-  int width = content->color->width, height = content->color->height;
-  NsUpsampleParams params;
-
-  if (!run->guided)
-    {
-      g_clear_pointer (&content->color, ns_image_free);
-      return ns_image_resize (result, width, height);
-    }
-  ns_upsample_params_init (&params);
-  params.threads = run->threads;
-  if (!ns_upsample_guided_into (result, small, content->color, &params, content->color, error))
-    return NULL;
-  return g_steal_pointer (&content->color);
+  return method == NS_UPSCALE_REFINE ? "refine" : method == NS_UPSCALE_GUIDED ? "guided"
+                                                                              : "bilinear";
 }
 
 static int
@@ -975,21 +982,16 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
   g_autoptr (CliProgress) bar = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (NsImage) result = NULL;
-  g_autoptr (NsImage) small = NULL;        /* the content at --optimize-size, if smaller */
-  g_autoptr (NsImage) small_alpha = NULL;  /* its alpha, for the snapshots */
+  g_autoptr (NsImage) small_alpha = NULL;  /* the alpha at --optimize-size, for snapshots */
   g_autofree const NsImage **style_images = g_new (const NsImage *, n_styles);
   RunContext ctx = { .stylizer = stylizer, .output = a->output, .alpha = content->alpha,
                      .depth = content->bit_depth, .quiet = a->quiet };
-  const NsImage *run_content = content->color;
   gboolean interrupted;
+  gboolean smaller = run->optimize_size > 0
+                     && run->optimize_size < MAX (content->color->width, content->color->height);
 
-  if (run->optimize_size > 0
-      && run->optimize_size < MAX (content->color->width, content->color->height))
-    {
-      run_content = small = ns_image_resize_longest (content->color, run->optimize_size);
-      if (content->alpha)
-        ctx.alpha = small_alpha = ns_image_resize (content->alpha, small->width, small->height);
-    }
+  if (smaller && content->alpha)
+    ctx.alpha_small = small_alpha = ns_image_resize_longest (content->alpha, run->optimize_size);
   for (int i = 0; i < n_styles; i++)
     style_images[i] = styles[i].color;
   bar = cli_progress_new (stderr, isatty (STDERR_FILENO), a->quiet);
@@ -998,10 +1000,10 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
   if (!a->quiet)
     {
       /* The iterations over all sizes are in the plan line below. */
-      if (small)
-        say ("stylizing %d×%d with %d style%s, then enlarging it to %d×%d (%s)", small->width,
-             small->height, n_styles, n_styles == 1 ? "" : "s", content->color->width,
-             content->color->height, run->guided ? "guided" : "bilinear");
+      if (smaller)
+        say ("stylizing %d×%d with %d style%s at %d px, then enlarging it (--upscale %s)",
+             content->color->width, content->color->height, n_styles, n_styles == 1 ? "" : "s",
+             run->optimize_size, upscale_name (ns_options_get_upscale (run->options)));
       else
         say ("stylizing %d×%d with %d style%s", content->color->width, content->color->height,
              n_styles, n_styles == 1 ? "" : "s");
@@ -1009,7 +1011,7 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
   {
     g_autofree char *plan = NULL;
 
-    if (ns_stylizer_estimate_memory (stylizer, run_content, style_images, n_styles, &plan,
+    if (ns_stylizer_estimate_memory (stylizer, content->color, style_images, n_styles, &plan,
                                      &error) == 0)
       {
         say ("cannot run: %s", error->message);
@@ -1021,27 +1023,11 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
 
   interrupt_attach (interrupt, stylizer);
   if (interrupt_count == 0)
-    result = ns_stylizer_run (stylizer, run_content, style_images, run->blend, n_styles,
+    result = ns_stylizer_run (stylizer, content->color, style_images, run->blend, n_styles,
                               &error);
   interrupt_attach (interrupt, NULL);
   interrupted = interrupt_count > 0;
   cli_progress_break (bar);
-  if (result != NULL && small != NULL)
-    {
-      gint64 start = g_get_monotonic_time ();
-      NsImage *full = enlarge (run, result, small, content, &error);
-
-      if (full == NULL)
-        {
-          say ("cannot enlarge the result: %s", error->message);
-          return EXIT_RUNTIME;
-        }
-      ns_image_free (result);
-      result = full;
-      if (!a->quiet)
-        say ("enlarged to %d×%d (%s) in %.1f s", result->width, result->height,
-             run->guided ? "guided" : "bilinear", (g_get_monotonic_time () - start) / 1e6);
-    }
   /* The content's colours are no longer needed (its alpha is): free them before the
    * result is written, which matters at print sizes. */
   g_clear_pointer (&content->color, ns_image_free);

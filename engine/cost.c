@@ -67,6 +67,37 @@ ns_scale_plan_work (const NsScalePlan *p)
   return p->work_setup + p->iterations * ns_scale_plan_evals_per_iteration (p) * p->work_eval;
 }
 
+/* Multiply-adds per input pixel of layers 0 … last; an element-wise layer (ReLU, pooling)
+ * counts as ELEMENTWISE_COST per element: such passes are bound by memory, not arithmetic. */
+#define ELEMENTWISE_COST 4.0
+
+static double
+cost_per_pixel (const NsNetwork *net, int last)
+{
+  double cost = 0.0, area = 1.0;
+
+  for (int i = 0; i <= last && i < net->n_layers; i++)
+    {
+      const NsLayer *l = &net->layers[i];
+
+      if (l->kind == NS_LAYER_CONV || l->kind == NS_LAYER_CONV_KEEP)
+        cost += area * l->conv.cin * l->conv.cout * 9;
+      else
+        cost += area * ELEMENTWISE_COST * ns_network_layer_channels (net, i);
+      if (l->kind == NS_LAYER_MAXPOOL || l->kind == NS_LAYER_AVGPOOL)
+        area /= 4.0;
+    }
+  return cost;
+}
+
+double
+ns_network_cost_share (const NsNetwork *net, int last)
+{
+  double all = cost_per_pixel (net, net->n_layers - 1);
+
+  return all > 0.0 ? cost_per_pixel (net, last) / all : 1.0;
+}
+
 /* The loss gradient at the last layer: ones, so that the backward pass has work to do. */
 static void
 unit_gradient (int layer, const NsTensor *act, NsTensor *grad, gpointer data)

@@ -451,48 +451,48 @@ style_size (const NsImage *style, int longest, int *w, int *h)
   *h = MAX (1, (int) lround (style->height * s));
 }
 
-NsRunPlan *
-ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *content,
-                 const NsImage * const *styles, int n_styles, GError **error)
+/* One stage of a run: the coarse-to-fine sizes of `opt` on a w×h image with `channels`,
+ * appended to plan->scales.  `extra` is what the stage holds besides the caller's styles
+ * and its own content (the caller's full-size content while a smaller one is optimised). */
+static gboolean
+plan_stage (NsRunPlan *plan, const NsNetwork *net, const NsOptions *opt, int width, int height,
+            int channels, guint64 extra, const NsImage * const *styles, int n_styles,
+            gboolean refine, GError **error)
 {
   Layers layers;
-  g_autoptr (NsRunPlan) plan = g_new0 (NsRunPlan, 1);
   NsScale *sizes;
   guint64 fixed, x_prev = 0, wino = 0;
-  int min_side;
+  int min_side, n, first = plan->n_scales;
 
   if (! layers_init (&layers, net, opt, error))
     {
       layers_clear (&layers);
-      return NULL;
+      return FALSE;
     }
   min_side = 1 << ns_network_layer_stride_log2 (net, layers.last);
-  plan->budget = opt->max_memory > 0 ? opt->max_memory : ns_memory_default_budget ();
-  plan->automatic = opt->max_memory == 0;
-  plan->optimizer = opt->optimizer;
-  plan->lbfgs_history = opt->lbfgs_history;
-  plan->seconds = -1.0;
-  sizes = ns_scales_plan (opt, content->width, content->height, min_side, &plan->n_scales);
-  plan->scales = g_new0 (NsScalePlan, plan->n_scales);
+  sizes = ns_scales_plan (opt, width, height, min_side, &n);
+  plan->n_scales += n;
+  plan->scales = g_renew (NsScalePlan, plan->scales, plan->n_scales);
+  memset (plan->scales + first, 0, n * sizeof (NsScalePlan));
 
-  fixed = BASELINE_BYTES + ns_network_weight_bytes (net)
-          + (guint64) content->width * content->height * content->channels * FLOAT;
+  fixed = BASELINE_BYTES + ns_network_weight_bytes (net) + extra
+          + (guint64) width * height * channels * FLOAT;
   for (int i = 0; i < n_styles; i++)
     fixed += (guint64) styles[i]->width * styles[i]->height * styles[i]->channels * FLOAT;
 
-  for (int k = 0; k < plan->n_scales; k++)
+  for (int k = 0; k < n; k++)
     {
-      NsScalePlan *p = &plan->scales[k];
+      NsScalePlan *p = &plan->scales[first + k];
       SizeInfo s = { &layers, opt, sizes[k].width, sizes[k].height,
                      opt->color_mode == NS_COLOR_LUMINANCE ? 1 : 3 };
-      int longest = (int) lround (MAX (s.w, s.h) * opt->style_scale);
       double style_pixels = 0.0;
 
       for (int i = 0; i < n_styles; i++)
         {
           int sw, sh;
 
-          style_size (styles[i], MAX (longest, 1), &sw, &sh);
+          style_size (styles[i], ns_style_longest (styles[i], s.w, s.h, opt->style_scale),
+                      &sw, &sh);
           style_pixels += (double) sw * sh;
           if ((guint64) sw * sh > (guint64) s.style_w * s.style_h)
             {
@@ -501,14 +501,15 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
             }
         }
       s.n_styles = n_styles;
-      s.last = k == plan->n_scales - 1;
+      s.last = k == n - 1;
       /* Smaller sizes also hold their own copy of the content. */
-      s.fixed = fixed + (s.last ? 0 : (guint64) s.w * s.h * content->channels * FLOAT);
+      s.fixed = fixed + (s.last ? 0 : (guint64) s.w * s.h * channels * FLOAT);
       s.x_prev = x_prev;
       s.wino = wino;
       p->width = s.w;
       p->height = s.h;
       p->iterations = sizes[k].iterations;
+      p->refine = refine;
       if (! plan_size (&s, opt, (guint64) (plan->budget * (1.0 - RESERVE)), p))
         {
           g_set_error (error, NS_ERROR, NS_ERROR_MEMORY,
@@ -521,10 +522,12 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
                        plan->budget >> 20);
           g_free (sizes);
           layers_clear (&layers);
-          return NULL;
+          return FALSE;
         }
       plan->peak_bytes = MAX (plan->peak_bytes, p->peak_bytes);
       ns_scale_plan_set_work (p, ns_network_halo (net, layers.last), style_pixels);
+      p->work_setup *= ns_network_cost_share (net, layers.last);
+      p->work_eval *= ns_network_cost_share (net, layers.last);
       plan->work += ns_scale_plan_work (p);
       x_prev = (guint64) s.planes * s.w * s.h * FLOAT;
       {
@@ -542,6 +545,77 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
     }
   g_free (sizes);
   layers_clear (&layers);
+  return TRUE;
+}
+
+gboolean
+ns_run_optimizes_smaller (const NsOptions *opt, int width, int height, int *w, int *h)
+{
+  double s;
+
+  if (opt->optimize_size <= 0 || opt->optimize_size >= MAX (width, height))
+    return FALSE;
+  /* ns_image_resize_longest's size. */
+  s = (double) opt->optimize_size / MAX (width, height);
+  *w = width >= height ? opt->optimize_size : (int) MAX (1.0, floor (width * s + 0.5));
+  *h = width >= height ? (int) MAX (1.0, floor (height * s + 0.5)) : opt->optimize_size;
+  return TRUE;
+}
+
+NsRunPlan *
+ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *content,
+                 const NsImage * const *styles, int n_styles, GError **error)
+{
+  g_autoptr (NsRunPlan) plan = g_new0 (NsRunPlan, 1);
+  guint64 full = (guint64) content->width * content->height * content->channels * FLOAT;
+  int w, h;
+
+  plan->budget = opt->max_memory > 0 ? opt->max_memory : ns_memory_default_budget ();
+  plan->automatic = opt->max_memory == 0;
+  plan->optimizer = opt->optimizer;
+  plan->lbfgs_history = opt->lbfgs_history;
+  plan->seconds = -1.0;
+  plan->width = content->width;
+  plan->height = content->height;
+  if (! ns_run_optimizes_smaller (opt, content->width, content->height, &w, &h))
+    {
+      if (! plan_stage (plan, net, opt, content->width, content->height, content->channels, 0,
+                        styles, n_styles, FALSE, error))
+        return NULL;
+      plan->n_optimized = plan->n_scales;
+      return g_steal_pointer (&plan);
+    }
+
+  /* Optimised small with the full-size content held, then enlarged into a full-size RGB
+   * image (the guide's copy), then perhaps refined with that image as the content. */
+  plan->upscale = opt->upscale;
+  if (! plan_stage (plan, net, opt, w, h, content->channels, full, styles, n_styles, FALSE,
+                    error))
+    return NULL;
+  plan->n_optimized = plan->n_scales;
+  plan->enlarge_bytes = BASELINE_BYTES + ns_network_weight_bytes (net) + full
+                        + (guint64) 3 * content->width * content->height * FLOAT
+                        + (guint64) 4 * w * h * 3 * FLOAT;
+  plan->peak_bytes = MAX (plan->peak_bytes, plan->enlarge_bytes);
+  if (opt->upscale == NS_UPSCALE_REFINE)
+    {
+      g_autoptr (NsOptions) ropt = ns_refine_options (net, opt, error);
+
+      if (ropt == NULL
+          || ! plan_stage (plan, net, ropt, content->width, content->height, 3, full, styles,
+                           n_styles, TRUE, error))
+        return NULL;
+    }
+  if (plan->peak_bytes > plan->budget * (1.0 - RESERVE))
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_MEMORY,
+                   "Enlarging the result to %d×%d needs about %" G_GUINT64_FORMAT " MiB, more "
+                   "than the %" G_GUINT64_FORMAT " MiB budget; allow more memory or choose a "
+                   "smaller size", content->width, content->height,
+                   ((guint64) ceil (plan->peak_bytes / (1.0 - RESERVE)) + (1 << 20) - 1) >> 20,
+                   plan->budget >> 20);
+      return NULL;
+    }
   return g_steal_pointer (&plan);
 }
 
@@ -554,48 +628,67 @@ ns_run_plan_free (NsRunPlan *plan)
   g_free (plan);
 }
 
+static void
+describe_arrangement (GString *s, const NsScalePlan *p)
+{
+  if (p->tile > 0)
+    g_string_append_printf (s, "in tiles of %d px%s, ", p->tile,
+                            p->cache_content ? "" : " (content features recomputed)");
+  else
+    g_string_append (s, "the whole image at once, ");
+  if (p->streaming)
+    g_string_append (s, "updating the image row by row (normalised gradient steps; "
+                        "no room for an optimiser's vectors)");
+  else if (p->optimizer == NS_OPTIMIZER_ADAM)
+    g_string_append (s, "Adam");
+  else
+    g_string_append_printf (s, "L-BFGS with a history of %d", p->lbfgs_history);
+}
+
 char *
 ns_run_plan_describe (const NsRunPlan *plan)
 {
   GString *s = g_string_new (NULL);
-  const NsScalePlan *top = &plan->scales[plan->n_scales - 1];
+  int n = plan->n_optimized;
+  const NsScalePlan *top = &plan->scales[n - 1];
   int iterations = 0;
 
-  if (plan->n_scales > 1)
+  if (n > 1)
     {
-      g_string_append_printf (s, "%d sizes (", plan->n_scales);
-      for (int k = 0; k < plan->n_scales; k++)
+      g_string_append_printf (s, "%d sizes (", n);
+      for (int k = 0; k < n; k++)
         g_string_append_printf (s, "%s%d×%d", k ? ", " : "", plan->scales[k].width,
                                 plan->scales[k].height);
       g_string_append (s, ")");
     }
   else
     g_string_append_printf (s, "%d×%d", top->width, top->height);
-  for (int k = 0; k < plan->n_scales; k++)
+  for (int k = 0; k < n; k++)
     iterations += plan->scales[k].iterations;
   g_string_append_printf (s, ", %d iteration%s", iterations, iterations == 1 ? "" : "s");
-  for (int k = 0; k < plan->n_scales; k++)
+  for (int k = 0; k < n; k++)
     {
       const NsScalePlan *p = &plan->scales[k];
 
       /* Only the sizes that do not run as asked (the whole image, the optimiser asked for),
        * and the last one. */
-      if (k < plan->n_scales - 1 && p->tile == 0 && p->optimizer == plan->optimizer
+      if (k < n - 1 && p->tile == 0 && p->optimizer == plan->optimizer
           && (p->optimizer != NS_OPTIMIZER_LBFGS || p->lbfgs_history == plan->lbfgs_history))
         continue;
       g_string_append_printf (s, "; at %d×%d ", p->width, p->height);
-      if (p->tile > 0)
-        g_string_append_printf (s, "in tiles of %d px%s, ", p->tile,
-                                p->cache_content ? "" : " (content features recomputed)");
-      else
-        g_string_append (s, "the whole image at once, ");
-      if (p->streaming)
-        g_string_append (s, "updating the image row by row (normalised gradient steps; "
-                            "no room for an optimiser's vectors)");
-      else if (p->optimizer == NS_OPTIMIZER_ADAM)
-        g_string_append (s, "Adam");
-      else
-        g_string_append_printf (s, "L-BFGS with a history of %d", p->lbfgs_history);
+      describe_arrangement (s, p);
+    }
+  if (n < plan->n_scales || top->width != plan->width || top->height != plan->height)
+    g_string_append_printf (s, "; then enlarged to %d×%d (%s)", plan->width, plan->height,
+                            plan->upscale == NS_UPSCALE_BILINEAR ? "bilinear" : "guided by the "
+                            "full-size image");
+  for (int k = n; k < plan->n_scales; k++)
+    {
+      const NsScalePlan *p = &plan->scales[k];
+
+      g_string_append_printf (s, " and refined there with the shallow style layers, %d "
+                              "iteration%s ", p->iterations, p->iterations == 1 ? "" : "s");
+      describe_arrangement (s, p);
     }
   g_string_append_printf (s, "; estimated peak memory %" G_GUINT64_FORMAT " MiB of a%s "
                           "%" G_GUINT64_FORMAT " MiB budget", plan->peak_bytes >> 20,

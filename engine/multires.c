@@ -198,3 +198,13 @@ ns_planes_interleave (float *x, int planes, gsize n)
     }
   g_free (done);
 }
+
+int
+ns_style_longest (const NsImage *style, int content_w, int content_h, double style_scale)
+{
+  int own = MAX (style->width, style->height);
+  int wanted = (int) lround (MAX (content_w, content_h) * style_scale);
+  int limit = MAX (own, (int) lround (NS_STYLE_ENLARGE_LIMIT * style_scale));
+
+  return MAX (1, MIN (wanted, limit));
+}

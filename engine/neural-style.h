@@ -172,6 +172,16 @@ typedef enum
   NS_COLOR_LUMINANCE,   /* luminance-only transfer; the result keeps the content's colours   */
   NS_COLOR_HISTOGRAM    /* match the style's colour statistics to the content's before a run */
 } NsColorMode;
+/* How a result optimised below the content's size (ns_options_set_optimize_size) becomes
+ * full size. */
+typedef enum
+{
+  NS_UPSCALE_REFINE,    /* guided, then a few iterations at full size with the shallow style
+                         * layers only, so that the style's fine texture is drawn at full
+                         * size in its own pixels' size (the default)                     */
+  NS_UPSCALE_GUIDED,    /* guided upsampling with the full-size content (ns_upsample_guided) */
+  NS_UPSCALE_BILINEAR   /* a bilinear enlargement: soft at 100% zoom                       */
+} NsUpscale;
 
 typedef struct _NsOptions NsOptions;
 
@@ -222,6 +232,18 @@ int    ns_options_get_scales         (const NsOptions *o);
 /* Iterations per size, coarse to fine; n > 0 also sets the number of sizes (overriding
  * ns_options_set_scales); n = 0 returns to the automatic halving. */
 void   ns_options_set_scale_iterations (NsOptions *o, const int *iterations, int n);
+/* Large images: optimise at most at `longest` pixels on the longer side (0 = the content's
+ * own size, the default); a larger content is then enlarged to full size by the upscale
+ * method, as one run (its plan, progress and ETA include the enlargement and the
+ * refinement).  The result looks like a run at `longest` px, at full resolution. */
+void      ns_options_set_optimize_size (NsOptions *o, int longest);
+int       ns_options_get_optimize_size (const NsOptions *o);
+void      ns_options_set_upscale       (NsOptions *o, NsUpscale method);
+NsUpscale ns_options_get_upscale       (const NsOptions *o);
+/* Iterations of NS_UPSCALE_REFINE at full size (default NS_REFINE_ITERATIONS). */
+#define NS_REFINE_ITERATIONS 10
+void   ns_options_set_refine_iterations (NsOptions *o, int iterations);
+int    ns_options_get_refine_iterations (const NsOptions *o);
 /* The most memory the run may take, in bytes (0 = automatic: 80% of the memory available
  * when it starts).  To stay within it the engine works in tiles, shortens the L-BFGS
  * history, or switches optimiser at the sizes that need it; see
@@ -234,6 +256,14 @@ guint64 ns_memory_default_budget     (void);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsOptions, ns_options_free)
 
 /* ---- running ------------------------------------------------------------------------------ */
+
+typedef enum
+{
+  NS_STAGE_OPTIMIZE,   /* optimising at one of the coarse-to-fine sizes                    */
+  NS_STAGE_ENLARGE,    /* enlarging the optimised result to full size (one report, no
+                        * iteration of its own)                                           */
+  NS_STAGE_REFINE      /* refining at full size (NS_UPSCALE_REFINE): the last size         */
+} NsStage;
 
 typedef struct
 {
@@ -251,6 +281,7 @@ typedef struct
   int            n_scales;        /* sizes in the run (coarse to fine)        */
   int            width, height;   /* of the current size                      */
   guint64        memory_estimate; /* the run's estimated peak memory, bytes   */
+  NsStage        stage;           /* what the current size does               */
 } NsProgress;
 
 typedef void (*NsProgressFunc) (const NsProgress *progress, gpointer user_data);

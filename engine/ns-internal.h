@@ -516,6 +516,13 @@ NsScale *ns_scales_plan (const NsOptions *opt, int width, int height, int min_si
  * its intermediate images; g_free. */
 float   *ns_planes_resize (const float *x, int planes, int w, int h, int w2, int h2);
 
+/* Style scale: a style image is resized so that its longer side is style_scale × the
+ * content's, but never enlarged beyond the larger of its own size and its size beside a
+ * NS_STYLE_ENLARGE_LIMIT-px content: at large sizes an enlarged painting only has blurred
+ * strokes to give, so its statistics come from its own pixels there. */
+#define NS_STYLE_ENLARGE_LIMIT 512
+int      ns_style_longest (const NsImage *style, int content_w, int content_h, double style_scale);
+
 /* Any rectangle of ns_image_resize (src, width, height), computed alone with the same
  * arithmetic (equal to the last bit), so that a large resized image need never be held:
  * tiles are read straight from the small original.  src must outlive it. */
@@ -540,6 +547,7 @@ typedef struct
   gboolean    streaming;          /* tiled: gradient by rows into an in-place update */
   NsOptimizer optimizer;          /* when not streaming */
   int         lbfgs_history;
+  gboolean    refine;             /* NS_UPSCALE_REFINE's stage at full size */
   guint64     peak_bytes;         /* estimated peak of the process during this size */
   double      work_setup;         /* pixel evaluations of the set-up (cost.c) */
   double      work_eval;          /* … of one evaluation */
@@ -556,7 +564,25 @@ typedef struct
   int          lbfgs_history;
   double       work;              /* pixel evaluations in all (cost.c) */
   double       seconds;           /* expected time; < 0 when not measured */
+  int          width, height;     /* of the result */
+  int          n_optimized;       /* scales[0 … n_optimized − 1]: the optimisation's sizes;
+                                   * when smaller than the result, it is enlarged by
+                                   * `upscale` and scales[n_optimized …] refine it */
+  NsUpscale    upscale;
+  guint64      enlarge_bytes;     /* peak while enlarging */
 } NsRunPlan;
+
+/* TRUE when opt->optimize_size makes the run optimise below width×height, with that size. */
+gboolean   ns_run_optimizes_smaller (const NsOptions *opt, int width, int height, int *w, int *h);
+/* The options of NS_UPSCALE_REFINE's stage (enlarge.c): the style layers with at most one
+ * pooling below them, the deepest of them as the content layer, the image at the start. */
+NsOptions *ns_refine_options (const NsNetwork *net, const NsOptions *opt, GError **error);
+/* α of the refinement relative to the run's: its content is the enlarged result. */
+#define NS_REFINE_CONTENT_GAIN 1.0
+/* `result` (made from content_small) at content's size, by `method` (refining is the
+ * caller's); a new RGB or grey image as result is. */
+NsImage   *ns_enlarge (const NsImage *result, const NsImage *content_small,
+                       const NsImage *content, NsUpscale method, int threads, GError **error);
 
 /* Plans a run of `opt` on content and styles (their sizes), within opt->max_memory (or the
  * default budget).  NS_ERROR_MEMORY if even the leanest arrangement does not fit. */
@@ -580,6 +606,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsRunPlan, ns_run_plan_free)
 void   ns_scale_plan_set_work            (NsScalePlan *p, int halo, double style_pixels);
 double ns_scale_plan_evals_per_iteration (const NsScalePlan *p);
 double ns_scale_plan_work                (const NsScalePlan *p);   /* set-up and iterations */
+/* The share of a pass through the whole network that layers 0 … last take (multiply-adds
+ * per input pixel), so that a pass that stops early is counted as the less work it is. */
+double ns_network_cost_share             (const NsNetwork *net, int last);
 /* Seconds of one pixel evaluation on this machine, measured (about two evaluations at 256 px). */
 double ns_network_seconds_per_unit       (const NsNetwork *net);
 
@@ -628,6 +657,9 @@ struct _NsOptions
   int         *scale_iterations;       /* per size, coarse to fine, or NULL */
   int          n_scale_iterations;
   guint64      max_memory;             /* bytes, 0 = automatic */
+  int          optimize_size;          /* longest side optimised at, 0 = the content's */
+  NsUpscale    upscale;
+  int          refine_iterations;
 };
 
 /* Parses "relu1_1,relu2_1:0.5" into layers; FALSE with NS_ERROR_INVALID_ARGUMENT if malformed. */

@@ -181,13 +181,13 @@ check_layer (const NsNetwork *net, const char *name, const char *role, int *inde
 static NsTensor *
 prepare_style (const NsObjective *obj, const NsImage *style, GError **error)
 {
-  int longest = (int) lround (MAX (obj->w, obj->h) * obj->opt->style_scale);
+  int longest = ns_style_longest (style, obj->w, obj->h, obj->opt->style_scale);
   g_autoptr (NsImage) rgb = style->channels == 3 ? ns_image_copy (style) : ns_image_to_rgb (style);
   g_autoptr (NsImage) scaled = NULL;
   g_autoptr (NsTensor) t = NULL;
   int min_side = 1 << ns_network_layer_stride_log2 (obj->net, obj->last);
 
-  scaled = ns_image_resize_longest (rgb, MAX (longest, 1));
+  scaled = ns_image_resize_longest (rgb, longest);
   if (scaled == NULL || scaled->width < min_side || scaled->height < min_side)
     {
       g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
@@ -1287,8 +1287,8 @@ setup_styles (NsObjective *obj, const NsImage * const *styles, const double *ble
         {
           /* Crops are resampled from the style as they are needed: the style at the size
            * of a large result is never held (768 MiB at 8192×8192). */
-          int longest = MAX (1, (int) lround (MAX (obj->w, obj->h) * obj->opt->style_scale));
           const NsImage *style = styles[s];
+          int longest = ns_style_longest (style, obj->w, obj->h, obj->opt->style_scale);
           double f = (double) longest / MAX (style->width, style->height);
 
           /* ns_image_resize_longest's size. */

@@ -20,6 +20,8 @@ ns_options_new (void)
   o->init = NS_INIT_CONTENT;
   o->color_mode = NS_COLOR_STYLE;
   o->style_scale = 1.0;
+  o->upscale = NS_UPSCALE_REFINE;
+  o->refine_iterations = NS_REFINE_ITERATIONS;
   return o;
 }
 
@@ -143,6 +145,12 @@ NS_SETTER (scales, int)
 NS_GETTER (scales, int)
 NS_SETTER (max_memory, guint64)
 NS_GETTER (max_memory, guint64)
+NS_SETTER (optimize_size, int)
+NS_GETTER (optimize_size, int)
+NS_SETTER (upscale, NsUpscale)
+NS_GETTER (upscale, NsUpscale)
+NS_SETTER (refine_iterations, int)
+NS_GETTER (refine_iterations, int)
 
 void
 ns_options_set_scale_iterations (NsOptions *o, const int *iterations, int n)

@@ -60,6 +60,7 @@ typedef struct
   int          evals;
   int          evals_total, iterations_total;
   double       seconds_per_unit;                /* measured beforehand, or 0 */
+  NsStage      stage;
 } Run;
 
 NsStylizer *
@@ -165,6 +166,7 @@ iteration (int iter, const float *x, double f, gpointer data)
   p.width = run->width;
   p.height = run->height;
   p.memory_estimate = run->memory_estimate;
+  p.stage = run->stage;
   if (st->opt->preview_every > 0
       && (p.iteration % st->opt->preview_every == 0 || p.iteration == run->iterations))
     p.preview = preview = ns_objective_image (run->obj, x);
@@ -341,48 +343,25 @@ ns_stylizer_estimate_memory (NsStylizer            *st,
   return plan->peak_bytes;
 }
 
+/* Optimises the plan's sizes k0 … k1 − 1 with `opt`, the last of them at content's size,
+ * each starting from the previous one's result enlarged (the first from the objective's
+ * start); the result at content's size, RGB. */
 static NsImage *
-stylizer_run (NsStylizer            *st,
-              const NsImage         *content,
-              const NsImage * const *styles,
-              const double          *blend,
-              int                    n_styles,
-              GError               **error)
+run_sizes (Run *run, const NsOptions *opt, const NsImage *content, const NsImage * const *styles,
+           const double *blend, int n_styles, int k0, int k1, GError **error)
 {
-  g_autoptr (NsOptions) opt = ns_options_copy (st->opt);
-  g_autoptr (NsRunPlan) plan = NULL;
+  NsStylizer *st = run->st;
   g_autoptr (NsObjective) obj = NULL;
   g_autoptr (NsImage) content_k = NULL;
   float *x = NULL;
   int x_w = 0, x_h = 0, planes = opt->color_mode == NS_COLOR_LUMINANCE ? 1 : 3;
   NsOptimStatus status = NS_OPTIM_MAX_ITERATIONS;
-  NsImage *result;
   double f = NAN;
-  Run run = { 0 };
 
-  g_atomic_int_set (&st->cancelled, 0);
-  st->stop_reason = NS_STOP_DONE;
-  if (! check_all (st, opt, content, styles, blend, n_styles, error))
-    return NULL;
-  plan = ns_run_plan_new (st->net, opt, content, styles, n_styles, error);
-  if (plan == NULL)
-    return NULL;
-  return_freed_memory (TRUE);
-
-  run.st = st;
-  run.start_us = g_get_monotonic_time ();
-  run.first_loss = NAN;
-  run.n_scales = plan->n_scales;
-  run.memory_estimate = plan->peak_bytes;
-  run.plan = plan;
-  run.seconds_per_unit = st->seconds_per_unit;
-  for (int k = 0; k < plan->n_scales; k++)
-    run.iterations += plan->scales[k].iterations;
-
-  for (int k = 0; k < plan->n_scales; k++)
+  for (int k = k0; k < k1; k++)
     {
-      const NsScalePlan *p = &plan->scales[k];
-      gboolean last = k == plan->n_scales - 1;
+      const NsScalePlan *p = &run->plan->scales[k];
+      gboolean last = k == k1 - 1;
       NsObjectiveConfig config = { p->tile, 0, p->cache_content, TRUE, &st->cancelled };
       /* After a numeric failure the remaining sizes only enlarge the result. */
       NsScalePlan idle = *p;
@@ -411,23 +390,25 @@ stylizer_run (NsStylizer            *st,
       x_w = p->width;
       x_h = p->height;
 
-      run.obj = obj;
-      run.scale = k + 1;
-      run.width = p->width;
-      run.height = p->height;
+      run->obj = obj;
+      run->scale = k + 1;
+      run->width = p->width;
+      run->height = p->height;
+      run->stage = p->refine ? NS_STAGE_REFINE : NS_STAGE_OPTIMIZE;
       if (st->stop_reason == NS_STOP_NUMERIC)
         {
           idle.iterations = 0;
           p = &idle;
         }
-      run.evals = 0;
-      status = optimise (&run, opt, p, x, &f);
-      run.offset += p->iterations;
-      run.work_before += p->work_setup + (run.evals > 0 ? run.evals : p->iterations) * p->work_eval;
-      if (run.evals > 0)
+      run->evals = 0;
+      status = optimise (run, opt, p, x, &f);
+      run->offset += p->iterations;
+      run->work_before += p->work_setup
+                          + (run->evals > 0 ? run->evals : p->iterations) * p->work_eval;
+      if (run->evals > 0)
         {
-          run.evals_total += run.evals;
-          run.iterations_total += p->iterations;
+          run->evals_total += run->evals;
+          run->iterations_total += p->iterations;
         }
 
       if (g_atomic_int_get (&st->cancelled) || status == NS_OPTIM_STOPPED)
@@ -438,7 +419,7 @@ stylizer_run (NsStylizer            *st,
         }
       if (status == NS_OPTIM_NUMERIC)
         {
-          if (! isfinite (run.first_loss))
+          if (! isfinite (run->first_loss))
             {
               g_free (x);
               g_set_error (error, NS_ERROR, NS_ERROR_NUMERIC,
@@ -448,12 +429,117 @@ stylizer_run (NsStylizer            *st,
             }
           st->stop_reason = NS_STOP_NUMERIC;
         }
-      else if (status == NS_OPTIM_CONVERGED && last && st->stop_reason != NS_STOP_NUMERIC)
+      else if (status == NS_OPTIM_CONVERGED && k == run->plan->n_scales - 1
+               && st->stop_reason != NS_STOP_NUMERIC)
         st->stop_reason = NS_STOP_CONVERGED;
     }
+  return ns_objective_take_image (obj, x);
+}
 
-  result = ns_objective_take_image (obj, x);
-  if (content->channels == 1)
+/* The one report of the enlargement between the sizes. */
+static void
+report_enlarge (Run *run)
+{
+  NsProgress p = { 0 };
+
+  if (run->st->progress == NULL)
+    return;
+  p.iteration = run->offset;
+  p.iterations = run->iterations;
+  p.relative_loss = 1.0;
+  p.elapsed = (g_get_monotonic_time () - run->start_us) / 1e6;
+  p.eta = -1.0;
+  p.scale = MIN (run->scale + 1, run->n_scales);
+  p.n_scales = run->n_scales;
+  p.width = run->plan->width;
+  p.height = run->plan->height;
+  p.memory_estimate = run->memory_estimate;
+  p.stage = NS_STAGE_ENLARGE;
+  run->st->progress (&p, run->st->progress_data);
+}
+
+/* The optimised result made full size: enlarged, then refined at full size if the plan says
+ * so.  Consumes `result` and `small`. */
+static NsImage *
+enlarge_and_refine (Run *run, const NsOptions *opt, NsImage *result, NsImage *small,
+                    const NsImage *content, const NsImage * const *styles, const double *blend,
+                    int n_styles, GError **error)
+{
+  NsStylizer *st = run->st;
+  g_autoptr (NsOptions) ropt = NULL;
+  NsImage *full;
+
+  report_enlarge (run);
+  full = ns_enlarge (result, small, content, run->plan->upscale, opt->threads, error);
+  ns_image_free (result);
+  ns_image_free (small);
+  if (full == NULL)
+    return NULL;
+  if (g_atomic_int_get (&st->cancelled))
+    {
+      ns_image_free (full);
+      g_set_error (error, NS_ERROR, NS_ERROR_CANCELLED, "The run was cancelled");
+      return NULL;
+    }
+  if (run->plan->n_optimized == run->plan->n_scales || st->stop_reason == NS_STOP_NUMERIC)
+    return full;
+
+  ropt = ns_refine_options (st->net, opt, error);
+  if (ropt == NULL)
+    result = NULL;
+  else
+    result = run_sizes (run, ropt, full, styles, blend, n_styles, run->plan->n_optimized,
+                        run->plan->n_scales, error);
+  ns_image_free (full);
+  return result;
+}
+
+static NsImage *
+stylizer_run (NsStylizer            *st,
+              const NsImage         *content,
+              const NsImage * const *styles,
+              const double          *blend,
+              int                    n_styles,
+              GError               **error)
+{
+  g_autoptr (NsOptions) opt = ns_options_copy (st->opt);
+  g_autoptr (NsRunPlan) plan = NULL;
+  NsImage *small = NULL, *result;
+  Run run = { 0 };
+  int w, h;
+
+  g_atomic_int_set (&st->cancelled, 0);
+  st->stop_reason = NS_STOP_DONE;
+  if (! check_all (st, opt, content, styles, blend, n_styles, error))
+    return NULL;
+  plan = ns_run_plan_new (st->net, opt, content, styles, n_styles, error);
+  if (plan == NULL)
+    return NULL;
+  return_freed_memory (TRUE);
+
+  run.st = st;
+  run.start_us = g_get_monotonic_time ();
+  run.first_loss = NAN;
+  run.n_scales = plan->n_scales;
+  run.memory_estimate = plan->peak_bytes;
+  run.plan = plan;
+  run.seconds_per_unit = st->seconds_per_unit;
+  for (int k = 0; k < plan->n_scales; k++)
+    run.iterations += plan->scales[k].iterations;
+
+  if (ns_run_optimizes_smaller (opt, content->width, content->height, &w, &h))
+    small = ns_image_resize (content, w, h);
+  result = run_sizes (&run, opt, small ? small : content, styles, blend, n_styles, 0,
+                      plan->n_optimized, error);
+  if (result == NULL)
+    {
+      ns_image_free (small);
+      return NULL;
+    }
+  if (small)
+    result = enlarge_and_refine (&run, opt, result, small, content, styles, blend, n_styles,
+                                 error);
+  if (result != NULL && content->channels == 1 && result->channels == 3)
     {
       NsImage *g = to_grey (result);
 

@@ -497,18 +497,30 @@ else check "a full disk while downloading says so (not “check your network”)
 # than a pixel at 64×48, so only the guided enlargement can bring it back.
 small=(--network embedded --iterations 4 --threads 1)
 "$MK" png "$T/content160.png" 160 120 rgb 8
-run "$T/content160.png" "$T/style.png" "${small[@]}" --size 160 --optimize-size 64 -o "$T/guided.png"
-check "--size 160 --optimize-size 64: optimised at 64×48, written at 160×120, guided by default" \
+run "$T/content160.png" "$T/style.png" "${small[@]}" --size 160 --optimize-size 64 --upscale guided \
+  -o "$T/guided.png"
+check "--size 160 --optimize-size 64 --upscale guided: optimised at 64×48, written at 160×120" \
   '[ "$rc" = 0 ] && [ "$(png_header "$T/guided.png")" = "160 120 8 2" ] &&
-   grep -q "stylizing 64×48 .*enlarging it to 160×120 (guided)" "$T/err" && grep -q "plan: 64×48" "$T/err"'
+   grep -q "stylizing 160×120 .* at 64 px, then enlarging it (--upscale guided)" "$T/err" &&
+   grep -q "plan: 64×48, 4 iterations; .*then enlarged to 160×120 (guided" "$T/err" &&
+   ! grep -q "refin" "$T/err"'
+run "$T/content160.png" "$T/style.png" "${small[@]}" --size 160 --optimize-size 64 \
+  --refine-iterations 3 -o "$T/refined.png"
+check "refined by default: the plan and the log name the refinement at 160×120, 4 + 3 iterations" \
+  '[ "$rc" = 0 ] && [ "$(png_header "$T/refined.png")" = "160 120 8 2" ] &&
+   grep -q "then enlarged to 160×120 (guided by the full-size image) and refined there .*3 iterations" "$T/err" &&
+   grep -q "enlarging to 160×120" "$T/err" && grep -q "size 2/2: 160×120 (refining" "$T/err" &&
+   grep -q "after 7 iterations" "$T/err"'
 run "$T/content160.png" "$T/style.png" "${small[@]}" --size 160 --optimize-size 64 --upscale bilinear \
   -o "$T/bilinear.png"
 check "--upscale bilinear: the same size" \
   '[ "$rc" = 0 ] && [ "$(png_header "$T/bilinear.png")" = "160 120 8 2" ]'
 sharp_g=$("$MK" sharpness "$T/guided.png") sharp_b=$("$MK" sharpness "$T/bilinear.png")
-sharp_c=$("$MK" sharpness "$T/content160.png")
+sharp_c=$("$MK" sharpness "$T/content160.png") sharp_r=$("$MK" sharpness "$T/refined.png")
 check "the guided enlargement is sharp, the bilinear one is not (σ 1.5 high-pass energy: guided $sharp_g, bilinear $sharp_b, content $sharp_c)" \
   'awk -v g="$sharp_g" -v b="$sharp_b" -v c="$sharp_c" "BEGIN { exit !(g > 4 * b && g > 0.5 * c) }"'
+check "the refined result keeps more detail than the bilinear one (refined $sharp_r, bilinear $sharp_b)" \
+  'awk -v r="$sharp_r" -v b="$sharp_b" "BEGIN { exit !(r > 2 * b) }"'
 run "$T/content.png" "$T/style.png" "${fast[@]}" -o "$T/plain.png"
 run "$T/content.png" "$T/style.png" "${fast[@]}" --optimize-size 400 -o "$T/opt-large.png"
 check "--optimize-size at or above --size is the plain run, to the byte" \
@@ -522,7 +534,7 @@ check "RGBA with --optimize-size: 128×96 with its alpha (${alpha_left:-?}, ${al
    near "${alpha_left:-x}" 1.0 0.002 && near "${alpha_right:-x}" 0.25 0.01 &&
    [ "$(png_header "$T/opt-a-iter0004.png")" = "64 48 8 6" ]'
 usage_case "--optimize-size below 16"  "--optimize-size" "$T/content.png" "$T/style.png" -o "$T/never.png" --optimize-size 8
-usage_case "--upscale foo"             "bilinear"        "$T/content.png" "$T/style.png" -o "$T/never.png" --upscale foo
+usage_case "--upscale foo"             "refine"        "$T/content.png" "$T/style.png" -o "$T/never.png" --upscale foo
 
 echo "1..$n"
 [ "$failed" = 0 ]

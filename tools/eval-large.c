@@ -77,6 +77,9 @@ static const Method methods[] = {
   { "guided", "optimise at the preview size, guided upsampling with the full-size photo",
     "--optimize-size --upscale guided", "--size %F --optimize-size %P --upscale guided", FALSE,
     FALSE },
+  { "refine", "guided, then iterations at full size with the shallow style layers",
+    "--optimize-size --upscale refine", "--size %F --optimize-size %P --upscale refine", FALSE,
+    FALSE },
 };
 
 typedef struct
