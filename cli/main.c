@@ -36,6 +36,9 @@ enum
 
 /* Options as typed on the command line.  Numbers stay strings until validate_args(), so that
  * every bad value gets a message naming the option, the value and the valid range. */
+/* The preview's size in the plug-in: larger results are optimised at it and enlarged. */
+#define CLI_OPTIMIZE_SIZE 512
+
 typedef struct
 {
   char     *output;
@@ -202,7 +205,7 @@ parse_args (char ***args, CliArgs *a, GError **error)
       "Longest side of the result in pixels; the content is resized to it (default 512)", "N" },
     { "optimize-size", 0, 0, G_OPTION_ARG_STRING, &a->optimize_size,
       "Longest side to optimise at when smaller than --size; the result is then enlarged "
-      "to --size (default 0: --size itself)", "N" },
+      "to --size by --upscale (default 512; 0: --size itself)", "N" },
     { "upscale", 0, 0, G_OPTION_ARG_STRING, &a->upscale,
       "How a result optimised below --size is enlarged: refine (guided, then a few "
       "iterations at full size that draw the style's fine texture; the default), guided "
@@ -441,7 +444,7 @@ validate_run (const CliArgs *a, CliRun *run, GError **error)
   run->size = 512;
   if (a->size && !parse_int ("--size", a->size, 16, 16384, &run->size, error))
     return FALSE;
-  run->optimize_size = 0;
+  run->optimize_size = CLI_OPTIMIZE_SIZE;
   if (a->optimize_size)
     {
       if (!parse_int ("--optimize-size", a->optimize_size, 0, 16384, &run->optimize_size, error))

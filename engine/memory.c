@@ -463,6 +463,7 @@ plan_stage (NsRunPlan *plan, const NsNetwork *net, const NsOptions *opt, int wid
   NsScale *sizes;
   guint64 fixed, x_prev = 0, wino = 0;
   int min_side, n, first = plan->n_scales;
+  double share;
 
   if (! layers_init (&layers, net, opt, error))
     {
@@ -470,6 +471,7 @@ plan_stage (NsRunPlan *plan, const NsNetwork *net, const NsOptions *opt, int wid
       return FALSE;
     }
   min_side = 1 << ns_network_layer_stride_log2 (net, layers.last);
+  share = ns_objective_cost_share (net, layers.last, layers.style_index, layers.n_style);
   sizes = ns_scales_plan (opt, width, height, min_side, &n);
   plan->n_scales += n;
   plan->scales = g_renew (NsScalePlan, plan->scales, plan->n_scales);
@@ -526,8 +528,8 @@ plan_stage (NsRunPlan *plan, const NsNetwork *net, const NsOptions *opt, int wid
         }
       plan->peak_bytes = MAX (plan->peak_bytes, p->peak_bytes);
       ns_scale_plan_set_work (p, ns_network_halo (net, layers.last), style_pixels);
-      p->work_setup *= ns_network_cost_share (net, layers.last);
-      p->work_eval *= ns_network_cost_share (net, layers.last);
+      p->work_setup *= share;
+      p->work_eval *= share;
       plan->work += ns_scale_plan_work (p);
       x_prev = (guint64) s.planes * s.w * s.h * FLOAT;
       {

@@ -211,7 +211,9 @@ void   ns_options_set_init           (NsOptions *o, NsInit init);
 void   ns_options_set_seed           (NsOptions *o, guint64 seed);
 void   ns_options_set_color_mode     (NsOptions *o, NsColorMode mode);
 NsColorMode ns_options_get_color_mode (const NsOptions *o);
-/* Style images are resized so that their longer side is style_scale × the content's. */
+/* Style images are resized so that their longer side is style_scale × the content's, but
+ * never enlarged beyond the larger of their own size and their size beside a 512-px content:
+ * at photo sizes their statistics come from their own pixels, not from blurred strokes. */
 void   ns_options_set_style_scale    (NsOptions *o, double scale);
 /* "relu4_2"; validated against the network when the run starts. */
 void   ns_options_set_content_layer  (NsOptions *o, const char *layer);

@@ -609,6 +609,10 @@ double ns_scale_plan_work                (const NsScalePlan *p);   /* set-up and
 /* The share of a pass through the whole network that layers 0 … last take (multiply-adds
  * per input pixel), so that a pass that stops early is counted as the less work it is. */
 double ns_network_cost_share             (const NsNetwork *net, int last);
+/* The same for an evaluation of the objective: the pass to `last` and the Gram matrices of
+ * the style layers (indices). */
+double ns_objective_cost_share           (const NsNetwork *net, int last,
+                                          const int *style_layers, int n_style);
 /* Seconds of one pixel evaluation on this machine, measured (about two evaluations at 256 px). */
 double ns_network_seconds_per_unit       (const NsNetwork *net);
 

@@ -262,7 +262,7 @@ check "the run says how it will run and its memory estimate" \
 # 130 MiB in tiles; its small halo keeps the tiled run short (the whole network's halo makes
 # one iteration in tiles take minutes on a slow machine).
 shallow=(--style-layers relu1_1,relu2_1 --content-layer relu2_1)
-run "$T/content.png" "$T/style.png" --network embedded --size 640 --threads 1 --scales 1 \
+run "$T/content.png" "$T/style.png" --network embedded --size 640 --optimize-size 0 --threads 1 --scales 1 \
   --iterations 1 "${shallow[@]}" --max-memory 150M -o "$T/small-budget.png"
 check "--max-memory 150M at 640×480: runs in tiles within the budget, and says so" \
   '[ "$rc" = 0 ] && grep -q "plan: .*tiles of" "$T/err" && grep -q "of a 150 MiB budget" "$T/err" &&

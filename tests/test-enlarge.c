@@ -311,6 +311,29 @@ test_refine_layers (void)
   g_assert_cmpfloat (ns_network_cost_share (embedded, embedded->n_layers - 1), ==, 1.0);
 }
 
+/* The cost of an evaluation: the pass, plus the Gram matrices at their layers' resolution
+ * (c² products a position: relu1_1's 64² at full resolution as much as relu2_1's 128² at a
+ * quarter of it). */
+static void
+test_cost_share (void)
+{
+  g_autoptr (NsNetwork) vgg = ns_network_new_vgg19_topology (NS_NETWORK_VGG19, "vgg19");
+  int r11 = ns_network_layer_index (vgg, "relu1_1"), r21 = ns_network_layer_index (vgg, "relu2_1");
+  int r31 = ns_network_layer_index (vgg, "relu3_1");
+  int one[] = { r11 }, two[] = { r21 }, both[] = { r11, r21 }, three[] = { r31 };
+  double base = ns_objective_cost_share (vgg, r31, NULL, 0);
+  double g11 = ns_objective_cost_share (vgg, r31, one, 1) - base;
+  double g21 = ns_objective_cost_share (vgg, r31, two, 1) - base;
+  double g31 = ns_objective_cost_share (vgg, r31, three, 1) - base;
+
+  g_assert_cmpfloat (base, ==, ns_network_cost_share (vgg, r31));
+  g_assert_cmpfloat (g11, >, 0.0);
+  g_assert_cmpfloat (fabs (g21 - g11), <, 1e-12);
+  g_assert_cmpfloat (fabs (g31 - g11), <, 1e-12);            /* 256² at a sixteenth */
+  g_assert_cmpfloat (fabs (ns_objective_cost_share (vgg, r31, both, 2) - base - 2 * g11), <, 1e-12);
+  g_assert_cmpfloat (ns_network_cost_share (vgg, r11), <, ns_network_cost_share (vgg, r21));
+}
+
 /* Style scale at large sizes: never enlarged past its own size or its size at 512 px. */
 static void
 test_style_longest (void)
@@ -338,5 +361,6 @@ main (int argc, char **argv)
   g_test_add_func ("/enlarge/plan", test_plan);
   g_test_add_func ("/enlarge/refine-layers", test_refine_layers);
   g_test_add_func ("/enlarge/style-longest", test_style_longest);
+  g_test_add_func ("/enlarge/cost-share", test_cost_share);
   return g_test_run ();
 }

@@ -199,7 +199,7 @@ def compare(cli, probe, weights, common, tmp, style_png, n, its, optimizer):
     content = content_image(n, 7)
     content_png = os.path.join(tmp, "compare.png")
     write_png(content_png, content)
-    base = ["--size", str(n), "--scales", "1", "--iterations", str(its),
+    base = ["--size", str(n), "--optimize-size", "0", "--scales", "1", "--iterations", str(its),
             "--optimizer", optimizer] + common
     rc, err, rss_u, secs_u = run_cli(cli, [content_png, style_png, "-o",
                                            os.path.join(tmp, "untiled.png")] + base)
@@ -287,6 +287,7 @@ def main():
             iters = args.iters or default_iters(n)
             out = os.path.join(tmp, "out-%d.png" % n)
             rc, err, rss, secs = run_cli(cli, [content_png, style_png, "-o", out, "--size", str(n),
+                                               "--optimize-size", "0",
                                                "--max-memory", args.max_memory,
                                                "--scale-iterations", iters] + common)
             plan = re.search(r"plan: (.*)", err)

@@ -73,7 +73,7 @@ static const Method methods[] = {
   { "default", "optimise at the preview size, enlarge bilinearly (today's default)",
     "--optimize-size --upscale", "--size %F --optimize-size %P --upscale bilinear", TRUE, FALSE },
   { "full", "coarse to fine up to the full size (--size FULL)",
-    NULL, "--size %F", FALSE, TRUE },
+    NULL, "--size %F --optimize-size 0", FALSE, TRUE },
   { "guided", "optimise at the preview size, guided upsampling with the full-size photo",
     "--optimize-size --upscale guided", "--size %F --optimize-size %P --upscale guided", FALSE,
     FALSE },
@@ -107,6 +107,7 @@ typedef struct
 typedef struct
 {
   double wall, cpu, peak_mib;
+  double expected;        /* seconds the command's plan expected, or NaN */
 } RunInfo;
 
 typedef struct
@@ -195,8 +196,28 @@ command (const Args *a, const char *photo, const char *style, const char *out, c
   return argv;
 }
 
+/* The plan's "expected time about 1 h 05 min" / "3 min 20 s" / "40 s", in seconds. */
+static double
+parse_expected (const char *text)
+{
+  const char *p = strstr (text, "expected time about ");
+  double h = 0, m = 0, sec = 0;
+
+  if (p == NULL)
+    return NAN;
+  p += strlen ("expected time about ");
+  if (sscanf (p, "%lf h %lf min", &h, &m) == 2 && strstr (p, " h ") == strchr (p, ' '))
+    return 3600 * h + 60 * m;
+  if (sscanf (p, "%lf min %lf s", &m, &sec) == 2)
+    return 60 * m + sec;
+  if (sscanf (p, "%lf s", &sec) == 1)
+    return sec;
+  return NAN;
+}
+
 /* Runs argv with stdout and stderr into `log`; fills wall and CPU time (of the child alone:
- * wait4's usage) and the peak memory the command prints on its last line. */
+ * wait4's usage), the peak memory the command prints on its last line and the time its
+ * plan expected. */
 static gboolean
 run_command (char **argv, const char *log, RunInfo *info, GError **error)
 {
@@ -237,6 +258,7 @@ run_command (char **argv, const char *log, RunInfo *info, GError **error)
       last = p;
   if (last)
     info->peak_mib = g_ascii_strtod (last + strlen ("peak memory "), NULL);
+  info->expected = text ? parse_expected (text) : NAN;
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s failed (status %d); see %s",
@@ -265,14 +287,16 @@ read_run (const char *path, const char *cmdline, RunInfo *info)
   g_strchomp (nl + 1);
   if (strcmp (nl + 1, cmdline) != 0)
     return FALSE;
-  return sscanf (text, "%lf %lf %lf", &info->wall, &info->cpu, &info->peak_mib) == 3;
+  info->expected = NAN;
+  return sscanf (text, "%lf %lf %lf %lf", &info->wall, &info->cpu, &info->peak_mib,
+                 &info->expected) >= 3;
 }
 
 static void
 write_run (const char *path, const char *cmdline, const RunInfo *info)
 {
-  g_autofree char *text = g_strdup_printf ("%.3f %.3f %.0f\n%s\n", info->wall, info->cpu,
-                                           info->peak_mib, cmdline);
+  g_autofree char *text = g_strdup_printf ("%.3f %.3f %.0f %.0f\n%s\n", info->wall, info->cpu,
+                                           info->peak_mib, info->expected, cmdline);
 
   g_file_set_contents (path, text, -1, NULL);
 }
@@ -729,12 +753,14 @@ evaluate (const Args *a)
     }
 
   printf ("| pair | method | size | sharpness | d(style) shrunk | d(style) preview | Δd | "
-          "SSIM to preview (blurred / plain) | SSIM to content | wall s | CPU s | peak MiB | "
-          "targets |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+          "SSIM to preview (blurred / plain) | SSIM to content | wall s | CPU s | expected s "
+          "(/ wall) | peak MiB | targets |\n"
+          "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
   tsv = fopen (tsv_path, "w");
   if (tsv)
     fprintf (tsv, "pair\tmethod\twidth\theight\tsharpness\td_small\td_preview\tssim_preview"
-             "\tssim_preview_plain\tssim_content\twall_s\tcpu_s\tpeak_mib\ttargets\thow\n");
+             "\tssim_preview_plain\tssim_content\twall_s\tcpu_s\texpected_s\tpeak_mib\ttargets"
+             "\thow\n");
   for (guint r = 0; r < rows->len; r++)
     {
       Row *row = rows->pdata[r];
@@ -742,15 +768,17 @@ evaluate (const Args *a)
       const char *met = is_preview ? "" : targets_met (row) ? "met" : "not met";
 
       printf ("| %s | %s | %d×%d | %.2f | %.3f | %.3f | %+.0f%% | %.3f / %.3f | %.3f | %.0f | %.0f "
-              "| %.0f | %s |\n", row->pair, row->method, row->width, row->height, row->sharpness,
-              row->d_small, row->d_preview, 100 * (row->d_small / row->d_preview - 1),
-              row->ssim_preview, row->ssim_preview_plain, row->ssim_content, row->run.wall,
-              row->run.cpu, row->run.peak_mib, met);
+              "| %.0f (%.2f) | %.0f | %s |\n", row->pair, row->method, row->width, row->height,
+              row->sharpness, row->d_small, row->d_preview,
+              100 * (row->d_small / row->d_preview - 1), row->ssim_preview,
+              row->ssim_preview_plain, row->ssim_content, row->run.wall, row->run.cpu,
+              row->run.expected, row->run.expected / row->run.wall, row->run.peak_mib, met);
       if (tsv)
-        fprintf (tsv, "%s\t%s\t%d\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.1f\t%.1f\t%.0f\t%s\t%s\n",
+        fprintf (tsv, "%s\t%s\t%d\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.1f\t%.1f\t%.0f"
+                 "\t%.0f\t%s\t%s\n",
                  row->pair, row->method, row->width, row->height, row->sharpness, row->d_small,
                  row->d_preview, row->ssim_preview, row->ssim_preview_plain, row->ssim_content,
-                 row->run.wall, row->run.cpu, row->run.peak_mib, met, row->how);
+                 row->run.wall, row->run.cpu, row->run.expected, row->run.peak_mib, met, row->how);
     }
   if (tsv)
     {
