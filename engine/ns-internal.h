@@ -46,6 +46,24 @@ int  ns_parallel_workers     (int n_items, double work);
  * them: then the result is the same at any thread count. */
 void ns_parallel_for         (int n_items, int n_workers, NsParallelFunc fn, gpointer data);
 
+/* Elementwise loops: [0, n) is cut into chunks of `chunk` (the last shorter), fixed by the
+ * sizes alone, and run on several threads when the loop has at least
+ * NS_PARALLEL_MIN_ELEMENTS elements (n · unit: unit is the elements in one of the n).
+ * NS_CHUNK elements make a chunk of a flat loop; it is a multiple of 64, so that chunks
+ * start on cache lines and on whole bytes of a bit mask. */
+#define NS_CHUNK                 32768
+#define NS_PARALLEL_MIN_ELEMENTS 65536
+
+typedef void   (*NsRangeFunc)    (gsize from, gsize to, gpointer data);
+typedef double (*NsRangeSumFunc) (gsize from, gsize to, gpointer data);
+
+void   ns_parallel_range (gsize n, gsize chunk, gsize unit, NsRangeFunc fn, gpointer data);
+/* The sum of fn's results over the chunks, added in chunk order: the same bits at any
+ * thread count (and one chunk is the whole loop below `chunk`). */
+double ns_parallel_sum   (gsize n, gsize chunk, gsize unit, NsRangeSumFunc fn, gpointer data);
+/* Rows of `w` elements per chunk of a loop over rows: about NS_CHUNK elements. */
+static inline gsize ns_chunk_rows (gsize w) { return MAX (NS_CHUNK / MAX (w, 1), 1); }
+
 /* ---- gemm.c: sgemm cut into blocks fixed by the shape, run over the engine's threads ------- */
 
 /* C (m × n) = alpha · op(A) · B + beta · C, row-major; op(A) = A (m × k) or Aᵀ (A is k × m). */
