@@ -132,6 +132,12 @@ gsize ns_winograd_cached_bytes (void);
 void ns_relu_forward  (NsTensor *t);                              /* in place */
 /* grad[i] = 0 where out[i] <= 0 (out is the ReLU's output); in place. */
 void ns_relu_backward (const NsTensor *out, NsTensor *grad);
+/* ReLU in place on n floats and, when mask is not NULL, one bit per element (LSB first,
+ * (n + 7) / 8 bytes, overwritten) set where the result is not <= 0, NaN included: what the
+ * lean pass (tiling.c) keeps for the backward.  The same bits on every vector path. */
+void ns_relu_mask          (float *x, gsize n, guint8 *mask);
+/* g[i] = 0 where mask's bit i is clear. */
+void ns_relu_mask_backward (const guint8 *mask, float *g, gsize n);
 
 /* ---- pool.c: 2×2 stride-2 pooling (floor size, as torch ceil_mode=False) --------------------- */
 
