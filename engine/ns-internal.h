@@ -24,6 +24,10 @@ NsTensor *ns_tensor_new_like (const NsTensor *t);
 NsTensor *ns_tensor_copy     (const NsTensor *t);
 void      ns_tensor_free     (NsTensor *t);
 static inline gsize ns_tensor_len (const NsTensor *t) { return (gsize) t->c * t->h * t->w; }
+/* dst = 0, dst = src, dst += src on n floats, over the engine's threads when n is large. */
+void      ns_floats_zero     (float *dst, gsize n);
+void      ns_floats_copy     (float *dst, const float *src, gsize n);
+void      ns_floats_add      (float *dst, const float *src, gsize n);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsTensor, ns_tensor_free)
 

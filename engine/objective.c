@@ -137,16 +137,51 @@ scale_content_target (NsTensor *target)
   return scale;
 }
 
+/* dst (+)= scale ⊙ src per channel, over the threads in chunks (a chunk may span channels). */
+typedef struct
+{
+  float       *dst;
+  const float *src, *scale;
+  gsize        hw;
+  gboolean     add;
+} Scaled;
+
+static void
+scaled_range (gsize from, gsize to, gpointer data)
+{
+  const Scaled *s = data;
+
+  while (from < to)
+    {
+      gsize c = from / s->hw, end = MIN (to, (c + 1) * s->hw);
+      float k = s->scale[c];
+
+      if (s->add)
+        for (gsize i = from; i < end; i++)
+          s->dst[i] += s->src[i] * k;
+      else
+        for (gsize i = from; i < end; i++)
+          s->dst[i] = s->src[i] * k;
+      from = end;
+    }
+}
+
+static void
+scaled_apply (float *dst, const NsTensor *src, const float *scale, gboolean add)
+{
+  Scaled s = { dst, src->data, scale, (gsize) src->h * src->w, add };
+
+  if (s.hw > 0)
+    ns_parallel_range (ns_tensor_len (src), NS_CHUNK, 1, scaled_range, &s);
+}
+
 /* A copy of f with channel i multiplied by scale[i]. */
 static NsTensor *
 scaled_copy (const NsTensor *f, const float *scale)
 {
-  NsTensor *t = ns_tensor_new_like (f);
-  gsize hw = (gsize) f->h * f->w;
+  NsTensor *t = ns_tensor_new_uninit (f->c, f->h, f->w);
 
-  for (int i = 0; i < f->c; i++)
-    for (gsize k = 0; k < hw; k++)
-      t->data[i * hw + k] = f->data[i * hw + k] * scale[i];
+  scaled_apply (t->data, f, scale, FALSE);
   return t;
 }
 
@@ -154,11 +189,7 @@ scaled_copy (const NsTensor *f, const float *scale)
 static void
 add_scaled (NsTensor *dst, const NsTensor *src, const float *scale)
 {
-  gsize hw = (gsize) src->h * src->w;
-
-  for (int i = 0; i < src->c; i++)
-    for (gsize k = 0; k < hw; k++)
-      dst->data[i * hw + k] += src->data[i * hw + k] * scale[i];
+  scaled_apply (dst->data, src, scale, TRUE);
 }
 
 static gboolean

@@ -33,12 +33,72 @@ ns_floats_alloc (gsize n)
   return p;
 }
 
+/* ---- memory-bound loops over the threads: the first touch of fresh pages (the kernel's
+ * zeroing of them) is shared out too -------------------------------------------------------- */
+
+typedef struct
+{
+  float       *dst;
+  const float *src;
+} Floats;
+
+static void
+zero_range (gsize from, gsize to, gpointer data)
+{
+  Floats *f = data;
+
+  memset (f->dst + from, 0, (to - from) * sizeof (float));
+}
+
+static void
+copy_range (gsize from, gsize to, gpointer data)
+{
+  Floats *f = data;
+
+  memcpy (f->dst + from, f->src + from, (to - from) * sizeof (float));
+}
+
+static void
+add_range (gsize from, gsize to, gpointer data)
+{
+  Floats *f = data;
+  float *restrict d = f->dst;
+  const float *restrict s = f->src;
+
+  for (gsize i = from; i < to; i++)
+    d[i] += s[i];
+}
+
+void
+ns_floats_zero (float *dst, gsize n)
+{
+  Floats f = { dst, NULL };
+
+  ns_parallel_range (n, NS_CHUNK, 1, zero_range, &f);
+}
+
+void
+ns_floats_copy (float *dst, const float *src, gsize n)
+{
+  Floats f = { dst, src };
+
+  ns_parallel_range (n, NS_CHUNK, 1, copy_range, &f);
+}
+
+void
+ns_floats_add (float *dst, const float *src, gsize n)
+{
+  Floats f = { dst, src };
+
+  ns_parallel_range (n, NS_CHUNK, 1, add_range, &f);
+}
+
 float *
 ns_floats_new (gsize n)
 {
   float *p = ns_floats_alloc (n);
 
-  memset (p, 0, MAX (n, 1) * sizeof (float));
+  ns_floats_zero (p, MAX (n, 1));
   return p;
 }
 
@@ -69,7 +129,7 @@ ns_tensor_new (int c, int h, int w)
   NsTensor *t = ns_tensor_new_uninit (c, h, w);
 
   if (t != NULL)
-    memset (t->data, 0, ns_tensor_len (t) * sizeof (float));
+    ns_floats_zero (t->data, ns_tensor_len (t));
   return t;
 }
 
@@ -89,7 +149,7 @@ ns_tensor_copy (const NsTensor *t)
   g_return_val_if_fail (t != NULL, NULL);
 
   copy = ns_tensor_new_uninit (t->c, t->h, t->w);
-  memcpy (copy->data, t->data, ns_tensor_len (t) * sizeof (float));
+  ns_floats_copy (copy->data, t->data, ns_tensor_len (t));
   return copy;
 }
 
