@@ -29,6 +29,17 @@ void      ns_floats_zero     (float *dst, gsize n);
 void      ns_floats_copy     (float *dst, const float *src, gsize n);
 void      ns_floats_add      (float *dst, const float *src, gsize n);
 
+/* Large buffers kept between evaluations: while `cache` is in use on a thread, buffers of
+ * 1 MiB or more that ns_floats_alloc hands out there are kept when freed (on any thread)
+ * and handed out again for the same size, never holding more than the most ever handed
+ * out at once.  Buffers may outlive their cache. */
+typedef struct _NsBufferCache NsBufferCache;
+
+NsBufferCache *ns_buffer_cache_new  (void);
+void           ns_buffer_cache_free (NsBufferCache *cache);
+/* Puts cache (may be NULL: none) in use on the calling thread; returns the one before. */
+NsBufferCache *ns_buffer_cache_use  (NsBufferCache *cache);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsTensor, ns_tensor_free)
 
 /* ---- parallel.c: the engine's threads (OpenBLAS runs single-threaded) ------------------ */

@@ -47,6 +47,7 @@ struct _NsObjective
   const gint    *cancel;           /* see NsObjectiveConfig */
   float        **style_d;          /* per style term: the scaled (D + Dᵀ) of pass 1 */
   double        *style_alpha;      /* per style term: 2·weight / (c²·C·H·W) */
+  NsBufferCache *buffers;          /* evaluations' large buffers, kept between them */
 };
 
 static gboolean *hooked_layers (const NsObjective *obj, gboolean content, gboolean style);
@@ -462,6 +463,7 @@ ns_objective_free (NsObjective *obj)
   ns_options_free (obj->opt);
   if (obj->net)
     ns_network_unref (obj->net);
+  ns_buffer_cache_free (obj->buffers);
   g_free (obj);
 }
 
@@ -1210,31 +1212,52 @@ full_rows (int y0, int y1, const float *band, gsize band_plane, gpointer data)
             (gsize) (y1 - y0) * fg->w * sizeof (float));
 }
 
+/* Evaluations allocate the same large buffers every time: they are kept between them
+ * (tensor.c), for fresh pages from the kernel cost a third of a run's time. */
+static NsBufferCache *
+buffers_use (NsObjective *obj)
+{
+  if (obj->buffers == NULL)
+    obj->buffers = ns_buffer_cache_new ();
+  return ns_buffer_cache_use (obj->buffers);
+}
+
 double
 ns_objective_eval (NsObjective *obj, const float *x, float *grad, double parts[3])
 {
   FullGrad fg = { grad, obj->luminance ? 1 : 3, obj->w, obj->h };
+  NsBufferCache *outer = buffers_use (obj);
+  double f;
 
   if (obj->plan == NULL)
-    return eval_whole (obj, x, grad, parts);
-  return eval_tiled (obj, x, grad ? full_rows : NULL, &fg, parts);
+    f = eval_whole (obj, x, grad, parts);
+  else
+    f = eval_tiled (obj, x, grad ? full_rows : NULL, &fg, parts);
+  ns_buffer_cache_use (outer);
+  return f;
 }
 
 double
 ns_objective_eval_rows (NsObjective *obj, const float *x, NsRowsFunc rows, gpointer data,
                         double parts[3])
 {
+  NsBufferCache *outer;
+  double f;
+
   g_return_val_if_fail (rows != NULL, NAN);
 
+  outer = buffers_use (obj);
   if (obj->plan == NULL)
     {
       g_autofree float *grad = g_new (float, ns_objective_len (obj));
-      double f = eval_whole (obj, x, grad, parts);
 
+      f = eval_whole (obj, x, grad, parts);
       rows (0, obj->h, grad, (gsize) obj->w * obj->h, data);
-      return f;
     }
-  return eval_tiled (obj, x, rows, data, parts);
+  else
+    f = eval_tiled (obj, x, rows, data, parts);
+  ns_buffer_cache_use (outer);
+  return f;
 }
 
 /* ---- tiled mode: set-up ---------------------------------------------------------------------- */
