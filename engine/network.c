@@ -191,10 +191,12 @@ ns_activations_free (NsActivations *acts)
   g_free (acts);
 }
 
+/* Outputs the layers write whole are not zeroed first: the zeroing cost as much as a
+ * ReLU, on pages the kernel has just zeroed. */
 static NsTensor *
 pooled_like (const NsTensor *in)
 {
-  return ns_tensor_new (in->c, in->h / 2, in->w / 2);
+  return ns_tensor_new_uninit (in->c, in->h / 2, in->w / 2);
 }
 
 /* The first c channels of t, sharing its storage (CHW: channels are contiguous planes). */
@@ -216,7 +218,7 @@ conv_keep_forward (const NsLayer *l, const NsTensor *in, NsTensor *out)
   g_return_if_fail (l->conv_first + l->conv.cin <= in->c &&
                     l->keep_first + l->keep_count <= in->c);
   ns_conv3x3_forward (&l->conv, &src, &dst);
-  memcpy (out->data + ns_tensor_len (&dst), kept.data, ns_tensor_len (&kept) * sizeof (float));
+  ns_floats_copy (out->data + ns_tensor_len (&dst), kept.data, ns_tensor_len (&kept));
 }
 
 /* grad_in (shape of the layer's input) is overwritten. */
@@ -229,11 +231,10 @@ conv_keep_backward (const NsLayer *l, const NsTensor *grad_out, NsTensor *grad_i
   const float *from = grad_out->data + ns_tensor_len (&g_conv);
 
   /* Channels neither convolved nor kept get zero. */
-  memset (grad_in->data, 0, ns_tensor_len (grad_in) * sizeof (float));
+  ns_floats_zero (grad_in->data, ns_tensor_len (grad_in));
   ns_conv3x3_backward_input (&l->conv, &g_conv, &g_src);
   /* Added, not copied: the kept channels may also feed the convolution. */
-  for (gsize k = 0; k < ns_tensor_len (&g_kept); k++)
-    g_kept.data[k] += from[k];
+  ns_floats_add (g_kept.data, from, ns_tensor_len (&g_kept));
 }
 
 NsActivations *
@@ -253,11 +254,11 @@ ns_network_forward (const NsNetwork *net, NsTensor *input, int last)
       switch (l->kind)
         {
         case NS_LAYER_CONV:
-          acts->act[i] = ns_tensor_new (l->conv.cout, x->h, x->w);
+          acts->act[i] = ns_tensor_new_uninit (l->conv.cout, x->h, x->w);
           ns_conv3x3_forward (&l->conv, x, acts->act[i]);
           break;
         case NS_LAYER_CONV_KEEP:
-          acts->act[i] = ns_tensor_new (l->conv.cout + l->keep_count, x->h, x->w);
+          acts->act[i] = ns_tensor_new_uninit (l->conv.cout + l->keep_count, x->h, x->w);
           conv_keep_forward (l, x, acts->act[i]);
           break;
         case NS_LAYER_RELU:
@@ -280,10 +281,7 @@ ns_network_forward (const NsNetwork *net, NsTensor *input, int last)
 static void
 tensor_add (NsTensor *dst, const NsTensor *src)
 {
-  gsize n = ns_tensor_len (dst);
-
-  for (gsize i = 0; i < n; i++)
-    dst->data[i] += src->data[i];
+  ns_floats_add (dst->data, src->data, ns_tensor_len (dst));
 }
 
 void
@@ -319,22 +317,22 @@ ns_network_backward (const NsNetwork      *net,
         case NS_LAYER_RELU:
           ns_relu_backward (acts->act[i], g);
           if (g_in != NULL)
-            memcpy (g_in->data, g->data, ns_tensor_len (g) * sizeof (float));
+            ns_floats_copy (g_in->data, g->data, ns_tensor_len (g));
           continue;
         case NS_LAYER_CONV:
           if (g_in == NULL)
-            g_in = ns_tensor_new (l->conv.cin, g->h, g->w);
+            g_in = ns_tensor_new_uninit (l->conv.cin, g->h, g->w);
           ns_conv3x3_backward_input (&l->conv, g, g_in);
           break;
         case NS_LAYER_CONV_KEEP:
           if (g_in == NULL)
-            g_in = ns_tensor_new_like (below);
+            g_in = ns_tensor_new_uninit (below->c, below->h, below->w);
           conv_keep_backward (l, g, g_in);
           break;
         case NS_LAYER_MAXPOOL:
         case NS_LAYER_AVGPOOL:
           if (g_in == NULL)
-            g_in = ns_tensor_new_like (below);
+            g_in = ns_tensor_new_uninit (below->c, below->h, below->w);
           ns_pool2_backward (l->kind == NS_LAYER_MAXPOOL ? NS_POOL_MAX : NS_POOL_AVG,
                              below, g, g_in);
           break;

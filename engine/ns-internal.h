@@ -24,6 +24,21 @@ NsTensor *ns_tensor_new_like (const NsTensor *t);
 NsTensor *ns_tensor_copy     (const NsTensor *t);
 void      ns_tensor_free     (NsTensor *t);
 static inline gsize ns_tensor_len (const NsTensor *t) { return (gsize) t->c * t->h * t->w; }
+/* dst = 0, dst = src, dst += src on n floats, over the engine's threads when n is large. */
+void      ns_floats_zero     (float *dst, gsize n);
+void      ns_floats_copy     (float *dst, const float *src, gsize n);
+void      ns_floats_add      (float *dst, const float *src, gsize n);
+
+/* Large buffers kept between evaluations: while `cache` is in use on a thread, buffers of
+ * 1 MiB or more that ns_floats_alloc hands out there are kept when freed (on any thread)
+ * and handed out again for the same size, never holding more than the most ever handed
+ * out at once.  Buffers may outlive their cache. */
+typedef struct _NsBufferCache NsBufferCache;
+
+NsBufferCache *ns_buffer_cache_new  (void);
+void           ns_buffer_cache_free (NsBufferCache *cache);
+/* Puts cache (may be NULL: none) in use on the calling thread; returns the one before. */
+NsBufferCache *ns_buffer_cache_use  (NsBufferCache *cache);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsTensor, ns_tensor_free)
 
@@ -45,6 +60,24 @@ int  ns_parallel_workers     (int n_items, double work);
  * returns when all are done.  Items must not depend on each other or on which worker runs
  * them: then the result is the same at any thread count. */
 void ns_parallel_for         (int n_items, int n_workers, NsParallelFunc fn, gpointer data);
+
+/* Elementwise loops: [0, n) is cut into chunks of `chunk` (the last shorter), fixed by the
+ * sizes alone, and run on several threads when the loop has at least
+ * NS_PARALLEL_MIN_ELEMENTS elements (n · unit: unit is the elements in one of the n).
+ * NS_CHUNK elements make a chunk of a flat loop; it is a multiple of 64, so that chunks
+ * start on cache lines and on whole bytes of a bit mask. */
+#define NS_CHUNK                 32768
+#define NS_PARALLEL_MIN_ELEMENTS 65536
+
+typedef void   (*NsRangeFunc)    (gsize from, gsize to, gpointer data);
+typedef double (*NsRangeSumFunc) (gsize from, gsize to, gpointer data);
+
+void   ns_parallel_range (gsize n, gsize chunk, gsize unit, NsRangeFunc fn, gpointer data);
+/* The sum of fn's results over the chunks, added in chunk order: the same bits at any
+ * thread count (and one chunk is the whole loop below `chunk`). */
+double ns_parallel_sum   (gsize n, gsize chunk, gsize unit, NsRangeSumFunc fn, gpointer data);
+/* Rows of `w` elements per chunk of a loop over rows: about NS_CHUNK elements. */
+static inline gsize ns_chunk_rows (gsize w) { return MAX (NS_CHUNK / MAX (w, 1), 1); }
 
 /* ---- gemm.c: sgemm cut into blocks fixed by the shape, run over the engine's threads ------- */
 
@@ -114,6 +147,12 @@ gsize ns_winograd_cached_bytes (void);
 void ns_relu_forward  (NsTensor *t);                              /* in place */
 /* grad[i] = 0 where out[i] <= 0 (out is the ReLU's output); in place. */
 void ns_relu_backward (const NsTensor *out, NsTensor *grad);
+/* ReLU in place on n floats and, when mask is not NULL, one bit per element (LSB first,
+ * (n + 7) / 8 bytes, overwritten) set where the result is not <= 0, NaN included: what the
+ * lean pass (tiling.c) keeps for the backward.  The same bits on every vector path. */
+void ns_relu_mask          (float *x, gsize n, guint8 *mask);
+/* g[i] = 0 where mask's bit i is clear. */
+void ns_relu_mask_backward (const guint8 *mask, float *g, gsize n);
 
 /* ---- pool.c: 2×2 stride-2 pooling (floor size, as torch ceil_mode=False) --------------------- */
 

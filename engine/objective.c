@@ -47,6 +47,7 @@ struct _NsObjective
   const gint    *cancel;           /* see NsObjectiveConfig */
   float        **style_d;          /* per style term: the scaled (D + Dᵀ) of pass 1 */
   double        *style_alpha;      /* per style term: 2·weight / (c²·C·H·W) */
+  NsBufferCache *buffers;          /* evaluations' large buffers, kept between them */
 };
 
 static gboolean *hooked_layers (const NsObjective *obj, gboolean content, gboolean style);
@@ -137,16 +138,51 @@ scale_content_target (NsTensor *target)
   return scale;
 }
 
+/* dst (+)= scale ⊙ src per channel, over the threads in chunks (a chunk may span channels). */
+typedef struct
+{
+  float       *dst;
+  const float *src, *scale;
+  gsize        hw;
+  gboolean     add;
+} Scaled;
+
+static void
+scaled_range (gsize from, gsize to, gpointer data)
+{
+  const Scaled *s = data;
+
+  while (from < to)
+    {
+      gsize c = from / s->hw, end = MIN (to, (c + 1) * s->hw);
+      float k = s->scale[c];
+
+      if (s->add)
+        for (gsize i = from; i < end; i++)
+          s->dst[i] += s->src[i] * k;
+      else
+        for (gsize i = from; i < end; i++)
+          s->dst[i] = s->src[i] * k;
+      from = end;
+    }
+}
+
+static void
+scaled_apply (float *dst, const NsTensor *src, const float *scale, gboolean add)
+{
+  Scaled s = { dst, src->data, scale, (gsize) src->h * src->w, add };
+
+  if (s.hw > 0)
+    ns_parallel_range (ns_tensor_len (src), NS_CHUNK, 1, scaled_range, &s);
+}
+
 /* A copy of f with channel i multiplied by scale[i]. */
 static NsTensor *
 scaled_copy (const NsTensor *f, const float *scale)
 {
-  NsTensor *t = ns_tensor_new_like (f);
-  gsize hw = (gsize) f->h * f->w;
+  NsTensor *t = ns_tensor_new_uninit (f->c, f->h, f->w);
 
-  for (int i = 0; i < f->c; i++)
-    for (gsize k = 0; k < hw; k++)
-      t->data[i * hw + k] = f->data[i * hw + k] * scale[i];
+  scaled_apply (t->data, f, scale, FALSE);
   return t;
 }
 
@@ -154,11 +190,7 @@ scaled_copy (const NsTensor *f, const float *scale)
 static void
 add_scaled (NsTensor *dst, const NsTensor *src, const float *scale)
 {
-  gsize hw = (gsize) src->h * src->w;
-
-  for (int i = 0; i < src->c; i++)
-    for (gsize k = 0; k < hw; k++)
-      dst->data[i * hw + k] += src->data[i * hw + k] * scale[i];
+  scaled_apply (dst->data, src, scale, TRUE);
 }
 
 static gboolean
@@ -431,6 +463,7 @@ ns_objective_free (NsObjective *obj)
   ns_options_free (obj->opt);
   if (obj->net)
     ns_network_unref (obj->net);
+  ns_buffer_cache_free (obj->buffers);
   g_free (obj);
 }
 
@@ -1179,31 +1212,52 @@ full_rows (int y0, int y1, const float *band, gsize band_plane, gpointer data)
             (gsize) (y1 - y0) * fg->w * sizeof (float));
 }
 
+/* Evaluations allocate the same large buffers every time: they are kept between them
+ * (tensor.c), for fresh pages from the kernel cost a third of a run's time. */
+static NsBufferCache *
+buffers_use (NsObjective *obj)
+{
+  if (obj->buffers == NULL)
+    obj->buffers = ns_buffer_cache_new ();
+  return ns_buffer_cache_use (obj->buffers);
+}
+
 double
 ns_objective_eval (NsObjective *obj, const float *x, float *grad, double parts[3])
 {
   FullGrad fg = { grad, obj->luminance ? 1 : 3, obj->w, obj->h };
+  NsBufferCache *outer = buffers_use (obj);
+  double f;
 
   if (obj->plan == NULL)
-    return eval_whole (obj, x, grad, parts);
-  return eval_tiled (obj, x, grad ? full_rows : NULL, &fg, parts);
+    f = eval_whole (obj, x, grad, parts);
+  else
+    f = eval_tiled (obj, x, grad ? full_rows : NULL, &fg, parts);
+  ns_buffer_cache_use (outer);
+  return f;
 }
 
 double
 ns_objective_eval_rows (NsObjective *obj, const float *x, NsRowsFunc rows, gpointer data,
                         double parts[3])
 {
+  NsBufferCache *outer;
+  double f;
+
   g_return_val_if_fail (rows != NULL, NAN);
 
+  outer = buffers_use (obj);
   if (obj->plan == NULL)
     {
       g_autofree float *grad = g_new (float, ns_objective_len (obj));
-      double f = eval_whole (obj, x, grad, parts);
 
+      f = eval_whole (obj, x, grad, parts);
       rows (0, obj->h, grad, (gsize) obj->w * obj->h, data);
-      return f;
     }
-  return eval_tiled (obj, x, rows, data, parts);
+  else
+    f = eval_tiled (obj, x, rows, data, parts);
+  ns_buffer_cache_use (outer);
+  return f;
 }
 
 /* ---- tiled mode: set-up ---------------------------------------------------------------------- */

@@ -163,3 +163,70 @@ ns_parallel_for (int n_items, int n_workers, NsParallelFunc fn, gpointer data)
   g_mutex_unlock (&r->lock);
   region_unref (r);
 }
+
+/* ---- elementwise loops ------------------------------------------------------------------ */
+
+typedef struct
+{
+  gsize          n, chunk;
+  NsRangeFunc    fn;
+  NsRangeSumFunc sum_fn;
+  double        *sums;          /* per chunk, for ns_parallel_sum */
+  gpointer       data;
+} Range;
+
+static void
+range_item (int item, int worker, gpointer data)
+{
+  Range *r = data;
+  gsize from = (gsize) item * r->chunk, to = MIN (r->n, from + r->chunk);
+
+  if (r->sums != NULL)
+    r->sums[item] = r->sum_fn (from, to, r->data);
+  else
+    r->fn (from, to, r->data);
+}
+
+/* The chunks of [0, n), and the workers for them: one below NS_PARALLEL_MIN_ELEMENTS, where
+ * waking the helpers would cost more than they save. */
+static int
+range_workers (gsize n, gsize chunk, gsize unit, int *n_items)
+{
+  gsize items = (n + chunk - 1) / chunk;
+
+  g_assert (chunk > 0 && items <= G_MAXINT);
+  *n_items = (int) items;
+  if (items <= 1 || n * unit < NS_PARALLEL_MIN_ELEMENTS)
+    return 1;
+  return (int) MIN (items, (gsize) ns_parallel_threads ());
+}
+
+void
+ns_parallel_range (gsize n, gsize chunk, gsize unit, NsRangeFunc fn, gpointer data)
+{
+  Range r = { n, chunk, fn, NULL, NULL, data };
+  int n_items, workers = range_workers (n, chunk, unit, &n_items);
+
+  if (n_items == 1)
+    fn (0, n, data);
+  else
+    ns_parallel_for (n_items, workers, range_item, &r);
+}
+
+double
+ns_parallel_sum (gsize n, gsize chunk, gsize unit, NsRangeSumFunc fn, gpointer data)
+{
+  double local[16], total = 0.0;
+  Range r = { n, chunk, NULL, fn, local, data };
+  int n_items, workers = range_workers (n, chunk, unit, &n_items);
+
+  if (n_items > (int) G_N_ELEMENTS (local))
+    r.sums = g_new (double, n_items);
+  ns_parallel_for (n_items, workers, range_item, &r);
+  /* In chunk order, whichever thread finished first. */
+  for (int i = 0; i < n_items; i++)
+    total += r.sums[i];
+  if (r.sums != local)
+    g_free (r.sums);
+  return total;
+}

@@ -31,63 +31,105 @@ shapes_ok (const NsTensor *in, const NsTensor *out)
   return out->c == in->c && out->h == in->h / 2 && out->w == in->w / 2;
 }
 
+/* Both directions run over the threads by output rows (all channels' rows in one list):
+ * each output row reads and writes only its own two input rows. */
+typedef struct
+{
+  NsPoolKind      kind;
+  const NsTensor *in, *grad_out;
+  NsTensor       *out, *grad_in;
+} Pool;
+
+static void
+forward_rows (gsize from, gsize to, gpointer data)
+{
+  const Pool *p = data;
+  const NsTensor *in = p->in;
+  NsTensor *out = p->out;
+
+  for (gsize r = from; r < to; r++)
+    {
+      gsize c = r / out->h, y = r % out->h;
+      const float *src = in->data + (c * in->h + 2 * y) * in->w;
+      float *dst = out->data + r * out->w;
+
+      for (int x = 0; x < out->w; x++)
+        {
+          const float *q = src + 2 * x;
+
+          if (p->kind == NS_POOL_MAX)
+            dst[x] = q[window_offset (window_argmax (q, in->w), in->w)];
+          else
+            dst[x] = 0.25f * ((q[0] + q[1]) + (q[in->w] + q[in->w + 1]));
+        }
+    }
+}
+
 void
 ns_pool2_forward (NsPoolKind kind, const NsTensor *in, NsTensor *out)
 {
+  Pool p = { kind, in, NULL, out, NULL };
+
   g_return_if_fail (in != NULL && out != NULL && shapes_ok (in, out));
 
-  for (int c = 0; c < out->c; c++)
-    for (int y = 0; y < out->h; y++)
-      {
-        const float *src = in->data + ((gsize) c * in->h + 2 * y) * in->w;
-        float *dst = out->data + ((gsize) c * out->h + y) * out->w;
+  if (out->w > 0)
+    ns_parallel_range ((gsize) out->c * out->h, ns_chunk_rows (2 * (gsize) in->w),
+                       2 * (gsize) in->w, forward_rows, &p);
+}
 
-        for (int x = 0; x < out->w; x++)
-          {
-            const float *p = src + 2 * x;
+static void
+backward_rows (gsize from, gsize to, gpointer data)
+{
+  const Pool *p = data;
+  const NsTensor *in = p->in, *grad_out = p->grad_out;
+  int w = in->w;
 
-            if (kind == NS_POOL_MAX)
-              dst[x] = p[window_offset (window_argmax (p, in->w), in->w)];
-            else
-              dst[x] = 0.25f * ((p[0] + p[1]) + (p[in->w] + p[in->w + 1]));
-          }
-      }
+  for (gsize r = from; r < to; r++)
+    {
+      gsize c = r / grad_out->h, y = r % grad_out->h;
+      gsize row = (c * in->h + 2 * y) * w;
+      const float *src = in->data + row;
+      const float *g = grad_out->data + r * grad_out->w;
+      float *dst = p->grad_in->data + row;
+      /* Zeroing the rows here covers the non-maximal entries and the dropped odd column,
+       * and the dropped odd row with the channel's last output row. */
+      gsize rows = y + 1 == (gsize) grad_out->h && in->h % 2 ? 3 : 2;
+
+      memset (dst, 0, rows * w * sizeof (float));
+      for (int x = 0; x < grad_out->w; x++)
+        {
+          float *d = dst + 2 * x;
+
+          if (p->kind == NS_POOL_MAX)
+            d[window_offset (window_argmax (src + 2 * x, w), w)] = g[x];
+          else
+            {
+              float q = 0.25f * g[x];
+
+              d[0] = q;
+              d[1] = q;
+              d[w] = q;
+              d[w + 1] = q;
+            }
+        }
+    }
 }
 
 void
 ns_pool2_backward (NsPoolKind kind, const NsTensor *in, const NsTensor *grad_out,
                    NsTensor *grad_in)
 {
+  Pool p = { kind, in, grad_out, NULL, grad_in };
+
   g_return_if_fail (in != NULL && grad_out != NULL && grad_in != NULL);
   g_return_if_fail (shapes_ok (in, grad_out));
   g_return_if_fail (grad_in->c == in->c && grad_in->h == in->h && grad_in->w == in->w);
 
-  /* Zeroing first covers the dropped odd row/column and the non-maximal entries. */
-  memset (grad_in->data, 0, ns_tensor_len (grad_in) * sizeof (float));
-
-  for (int c = 0; c < grad_out->c; c++)
-    for (int y = 0; y < grad_out->h; y++)
-      {
-        gsize row = ((gsize) c * in->h + 2 * y) * in->w;
-        const float *src = in->data + row;
-        const float *g = grad_out->data + ((gsize) c * grad_out->h + y) * grad_out->w;
-        float *dst = grad_in->data + row;
-
-        for (int x = 0; x < grad_out->w; x++)
-          {
-            float *d = dst + 2 * x;
-
-            if (kind == NS_POOL_MAX)
-              d[window_offset (window_argmax (src + 2 * x, in->w), in->w)] = g[x];
-            else
-              {
-                float q = 0.25f * g[x];
-
-                d[0] = q;
-                d[1] = q;
-                d[in->w] = q;
-                d[in->w + 1] = q;
-              }
-          }
-      }
+  if (grad_out->h == 0)
+    {
+      ns_floats_zero (grad_in->data, ns_tensor_len (grad_in));
+      return;
+    }
+  ns_parallel_range ((gsize) grad_out->c * grad_out->h, ns_chunk_rows (2 * (gsize) in->w),
+                     2 * (gsize) in->w, backward_rows, &p);
 }

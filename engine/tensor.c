@@ -12,8 +12,8 @@
 #define NS_HUGE_PAGE  ((gsize) 2 << 20)
 #define NS_HUGE_MIN   ((gsize) 8 << 20)
 
-float *
-ns_floats_alloc (gsize n)
+static float *
+fresh_floats (gsize n)
 {
   /* g_aligned_alloc returns NULL for zero bytes; keep a valid pointer so callers need no
    * special case for empty tensors. */
@@ -33,18 +33,242 @@ ns_floats_alloc (gsize n)
   return p;
 }
 
+/* ---- buffers kept between evaluations ----------------------------------------------------
+ *
+ * Every evaluation allocates the same large buffers again (activations, gradients), and
+ * each comes fresh from mmap: the kernel's faulting and zeroing of those pages was a third
+ * of the CPU time of a run.  While a cache is in use on a thread, large buffers allocated
+ * there are kept when freed (from any thread) and handed out again for the same size.
+ * Buffers handed out and kept never add up to more than the most ever handed out at once,
+ * so the peak stays what it was without the cache. */
+
+#define NS_CACHE_MIN ((gsize) 1 << 20)     /* smaller ones come from the heap anyway */
+
+struct _NsBufferCache
+{
+  int      ref;             /* the owner's, and one per buffer handed out */
+  gboolean closed;          /* the owner has let go: returned buffers are freed */
+  gsize    live, kept_bytes, high;
+  GQueue   kept;            /* Buffer *, oldest first */
+};
+
+typedef struct
+{
+  float         *p;
+  gsize          n;
+  NsBufferCache *cache;
+} Buffer;
+
+static GMutex      cache_lock;
+static GHashTable *handed_out;          /* float * → Buffer *, under cache_lock */
+static gint        n_caches;            /* caches alive: frees look them up only then */
+static GPrivate    current_cache;
+
+static void
+cache_unref_locked (NsBufferCache *cache)
+{
+  if (--cache->ref > 0)
+    return;
+  g_free (cache);
+  g_atomic_int_add (&n_caches, -1);
+}
+
+static void
+buffer_free (Buffer *b)
+{
+  g_aligned_free (b->p);
+  g_free (b);
+}
+
+NsBufferCache *
+ns_buffer_cache_new (void)
+{
+  NsBufferCache *cache = g_new0 (NsBufferCache, 1);
+
+  cache->ref = 1;
+  g_queue_init (&cache->kept);
+  g_atomic_int_inc (&n_caches);
+  return cache;
+}
+
+void
+ns_buffer_cache_free (NsBufferCache *cache)
+{
+  Buffer *b;
+
+  if (cache == NULL)
+    return;
+  g_mutex_lock (&cache_lock);
+  cache->closed = TRUE;
+  while ((b = g_queue_pop_head (&cache->kept)) != NULL)
+    buffer_free (b);
+  cache->kept_bytes = 0;
+  cache_unref_locked (cache);
+  g_mutex_unlock (&cache_lock);
+}
+
+NsBufferCache *
+ns_buffer_cache_use (NsBufferCache *cache)
+{
+  NsBufferCache *previous = g_private_get (&current_cache);
+
+  g_private_set (&current_cache, cache);
+  return previous;
+}
+
+static float *
+cache_alloc (NsBufferCache *cache, gsize n)
+{
+  gsize bytes = n * sizeof (float);
+  Buffer *b = NULL;
+
+  g_mutex_lock (&cache_lock);
+  for (GList *l = cache->kept.head; l != NULL; l = l->next)
+    if (((Buffer *) l->data)->n == n)
+      {
+        b = l->data;
+        g_queue_delete_link (&cache->kept, l);
+        cache->kept_bytes -= bytes;
+        break;
+      }
+  if (b == NULL)
+    {
+      /* Room for a fresh one is made by letting the oldest kept ones go. */
+      gsize limit = MAX (cache->high, cache->live + bytes);
+
+      while (cache->kept_bytes > 0 && cache->live + cache->kept_bytes + bytes > limit)
+        {
+          Buffer *old = g_queue_pop_head (&cache->kept);
+
+          cache->kept_bytes -= old->n * sizeof (float);
+          buffer_free (old);
+        }
+      b = g_new (Buffer, 1);
+      b->p = fresh_floats (n);
+      b->n = n;
+      b->cache = cache;
+    }
+  cache->live += bytes;
+  cache->high = MAX (cache->high, cache->live);
+  cache->ref++;
+  if (handed_out == NULL)
+    handed_out = g_hash_table_new (NULL, NULL);
+  g_hash_table_insert (handed_out, b->p, b);
+  g_mutex_unlock (&cache_lock);
+  return b->p;
+}
+
+/* TRUE if p came from a cache (and is now back in it, or freed). */
+static gboolean
+cache_return (float *p)
+{
+  Buffer *b;
+
+  g_mutex_lock (&cache_lock);
+  b = handed_out ? g_hash_table_lookup (handed_out, p) : NULL;
+  if (b != NULL)
+    {
+      NsBufferCache *cache = b->cache;
+
+      g_hash_table_remove (handed_out, p);
+      cache->live -= b->n * sizeof (float);
+      if (cache->closed)
+        buffer_free (b);
+      else
+        {
+          g_queue_push_tail (&cache->kept, b);
+          cache->kept_bytes += b->n * sizeof (float);
+        }
+      cache_unref_locked (cache);
+    }
+  g_mutex_unlock (&cache_lock);
+  return b != NULL;
+}
+
+float *
+ns_floats_alloc (gsize n)
+{
+  NsBufferCache *cache = g_private_get (&current_cache);
+
+  if (cache != NULL && n * sizeof (float) >= NS_CACHE_MIN)
+    return cache_alloc (cache, n);
+  return fresh_floats (n);
+}
+
+/* ---- memory-bound loops over the threads: the first touch of fresh pages (the kernel's
+ * zeroing of them) is shared out too -------------------------------------------------------- */
+
+typedef struct
+{
+  float       *dst;
+  const float *src;
+} Floats;
+
+static void
+zero_range (gsize from, gsize to, gpointer data)
+{
+  Floats *f = data;
+
+  memset (f->dst + from, 0, (to - from) * sizeof (float));
+}
+
+static void
+copy_range (gsize from, gsize to, gpointer data)
+{
+  Floats *f = data;
+
+  memcpy (f->dst + from, f->src + from, (to - from) * sizeof (float));
+}
+
+static void
+add_range (gsize from, gsize to, gpointer data)
+{
+  Floats *f = data;
+  float *restrict d = f->dst;
+  const float *restrict s = f->src;
+
+  for (gsize i = from; i < to; i++)
+    d[i] += s[i];
+}
+
+void
+ns_floats_zero (float *dst, gsize n)
+{
+  Floats f = { dst, NULL };
+
+  ns_parallel_range (n, NS_CHUNK, 1, zero_range, &f);
+}
+
+void
+ns_floats_copy (float *dst, const float *src, gsize n)
+{
+  Floats f = { dst, src };
+
+  ns_parallel_range (n, NS_CHUNK, 1, copy_range, &f);
+}
+
+void
+ns_floats_add (float *dst, const float *src, gsize n)
+{
+  Floats f = { dst, src };
+
+  ns_parallel_range (n, NS_CHUNK, 1, add_range, &f);
+}
+
 float *
 ns_floats_new (gsize n)
 {
   float *p = ns_floats_alloc (n);
 
-  memset (p, 0, MAX (n, 1) * sizeof (float));
+  ns_floats_zero (p, MAX (n, 1));
   return p;
 }
 
 void
 ns_floats_free (float *p)
 {
+  if (p != NULL && g_atomic_int_get (&n_caches) > 0 && cache_return (p))
+    return;
   g_aligned_free (p);
 }
 
@@ -69,7 +293,7 @@ ns_tensor_new (int c, int h, int w)
   NsTensor *t = ns_tensor_new_uninit (c, h, w);
 
   if (t != NULL)
-    memset (t->data, 0, ns_tensor_len (t) * sizeof (float));
+    ns_floats_zero (t->data, ns_tensor_len (t));
   return t;
 }
 
@@ -89,7 +313,7 @@ ns_tensor_copy (const NsTensor *t)
   g_return_val_if_fail (t != NULL, NULL);
 
   copy = ns_tensor_new_uninit (t->c, t->h, t->w);
-  memcpy (copy->data, t->data, ns_tensor_len (t) * sizeof (float));
+  ns_floats_copy (copy->data, t->data, ns_tensor_len (t));
   return copy;
 }
 

@@ -182,97 +182,16 @@ typedef struct
   NsTensor *grad;           /* the hook's gradient for the layer's output, or NULL */
 } Saved;
 
-/* ReLU in place (ns_relu_forward's x < 0 ? 0 : x) and, if mask is not NULL, a bit per
- * element set where the result is not <= 0 (the test ns_relu_backward makes, NaN
- * included).  These ran one bit at a time at 13% of an evaluation; AVX-512 compares give
- * 16 bits at once. */
-static void
-relu_mask_scalar (float *x, gsize from, gsize n, guint8 *mask)
-{
-  for (gsize i = from; i < n; i++)
-    {
-      x[i] = x[i] < 0.0f ? 0.0f : x[i];
-      if (mask && ! (x[i] <= 0.0f))
-        mask[i >> 3] |= (guint8) (1u << (i & 7));
-    }
-}
-
-#if defined(__GNUC__) && defined(__x86_64__)
-#include <immintrin.h>
-
-__attribute__ ((target ("avx512f")))
-static gsize
-relu_mask_avx512 (float *x, gsize n, guint8 *mask)
-{
-  __m512 zero = _mm512_setzero_ps ();
-  gsize i = 0;
-
-  for (; i + 16 <= n; i += 16)
-    {
-      __m512 v = _mm512_loadu_ps (x + i);
-      __mmask16 neg = _mm512_cmp_ps_mask (v, zero, _CMP_LT_OQ);
-
-      v = _mm512_mask_mov_ps (v, neg, zero);
-      _mm512_storeu_ps (x + i, v);
-      if (mask)
-        {
-          __mmask16 on = _mm512_cmp_ps_mask (v, zero, _CMP_NLE_UQ);
-
-          mask[i >> 3] = (guint8) on;
-          mask[(i >> 3) + 1] = (guint8) (on >> 8);
-        }
-    }
-  return i;
-}
-
-__attribute__ ((target ("avx512f")))
-static gsize
-relu_backward_avx512 (const guint8 *mask, float *g, gsize n)
-{
-  gsize i = 0;
-
-  for (; i + 16 <= n; i += 16)
-    {
-      __mmask16 on = (__mmask16) (mask[i >> 3] | (mask[(i >> 3) + 1] << 8));
-
-      _mm512_storeu_ps (g + i, _mm512_maskz_mov_ps (on, _mm512_loadu_ps (g + i)));
-    }
-  return i;
-}
-#else
-static gsize relu_mask_avx512 (float *x, gsize n, guint8 *mask) { return 0; }
-static gsize relu_backward_avx512 (const guint8 *mask, float *g, gsize n) { return 0; }
-#endif
-
-static gboolean
-have_avx512 (void)
-{
-  return ns_simd_level () >= NS_SIMD_AVX512;
-}
-
 static void
 relu_mask (NsTensor *t, guint8 *mask)
 {
-  gsize n = ns_tensor_len (t), done = 0;
-
-  if (mask)
-    memset (mask, 0, (n + 7) / 8);
-  if (have_avx512 ())
-    done = relu_mask_avx512 (t->data, n, mask);
-  relu_mask_scalar (t->data, done, n, mask);
+  ns_relu_mask (t->data, ns_tensor_len (t), mask);
 }
 
 static void
 relu_mask_backward (const guint8 *mask, NsTensor *g)
 {
-  gsize n = ns_tensor_len (g), i = 0;
-  float *d = g->data;
-
-  if (have_avx512 ())
-    i = relu_backward_avx512 (mask, d, n);
-  for (; i < n; i++)
-    if (! (mask[i >> 3] & (1u << (i & 7))))
-      d[i] = 0.0f;
+  ns_relu_mask_backward (mask, g->data, ns_tensor_len (g));
 }
 
 /* The first maximum in scan order, a NaN winning and staying: pool.c's rule, so that the
@@ -289,71 +208,111 @@ window_argmax (const float *p, int w)
   return best;
 }
 
+/* The poolings run over the threads by output rows (all channels' rows in one list), as
+ * pool.c's. */
+typedef struct
+{
+  NsLayerKind     kind;
+  const NsTensor *in, *grad_out;
+  NsTensor       *out, *grad_in;
+  guint8         *argmax;
+} Pool;
+
+static void
+maxpool_rows (gsize from, gsize to, gpointer data)
+{
+  const Pool *p = data;
+  const NsTensor *in = p->in;
+  NsTensor *out = p->out;
+
+  for (gsize r = from; r < to; r++)
+    {
+      gsize c = r / out->h, y = r % out->h;
+      const float *src = in->data + (c * in->h + 2 * y) * in->w;
+      gsize o = r * out->w;
+
+      for (int x = 0; x < out->w; x++)
+        {
+          const float *q = src + 2 * x;
+          int k = window_argmax (q, in->w);
+
+          p->argmax[o + x] = (guint8) k;
+          out->data[o + x] = q[(k >> 1) * in->w + (k & 1)];
+        }
+    }
+}
+
 /* Max pooling that also records the winners (out is c × h/2 × w/2). */
 static void
 maxpool_forward (const NsTensor *in, NsTensor *out, guint8 *argmax)
 {
-  for (int c = 0; c < out->c; c++)
-    for (int y = 0; y < out->h; y++)
-      {
-        const float *src = in->data + ((gsize) c * in->h + 2 * y) * in->w;
-        gsize o = ((gsize) c * out->h + y) * out->w;
+  Pool p = { NS_LAYER_MAXPOOL, in, NULL, out, NULL, argmax };
 
-        for (int x = 0; x < out->w; x++)
-          {
-            const float *p = src + 2 * x;
-            int k = window_argmax (p, in->w);
+  if (out->w > 0)
+    ns_parallel_range ((gsize) out->c * out->h, ns_chunk_rows (2 * (gsize) in->w),
+                       2 * (gsize) in->w, maxpool_rows, &p);
+}
 
-            argmax[o + x] = (guint8) k;
-            out->data[o + x] = p[(k >> 1) * in->w + (k & 1)];
-          }
-      }
+static void
+pool_backward_rows (gsize from, gsize to, gpointer data)
+{
+  const Pool *p = data;
+  const NsTensor *grad_out = p->grad_out;
+  NsTensor *grad_in = p->grad_in;
+  int w = grad_in->w;
+
+  for (gsize r = from; r < to; r++)
+    {
+      gsize c = r / grad_out->h, y = r % grad_out->h;
+      gsize o = r * grad_out->w;
+      float *dst = grad_in->data + (c * grad_in->h + 2 * y) * w;
+      /* The rows are zeroed here, the odd one the floor dropped with the channel's last. */
+      gsize rows = y + 1 == (gsize) grad_out->h && grad_in->h % 2 ? 3 : 2;
+
+      memset (dst, 0, rows * w * sizeof (float));
+      for (int x = 0; x < grad_out->w; x++)
+        {
+          float *d = dst + 2 * x;
+          float g = grad_out->data[o + x];
+
+          if (p->kind == NS_LAYER_MAXPOOL)
+            {
+              int k = p->argmax[o + x];
+
+              d[(k >> 1) * w + (k & 1)] = g;
+            }
+          else
+            {
+              float q = 0.25f * g;
+
+              d[0] = q;
+              d[1] = q;
+              d[w] = q;
+              d[w + 1] = q;
+            }
+        }
+    }
 }
 
 /* grad_in (c × h × w, zeroed here) from grad_out; rows and columns the floor dropped stay 0. */
 static void
 pool_backward (NsLayerKind kind, const guint8 *argmax, const NsTensor *grad_out, NsTensor *grad_in)
 {
-  int w = grad_in->w;
+  Pool p = { kind, NULL, grad_out, NULL, grad_in, (guint8 *) argmax };
 
-  memset (grad_in->data, 0, ns_tensor_len (grad_in) * sizeof (float));
-  for (int c = 0; c < grad_out->c; c++)
-    for (int y = 0; y < grad_out->h; y++)
-      {
-        gsize o = ((gsize) c * grad_out->h + y) * grad_out->w;
-        float *dst = grad_in->data + ((gsize) c * grad_in->h + 2 * y) * w;
-
-        for (int x = 0; x < grad_out->w; x++)
-          {
-            float *d = dst + 2 * x;
-            float g = grad_out->data[o + x];
-
-            if (kind == NS_LAYER_MAXPOOL)
-              {
-                int k = argmax[o + x];
-
-                d[(k >> 1) * w + (k & 1)] = g;
-              }
-            else
-              {
-                float q = 0.25f * g;
-
-                d[0] = q;
-                d[1] = q;
-                d[w] = q;
-                d[w + 1] = q;
-              }
-          }
-      }
+  if (grad_out->h == 0)
+    {
+      ns_floats_zero (grad_in->data, ns_tensor_len (grad_in));
+      return;
+    }
+  ns_parallel_range ((gsize) grad_out->c * grad_out->h, ns_chunk_rows (2 * (gsize) grad_in->w),
+                     2 * (gsize) grad_in->w, pool_backward_rows, &p);
 }
 
 static void
 tensor_add (NsTensor *dst, const NsTensor *src)
 {
-  gsize n = ns_tensor_len (dst);
-
-  for (gsize i = 0; i < n; i++)
-    dst->data[i] += src->data[i];
+  ns_floats_add (dst->data, src->data, ns_tensor_len (dst));
 }
 
 /* For networks with layers this file does not know: the full-activation path of
@@ -576,11 +535,11 @@ ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean
       g = gi;
     }
   if (g == NULL)
-    memset (grad_input->data, 0, ns_tensor_len (grad_input) * sizeof (float));
+    ns_floats_zero (grad_input->data, ns_tensor_len (grad_input));
   else if (g != grad_input)
     {
       /* Layer 0 was a ReLU (or gave no gradient): the input gradient is g itself. */
-      memcpy (grad_input->data, g->data, ns_tensor_len (g) * sizeof (float));
+      ns_floats_copy (grad_input->data, g->data, ns_tensor_len (g));
       ns_tensor_free (g);
     }
   for (int i = 0; i <= last; i++)

@@ -108,6 +108,122 @@ test_gradcheck (void)
   g_assert_cmpfloat (err, <=, 1e-4);
 }
 
+/* Inputs with the edge cases of the ReLU's two tests (x < 0 and x <= 0) spread through. */
+static float *
+mask_input (gsize n, guint32 seed)
+{
+  static const float special[] = { 0.0f, -0.0f, INFINITY, -INFINITY, 1e-45f, -1e-45f };
+  float *x = g_new (float, MAX (n, 1));
+
+  ns_test_fill (x, n, seed, -1.0f, 1.0f);
+  for (gsize i = 0; i < n; i += 3)
+    x[i] = i % 7 == 0 ? NAN : i % 7 == 1 ? -NAN : special[(i / 3) % G_N_ELEMENTS (special)];
+  return x;
+}
+
+/* The mask from the definition, one element at a time. */
+static void
+reference_mask (const float *x, gsize n, float *y, guint8 *mask)
+{
+  memset (mask, 0, (n + 7) / 8);
+  for (gsize i = 0; i < n; i++)
+    {
+      y[i] = x[i] < 0.0f ? 0.0f : x[i];
+      if (! (y[i] <= 0.0f))
+        mask[i >> 3] |= (guint8) (1u << (i & 7));
+    }
+}
+
+/* Every vector path and thread count gives the definition's bits: values (−0 and NaN's sign
+ * included), mask and masked gradient, for lengths around the vector widths and across
+ * several chunks. */
+static void
+test_mask_paths (void)
+{
+  static const gsize lengths[] = { 0, 1, 7, 8, 9, 15, 16, 17, 33, 1000, NS_CHUNK - 3,
+                                   NS_PARALLEL_MIN_ELEMENTS + 13, 3 * NS_CHUNK + 5 };
+  static const int threads[] = { 1, 2, 3 };
+  NsSimd native = ns_simd_level ();
+
+  for (guint l = 0; l < G_N_ELEMENTS (lengths); l++)
+    {
+      gsize n = lengths[l], nb = (n + 7) / 8;
+      g_autofree float *x = mask_input (n, 10 + l);
+      g_autofree float *g0 = mask_input (n, 50 + l);
+      g_autofree float *y_ref = g_new (float, MAX (n, 1));
+      g_autofree float *g_ref = g_new (float, MAX (n, 1));
+      g_autofree guint8 *m_ref = g_new (guint8, MAX (nb, 1));
+
+      reference_mask (x, n, y_ref, m_ref);
+      for (gsize i = 0; i < n; i++)
+        g_ref[i] = m_ref[i >> 3] & (1u << (i & 7)) ? g0[i] : 0.0f;
+
+      for (int level = NS_SIMD_PORTABLE; level <= NS_SIMD_AVX512; level++)
+        for (guint t = 0; t < G_N_ELEMENTS (threads); t++)
+          {
+            g_autofree float *y = g_memdup2 (x, MAX (n, 1) * sizeof (float));
+            g_autofree float *y2 = g_memdup2 (x, MAX (n, 1) * sizeof (float));
+            g_autofree float *g = g_memdup2 (g0, MAX (n, 1) * sizeof (float));
+            g_autofree guint8 *m = g_malloc (nb + 1);
+
+            ns_simd_override ((NsSimd) level);
+            ns_parallel_set_threads (threads[t]);
+            g_test_message ("n %" G_GSIZE_FORMAT ": vector path %d (asked %d), %d threads",
+                            n, ns_simd_level (), level, threads[t]);
+            memset (m, 0xa5, nb + 1);
+            ns_relu_mask (y, n, m);
+            g_assert_cmpmem (y, n * sizeof (float), y_ref, n * sizeof (float));
+            g_assert_cmpmem (m, nb, m_ref, nb);
+            g_assert_cmpuint (m[nb], ==, 0xa5);         /* nothing written past the mask */
+            ns_relu_mask (y2, n, NULL);
+            g_assert_cmpmem (y2, n * sizeof (float), y_ref, n * sizeof (float));
+            ns_relu_mask_backward (m, g, n);
+            g_assert_cmpmem (g, n * sizeof (float), g_ref, n * sizeof (float));
+          }
+    }
+  ns_simd_override (native);
+  ns_parallel_set_threads (0);
+}
+
+/* ns_relu_forward and ns_relu_backward on tensors large enough to be split over threads
+ * give the single-threaded bits. */
+static void
+test_threads (void)
+{
+  static const int threads[] = { 1, 2, 3 };
+  g_autoptr (NsTensor) x = ns_tensor_new (7, 97, 101);
+  g_autoptr (NsTensor) g0 = ns_tensor_new_like (x);
+  g_autoptr (NsTensor) y_ref = NULL, g_ref = NULL;
+  gsize n = ns_tensor_len (x);
+  NsSimd native = ns_simd_level ();
+
+  ns_test_fill (x->data, n, 7, -1.0f, 1.0f);
+  ns_test_fill (g0->data, n, 8, -1.0f, 1.0f);
+  x->data[5] = NAN;
+  x->data[6] = -0.0f;
+  ns_simd_override (NS_SIMD_PORTABLE);
+  ns_parallel_set_threads (1);
+  y_ref = ns_tensor_copy (x);
+  g_ref = ns_tensor_copy (g0);
+  ns_relu_forward (y_ref);
+  ns_relu_backward (y_ref, g_ref);
+  for (int level = NS_SIMD_PORTABLE; level <= NS_SIMD_AVX512; level++)
+    for (guint t = 0; t < G_N_ELEMENTS (threads); t++)
+      {
+        g_autoptr (NsTensor) y = ns_tensor_copy (x);
+        g_autoptr (NsTensor) g = ns_tensor_copy (g0);
+
+        ns_simd_override ((NsSimd) level);
+        ns_parallel_set_threads (threads[t]);
+        ns_relu_forward (y);
+        ns_relu_backward (y, g);
+        g_assert_cmpmem (y->data, n * sizeof (float), y_ref->data, n * sizeof (float));
+        g_assert_cmpmem (g->data, n * sizeof (float), g_ref->data, n * sizeof (float));
+      }
+  ns_simd_override (native);
+  ns_parallel_set_threads (0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -117,6 +233,8 @@ main (int argc, char **argv)
   g_test_add_func ("/relu/nan-propagates", test_nan_propagates);
   g_test_add_func ("/relu/backward-mask", test_backward_mask);
   g_test_add_func ("/relu/gradcheck", test_gradcheck);
+  g_test_add_func ("/relu/mask-paths", test_mask_paths);
+  g_test_add_func ("/relu/threads", test_threads);
 
   return g_test_run ();
 }

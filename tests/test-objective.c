@@ -130,11 +130,77 @@ test_bad_layers (void)
   g_assert_nonnull (strstr (error->message, "relu9_9"));
 }
 
+/* The buffer cache: a freed large buffer is handed out again for its size, small ones and
+ * those of other threads' allocations are not taken in, what is kept never exceeds the most
+ * handed out at once, and buffers may outlive their cache. */
+static void
+test_buffer_cache (void)
+{
+  const gsize big = (gsize) 1 << 20;           /* 4 MiB of floats */
+  NsBufferCache *cache = ns_buffer_cache_new ();
+  NsBufferCache *outer = ns_buffer_cache_use (cache);
+  float *a = ns_floats_alloc (big), *b, *c, *small = ns_floats_alloc (100), *late;
+
+  ns_floats_free (a);
+  b = ns_floats_alloc (big);
+  g_assert_true (b == a);                       /* reused */
+  c = ns_floats_alloc (big / 2);                /* fresh: the kept one is in use */
+  g_assert_true (c != b);
+  ns_floats_free (b);
+  ns_floats_free (c);
+  /* Both kept (4 + 2 MiB, the most ever handed out at once); a 6 MiB buffer makes room by
+   * letting them go, and is itself kept. */
+  a = ns_floats_alloc (big + big / 2);
+  ns_floats_free (a);
+  b = ns_floats_alloc (big + big / 2);
+  g_assert_true (b == a);
+  late = ns_floats_alloc (big);
+  ns_floats_free (small);
+  g_assert_true (ns_buffer_cache_use (outer) == cache);
+  ns_floats_free (b);                            /* back to the cache from outside its use */
+  ns_buffer_cache_free (cache);
+  ns_floats_free (late);                         /* after its cache */
+}
+
+/* Evaluations that reuse the cache's buffers (holding the last evaluation's values) give the
+ * bits of the first, whole and tiled. */
+static void
+test_repeat_bits (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) content = make_image (150, 130, 3, 5);
+  g_autoptr (NsImage) style = make_image (120, 100, 3, 6);
+  const NsImage *styles[] = { style };
+
+  for (int tiled = 0; tiled <= 1; tiled++)
+    {
+      NsObjectiveConfig config = { tiled ? NS_TILE_GRID : 0, 0, TRUE, FALSE, NULL };
+      g_autoptr (NsObjective) obj = ns_objective_new_full (net, opt, content, styles, NULL, 1,
+                                                          &config, NULL);
+      gsize n = ns_objective_len (obj);
+      g_autofree float *x = ns_objective_initial (obj);
+      g_autofree float *g1 = g_new (float, n), *g2 = g_new (float, n);
+      double f1, f2, f3;
+
+      for (gsize i = 0; i < n; i++)
+        x[i] += 0.05f * sinf ((float) i);
+      f1 = ns_objective_eval (obj, x, g1, NULL);
+      f2 = ns_objective_eval (obj, x, g2, NULL);
+      f3 = ns_objective_eval (obj, x, NULL, NULL);
+      g_assert_cmpmem (&f1, sizeof f1, &f2, sizeof f2);
+      g_assert_cmpmem (&f1, sizeof f1, &f3, sizeof f3);
+      g_assert_cmpmem (g1, n * sizeof (float), g2, n * sizeof (float));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/objective/parts", test_parts);
+  g_test_add_func ("/objective/buffer-cache", test_buffer_cache);
+  g_test_add_func ("/objective/repeat-bits", test_repeat_bits);
   g_test_add_func ("/objective/bad-layers", test_bad_layers);
   g_test_add_func ("/objective/gradient/style-colours", test_grad_style_colours);
   g_test_add_func ("/objective/gradient/luminance", test_grad_luminance);

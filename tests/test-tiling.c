@@ -239,6 +239,88 @@ test_pass_embedded (void)
   g_ptr_array_free (names, TRUE);
 }
 
+/* A content loss against a fixed pseudo-random target at each hooked layer: the loss
+ * hooks' elementwise work (chunked sums, gradient) inside the pass. */
+typedef struct
+{
+  double loss;
+} LossHook;
+
+static void
+content_hook (int layer, const NsTensor *act, NsTensor *grad, gpointer data)
+{
+  LossHook *d = data;
+  g_autoptr (NsTensor) target = ns_tensor_new_like (act);
+
+  ns_test_fill (target->data, ns_tensor_len (target), 500 + layer, 0.0f, 1.0f);
+  d->loss += ns_content_loss (act, target, 1.0 + layer, grad);
+  d->loss += ns_tv_loss (act, 0.5, grad);
+}
+
+/* The lean pass (VGG-19's kinds) and network.c's (the embedded network's kept channels)
+ * give the same bits, losses and input gradient, at 1, 2 and 3 threads and on every vector
+ * path: elementwise loops, poolings and sums are cut by the sizes alone.  The sizes make
+ * the first layers large enough to be split. */
+static void
+check_pass_threads (NsNetwork *net, int w, int h, const char *layer_names)
+{
+  static const int threads[] = { 1, 2, 3 };
+  g_auto (GStrv) names = g_strsplit (layer_names, ",", -1);
+  g_autofree gboolean *hooked = g_new0 (gboolean, net->n_layers);
+  g_autoptr (NsTensor) in = ns_tensor_new (3, h, w);
+  g_autoptr (NsTensor) g_ref = ns_tensor_new (3, h, w);
+  NsSimd native = ns_simd_level ();
+  LossHook ref = { 0.0 };
+  int last = 0;
+
+  for (int k = 0; names[k]; k++)
+    {
+      char *colon = strchr (names[k], ':');
+      int i;
+
+      if (colon)
+        *colon = '\0';
+      i = ns_network_layer_index (net, names[k]);
+      g_assert_cmpint (i, >=, 0);
+      hooked[i] = TRUE;
+      last = MAX (last, i);
+    }
+  ns_test_fill (in->data, ns_tensor_len (in), 9, -2.0f, 2.0f);
+  ns_simd_override (NS_SIMD_PORTABLE);
+  ns_parallel_set_threads (1);
+  ns_network_pass (net, in, last, hooked, content_hook, &ref, g_ref);
+  g_assert_true (isfinite (ref.loss));
+  for (int level = NS_SIMD_PORTABLE; level <= NS_SIMD_AVX512; level++)
+    for (guint t = 0; t < G_N_ELEMENTS (threads); t++)
+      {
+        g_autoptr (NsTensor) g = ns_tensor_new (3, h, w);
+        LossHook d = { 0.0 };
+
+        ns_simd_override ((NsSimd) level);
+        ns_parallel_set_threads (threads[t]);
+        g_test_message ("%s: vector path %d, %d threads", net->name, ns_simd_level (),
+                        threads[t]);
+        ns_network_pass (net, in, last, hooked, content_hook, &d, g);
+        g_assert_cmpmem (&d.loss, sizeof d.loss, &ref.loss, sizeof ref.loss);
+        g_assert_cmpmem (g->data, ns_tensor_len (g) * sizeof (float), g_ref->data,
+                         ns_tensor_len (g_ref) * sizeof (float));
+      }
+  ns_simd_override (native);
+  ns_parallel_set_threads (0);
+}
+
+static void
+test_pass_threads (void)
+{
+  g_autoptr (NsNetwork) vgg = random_vgg19 (31);
+  g_autoptr (NsNetwork) embedded = ns_network_new_embedded ();
+  g_autofree char *layers = g_strconcat (ns_network_default_style_layers (embedded), ",",
+                                         ns_network_default_content_layer (embedded), NULL);
+
+  check_pass_threads (vgg, 83, 70, "relu1_1,relu1_2,pool1,relu2_1,relu3_1");
+  check_pass_threads (embedded, 131, 97, layers);
+}
+
 /* ---- tiled against untiled objectives ----------------------------------------------------------- */
 
 static double
@@ -622,6 +704,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tiling/radius-bound", test_radius_bound);
   g_test_add_func ("/tiling/pass-vgg19", test_pass_vgg19);
   g_test_add_func ("/tiling/pass-embedded", test_pass_embedded);
+  g_test_add_func ("/tiling/pass-threads", test_pass_threads);
   g_test_add_func ("/tiling/tiled-vgg19", test_tiled_vgg19);
   g_test_add_func ("/tiling/tiled-embedded", test_tiled_embedded);
   g_test_add_func ("/tiling/rows", test_rows);
