@@ -505,7 +505,12 @@ ns_lbfgs_minimize (float *x, gsize n, const NsLbfgsParams *params,
       prev_f = f;
 
       /* torch scales only the very first step, to a unit ℓ1 move. */
-      t = n_iter == 1 ? MIN (1.0, 1.0 / vec_sum_abs (g, n)) : 1.0;
+      if (n_iter > 1)
+        t = 1.0;
+      else if (params->first_step > 0.0)
+        t = params->first_step / MAX (vec_max_abs (d, n), 1e-30);
+      else
+        t = MIN (1.0, 1.0 / vec_sum_abs (g, n));
 
       gtd = vec_dot (g, d, n);
       if (gtd > -params->tolerance_change)

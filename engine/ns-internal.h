@@ -293,6 +293,9 @@ typedef struct
   double tolerance_grad;      /* stop when max |g| <= this (1e-7 as torch) */
   double tolerance_change;    /* stop when step or loss change <= this (1e-9 as torch) */
   gint64 max_evaluations;     /* objective calls; 0 = max_iterations·5/4, as torch */
+  double first_step;          /* > 0: the first trial step moves no variable by more than
+                               * this; 0: torch's unit ℓ1 move, which on a large image already
+                               * close to its optimum costs several extrapolations */
 } NsLbfgsParams;
 
 /* L-BFGS with the strong-Wolfe line search (cubic interpolation), following
@@ -618,6 +621,8 @@ gboolean   ns_run_optimizes_smaller (const NsOptions *opt, int width, int height
 NsOptions *ns_refine_options (const NsNetwork *net, const NsOptions *opt, GError **error);
 /* α of the refinement relative to the run's: its content is the enlarged result. */
 #define NS_REFINE_CONTENT_GAIN 1.0
+/* L-BFGS's first trial step in the refinement moves no pixel by more than this. */
+#define NS_REFINE_FIRST_STEP 0.05
 /* `result` (made from content_small) at content's size, by `method` (refining is the
  * caller's); a new RGB or grey image as result is. */
 NsImage   *ns_enlarge (const NsImage *result, const NsImage *content_small,

@@ -293,7 +293,8 @@ optimise (Run *run, const NsOptions *opt, const NsScalePlan *p, float *x, double
        * L-BFGS' default tests would stop, and the look keeps improving.  The evaluation
        * budget is generous so that "iterations" means iterations, not torch's 5/4 cap. */
       NsLbfgsParams lp = { p->iterations, p->lbfgs_history, -1.0, -1.0,
-                           (gint64) p->iterations * 25 };
+                           (gint64) p->iterations * 25,
+                           p->refine ? NS_REFINE_FIRST_STEP : 0.0 };
 
       return ns_lbfgs_minimize (x, n, &lp, objective, iteration, run, f);
     }

@@ -203,6 +203,22 @@ test_first_step (void)
     g_assert_cmpfloat_with_epsilon (r->points[1][0], 1.001f - gy[0], 1e-6);
     g_assert_cmpfloat_with_epsilon (r->points[1][1], 1.002f - gy[1], 1e-6);
   }
+  /* first_step: the first trial moves the variable with the largest gradient by exactly that. */
+  {
+    float z[2] = { -1.2f, 1.0f };
+    double m;
+
+    rosenbrock (z, g, r);
+    m = MAX (fabs (g[0]), fabs (g[1]));
+    params.first_step = 0.05;
+    r->n_evals = 0;
+    rec.calls = 0;
+    run (rosenbrock, r, &rec, z, 2, &params, NULL);
+    g_assert_cmpfloat_with_epsilon (r->points[1][0], -1.2 - 0.05 * g[0] / m, 1e-6);
+    g_assert_cmpfloat_with_epsilon (r->points[1][1], 1.0 - 0.05 * g[1] / m, 1e-6);
+    g_assert_cmpfloat (MAX (fabs (r->points[1][0] + 1.2), fabs (r->points[1][1] - 1.0)), <=,
+                       0.05 + 1e-6);
+  }
   g_free (r);
 }
 
