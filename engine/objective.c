@@ -209,6 +209,32 @@ check_layer (const NsNetwork *net, const char *name, const char *role, int *inde
   return TRUE;
 }
 
+/* FALSE with an error naming the cause when a style image, or its scaled size w × h, is
+ * smaller than the deepest layer needs. */
+static gboolean
+check_style_size (const NsObjective *obj, const NsImage *style, int w, int h, GError **error)
+{
+  int min_side = 1 << ns_network_layer_stride_log2 (obj->net, obj->last);
+
+  if (style->width < min_side || style->height < min_side)
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                   "The style image is only %d×%d pixels, smaller than the %d×%d its style "
+                   "layers need; choose a larger style image (a painting of a few hundred "
+                   "pixels or more)", style->width, style->height, min_side, min_side);
+      return FALSE;
+    }
+  if (w < min_side || h < min_side)
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                   "At style scale %.2f the style image would be %d×%d pixels, smaller than "
+                   "the %d×%d its style layers need; use a larger style scale",
+                   obj->opt->style_scale, w, h, min_side, min_side);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* The style image as the run sees it: scaled, and in the colour mode's space. */
 static NsTensor *
 prepare_style (const NsObjective *obj, const NsImage *style, GError **error)
@@ -217,17 +243,10 @@ prepare_style (const NsObjective *obj, const NsImage *style, GError **error)
   g_autoptr (NsImage) rgb = style->channels == 3 ? ns_image_copy (style) : ns_image_to_rgb (style);
   g_autoptr (NsImage) scaled = NULL;
   g_autoptr (NsTensor) t = NULL;
-  int min_side = 1 << ns_network_layer_stride_log2 (obj->net, obj->last);
 
   scaled = ns_image_resize_longest (rgb, longest);
-  if (scaled == NULL || scaled->width < min_side || scaled->height < min_side)
-    {
-      g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
-                   "A style image at style scale %.2f would be smaller than %d×%d pixels, "
-                   "the least the style layers need; use a larger style scale or style image",
-                   obj->opt->style_scale, min_side, min_side);
-      return NULL;
-    }
+  if (! check_style_size (obj, style, scaled->width, scaled->height, error))
+    return NULL;
   t = ns_color_image_to_tensor (scaled);
   switch (obj->opt->color_mode)
     {
@@ -1316,7 +1335,6 @@ setup_styles (NsObjective *obj, const NsImage * const *styles, const double *ble
               GError **error)
 {
   double blend_sum = 0.0;
-  int min_side = 1 << ns_network_layer_stride_log2 (obj->net, obj->last);
 
   for (int s = 0; s < n_styles; s++)
     blend_sum += blend ? blend[s] : 1.0;
@@ -1350,12 +1368,8 @@ setup_styles (NsObjective *obj, const NsImage * const *styles, const double *ble
                   ? longest : (int) MAX (1.0, floor (style->width * f + 0.5));
           src.h = style->width >= style->height
                   ? (int) MAX (1.0, floor (style->height * f + 0.5)) : longest;
-          if (src.w < min_side || src.h < min_side)
+          if (! check_style_size (obj, style, src.w, src.h, error))
             {
-              g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
-                           "A style image at style scale %.2f would be smaller than %d×%d "
-                           "pixels, the least the style layers need; use a larger style scale "
-                           "or style image", obj->opt->style_scale, min_side, min_side);
               g_free (grams);
               return FALSE;
             }

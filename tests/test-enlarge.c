@@ -352,6 +352,39 @@ test_style_longest (void)
   g_assert_cmpint (ns_style_longest (s2000, 4000, 3000, 0.25), ==, 1000);
 }
 
+/* A style image too small for the layers is refused naming its size, whole and tiled; a
+ * style scale that makes it too small names the scale. */
+static void
+test_small_style (void)
+{
+  g_autoptr (NsNetwork) net = network ();
+  g_autoptr (NsImage) content = pattern (256, 192, 3, 0.3, 0.2);
+  g_autoptr (NsImage) dot = pattern (1, 1, 3, 0.0, 0.0);
+  g_autoptr (NsImage) style = pattern (64, 64, 3, 1.1, 0.7);
+  g_autoptr (NsOptions) opt = ns_options_new ();
+
+  for (int tile = 0; tile <= 128; tile += 128)
+    {
+      NsObjectiveConfig config = { tile, 0, TRUE, TRUE, NULL };
+      const NsImage *tiny[] = { dot }, *styles[] = { style };
+      g_autoptr (GError) error = NULL;
+      NsObjective *obj;
+
+      ns_options_set_style_scale (opt, 1.0);
+      obj = ns_objective_new_full (net, opt, content, tiny, NULL, 1, &config, &error);
+      g_assert_null (obj);
+      g_assert_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "only 1×1 pixels"));
+      g_clear_error (&error);
+
+      ns_options_set_style_scale (opt, 0.05);
+      obj = ns_objective_new_full (net, opt, content, styles, NULL, 1, &config, &error);
+      g_assert_null (obj);
+      g_assert_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "At style scale 0.05"));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -362,5 +395,6 @@ main (int argc, char **argv)
   g_test_add_func ("/enlarge/refine-layers", test_refine_layers);
   g_test_add_func ("/enlarge/style-longest", test_style_longest);
   g_test_add_func ("/enlarge/cost-share", test_cost_share);
+  g_test_add_func ("/enlarge/small-style", test_small_style);
   return g_test_run ();
 }
