@@ -148,6 +148,7 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
 
   gimp_procedure_add_choice_argument (procedure, "upscale",
                                       _("Enlargement _quality"),
+                                      /* xgettext:no-c-format */
                                       _("How a result optimized below the layer's size is "
                                         "enlarged: guided by the layer (its edges and fine "
                                         "detail) and then refined at full size with the "
