@@ -327,6 +327,18 @@ guint64     ns_stylizer_estimate_memory (NsStylizer           *stylizer,
                                          char                **description,
                                          GError              **error);
 
+/* The time such a run is expected to take, in seconds (the plan's "expected time"; the
+ * first call on a stylizer measures the machine, about a second), and (if description is
+ * not NULL) the plan's line as above.  Only the images' sizes and channels are read: their
+ * data may be NULL, so a large photo can be planned without loading it.  < 0 with the
+ * error of ns_stylizer_estimate_memory when the run cannot be planned. */
+double      ns_stylizer_estimate_seconds (NsStylizer           *stylizer,
+                                          const NsImage        *content,
+                                          const NsImage * const *styles,
+                                          int                   n_styles,
+                                          char                **description,
+                                          GError              **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsStylizer, ns_stylizer_free)
 
 /* Creates a new, empty file "PATH.XXXXXX<suffix>" beside `path` (same folder, so that a

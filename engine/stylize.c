@@ -344,6 +344,28 @@ ns_stylizer_estimate_memory (NsStylizer            *st,
   return plan->peak_bytes;
 }
 
+double
+ns_stylizer_estimate_seconds (NsStylizer            *st,
+                              const NsImage         *content,
+                              const NsImage * const *styles,
+                              int                    n_styles,
+                              char                 **description,
+                              GError               **error)
+{
+  g_autoptr (NsRunPlan) plan = NULL;
+
+  /* The plan reads the images' sizes only, so their data may be NULL. */
+  if (! check_all (st, st->opt, content, styles, NULL, n_styles, error))
+    return -1.0;
+  plan = ns_run_plan_new (st->net, st->opt, content, styles, n_styles, error);
+  if (plan == NULL)
+    return -1.0;
+  plan->seconds = plan->work * seconds_per_unit (st);
+  if (description)
+    *description = ns_run_plan_describe (plan);
+  return plan->seconds;
+}
+
 /* Optimises the plan's sizes k0 … k1 − 1 with `opt`, the last of them at content's size,
  * each starting from the previous one's result enlarged (the first from the objective's
  * start); the result at content's size, RGB. */

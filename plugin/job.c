@@ -1,6 +1,8 @@
 /* job.c — the engine in a worker thread, reporting back through idle callbacks. */
 #include "job.h"
 
+#include <math.h>
+
 /* ---- network cache ------------------------------------------------------------------------- */
 
 struct _NsNetworkCache
@@ -91,6 +93,12 @@ struct _NsJob
   NsImage          *content;
   NsImage          *style;
   int               run_side;
+  /* an estimate (ns_job_new_estimate): sizes instead of pixels, and what it found */
+  gboolean          estimate;
+  int               width, height;
+  int               style_width, style_height;
+  double            seconds;
+  double            full_seconds;
 
   /* the context's thread only */
   GMainContext     *context;
@@ -135,6 +143,28 @@ ns_job_new (NsNetworkCache *cache,
   job->run_side  = run_side;
   g_mutex_init (&job->lock);
 
+  return job;
+}
+
+NsJob *
+ns_job_new_estimate (NsNetworkCache *cache,
+                     NsNetworkKind   kind,
+                     NsOptions      *options,
+                     int             width,
+                     int             height,
+                     int             style_width,
+                     int             style_height,
+                     int             run_side)
+{
+  NsJob *job = ns_job_new (cache, kind, options, NULL, NULL, run_side);
+
+  job->estimate     = TRUE;
+  job->width        = width;
+  job->height       = height;
+  job->style_width  = style_width;
+  job->style_height = style_height;
+  job->seconds      = -1.0;
+  job->full_seconds = -1.0;
   return job;
 }
 
@@ -289,6 +319,58 @@ report_plan (NsJob                 *job,
   return TRUE;
 }
 
+/* The size the engine is given for a content of width × height, in *w × *h, with the
+ * job's options set to match: a region thinner than the network needs is enlarged to
+ * run_side (and the result shrunk back); a larger one is given whole, with run_side as the
+ * optimisation size, so that the engine enlarges its result guided by the full-size
+ * content (and refines it) rather than the plug-in scaling it up blurred. */
+static void
+engine_size (NsJob *job,
+             int    width,
+             int    height,
+             int   *w,
+             int   *h)
+{
+  int longest = MAX (width, height);
+
+  *w = width;
+  *h = height;
+  ns_options_set_optimize_size (job->options,
+                                job->run_side > 0 && job->run_side < longest ? job->run_side : 0);
+  if (job->run_side > longest)
+    {
+      /* As ns_image_resize_longest. */
+      double scale = (double) job->run_side / longest;
+
+      *w = width >= height ? job->run_side : (int) MAX (1.0, floor (width * scale + 0.5));
+      *h = width >= height ? (int) MAX (1.0, floor (height * scale + 0.5)) : job->run_side;
+    }
+}
+
+static NsStylizer *
+attach_stylizer (NsJob      *job,
+                 NsNetwork  *network,
+                 NsOptions  *options)
+{
+  NsStylizer *stylizer = ns_stylizer_new (network, options);
+
+  ns_stylizer_set_progress (stylizer, engine_progress, job);
+  g_mutex_lock (&job->lock);
+  job->stylizer = stylizer;
+  g_mutex_unlock (&job->lock);
+  return stylizer;
+}
+
+static void
+detach_stylizer (NsJob      *job,
+                 NsStylizer *stylizer)
+{
+  g_mutex_lock (&job->lock);
+  job->stylizer = NULL;
+  g_mutex_unlock (&job->lock);
+  ns_stylizer_free (stylizer);
+}
+
 static NsImage *
 stylize (NsJob      *job,
          NsNetwork  *network,
@@ -299,18 +381,15 @@ stylize (NsJob      *job,
   const NsImage *content = job->content;
   NsStylizer *stylizer;
   NsImage *result;
+  int w, h;
 
   ns_options_apply_network_defaults (job->options, network);
 
-  if (job->run_side > 0 && job->run_side != MAX (content->width, content->height))
-    content = scaled = ns_image_resize_longest (content, job->run_side);
+  engine_size (job, content->width, content->height, &w, &h);
+  if (w != content->width || h != content->height)
+    content = scaled = ns_image_resize (content, w, h);
 
-  stylizer = ns_stylizer_new (network, job->options);
-  ns_stylizer_set_progress (stylizer, engine_progress, job);
-
-  g_mutex_lock (&job->lock);
-  job->stylizer = stylizer;
-  g_mutex_unlock (&job->lock);
+  stylizer = attach_stylizer (job, network, job->options);
 
   if (g_atomic_int_get (&job->cancelled))
     {
@@ -322,11 +401,9 @@ stylize (NsJob      *job,
   else
     result = ns_stylizer_run (stylizer, content, styles, NULL, 1, error);
 
-  g_mutex_lock (&job->lock);
-  job->stylizer = NULL;
-  g_mutex_unlock (&job->lock);
-  ns_stylizer_free (stylizer);
+  detach_stylizer (job, stylizer);
 
+  /* Only a thin region that was enlarged for the run comes back at another size. */
   if (result && (result->width != job->content->width || result->height != job->content->height))
     {
       NsImage *full = ns_image_resize (result, job->content->width, job->content->height);
@@ -336,6 +413,50 @@ stylize (NsJob      *job,
     }
 
   return result;
+}
+
+/* The plan of the run that ns_job_new would make of these sizes, and the expected time of
+ * the same run at full size (no optimisation size), which may not fit the budget. */
+static gboolean
+estimate (NsJob      *job,
+          NsNetwork  *network,
+          GError    **error)
+{
+  const NsImage style = { job->style_width, job->style_height, 3, NULL };
+  const NsImage *styles[1] = { &style };
+  NsImage content = { 0, 0, 3, NULL };
+  g_autoptr (NsOptions) full = NULL;
+  NsStylizer *stylizer;
+  char *description = NULL;
+  double seconds, full_seconds = -1.0;
+
+  ns_options_apply_network_defaults (job->options, network);
+  engine_size (job, job->width, job->height, &content.width, &content.height);
+
+  stylizer = attach_stylizer (job, network, job->options);
+  seconds = ns_stylizer_estimate_seconds (stylizer, &content, styles, 1, &description, error);
+  detach_stylizer (job, stylizer);
+  if (seconds < 0.0)
+    return FALSE;
+
+  if (ns_options_get_optimize_size (job->options) > 0)
+    {
+      full = ns_options_copy (job->options);
+      ns_options_set_optimize_size (full, 0);
+      stylizer = attach_stylizer (job, network, full);
+      full_seconds = ns_stylizer_estimate_seconds (stylizer, &content, styles, 1, NULL, NULL);
+      detach_stylizer (job, stylizer);
+    }
+
+  g_mutex_lock (&job->lock);
+  job->plan = description;
+  job->seconds = seconds;
+  job->full_seconds = full_seconds;
+  g_mutex_unlock (&job->lock);
+  if (job->plan_func)
+    post (job, deliver_plan);
+
+  return TRUE;
 }
 
 static gpointer
@@ -353,7 +474,10 @@ job_thread (gpointer data)
       job->network_description = g_strdup (ns_network_get_description (network));
       g_mutex_unlock (&job->lock);
 
-      result = stylize (job, network, &error);
+      if (job->estimate)
+        estimate (job, network, &error);
+      else
+        result = stylize (job, network, &error);
     }
 
   g_mutex_lock (&job->lock);
@@ -426,6 +550,17 @@ gboolean
 ns_job_is_running (NsJob *job)
 {
   return job->running;
+}
+
+void
+ns_job_get_estimate (NsJob  *job,
+                     double *seconds,
+                     double *full_seconds)
+{
+  g_mutex_lock (&job->lock);
+  *seconds = job->seconds;
+  *full_seconds = job->full_seconds;
+  g_mutex_unlock (&job->lock);
 }
 
 const char *

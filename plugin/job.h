@@ -51,15 +51,35 @@ typedef void (*NsJobPlanFunc)     (NsJob            *job,
                                    const char       *description,
                                    gpointer          user_data);
 
-/* Takes ownership of `options`, `content` and `style`.  The optimisation runs with the
- * content scaled so that its longest side is `run_side` (0 = as it is); the result is
- * scaled back to the content's size. */
+/* Takes ownership of `options`, `content` and `style`.  The optimisation runs at `run_side`
+ * pixels on the longest side (0 = the content's own size): a smaller run_side becomes the
+ * engine's optimisation size (ns_options_set_optimize_size), so that the engine enlarges
+ * the result by the options' upscale method; a larger one (a thin region) enlarges the
+ * content for the run and shrinks the result back.  The result has the content's size. */
 NsJob    *ns_job_new     (NsNetworkCache *cache,
                           NsNetworkKind   kind,
                           NsOptions      *options,
                           NsImage        *content,
                           NsImage        *style,
                           int             run_side);
+/* A job that only plans: the run ns_job_new would make of a width × height content and a
+ * style_width × style_height style (no pixels needed).  The plan function gets its
+ * description, then `done` gets no result and no error (or the error why it cannot run);
+ * ns_job_get_estimate then tells the expected times. */
+NsJob    *ns_job_new_estimate (NsNetworkCache *cache,
+                               NsNetworkKind   kind,
+                               NsOptions      *options,
+                               int             width,
+                               int             height,
+                               int             style_width,
+                               int             style_height,
+                               int             run_side);
+/* After an estimate job is done: the run's expected seconds, and those of the same run
+ * without an optimisation size (all at full size); < 0 when unknown, when the run is at
+ * full size anyway, or when that would not fit the memory budget. */
+void      ns_job_get_estimate (NsJob  *job,
+                               double *seconds,
+                               double *full_seconds);
 NsJob    *ns_job_ref     (NsJob *job);
 void      ns_job_unref   (NsJob *job);
 

@@ -1,6 +1,7 @@
 /* pixels.c — reading regions and style layers, writing results through the shadow buffer. */
 #include "pixels.h"
 
+#include <math.h>
 #include <string.h>
 
 static const Babl *
@@ -17,17 +18,26 @@ clamp01 (float v)
   return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : (v == v ? v : 0.0f));
 }
 
-NsRegion *
-ns_region_read (GimpDrawable        *drawable,
-                const GeglRectangle *rect)
+/* `rect` (drawable coordinates) scaled by `scale`: GEGL box-filters when shrinking. */
+static NsRegion *
+region_read (GimpDrawable        *drawable,
+             const GeglRectangle *rect,
+             double               scale)
 {
   NsRegion *region = g_new0 (NsRegion, 1);
   g_autoptr (GeglBuffer) buffer = gimp_drawable_get_buffer (drawable);
   g_autofree float *work = NULL;
-  gsize n = (gsize) rect->width * rect->height;
+  GeglRectangle at = *rect;
+  gsize n;
   gint channels;
 
-  region->rect       = *rect;
+  if (scale != 1.0)
+    at = (GeglRectangle) { (gint) floor (rect->x * scale), (gint) floor (rect->y * scale),
+                           MAX (1, (gint) lround (rect->width * scale)),
+                           MAX (1, (gint) lround (rect->height * scale)) };
+  n = (gsize) at.width * at.height;
+
+  region->rect       = at;
   region->native     = gimp_drawable_get_format (drawable);
   region->has_alpha  = babl_format_has_alpha (region->native);
   region->work       = float_format (region->has_alpha, region->native);
@@ -35,14 +45,14 @@ ns_region_read (GimpDrawable        *drawable,
   channels           = region->has_alpha ? 4 : 3;
 
   region->native_pixels = g_malloc (n * region->native_bpp);
-  gegl_buffer_get (buffer, rect, 1.0, region->native, region->native_pixels,
+  gegl_buffer_get (buffer, &at, scale, region->native, region->native_pixels,
                    GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
 
   /* One read, converted here, so alpha and colour come from the very same pixels. */
   work = g_new (float, n * channels);
   babl_process (babl_fish (region->native, region->work), region->native_pixels, work, n);
 
-  region->content = ns_image_new (rect->width, rect->height, 3);
+  region->content = ns_image_new (at.width, at.height, 3);
   if (region->has_alpha)
     region->alpha = g_new (float, n);
 
@@ -55,6 +65,21 @@ ns_region_read (GimpDrawable        *drawable,
     }
 
   return region;
+}
+
+NsRegion *
+ns_region_read (GimpDrawable        *drawable,
+                const GeglRectangle *rect)
+{
+  return region_read (drawable, rect, 1.0);
+}
+
+NsRegion *
+ns_region_read_scaled (GimpDrawable        *drawable,
+                       const GeglRectangle *rect,
+                       double               scale)
+{
+  return region_read (drawable, rect, scale);
 }
 
 void
@@ -169,6 +194,33 @@ ns_region_render_u8 (const NsRegion *region,
 
   babl_process (babl_fish (region->native, format), native, out, n);
   *rowstride = region->rect.width * bpp;
+
+  return out;
+}
+
+guchar *
+ns_render_u8_over (const NsImage *result,
+                   const guchar  *source,
+                   gint           source_bpp,
+                   GimpDrawable  *drawable,
+                   gint          *rowstride)
+{
+  const Babl *format = ns_preview_format (drawable);
+  const Babl *work   = float_format (TRUE, gimp_drawable_get_format (drawable));
+  gsize       n      = (gsize) result->width * result->height;
+  gint        bpp    = babl_format_get_bytes_per_pixel (format);
+  gboolean    alpha  = source_bpp == 2 || source_bpp == 4;
+  g_autofree float *rgba = g_new (float, n * 4);
+  guchar     *out    = g_malloc (n * bpp);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      for (gint c = 0; c < 3; c++)
+        rgba[4 * i + c] = result->data[3 * i + c];
+      rgba[4 * i + 3] = alpha ? source[i * source_bpp + source_bpp - 1] / 255.0f : 1.0f;
+    }
+  babl_process (babl_fish (work, format), rgba, out, n);
+  *rowstride = result->width * bpp;
 
   return out;
 }

@@ -26,6 +26,10 @@ typedef struct
 } NsRegion;
 
 NsRegion *ns_region_read (GimpDrawable *drawable, const GeglRectangle *rect);
+/* The same scaled by `scale` (box-filtered when shrinking); its rect is then in scaled
+ * coordinates, so it is for previews, not for ns_region_apply. */
+NsRegion *ns_region_read_scaled (GimpDrawable *drawable, const GeglRectangle *rect,
+                                 double scale);
 void      ns_region_free (NsRegion *region);
 
 /* The whole of `style` as R'G'B' float in the colour space of `like` (a babl format). */
@@ -47,6 +51,12 @@ const Babl *ns_preview_format (GimpDrawable *drawable);
  * gimp_preview_draw_buffer expects for `drawable` (its GimpImageType).  Caller frees. */
 guchar   *ns_region_render_u8 (const NsRegion *region, const NsImage *result,
                                GimpDrawable *drawable, gint *rowstride);
+
+/* `result` (RGB) in the 8-bit preview format of `drawable`, with the alpha of `source`, a
+ * preview (u8, `source_bpp` bytes a pixel, alpha last if any) of the same size, as
+ * gimp_zoom_preview_get_source gives.  Caller frees. */
+guchar   *ns_render_u8_over (const NsImage *result, const guchar *source, gint source_bpp,
+                             GimpDrawable *drawable, gint *rowstride);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsRegion, ns_region_free)
 

@@ -61,7 +61,18 @@ report_progress (NsJob            *job,
   if (progress->iterations > 0)
     gimp_progress_update ((gdouble) progress->iteration / progress->iterations);
 
-  if (*left)
+  /* One report before the enlargement, which has no iterations of its own. */
+  if (progress->stage == NS_STAGE_ENLARGE)
+    gimp_progress_set_text_printf (_("Neural Style: enlarging to %d×%d…"),
+                                   progress->width, progress->height);
+  else if (progress->stage == NS_STAGE_REFINE && *left)
+    gimp_progress_set_text_printf (_("Neural Style: refining at full size, iteration %d of "
+                                     "%d, about %s left"),
+                                   progress->iteration, progress->iterations, left);
+  else if (progress->stage == NS_STAGE_REFINE)
+    gimp_progress_set_text_printf (_("Neural Style: refining at full size, iteration %d of "
+                                     "%d"), progress->iteration, progress->iterations);
+  else if (*left)
     gimp_progress_set_text_printf (_("Neural Style: iteration %d of %d, about %s left"),
                                    progress->iteration, progress->iterations, left);
   else
@@ -307,9 +318,10 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
                                       "once); otherwise the built-in network is used, which "
                                       "needs no download.  The weights mean the same with "
                                       "either network.  Larger layers are optimized at "
-                                      "\"size\" pixels (longest side) and scaled up, coarse "
-                                      "to fine, in tiles when they do not fit the memory "
-                                      "budget.  Alpha is kept; the result replaces the layer "
+                                      "\"size\" pixels (longest side), coarse to fine, then "
+                                      "enlarged to full size guided by the layer and refined "
+                                      "there (\"upscale\"), in tiles when they do not fit the "
+                                      "memory budget.  Alpha is kept; the result replaces the layer "
                                       "or goes to a new layer above it, in one undo step."),
                                     name);
   gimp_procedure_set_attribution (procedure, "The Neural Style authors",

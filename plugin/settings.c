@@ -20,7 +20,8 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
                          const NsPluginDefaults *d)
 {
   /* Mnemonics avoid the dialog's own buttons: _OK, _Cancel, _Reset, _Help,
-   * _Load Saved Settings, _Save Settings, and the dialog's _Preview / S_top.
+   * _Load Saved Settings, _Save Settings, and the dialog's _Preview / S_top.  Every other
+   * letter of the alphabet but j is taken now.
    * Arguments are only ever appended, so that positional calls keep working. */
   gimp_procedure_add_layer_argument (procedure, "style-layer",
                                      _("St_yle layer"),
@@ -56,9 +57,9 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
   gimp_procedure_add_int_argument (procedure, "size",
                                    _("Optimi_zation size"),
                                    _("Longest side, in pixels, that the optimization runs at; "
-                                     "a larger layer or selection is processed at this size "
-                                     "and the result scaled up to fit.  0 = the layer's (or "
-                                     "selection's) own size"),
+                                     "a larger layer or selection is optimized at this size "
+                                     "and the result enlarged to full size (see \"Enlargement "
+                                     "quality\").  0 = the layer's (or selection's) own size"),
                                    0, NS_PLUGIN_MAX_SIZE, NS_PLUGIN_DEFAULT_SIZE,
                                    G_PARAM_READWRITE);
 
@@ -144,6 +145,33 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
                                      "doubling up to the optimization size), 1 = only the "
                                      "final size"),
                                    0, NS_PLUGIN_MAX_SCALES, 0, G_PARAM_READWRITE);
+
+  gimp_procedure_add_choice_argument (procedure, "upscale",
+                                      _("Enlargement _quality"),
+                                      /* xgettext:no-c-format */
+                                      _("How a result optimized below the layer's size is "
+                                        "enlarged: guided by the layer (its edges and fine "
+                                        "detail) and then refined at full size with the "
+                                        "style's finest strokes; only guided; or bilinear, "
+                                        "which is soft at 100% zoom"),
+                                      gimp_choice_new_with_values (
+                                        "refine",   NS_UPSCALE_REFINE,
+                                        _("Guided, then refined (sharpest)"), NULL,
+                                        "guided",   NS_UPSCALE_GUIDED,
+                                        _("Guided by the layer"), NULL,
+                                        "bilinear", NS_UPSCALE_BILINEAR,
+                                        _("Bilinear (soft)"), NULL,
+                                        NULL),
+                                      "refine", G_PARAM_READWRITE);
+
+  gimp_procedure_add_int_argument (procedure, "refine-iterations",
+                                   _("E_xtra iterations at full size"),
+                                   _("Iterations of the refinement at full size, after the "
+                                     "enlargement (\"Enlargement quality\": refined); each "
+                                     "takes about as long as an iteration on the whole "
+                                     "layer.  0 = none"),
+                                   0, NS_PLUGIN_MAX_REFINE_ITERATIONS, NS_REFINE_ITERATIONS,
+                                   G_PARAM_READWRITE);
 }
 
 NsNetworkKind
@@ -172,7 +200,7 @@ ns_plugin_config_options (GimpProcedureConfig *config)
 {
   NsOptions *options = ns_options_new ();
   gdouble    alpha, beta, tv, style_scale;
-  gint       iterations, seed, max_memory, scales;
+  gint       iterations, seed, max_memory, scales, refine_iterations;
   gboolean   preserve;
 
   g_object_get (config,
@@ -185,6 +213,7 @@ ns_plugin_config_options (GimpProcedureConfig *config)
                 "seed",            &seed,
                 "max-memory",      &max_memory,
                 "scales",          &scales,
+                "refine-iterations", &refine_iterations,
                 NULL);
 
   ns_options_set_content_weight (options, alpha);
@@ -199,6 +228,9 @@ ns_plugin_config_options (GimpProcedureConfig *config)
   ns_options_set_init (options, gimp_procedure_config_get_choice_id (config, "init"));
   ns_options_set_max_memory (options, (guint64) max_memory << 20);
   ns_options_set_scales (options, scales);
+  /* The job gives the engine the optimisation size; these say how it gets to full size. */
+  ns_options_set_upscale (options, gimp_procedure_config_get_choice_id (config, "upscale"));
+  ns_options_set_refine_iterations (options, refine_iterations);
   /* GIMP's "number of threads" preference, as its own filters use. */
   ns_options_set_threads (options, MAX (1, gimp_get_num_processors ()));
 

@@ -21,6 +21,7 @@ G_BEGIN_DECLS
 /* "max-memory" is in MiB, up to 1 TiB; "scales" as ns_options_set_scales accepts. */
 #define NS_PLUGIN_MAX_MEMORY_MIB 1048576
 #define NS_PLUGIN_MAX_SCALES     16
+#define NS_PLUGIN_MAX_REFINE_ITERATIONS 1000
 
 typedef enum
 {

@@ -100,11 +100,83 @@ test_over_budget (void)
   g_assert_cmpint (seen.progress, ==, 0);
 }
 
+/* A region larger than the run side goes to the engine whole: the plan enlarges it and the
+ * refinement is part of the run; the result has the region's size. */
+static void
+test_large_region (void)
+{
+  g_autoptr (NsNetworkCache) cache = ns_network_cache_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NsImage) result = NULL;
+  g_autoptr (NsJob) job = NULL;
+  NsOptions *options = ns_options_new ();
+  NsImage *content = ns_image_new (120, 96, 3);
+  NsImage *style = ns_image_new (30, 26, 3);
+  Seen seen = { 0 };
+
+  ns_test_fill (content->data, 120 * 96 * 3, 1, 0.0f, 1.0f);
+  ns_test_fill (style->data, 30 * 26 * 3, 2, 0.0f, 1.0f);
+  ns_options_set_iterations (options, 2);
+  ns_options_set_refine_iterations (options, 2);
+  job = ns_job_new (cache, NS_NETWORK_EMBEDDED, options, content, style, 60);
+  ns_job_set_plan_func (job, on_plan, &seen);
+  result = ns_job_run_sync (job, on_progress, &seen, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (result->width, ==, 120);
+  g_assert_cmpint (result->height, ==, 96);
+  g_assert_nonnull (strstr (seen.plan, "then enlarged to 120×96"));
+  g_assert_nonnull (strstr (seen.plan, "refined there"));
+  g_free (seen.plan);
+}
+
+static void
+estimate_done (NsJob        *job,
+               NsImage      *result,
+               const GError *error,
+               gpointer      data)
+{
+  g_assert_null (result);
+  g_assert_no_error ((GError *) error);
+  *(gboolean *) data = TRUE;
+}
+
+/* An estimate plans a photo-sized region without its pixels and tells both times. */
+static void
+test_estimate (void)
+{
+  g_autoptr (NsNetworkCache) cache = ns_network_cache_new ();
+  g_autoptr (NsJob) job = NULL;
+  NsOptions *options = ns_options_new ();
+  Seen seen = { 0 };
+  gboolean done = FALSE;
+  double seconds, full_seconds;
+
+  ns_options_set_max_memory (options, (guint64) 16 << 30);
+  job = ns_job_new_estimate (cache, NS_NETWORK_EMBEDDED, options, 6000, 4000, 800, 600, 512);
+  ns_job_set_plan_func (job, on_plan, &seen);
+  ns_job_start (job, NULL, NULL, estimate_done, &done);
+  while (! done)
+    g_main_context_iteration (NULL, TRUE);
+  ns_job_join (job);
+
+  ns_job_get_estimate (job, &seconds, &full_seconds);
+  g_assert_cmpint (seen.plans, ==, 1);
+  g_assert_nonnull (strstr (seen.plan, "512×341"));
+  g_assert_nonnull (strstr (seen.plan, "then enlarged to 6000×4000"));
+  g_assert_nonnull (strstr (seen.plan, "expected time about"));
+  g_assert_cmpfloat (seconds, >, 0.0);
+  g_assert_cmpfloat (full_seconds, >, 2.0 * seconds);
+  g_free (seen.plan);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/job/plan-before-progress", test_plan_first);
   g_test_add_func ("/job/over-budget-fails-before-start", test_over_budget);
+  g_test_add_func ("/job/large-region-enlarged-by-the-engine", test_large_region);
+  g_test_add_func ("/job/estimate", test_estimate);
   return g_test_run ();
 }

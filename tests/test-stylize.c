@@ -144,6 +144,62 @@ test_bad_options (void)
   g_assert_nonnull (strstr (error->message, "style weight"));
 }
 
+/* ns_stylizer_estimate_seconds plans from the sizes alone: the same line as
+ * ns_stylizer_estimate_memory on real pixels, a photo-sized content without any, the
+ * enlargement far cheaper than the full-size run, and the budget error. */
+static void
+test_estimate_seconds (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_load (NS_NETWORK_EMBEDDED, NULL, NULL);
+  g_autoptr (NsImage) content = pattern (64, 48, 3, 0.2, 0.1);
+  g_autoptr (NsImage) style = pattern (40, 40, 3, 0.5, 0.3);
+  const NsImage content_size = { 64, 48, 3, NULL };
+  const NsImage photo = { 3000, 2000, 3, NULL };
+  const NsImage style_size = { 40, 40, 3, NULL };
+  const NsImage *styles[] = { style };
+  const NsImage *style_sizes[] = { &style_size };
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsOptions) full = NULL;
+  g_autoptr (NsStylizer) st = NULL;
+  g_autoptr (NsStylizer) st_full = NULL;
+  g_autoptr (NsStylizer) st_tiny = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *from_pixels = NULL;
+  g_autofree char *from_sizes = NULL;
+  g_autofree char *large = NULL;
+  double seconds, small, at_full;
+
+  ns_options_set_max_memory (opt, (guint64) 16 << 30);
+  ns_options_set_optimize_size (opt, 256);
+  full = ns_options_copy (opt);
+  ns_options_set_optimize_size (full, 0);
+  st = ns_stylizer_new (net, opt);
+
+  g_assert_cmpuint (ns_stylizer_estimate_memory (st, content, styles, 1, &from_pixels, &error),
+                    >, 0);
+  g_assert_no_error (error);
+  seconds = ns_stylizer_estimate_seconds (st, &content_size, style_sizes, 1, &from_sizes, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (seconds, >, 0.0);
+  g_assert_cmpstr (from_sizes, ==, from_pixels);
+
+  small = ns_stylizer_estimate_seconds (st, &photo, style_sizes, 1, &large, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (large, "then enlarged to 3000×2000"));
+  g_assert_nonnull (strstr (large, "expected time about"));
+  st_full = ns_stylizer_new (net, full);
+  at_full = ns_stylizer_estimate_seconds (st_full, &photo, style_sizes, 1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (small, >, seconds);
+  g_assert_cmpfloat (at_full, >, 2.0 * small);
+
+  ns_options_set_max_memory (full, 1 << 20);
+  st_tiny = ns_stylizer_new (net, full);
+  g_assert_cmpfloat (ns_stylizer_estimate_seconds (st_tiny, &photo, style_sizes, 1, NULL, &error),
+                     <, 0.0);
+  g_assert_error (error, NS_ERROR, NS_ERROR_MEMORY);
+}
+
 static void
 test_seed (void)
 {
@@ -228,6 +284,7 @@ main (int argc, char **argv)
   g_test_add_func ("/stylize/tiny-image", test_tiny_image);
   g_test_add_func ("/stylize/numeric-guard", test_numeric_guard);
   g_test_add_func ("/stylize/bad-options", test_bad_options);
+  g_test_add_func ("/stylize/estimate-seconds", test_estimate_seconds);
   g_test_add_func ("/stylize/seed", test_seed);
   g_test_add_func ("/stylize/threads", test_threads);
   g_test_add_func ("/stylize/grey-and-luminance", test_grey_and_luminance);

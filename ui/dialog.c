@@ -189,6 +189,25 @@ network_changed (Dialog *d)
   ns_preview_set_status (d->preview, ns_network_get_description (network));
 }
 
+/* For the tests: the label of each control that the procedure's newer arguments got. */
+static void
+record_controls (GimpProcedureDialog *dialog)
+{
+  static const char * const properties[] = { "upscale", "refine-iterations" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (properties); i++)
+    {
+      GtkWidget *widget = gimp_procedure_dialog_get_widget (dialog, properties[i], G_TYPE_NONE);
+      g_autofree char *key = g_strconcat ("control-", properties[i], NULL);
+      const char *label = NULL;
+
+      if (GIMP_IS_LABELED (widget))
+        label = gtk_label_get_label (GTK_LABEL (gimp_labeled_get_label (GIMP_LABELED (widget))));
+      if (widget && gtk_widget_get_toplevel (widget) == GTK_WIDGET (dialog))
+        ns_ui_state_set (key, label ? label : "(no label)");
+    }
+}
+
 static void
 build (Dialog              *d,
        GimpProcedureDialog *dialog,
@@ -210,6 +229,7 @@ build (Dialog              *d,
   int_entry (dialog, "iterations", 2000);
   int_entry (dialog, "size", 2048);
   int_entry (dialog, "seed", 1000);
+  int_entry (dialog, "refine-iterations", 100);
   /* Stroke size is a ratio: 0.5× and 2× should be equally far from 1×. */
   gimp_scale_entry_set_logarithmic (
     GIMP_SCALE_ENTRY (gimp_procedure_dialog_get_scale_entry (dialog, "style-scale", 1.0)), TRUE);
@@ -226,7 +246,7 @@ build (Dialog              *d,
 
   gimp_procedure_dialog_fill_box (dialog, "advanced-box",
                                   "tv-weight", "style-scale", "optimizer", "init",
-                                  "scales", "max-memory",
+                                  "scales", "upscale", "refine-iterations", "max-memory",
                                   "network", "network-hint", "output", NULL);
   gimp_procedure_dialog_get_label (dialog, "advanced-title", _("Advanced"), FALSE, FALSE);
   gimp_procedure_dialog_fill_expander (dialog, "advanced", "advanced-title", FALSE,
@@ -245,7 +265,13 @@ build (Dialog              *d,
   gtk_orientable_set_orientation (GTK_ORIENTABLE (box), GTK_ORIENTATION_HORIZONTAL);
   gtk_box_set_spacing (GTK_BOX (box), 12);
 
-  gimp_procedure_dialog_fill (dialog, "main-box", NULL);
+  /* The status line under both columns: the plan it shows is long. */
+  box = gimp_procedure_dialog_fill_box (dialog, "top-box", "main-box", NULL);
+  gtk_box_set_spacing (GTK_BOX (box), 6);
+  gtk_box_pack_start (GTK_BOX (box), ns_preview_get_status (d->preview), FALSE, FALSE, 0);
+
+  gimp_procedure_dialog_fill (dialog, "top-box", NULL);
+  record_controls (dialog);
 }
 
 gboolean

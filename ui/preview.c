@@ -1,14 +1,29 @@
-/* preview.c — stylizing the preview area on request without blocking the dialog.
+/* preview.c — stylizing the preview on request without blocking the dialog.
  *
- * The pixels of the visible area and of the style layer are copied on the main thread (all
- * libgimp calls stay there); the engine then runs in a job thread at the scale the final run
- * will use, and every few iterations its current image comes back through an idle callback
- * and is drawn into the GimpDrawablePreview, which masks it with the selection. */
+ * The pixels and the style layer are copied on the main thread (all libgimp calls stay
+ * there); the engine then runs in a job thread and every few iterations its current image
+ * comes back through an idle callback.  Two views share the Preview and Stop buttons:
+ *
+ *   1:1          a GimpDrawablePreview: the visible area at 100%, run as the final run
+ *                treats it (optimised at its scale, then enlarged guided by the area and
+ *                refined), so that what the enlargement does to fine detail can be judged;
+ *   whole layer  a GimpZoomPreview kept at its fit-to-view zoom: the whole layer (or the
+ *                selection's bounds) run at the optimisation size, which is what the final
+ *                run optimises, shown scaled down.
+ *
+ * Why two previews and not one zooming one: between "fit" and 100% no run would show what
+ * the final one does (it optimises small and refines at full size), so GimpZoomPreview's
+ * free zoom has nothing true to show; its fit view and GimpDrawablePreview's scrolling 1:1
+ * view both do, and both mask the result with the selection themselves.
+ *
+ * Under the views a status line tells how the final run will go (its plan, estimated in a
+ * job of its own whenever the settings change). */
 #include "preview.h"
 
 #include <math.h>
 #include <string.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 
 #include "settings.h"
 #include "pixels.h"
@@ -16,9 +31,16 @@
 /* Draw the engine's current image every this many iterations. */
 #define PREVIEW_EVERY 2
 
-/* The status line always takes this many lines: a change of height would resize the
- * preview area under a running preview. */
-#define STATUS_LINES 3
+/* The status line is at least this many lines high (it wraps, and grows for longer plans),
+ * so that short messages do not make the dialog jump. */
+#define STATUS_LINES 5
+
+/* Settings changes are planned again after this pause (ms), not at every keystroke. */
+#define ESTIMATE_DELAY 400
+
+/* A layer this many times the optimisation size is "much larger": the status says how the
+ * run enlarges it and what the full-size run would cost. */
+#define MUCH_LARGER 1.5
 
 struct _NsPreview
 {
@@ -26,7 +48,10 @@ struct _NsPreview
   GimpDrawable        *drawable;
   NsNetworkCache      *networks;
 
-  GtkWidget           *preview;       /* GimpDrawablePreview */
+  GtkWidget           *preview;       /* GimpDrawablePreview, 1:1 */
+  GtkWidget           *zoom;          /* GimpZoomPreview, the whole layer, or NULL */
+  GtkWidget           *box;
+  GtkWidget           *whole;         /* the "Whole layer" toggle */
   GtkWidget           *run_button;
   GtkWidget           *stop_button;
   GtkWidget           *progress;
@@ -34,30 +59,110 @@ struct _NsPreview
   gulong               notify_id;
 
   NsJob               *job;           /* the running preview, or NULL */
-  NsRegion            *job_region;    /* its pixels, for alpha and the rectangle */
+  NsRegion            *job_region;    /* 1:1: its pixels, for alpha and the rectangle */
+  gboolean             job_whole;     /* the running preview is of the whole layer */
 
-  guchar              *shown;         /* the last stylized image, 8-bit, or NULL */
+  guchar              *shown;         /* 1:1: the last stylized image, 8-bit, or NULL */
   gint                 shown_rowstride;
   GeglRectangle        shown_rect;
+
+  guchar              *shown_whole;   /* whole layer: the same at the zoom preview's size */
+  gint                 shown_whole_rowstride;
+  gint                 shown_whole_width, shown_whole_height;
+
+  char                *message;       /* the status line: a message, then the plan */
+  char                *plan;
+  NsJob               *estimate;      /* planning the final run, or NULL */
+  guint                estimate_id;   /* the pending ESTIMATE_DELAY timeout */
 };
 
-static void
-current_rect (NsPreview     *p,
-              GeglRectangle *rect)
+/* ---- state for the tests -------------------------------------------------------------------- */
+
+/* NS_PLUGIN_DIALOG_STATE names a file that the dialog keeps up to date with what it shows,
+ * one "key value" line per entry, for tests/gimp/test-dialog.sh (no accessibility bus
+ * there). */
+static GHashTable *ui_state;
+
+static char *
+escape_line (const char *text)
 {
-  gimp_preview_get_position (GIMP_PREVIEW (p->preview), &rect->x, &rect->y);
-  gimp_preview_get_size (GIMP_PREVIEW (p->preview), &rect->width, &rect->height);
+  GString *s = g_string_new (NULL);
+
+  for (const char *c = text; *c; c++)
+    if (*c == '\n')
+      g_string_append (s, "\\n");
+    else if (*c == '\\')
+      g_string_append (s, "\\\\");
+    else
+      g_string_append_c (s, *c);
+  return g_string_free (s, FALSE);
+}
+
+void
+ns_ui_state_set (const char *key,
+                 const char *value)
+{
+  const char *path = g_getenv ("NS_PLUGIN_DIALOG_STATE");
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autofree char *tmp = NULL;
+  GHashTableIter iter;
+  gpointer k, v;
+
+  if (path == NULL || *path == '\0')
+    return;
+  if (ui_state == NULL)
+    ui_state = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_insert (ui_state, g_strdup (key), escape_line (value ? value : ""));
+
+  g_hash_table_iter_init (&iter, ui_state);
+  while (g_hash_table_iter_next (&iter, &k, &v))
+    g_string_append_printf (text, "%s %s\n", (char *) k, (char *) v);
+  tmp = g_strconcat (path, ".tmp", NULL);
+  if (g_file_set_contents (tmp, text->str, -1, NULL))
+    g_rename (tmp, path);
+}
+
+/* Where the toggle is in its window, so that a test can click it. */
+static void
+state_toggle_geometry (NsPreview *p)
+{
+  GtkWidget *top = gtk_widget_get_toplevel (p->whole);
+  g_autofree char *geometry = NULL;
+  gint x, y;
+
+  if (! gtk_widget_translate_coordinates (p->whole, top, 0, 0, &x, &y))
+    return;
+  geometry = g_strdup_printf ("%d %d %d %d", x, y, gtk_widget_get_allocated_width (p->whole),
+                              gtk_widget_get_allocated_height (p->whole));
+  ns_ui_state_set ("whole-layer-toggle", geometry);
+}
+
+/* ---- the status line ------------------------------------------------------------------------ */
+
+static void
+update_status (NsPreview *p)
+{
+  g_autofree char *text = NULL;
+
+  if (p->message && *p->message && p->plan)
+    text = g_strconcat (p->message, "\n", p->plan, NULL);
+  else
+    text = g_strdup (p->message && *p->message ? p->message : p->plan ? p->plan : "");
+
+  gtk_label_set_text (GTK_LABEL (p->status), text);
+  ns_ui_state_set ("status", text);
 }
 
 void
 ns_preview_set_status (NsPreview  *p,
                        const char *message)
 {
-  gtk_label_set_text (GTK_LABEL (p->status), message ? message : "");
-  gtk_widget_set_tooltip_text (p->status, message && *message ? message : NULL);
+  g_free (p->message);
+  p->message = g_strdup (message);
+  update_status (p);
 }
 
-/* Keeps the status line STATUS_LINES lines high whatever it says. */
+/* Keeps the status line at least STATUS_LINES lines high. */
 static void
 fix_status_height (GtkWidget *label)
 {
@@ -73,6 +178,151 @@ fix_status_height (GtkWidget *label)
   gtk_widget_set_size_request (label, -1, height);
 }
 
+/* ---- the final run's plan ------------------------------------------------------------------- */
+
+/* What the final run does with a layer much larger than its optimisation size, and what
+ * running it all at full size would take instead. */
+static char *
+large_summary (NsPreview *p,
+               int        run_side,
+               int        width,
+               int        height,
+               double     seconds,
+               double     full_seconds)
+{
+  g_autofree char *time = ns_plugin_format_duration (seconds);
+  g_autofree char *full_time = ns_plugin_format_duration (full_seconds);
+  g_autofree char *what = NULL;
+  g_autofree char *alternative = NULL;
+  NsUpscale upscale = gimp_procedure_config_get_choice_id (p->config, "upscale");
+  gint refine_iterations;
+
+  g_object_get (p->config, "refine-iterations", &refine_iterations, NULL);
+  if (upscale == NS_UPSCALE_REFINE && refine_iterations > 0)
+    what = g_strdup_printf (_("Optimized at %d px, then enlarged to %d×%d and refined: "
+                              "about %s."), run_side, width, height, time);
+  else if (upscale != NS_UPSCALE_BILINEAR)
+    what = g_strdup_printf (_("Optimized at %d px, then enlarged to %d×%d guided by the "
+                              "layer: about %s."), run_side, width, height, time);
+  else
+    what = g_strdup_printf (_("Optimized at %d px, then enlarged to %d×%d (bilinear): "
+                              "about %s."), run_side, width, height, time);
+
+  if (full_seconds >= 0.0)
+    alternative = g_strdup_printf (_("Optimizing at full size instead would take about %s."),
+                                   full_time);
+  else
+    alternative = g_strdup (_("Optimizing at full size instead would not fit the memory "
+                              "budget."));
+
+  return g_strconcat (what, " ", alternative, NULL);
+}
+
+static void
+estimate_plan (NsJob      *job,
+               const char *description,
+               gpointer    data)
+{
+  NsPreview *p = data;
+
+  g_free (p->plan);
+  p->plan = g_strdup (description);
+}
+
+static void
+estimate_done (NsJob        *job,
+               NsImage      *result,
+               const GError *error,
+               gpointer      data)
+{
+  NsPreview *p = data;
+  gint x, y, w, h;
+  int run_side;
+  double seconds, full_seconds;
+
+  if (error)
+    {
+      g_free (p->plan);
+      p->plan = g_strdup (error->message);
+    }
+  else if (p->plan && gimp_drawable_mask_intersect (p->drawable, &x, &y, &w, &h))
+    {
+      run_side = ns_plugin_run_side (ns_plugin_config_size (p->config), w, h);
+      ns_job_get_estimate (job, &seconds, &full_seconds);
+      if (MAX (w, h) > MUCH_LARGER * run_side)
+        {
+          g_autofree char *summary = large_summary (p, run_side, w, h, seconds, full_seconds);
+          char *plan = g_strconcat (summary, "\n", _("Plan: "), p->plan, NULL);
+
+          g_free (p->plan);
+          p->plan = plan;
+        }
+    }
+
+  g_clear_pointer (&p->estimate, ns_job_unref);
+  update_status (p);
+}
+
+static void
+stop_estimate (NsPreview *p)
+{
+  if (p->estimate)
+    {
+      ns_job_cancel (p->estimate);
+      ns_job_detach (p->estimate);
+      g_clear_pointer (&p->estimate, ns_job_unref);
+    }
+}
+
+static gboolean
+start_estimate (gpointer data)
+{
+  NsPreview *p = data;
+  g_autoptr (GimpLayer) style = NULL;
+  gint x, y, w, h;
+
+  p->estimate_id = 0;
+  stop_estimate (p);
+  g_clear_pointer (&p->plan, g_free);
+
+  g_object_get (p->config, "style-layer", &style, NULL);
+  if (style == NULL || ! gimp_item_is_valid (GIMP_ITEM (style)) ||
+      ! gimp_drawable_mask_intersect (p->drawable, &x, &y, &w, &h))
+    {
+      update_status (p);
+      return G_SOURCE_REMOVE;
+    }
+
+  p->estimate = ns_job_new_estimate (p->networks, ns_plugin_config_network (p->config),
+                                     ns_plugin_config_options (p->config), w, h,
+                                     gimp_drawable_get_width (GIMP_DRAWABLE (style)),
+                                     gimp_drawable_get_height (GIMP_DRAWABLE (style)),
+                                     ns_plugin_run_side (ns_plugin_config_size (p->config),
+                                                         w, h));
+  ns_job_set_plan_func (p->estimate, estimate_plan, p);
+  ns_job_start (p->estimate, NULL, NULL, estimate_done, p);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_estimate (NsPreview *p)
+{
+  if (p->estimate_id)
+    g_source_remove (p->estimate_id);
+  p->estimate_id = g_timeout_add (ESTIMATE_DELAY, start_estimate, p);
+}
+
+/* ---- drawing -------------------------------------------------------------------------------- */
+
+static void
+current_rect (NsPreview     *p,
+              GeglRectangle *rect)
+{
+  gimp_preview_get_position (GIMP_PREVIEW (p->preview), &rect->x, &rect->y);
+  gimp_preview_get_size (GIMP_PREVIEW (p->preview), &rect->width, &rect->height);
+}
+
 static void
 set_running (NsPreview *p,
              gboolean   running)
@@ -81,8 +331,8 @@ set_running (NsPreview *p,
   gtk_widget_set_sensitive (p->stop_button, running);
 }
 
-/* Draws the last stylized image.  The area may have been scrolled or resized since; then
- * the part that overlaps is drawn over the layer's own pixels. */
+/* Draws the last stylized 1:1 image.  The area may have been scrolled or resized since;
+ * then the part that overlaps is drawn over the layer's own pixels. */
 static void
 draw_shown (NsPreview *p)
 {
@@ -120,8 +370,24 @@ draw_shown (NsPreview *p)
   gimp_preview_draw_buffer (GIMP_PREVIEW (p->preview), pixels, rowstride);
 }
 
-/* `image` is at the optimisation's size; scale it to the area, add the layer's alpha,
- * convert to what the preview draws, and keep it for redraws after scrolling. */
+static void
+draw_shown_whole (NsPreview *p)
+{
+  gint width, height;
+  g_autofree char *size = NULL;
+
+  gimp_preview_get_size (GIMP_PREVIEW (p->zoom), &width, &height);
+  if (p->shown_whole == NULL ||
+      width != p->shown_whole_width || height != p->shown_whole_height)
+    return;
+
+  gimp_preview_draw_buffer (GIMP_PREVIEW (p->zoom), p->shown_whole, p->shown_whole_rowstride);
+  size = g_strdup_printf ("%d %d", width, height);
+  ns_ui_state_set ("whole-layer-shown", size);
+}
+
+/* 1:1: `image` is the area's result; add the layer's alpha, convert to what the preview
+ * draws, and keep it for redraws after scrolling. */
 static void
 show_image (NsPreview     *p,
             const NsImage *image)
@@ -137,6 +403,41 @@ show_image (NsPreview     *p,
   p->shown_rect = *rect;
   draw_shown (p);
 }
+
+/* Whole layer: `image` is the run at the optimisation size; scale it to the zoom preview,
+ * with the alpha of the layer's own thumbnail there. */
+static void
+show_image_whole (NsPreview     *p,
+                  const NsImage *image)
+{
+  g_autofree guchar *source = NULL;
+  g_autoptr (NsImage) scaled = NULL;
+  gint width, height, bpp;
+
+  source = gimp_zoom_preview_get_source (GIMP_ZOOM_PREVIEW (p->zoom), &width, &height, &bpp);
+  if (source == NULL)
+    return;
+  scaled = ns_image_resize (image, width, height);
+
+  g_free (p->shown_whole);
+  p->shown_whole = ns_render_u8_over (scaled, source, bpp, p->drawable,
+                                      &p->shown_whole_rowstride);
+  p->shown_whole_width  = width;
+  p->shown_whole_height = height;
+  draw_shown_whole (p);
+}
+
+static void
+show_result (NsPreview     *p,
+             const NsImage *image)
+{
+  if (p->job_whole)
+    show_image_whole (p, image);
+  else
+    show_image (p, image);
+}
+
+/* ---- running -------------------------------------------------------------------------------- */
 
 static void
 forget_job (NsPreview *p)
@@ -163,17 +464,27 @@ job_progress (NsJob            *job,
   if (progress->iterations > 0)
     gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (p->progress),
                                    (gdouble) progress->iteration / progress->iterations);
-  if (*left)
+  /* The enlargement is one report without an iteration of its own. */
+  if (progress->stage == NS_STAGE_ENLARGE)
+    text = g_strdup_printf (_("Enlarging to %d×%d…"), progress->width, progress->height);
+  else if (progress->stage == NS_STAGE_REFINE && *left)
+    text = g_strdup_printf (_("Refining at full size… iteration %d of %d, about %s left"),
+                            progress->iteration, progress->iterations, left);
+  else if (progress->stage == NS_STAGE_REFINE)
+    text = g_strdup_printf (_("Refining at full size… iteration %d of %d"),
+                            progress->iteration, progress->iterations);
+  else if (*left)
     text = g_strdup_printf (_("Iteration %d of %d, about %s left"),
                             progress->iteration, progress->iterations, left);
   else
     text = g_strdup_printf (_("Iteration %d of %d"), progress->iteration, progress->iterations);
   gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress), text);
-  /* Which network the preview uses ("auto" may mean either). */
-  ns_preview_set_status (p, ns_job_get_network_description (job));
+  ns_ui_state_set ("progress", text);
 
+  /* The engine's current image: at the size it optimises, then at full size while it
+   * refines; either is scaled to the view. */
   if (progress->preview)
-    show_image (p, progress->preview);
+    show_result (p, progress->preview);
 }
 
 static void
@@ -183,15 +494,13 @@ job_done (NsJob        *job,
           gpointer      data)
 {
   NsPreview *p = data;
-  const char *network = ns_job_get_network_description (job);
-  g_autofree char *status = NULL;
 
   if (result)
     {
-      show_image (p, result);
+      show_result (p, result);
       gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (p->progress), 1.0);
       gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress), _("Done"));
-      status = g_strdup (network ? network : "");
+      ns_preview_set_status (p, ns_job_get_network_description (job));
       ns_image_free (result);
     }
   else if (g_error_matches (error, NS_ERROR, NS_ERROR_CANCELLED))
@@ -202,16 +511,15 @@ job_done (NsJob        *job,
     {
       gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (p->progress), 0.0);
       gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress), _("Failed"));
-      status = g_strdup (error ? error->message : "");
+      ns_preview_set_status (p, error ? error->message : "");
     }
 
-  if (status)
-    ns_preview_set_status (p, status);
+  ns_ui_state_set ("progress", gtk_progress_bar_get_text (GTK_PROGRESS_BAR (p->progress)));
   forget_job (p);
 }
 
-/* The longest side the preview area is optimised at, so that it sees the image at the same
- * scale as the final run (which may shrink the whole region to `size`), and the factor for
+/* 1:1: the longest side the area is optimised at, so that it sees the image at the same
+ * scale as the final run (which optimises the whole region at `size`), and the factor for
  * the style scale: the engine sizes the style relative to the image it optimises, and the
  * area is `style_factor` times smaller than the final region. */
 static int
@@ -236,15 +544,54 @@ preview_side (NsPreview           *p,
   return MAX (side, needed);
 }
 
+/* 1:1: the visible area at full resolution; the job optimises it at `side` and enlarges
+ * it as the final run does. */
+static NsImage *
+read_area (NsPreview *p,
+           int       *side,
+           double    *style_factor)
+{
+  GeglRectangle rect;
+
+  current_rect (p, &rect);
+  *side = preview_side (p, &rect, style_factor);
+  if (*side == 0)
+    return NULL;
+
+  p->job_region = ns_region_read (p->drawable, &rect);
+  return g_steal_pointer (&p->job_region->content);
+}
+
+/* Whole layer: the region of the final run read at the optimisation size (GEGL shrinks it
+ * box-filtered); the job runs it at that size, as the final run's optimisation does. */
+static NsImage *
+read_whole (NsPreview *p,
+            int       *side,
+            double    *style_factor)
+{
+  g_autoptr (NsRegion) region = NULL;
+  GeglRectangle rect;
+  int longest;
+
+  if (! gimp_drawable_mask_intersect (p->drawable, &rect.x, &rect.y, &rect.width, &rect.height))
+    return NULL;
+
+  longest = MAX (rect.width, rect.height);
+  *side = ns_plugin_run_side (ns_plugin_config_size (p->config), rect.width, rect.height);
+  *style_factor = 1.0;
+  region = ns_region_read_scaled (p->drawable, &rect, MIN (1.0, (double) *side / longest));
+  return g_steal_pointer (&region->content);
+}
+
 static void
 run_clicked (NsPreview *p)
 {
   g_autoptr (GimpLayer) style = NULL;
-  GeglRectangle rect;
+  NsImage *content;
   NsOptions *options;
   gdouble style_scale;
-  double style_factor;
-  int side;
+  double style_factor = 1.0;
+  int side = 0;
 
   forget_job (p);
 
@@ -255,10 +602,12 @@ run_clicked (NsPreview *p)
       return;
     }
 
-  current_rect (p, &rect);
-  side = preview_side (p, &rect, &style_factor);
-  if (side == 0)
+  p->job_whole = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (p->whole));
+  content = p->job_whole ? read_whole (p, &side, &style_factor)
+                         : read_area (p, &side, &style_factor);
+  if (content == NULL)
     {
+      g_clear_pointer (&p->job_region, ns_region_free);
       ns_preview_set_status (p, _("Nothing of this layer is selected."));
       return;
     }
@@ -267,14 +616,15 @@ run_clicked (NsPreview *p)
   ns_options_set_style_scale (options, style_scale * style_factor);
   ns_options_set_preview_every (options, PREVIEW_EVERY);
 
-  p->job_region = ns_region_read (p->drawable, &rect);
-  p->job = ns_job_new (p->networks, ns_plugin_config_network (p->config), options,
-                       g_steal_pointer (&p->job_region->content),
-                       ns_style_read (GIMP_DRAWABLE (style), p->job_region->native),
+  p->job = ns_job_new (p->networks, ns_plugin_config_network (p->config), options, content,
+                       ns_style_read (GIMP_DRAWABLE (style),
+                                      gimp_drawable_get_format (p->drawable)),
                        side);
 
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (p->progress), 0.0);
   gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress), _("Starting…"));
+  ns_ui_state_set ("progress", "Starting");
+  ns_ui_state_set ("whole-layer-shown", "");
   ns_preview_set_status (p, NULL);
   set_running (p, TRUE);
 
@@ -298,39 +648,111 @@ invalidated (GimpPreview *preview,
 }
 
 static void
-config_changed (NsPreview *p)
+invalidated_whole (GimpPreview *preview,
+                   NsPreview   *p)
 {
-  if (p->shown || p->job)
-    ns_preview_set_status (p, _("Settings changed: press Preview to update."));
+  draw_shown_whole (p);
+}
+
+/* The stock "Preview" check box would re-run on every change; this preview runs only when
+ * asked, so the previews' own controls (and the zoom buttons: see the top) are hidden and
+ * one row of buttons serves both. */
+static void
+hide_controls (GtkWidget *preview)
+{
+  GtkWidget *controls = gimp_preview_get_controls (GIMP_PREVIEW (preview));
+
+  gimp_preview_set_update (GIMP_PREVIEW (preview), TRUE);
+  gtk_widget_set_no_show_all (controls, TRUE);
+  gtk_widget_hide (controls);
+}
+
+/* Ctrl+wheel would zoom the whole-layer view away from "fit", which no run shows. */
+static gboolean
+no_zoom (GtkWidget *area,
+         GdkEvent  *event)
+{
+  return event->type == GDK_SCROLL;
+}
+
+/* The whole-layer view, made when first asked for: GimpPreview sets a busy cursor on its
+ * area whenever it is invalidated, which fails (a GDK critical) before the area is
+ * realized, as it would not be in a dialog that opened hidden. */
+static void
+make_zoom (NsPreview *p)
+{
+  GList *children = gtk_container_get_children (GTK_CONTAINER (p->box));
+  gint position = g_list_index (children, p->preview);
+
+  g_list_free (children);
+  p->zoom = gimp_zoom_preview_new_from_drawable (p->drawable);
+  hide_controls (p->zoom);
+  gimp_scrolled_preview_set_policy (GIMP_SCROLLED_PREVIEW (p->zoom),
+                                    GTK_POLICY_NEVER, GTK_POLICY_NEVER);
+  g_signal_connect (gimp_preview_get_area (GIMP_PREVIEW (p->zoom)), "event",
+                    G_CALLBACK (no_zoom), NULL);
+  g_signal_connect (p->zoom, "invalidated", G_CALLBACK (invalidated_whole), p);
+
+  /* In the 1:1 view's place. */
+  gtk_box_pack_start (GTK_BOX (p->box), p->zoom, TRUE, TRUE, 0);
+  gtk_box_reorder_child (GTK_BOX (p->box), p->zoom, position + 1);
 }
 
 static void
-replace_toggle (NsPreview *p,
-                GtkWidget *controls)
+whole_toggled (NsPreview *p)
 {
-  g_autoptr (GList) children = gtk_container_get_children (GTK_CONTAINER (controls));
+  gboolean whole = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (p->whole));
 
-  /* The stock "Preview" check box would re-run on every change; this preview runs only
-   * when asked, so the box holds our buttons instead. */
-  for (GList *l = children; l; l = l->next)
+  /* A run belongs to the view it was started in. */
+  if (p->job)
     {
-      gtk_widget_set_no_show_all (l->data, TRUE);
-      gtk_widget_hide (l->data);
+      forget_job (p);
+      gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress), _("Stopped"));
     }
+  if (whole && p->zoom == NULL)
+    make_zoom (p);
+  gtk_widget_set_visible (p->preview, ! whole);
+  gtk_widget_set_visible (p->zoom, whole);
+  ns_ui_state_set ("whole-layer", whole ? "1" : "0");
+}
+
+static void
+config_changed (NsPreview *p)
+{
+  if (p->shown || p->shown_whole || p->job)
+    ns_preview_set_status (p, _("Settings changed: press Preview to update."));
+  schedule_estimate (p);
+}
+
+static GtkWidget *
+controls_row (NsPreview *p)
+{
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
 
   p->run_button = gtk_button_new_with_mnemonic (_("_Preview"));
   gtk_widget_set_tooltip_text (p->run_button,
-                               _("Stylize the area shown above, at the scale of the final "
-                                 "result"));
-  gtk_box_pack_start (GTK_BOX (controls), p->run_button, TRUE, TRUE, 0);
-  gtk_widget_show (p->run_button);
+                               _("Stylize what the preview shows, as the final run would"));
+  gtk_box_pack_start (GTK_BOX (row), p->run_button, TRUE, TRUE, 0);
   g_signal_connect_swapped (p->run_button, "clicked", G_CALLBACK (run_clicked), p);
 
   p->stop_button = gtk_button_new_with_mnemonic (_("S_top"));
   gtk_widget_set_tooltip_text (p->stop_button, _("Stop the preview and keep what it shows"));
-  gtk_box_pack_start (GTK_BOX (controls), p->stop_button, TRUE, TRUE, 0);
-  gtk_widget_show (p->stop_button);
+  gtk_box_pack_start (GTK_BOX (row), p->stop_button, TRUE, TRUE, 0);
   g_signal_connect_swapped (p->stop_button, "clicked", G_CALLBACK (stop_clicked), p);
+
+  /* Every mnemonic letter is taken (see settings.c): this one has none. */
+  p->whole = gtk_check_button_new_with_label (_("Whole layer"));
+  gtk_widget_set_tooltip_text (p->whole,
+                               _("On: the whole layer (or selection) scaled to fit, "
+                                 "optimized at the optimization size as the final run "
+                                 "does.  Off: part of it at 100%, enlarged and refined as "
+                                 "the final result will look."));
+  gtk_box_pack_start (GTK_BOX (row), p->whole, FALSE, FALSE, 0);
+  g_signal_connect_swapped (p->whole, "toggled", G_CALLBACK (whole_toggled), p);
+  g_signal_connect_swapped (p->whole, "size-allocate", G_CALLBACK (state_toggle_geometry), p);
+
+  gtk_widget_show_all (row);
+  return row;
 }
 
 NsPreview *
@@ -347,39 +769,48 @@ ns_preview_new (GimpProcedureDialog *dialog,
   p->networks = networks;
 
   p->preview = gimp_procedure_dialog_get_drawable_preview (dialog, "preview", drawable);
-  gimp_preview_set_update (GIMP_PREVIEW (p->preview), TRUE);
-  replace_toggle (p, gimp_preview_get_controls (GIMP_PREVIEW (p->preview)));
+  hide_controls (p->preview);
   g_signal_connect (p->preview, "invalidated", G_CALLBACK (invalidated), p);
 
   box = gimp_procedure_dialog_fill_box (dialog, "preview-box", "preview", NULL);
+  p->box = box;
+
+  gtk_box_pack_start (GTK_BOX (box), controls_row (p), FALSE, FALSE, 0);
 
   p->progress = gtk_progress_bar_new ();
   gtk_progress_bar_set_show_text (GTK_PROGRESS_BAR (p->progress), TRUE);
-  /* Texts of any length must not resize the column: that would resize the preview area,
-   * which abandons the running preview. */
+  /* Texts of any length must not resize the column: that would resize the preview area. */
   gtk_progress_bar_set_ellipsize (GTK_PROGRESS_BAR (p->progress), PANGO_ELLIPSIZE_END);
   gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress),
                              _("Press Preview to try the settings"));
   gtk_box_pack_start (GTK_BOX (box), p->progress, FALSE, FALSE, 0);
   gtk_widget_show (p->progress);
 
+  /* The plan is long: the status line wraps, is as wide as the dialog (the caller packs
+   * it, see ns_preview_get_status), and grows as needed. */
   p->status = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (p->status), 0.0);
   gtk_label_set_yalign (GTK_LABEL (p->status), 0.0);
   gtk_label_set_line_wrap (GTK_LABEL (p->status), TRUE);
-  gtk_label_set_lines (GTK_LABEL (p->status), STATUS_LINES);
-  gtk_label_set_ellipsize (GTK_LABEL (p->status), PANGO_ELLIPSIZE_END);
-  gtk_label_set_width_chars (GTK_LABEL (p->status), 30);
-  gtk_label_set_max_width_chars (GTK_LABEL (p->status), 30);
+  gtk_label_set_line_wrap_mode (GTK_LABEL (p->status), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_width_chars (GTK_LABEL (p->status), 60);
+  gtk_label_set_max_width_chars (GTK_LABEL (p->status), 110);
   gimp_label_set_attributes (GTK_LABEL (p->status), PANGO_ATTR_SCALE, PANGO_SCALE_SMALL, -1);
   fix_status_height (p->status);
-  gtk_box_pack_start (GTK_BOX (box), p->status, FALSE, FALSE, 0);
   gtk_widget_show (p->status);
 
   set_running (p, FALSE);
   p->notify_id = g_signal_connect_swapped (config, "notify", G_CALLBACK (config_changed), p);
+  ns_ui_state_set ("whole-layer", "0");
+  schedule_estimate (p);
 
   return p;
+}
+
+GtkWidget *
+ns_preview_get_status (NsPreview *p)
+{
+  return p->status;
 }
 
 void
@@ -389,6 +820,9 @@ ns_preview_free (NsPreview *p)
     return;
 
   g_signal_handler_disconnect (p->config, p->notify_id);
+  if (p->estimate_id)
+    g_source_remove (p->estimate_id);
+  stop_estimate (p);
   if (p->job)
     {
       /* The final run comes next: it should not share the CPU with a dead preview. */
@@ -398,6 +832,9 @@ ns_preview_free (NsPreview *p)
     }
   forget_job (p);
   g_free (p->shown);
+  g_free (p->shown_whole);
+  g_free (p->message);
+  g_free (p->plan);
   g_object_unref (p->drawable);
   g_object_unref (p->config);
   g_free (p);

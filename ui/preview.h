@@ -1,5 +1,6 @@
-/* preview.h — the dialog's preview: the visible part of the layer stylized on request, in a
- * worker thread, redrawn every few iterations, with a progress bar and a Stop button. */
+/* preview.h — the dialog's preview: the visible part of the layer at 100% or the whole layer
+ * fitted, stylized on request in a worker thread, redrawn every few iterations, with a
+ * progress bar, a Stop button, and a status line with the final run's plan. */
 #ifndef NS_UI_PREVIEW_H
 #define NS_UI_PREVIEW_H
 
@@ -11,15 +12,19 @@ G_BEGIN_DECLS
 
 typedef struct _NsPreview NsPreview;
 
-/* Builds the preview into `dialog` under the container id "preview-box" (the drawable
- * preview, its Preview/Stop buttons, a progress bar and a status line), ready to be packed
- * with gimp_procedure_dialog_fill_box and friends. */
+/* Builds the preview into `dialog` under the container id "preview-box" (the previews,
+ * the Preview/Stop buttons and the "Whole layer" toggle, a progress bar), ready to be
+ * packed with gimp_procedure_dialog_fill_box and friends; the status line is separate. */
 NsPreview *ns_preview_new  (GimpProcedureDialog *dialog,
                             GimpProcedureConfig *config,
                             GimpDrawable        *drawable,
                             NsNetworkCache      *networks);
-/* Shows a one-line message under the preview (e.g. about the network). */
+/* Shows a message in the status line (e.g. about the network), above the final run's plan. */
 void       ns_preview_set_status (NsPreview *preview, const char *message);
+/* The status line: the caller packs it (it is as wide as the dialog). */
+GtkWidget *ns_preview_get_status (NsPreview *preview);
+/* Testing: records "key value" in the file named by $NS_PLUGIN_DIALOG_STATE, if set. */
+void       ns_ui_state_set (const char *key, const char *value);
 /* Stops a running preview and waits for its thread; call before the final run. */
 void       ns_preview_free (NsPreview *preview);
 

@@ -1,28 +1,34 @@
 #!/usr/bin/env bash
 # tests/gimp/test-dialog.sh PLUGIN_EXE PO_BUILD_DIR [SCREENSHOT] — the dialog in the real GIMP
-# under Xvfb: it opens for an interactive run, its preview runs on request, OK applies the
-# filter, and one Ctrl+Z in the image window restores the layer.  Saves a screenshot of the
-# dialog (to SCREENSHOT, default: dialog.png in the current directory).  TAP on stdout.
+# under Xvfb: it opens for an interactive run with the enlargement controls, its status line
+# shows the final run's whole plan, its preview runs on request at 100% and (after a click on
+# "Whole layer") fitted, OK applies the filter, and one Ctrl+Z in the image window restores
+# the layer.  Saves a screenshot of the dialog showing the whole layer (to SCREENSHOT,
+# default: dialog.png in the current directory; the 100% view beside it as *-100.png).
+# What the dialog shows is read from the state file it keeps for tests
+# ($NS_PLUGIN_DIALOG_STATE).  TAP on stdout.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh" "$1" "$2"
 shot=${3:-$PWD/dialog.png}
 
-plan 6
+plan 10
 
-# Small values for the run started by OK (GIMP shows the last used values in the dialog).
+# Small values for the run started by OK (GIMP shows the last used values in the dialog);
+# the 160×120 layer is optimised at 64 px, then enlarged and refined.
 # NS_DIALOG_SCREENSHOT=1 (for the README's picture) keeps the defaults, waits
-# NS_DIALOG_PREVIEW_WAIT seconds into the preview, takes the screenshot and stops there.
+# NS_DIALOG_PREVIEW_WAIT seconds into the 100% preview, takes the screenshot and stops there.
 if [ "${NS_DIALOG_SCREENSHOT:-0}" != 1 ]; then
   mkdir -p "$GIMP3_DIRECTORY/plug-in-settings"
   cat >"$GIMP3_DIRECTORY/plug-in-settings/GimpProcedureConfigRun-plug-in-neural-style.last" <<EOF
 (iterations 5)
-(size 0)
+(size 64)
 (network "embedded")
 EOF
 fi
 
 export NS_MARKERS=$ns_work/markers
+export NS_PLUGIN_DIALOG_STATE=$ns_work/dialog-state
 # No accessibility bus in the test session.
 export NO_AT_BRIDGE=1
 mkdir -p "$NS_MARKERS"
@@ -56,21 +62,81 @@ else
   exit 0
 fi
 
-sleep 2
+# state KEY: the dialog's value for KEY (escaped: \n for a line break).
+state () { sed -n "s/^$1 //p" "$NS_PLUGIN_DIALOG_STATE" 2>/dev/null; }
+# wait_state KEY PATTERN SECONDS
+wait_state () {
+  local i
+  for i in $(seq $(($3 * 5))); do state "$1" | grep -q -- "$2" && return 0; sleep 0.2; done
+  return 1
+}
+screenshot () {
+  import -window "$window" "$1" 2>>"$ns_work/x11.log"
+  # A rendered dialog has many colours; a blank or black window has one or two.
+  identify -format '%k' "$1" 2>/dev/null || echo 0
+}
+
+if [ "$(state control-upscale)" = "Enlargement _quality" ] &&
+   [ "$(state control-refine-iterations)" = "E_xtra iterations at full size" ]; then
+  ok "the dialog has the Enlargement quality and Extra iterations controls"
+else
+  not_ok "the dialog has the Enlargement quality and Extra iterations controls"
+  sed 's/^/# /' "$NS_PLUGIN_DIALOG_STATE"
+fi
+
+# The plan comes from an estimate in the background.
+if wait_state status "expected time about" 60 &&
+   state status | grep -q "Optimized at 64 px, then enlarged to 160×120 and refined: about" &&
+   state status | grep -q "Optimizing at full size instead would take about" &&
+   state status | grep -q "then enlarged to 160×120 (guided by the full-size image) and refined there"; then
+  ok "the status line shows what the run will do, the full-size time and the whole plan"
+else
+  not_ok "the status line shows what the run will do, the full-size time and the whole plan"
+  echo "# status: $(state status)"
+fi
+
+sleep 1
 # The preview runs only when asked: Alt+P is the dialog's "Preview" button.
 python3 "$here/x11.py" key "Neural Style" alt+p
-sleep "${NS_DIALOG_PREVIEW_WAIT:-8}"
-import -window "$window" "$shot" 2>>"$ns_work/x11.log"
+if [ "${NS_DIALOG_SCREENSHOT:-0}" = 1 ]; then
+  sleep "${NS_DIALOG_PREVIEW_WAIT:-8}"
+  echo "# screenshot: $shot ($(screenshot "$shot") colours)"
+  exit 0
+fi
+if wait_state progress "^Done" 120; then
+  ok "the 100% preview runs (last progress: $(state progress))"
+else
+  not_ok "the 100% preview runs"; echo "# progress: $(state progress)"
+fi
+sleep "${NS_DIALOG_PREVIEW_WAIT:-1}"
+screenshot "${shot%.png}-100.png" >/dev/null
+
+# "Whole layer" has no mnemonic (every letter is taken): click it where the dialog says it is.
+geometry=($(state whole-layer-toggle))
+if [ ${#geometry[@]} = 4 ] &&
+   python3 "$here/x11.py" click "Neural Style" $((geometry[0] + 10)) \
+     $((geometry[1] + geometry[3] / 2)) 2>>"$ns_work/x11.log" &&
+   wait_state whole-layer "^1" 10; then
+  python3 "$here/x11.py" key "Neural Style" alt+p
+  if wait_state progress "^Done" 120 && wait_state whole-layer-shown "[0-9]" 5; then
+    ok "\"Whole layer\" shows the whole layer stylized ($(state whole-layer-shown) px)"
+  else
+    not_ok "\"Whole layer\" shows the whole layer stylized"; echo "# progress: $(state progress)"
+  fi
+else
+  not_ok "\"Whole layer\" shows the whole layer stylized"
+  echo "# toggle at: ${geometry[*]}, whole-layer: $(state whole-layer)"
+fi
+
+sleep "${NS_DIALOG_PREVIEW_WAIT:-1}"
+colours=$(screenshot "$shot")
 import -window root "$ns_work/root.png" 2>>"$ns_work/x11.log"
-# A rendered dialog has many colours; a blank or black window has one or two.
-colours=$(identify -format '%k' "$shot" 2>/dev/null || echo 0)
 if [ "${colours:-0}" -gt 50 ]; then
   ok "a screenshot of the dialog was taken ($shot, $colours colours)"
 else
   not_ok "a screenshot of the dialog was taken"; echo "# colours: $colours"
 fi
 
-[ "${NS_DIALOG_SCREENSHOT:-0}" = 1 ] && exit 0
 
 python3 "$here/x11.py" key "Neural Style" Return
 if wait_file "$NS_MARKERS/applied" 240; then

@@ -24,7 +24,8 @@ check "the menu label is \"Neural _Style…\"" [ "$(field menu-label)" = "Neural
 check "the image types are RGB*, GRAY*" [ "$(field image-types)" = "RGB*, GRAY*" ]
 
 expected="run-mode image drawables style-layer content-weight style-weight tv-weight iterations
-size preserve-colors style-scale optimizer init seed network output max-memory scales"
+size preserve-colors style-scale optimizer init seed network output max-memory scales upscale
+refine-iterations"
 actual=$(field args | tr '\n' ' ' | sed 's/ $//')
 if [ "$actual" = "$(echo $expected)" ]; then
   ok "the arguments are exactly: $(echo $expected)"
@@ -40,11 +41,12 @@ default () { sed -n "s/^$1=//p" <<<"$defaults"; }
 if [ "$(default network)" = '"auto"' ] && [ "$(default output)" = '"replace"' ] &&
    [ "$(default optimizer)" = '"lbfgs"' ] && [ "$(default init)" = '"content"' ] &&
    [ "$(default max-memory)" = 0 ] && [ "$(default scales)" = 0 ] &&
+   [ "$(default upscale)" = '"refine"' ] && [ "$(default refine-iterations)" = 10 ] &&
    awk -v a="$(default content-weight)" -v b="$(default style-weight)" \
        -v t="$(default tv-weight)" 'BEGIN { exit !(a == 1 && b == 1e6 && t == 1) }'; then
-  ok "defaults: auto network, replace, lbfgs, content start, weights 1/1e6/1, automatic memory and sizes"
+  ok "defaults: auto network, replace, lbfgs, content start, weights 1/1e6/1, automatic memory and sizes, refine with 10 iterations"
 else
-  not_ok "defaults: auto network, replace, lbfgs, content start, weights 1/1e6/1, automatic memory and sizes"
+  not_ok "defaults: auto network, replace, lbfgs, content start, weights 1/1e6/1, automatic memory and sizes, refine with 10 iterations"
   sed 's/^/# /' <<<"$defaults"
 fi
 

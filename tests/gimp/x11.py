@@ -5,6 +5,7 @@ Xvfb without a window manager:
   x11.py wait TITLE [SECONDS]     wait until a mapped top-level window whose title contains
                                   TITLE exists; print its id (hex)
   x11.py key TITLE KEY...         focus that window and type keys such as alt+p, Return, ctrl+z
+  x11.py click TITLE X Y          click at X, Y (pixels from that window's top-left corner)
 """
 import ctypes
 import sys
@@ -56,6 +57,12 @@ X.XKeysymToKeycode.argtypes = [Display, ctypes.c_ulong]
 X.XFlush.argtypes = [Display]
 X.XSync.argtypes = [Display, ctypes.c_int]
 XT.XTestFakeKeyEvent.argtypes = [Display, ctypes.c_uint, ctypes.c_int, ctypes.c_ulong]
+XT.XTestFakeButtonEvent.argtypes = [Display, ctypes.c_uint, ctypes.c_int, ctypes.c_ulong]
+XT.XTestFakeMotionEvent.argtypes = [Display, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                                    ctypes.c_ulong]
+X.XTranslateCoordinates.argtypes = [Display, Window, Window, ctypes.c_int, ctypes.c_int,
+                                    ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int),
+                                    ctypes.POINTER(Window)]
 
 # Windows come and go while the tree is walked (GIMP's splash, tooltips, menus): a request on
 # one that has just gone fails with BadWindow, which Xlib's default handler makes fatal.
@@ -136,6 +143,20 @@ elif sys.argv[1] == "key":
     for spec in sys.argv[3:]:
         press(spec)
         time.sleep(0.3)
+    X.XSync(dpy, 0)
+elif sys.argv[1] == "click":
+    window = find(sys.argv[2], 10)
+    X.XRaiseWindow(dpy, window)
+    X.XSync(dpy, 0)
+    rx, ry, child = ctypes.c_int(), ctypes.c_int(), Window()
+    X.XTranslateCoordinates(dpy, window, X.XDefaultRootWindow(dpy), int(sys.argv[3]),
+                            int(sys.argv[4]), ctypes.byref(rx), ctypes.byref(ry),
+                            ctypes.byref(child))
+    XT.XTestFakeMotionEvent(dpy, -1, rx.value, ry.value, 0)
+    X.XSync(dpy, 0)
+    time.sleep(0.3)
+    XT.XTestFakeButtonEvent(dpy, 1, 1, 0)
+    XT.XTestFakeButtonEvent(dpy, 1, 0, 0)
     X.XSync(dpy, 0)
 else:
     sys.exit(__doc__)
