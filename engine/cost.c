@@ -17,15 +17,21 @@
 
 #define FORWARD_SHARE 0.5
 
+/* A tiled evaluation's extra forward passes (the Grams' pass, the content features'), against
+ * a whole evaluation with its losses and Grams: measured on the built-in network in tiles at
+ * 640 px, where 0.5 made the estimate 1.85 times the real time. */
+#define TILED_FORWARD_SHARE 0.25
+
 /* Measured over runs of both networks at 256–1024 px: 1.1–1.4. */
 #define EVALS_PER_LBFGS_ITERATION 1.25
 
-/* The size the machine's speed is measured at: large enough that the deep layers take the
- * same kernels as at real sizes (Winograd from 24×24 pixels, conv.c), unless the pass would
- * need more than CALIBRATION_BYTES: what it frees stays partly in the heap, and with 24 MiB
- * that moved a small run's measured peak 8 MiB above its estimate (test-tiling). */
+/* The size the machine's speed is measured at: large enough that every layer takes the
+ * kernels it takes at real sizes (Winograd from 24×24 pixels, conv.c) and that fixed costs
+ * (weight transforms, thread start-up) no longer dominate.  Per pixel, a pass of VGG-19
+ * costs 15.9 µs at 64 px, 10.7 at 128, 5.7 at 256 and 6.5 at 512 (the built-in network 2.8,
+ * 2.4, 1.4, 1.3): measured smaller, the estimate came out twice the real time.  The pass
+ * needs up to about 110 MiB (ns_network_calibration_bytes), which the run's plan counts. */
 #define CALIBRATION_SIZE  256
-#define CALIBRATION_BYTES ((gsize) 6 << 20)
 
 double
 ns_scale_plan_evals_per_iteration (const NsScalePlan *p)
@@ -56,7 +62,8 @@ ns_scale_plan_set_work (NsScalePlan *p, int halo, double style_pixels)
 
   p->work_setup = FORWARD_SHARE * (style_pixels + crops);
   if (p->tile > 0)
-    p->work_eval = crops * (1.0 + FORWARD_SHARE + (p->cache_content ? 0.0 : FORWARD_SHARE));
+    p->work_eval = crops * (1.0 + TILED_FORWARD_SHARE
+                            + (p->cache_content ? 0.0 : TILED_FORWARD_SHARE));
   else
     p->work_eval = crops;
 }
@@ -69,10 +76,10 @@ ns_scale_plan_work (const NsScalePlan *p)
 
 /* A style layer's Gram matrix and its gradient, per c² products at the layer's resolution,
  * against a convolution's multiply-add.  The Gram runs as one large dsyrk, far more efficient
- * than the small matrix products of a convolution with few channels: measured against runs
- * of both networks at 512 px (the built-in network's Grams are as many products as its
- * convolutions; VGG-19's are 5%). */
-#define GRAM_COST 0.5
+ * than the small matrix products of a convolution with few channels (the built-in network's
+ * Grams are as many products as its convolutions; VGG-19's are 5%).  Measured on runs of both
+ * networks at 384–1600 px: with 0.35 the estimates fell within −26% … +20% of the time. */
+#define GRAM_COST 0.35
 
 /* Multiply-adds per input pixel of layers 0 … last; an element-wise layer (ReLU, pooling)
  * counts as ELEMENTWISE_COST per element: such passes are bound by memory, not arithmetic. */
@@ -129,6 +136,17 @@ unit_gradient (int layer, const NsTensor *act, NsTensor *grad, gpointer data)
     grad->data[i] += 1.0f;
 }
 
+guint64
+ns_network_calibration_bytes (const NsNetwork *net)
+{
+  int n = CALIBRATION_SIZE, last = net->n_layers - 1;
+  g_autofree gboolean *hooked = g_new0 (gboolean, net->n_layers);
+
+  hooked[last] = TRUE;
+  return ns_network_pass_peak_bytes (net, last, hooked, n, n, TRUE, 0)
+         + (guint64) 2 * 3 * n * n * sizeof (float);
+}
+
 double
 ns_network_seconds_per_unit (const NsNetwork *net)
 {
@@ -139,8 +157,6 @@ ns_network_seconds_per_unit (const NsNetwork *net)
   double best = INFINITY;
 
   hooked[last] = TRUE;
-  while (n > 64 && ns_network_pass_peak_bytes (net, last, hooked, n, n, TRUE, 0) > CALIBRATION_BYTES)
-    n -= 32;
   x = ns_tensor_new (3, n, n);
   grad = ns_tensor_new (3, n, n);
   for (gsize i = 0; i < ns_tensor_len (x); i++)

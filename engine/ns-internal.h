@@ -659,6 +659,8 @@ double ns_objective_cost_share           (const NsNetwork *net, int last,
                                           const int *style_layers, int n_style);
 /* Seconds of one pixel evaluation on this machine, measured (about two evaluations at 256 px). */
 double ns_network_seconds_per_unit       (const NsNetwork *net);
+/* The most memory that measurement takes. */
+guint64 ns_network_calibration_bytes     (const NsNetwork *net);
 
 /* ---- stream.c: optimising an image too large for an optimiser's vectors ------------------------ */
 

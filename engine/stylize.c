@@ -308,7 +308,10 @@ seconds_per_unit (NsStylizer *st)
     {
       int previous = ns_parallel_set_threads (st->opt->threads);
 
+      /* Its buffers go back to the system as soon as it ends. */
+      return_freed_memory (TRUE);
       st->seconds_per_unit = ns_network_seconds_per_unit (st->net);
+      return_freed_memory (FALSE);
       ns_parallel_set_threads (previous);
     }
   return st->seconds_per_unit;

@@ -41,7 +41,7 @@ default () { sed -n "s/^$1=//p" <<<"$defaults"; }
 if [ "$(default network)" = '"auto"' ] && [ "$(default output)" = '"replace"' ] &&
    [ "$(default optimizer)" = '"lbfgs"' ] && [ "$(default init)" = '"content"' ] &&
    [ "$(default max-memory)" = 0 ] && [ "$(default scales)" = 0 ] &&
-   [ "$(default upscale)" = '"refine"' ] && [ "$(default refine-iterations)" = 10 ] &&
+   [ "$(default upscale)" = '"refine"' ] && [ "$(default refine-iterations)" = 5 ] &&
    awk -v a="$(default content-weight)" -v b="$(default style-weight)" \
        -v t="$(default tv-weight)" 'BEGIN { exit !(a == 1 && b == 1e6 && t == 1) }'; then
   ok "defaults: auto network, replace, lbfgs, content start, weights 1/1e6/1, automatic memory and sizes, refine with 10 iterations"
