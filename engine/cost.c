@@ -17,10 +17,6 @@
 
 #define FORWARD_SHARE 0.5
 
-/* A tiled evaluation's extra forward passes (the Grams' pass, the content features'), against
- * a whole evaluation with its losses and Grams: measured on the built-in network in tiles at
- * 640 px, where 0.5 made the estimate 1.85 times the real time. */
-#define TILED_FORWARD_SHARE 0.25
 
 /* Measured over runs of both networks at 256–1024 px: 1.1–1.4. */
 #define EVALS_PER_LBFGS_ITERATION 1.25
@@ -62,8 +58,8 @@ ns_scale_plan_set_work (NsScalePlan *p, int halo, double style_pixels)
 
   p->work_setup = FORWARD_SHARE * (style_pixels + crops);
   if (p->tile > 0)
-    p->work_eval = crops * (1.0 + TILED_FORWARD_SHARE
-                            + (p->cache_content ? 0.0 : TILED_FORWARD_SHARE));
+    p->work_eval = crops * (1.0 + NS_TILED_FORWARD_SHARE
+                            + (p->cache_content ? 0.0 : NS_TILED_FORWARD_SHARE));
   else
     p->work_eval = crops;
 }

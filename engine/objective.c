@@ -209,19 +209,19 @@ check_layer (const NsNetwork *net, const char *name, const char *role, int *inde
   return TRUE;
 }
 
-/* FALSE with an error naming the cause when a style image, or its scaled size w × h, is
- * smaller than the deepest layer needs. */
+/* FALSE with an error naming the cause when a style image is too small to enlarge into any
+ * texture, or its scaled size w × h is smaller than the deepest layer needs. */
 static gboolean
 check_style_size (const NsObjective *obj, const NsImage *style, int w, int h, GError **error)
 {
   int min_side = 1 << ns_network_layer_stride_log2 (obj->net, obj->last);
 
-  if (style->width < min_side || style->height < min_side)
+  if (style->width < NS_STYLE_MIN_SIDE || style->height < NS_STYLE_MIN_SIDE)
     {
       g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
-                   "The style image is only %d×%d pixels, smaller than the %d×%d its style "
-                   "layers need; choose a larger style image (a painting of a few hundred "
-                   "pixels or more)", style->width, style->height, min_side, min_side);
+                   "The style image is only %d×%d pixels; choose one of at least %d×%d (a "
+                   "painting of a few hundred pixels or more works best)", style->width,
+                   style->height, NS_STYLE_MIN_SIDE, NS_STYLE_MIN_SIDE);
       return FALSE;
     }
   if (w < min_side || h < min_side)

@@ -296,7 +296,8 @@ ns_plugin_format_duration (double seconds)
   if (! (seconds >= 0) || ! isfinite (seconds))
     return g_strdup ("");
 
-  s = lround (seconds);
+  /* "about 0 s" reads as a bug: anything under a second is "about 1 s". */
+  s = MAX (lround (seconds), 1);
   if (s < 60)
     return g_strdup_printf (_("%ld s"), s);
   if (s < 3600)

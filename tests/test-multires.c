@@ -353,10 +353,12 @@ test_cost_work (void)
   p.tile = tile;
   p.cache_content = FALSE;
   ns_scale_plan_set_work (&p, halo, 0.0);
-  g_assert_cmpfloat (fabs (p.work_eval - 2.0 * crops), <=, 1e-9 * crops);
+  g_assert_cmpfloat (fabs (p.work_eval - (1.0 + 2 * NS_TILED_FORWARD_SHARE) * crops), <=,
+                     1e-9 * crops);
   p.cache_content = TRUE;
   ns_scale_plan_set_work (&p, halo, 0.0);
-  g_assert_cmpfloat (fabs (p.work_eval - 1.5 * crops), <=, 1e-9 * crops);
+  g_assert_cmpfloat (fabs (p.work_eval - (1.0 + NS_TILED_FORWARD_SHARE) * crops), <=,
+                     1e-9 * crops);
   p.optimizer = NS_OPTIMIZER_LBFGS;
   g_assert_cmpfloat (ns_scale_plan_evals_per_iteration (&p), >, 1.0);
 }

@@ -44,9 +44,9 @@ if [ "$(default network)" = '"auto"' ] && [ "$(default output)" = '"replace"' ] 
    [ "$(default upscale)" = '"refine"' ] && [ "$(default refine-iterations)" = 5 ] &&
    awk -v a="$(default content-weight)" -v b="$(default style-weight)" \
        -v t="$(default tv-weight)" 'BEGIN { exit !(a == 1 && b == 1e6 && t == 1) }'; then
-  ok "defaults: auto network, replace, lbfgs, content start, weights 1/1e6/1, automatic memory and sizes, refine with 10 iterations"
+  ok "defaults: auto network, replace, lbfgs, content start, weights 1/1e6/1, automatic memory and sizes, refine with 5 iterations"
 else
-  not_ok "defaults: auto network, replace, lbfgs, content start, weights 1/1e6/1, automatic memory and sizes, refine with 10 iterations"
+  not_ok "defaults: auto network, replace, lbfgs, content start, weights 1/1e6/1, automatic memory and sizes, refine with 5 iterations"
   sed 's/^/# /' <<<"$defaults"
 fi
 
