@@ -324,6 +324,26 @@ check_all (NsStylizer *st, const NsOptions *opt, const NsImage *content,
   return check_inputs (content, styles, blend, n_styles, error) && check_options (opt, error);
 }
 
+/* The plan of a run on these images (their sizes only: the data may be NULL), with its
+ * expected time when `timed` or a description is asked for. */
+static NsRunPlan *
+estimate (NsStylizer *st, const NsImage *content, const NsImage * const *styles, int n_styles,
+          gboolean timed, char **description, GError **error)
+{
+  NsRunPlan *plan;
+
+  if (! check_all (st, st->opt, content, styles, NULL, n_styles, error))
+    return NULL;
+  plan = ns_run_plan_new (st->net, st->opt, content, styles, n_styles, error);
+  if (plan == NULL)
+    return NULL;
+  if (timed || description)
+    plan->seconds = plan->work * seconds_per_unit (st);
+  if (description)
+    *description = ns_run_plan_describe (plan);
+  return plan;
+}
+
 guint64
 ns_stylizer_estimate_memory (NsStylizer            *st,
                              const NsImage         *content,
@@ -332,19 +352,10 @@ ns_stylizer_estimate_memory (NsStylizer            *st,
                              char                 **description,
                              GError               **error)
 {
-  g_autoptr (NsRunPlan) plan = NULL;
+  g_autoptr (NsRunPlan) plan = estimate (st, content, styles, n_styles, FALSE, description,
+                                         error);
 
-  if (! check_all (st, st->opt, content, styles, NULL, n_styles, error))
-    return 0;
-  plan = ns_run_plan_new (st->net, st->opt, content, styles, n_styles, error);
-  if (plan == NULL)
-    return 0;
-  if (description)
-    {
-      plan->seconds = plan->work * seconds_per_unit (st);
-      *description = ns_run_plan_describe (plan);
-    }
-  return plan->peak_bytes;
+  return plan ? plan->peak_bytes : 0;
 }
 
 double
@@ -355,18 +366,10 @@ ns_stylizer_estimate_seconds (NsStylizer            *st,
                               char                 **description,
                               GError               **error)
 {
-  g_autoptr (NsRunPlan) plan = NULL;
+  g_autoptr (NsRunPlan) plan = estimate (st, content, styles, n_styles, TRUE, description,
+                                         error);
 
-  /* The plan reads the images' sizes only, so their data may be NULL. */
-  if (! check_all (st, st->opt, content, styles, NULL, n_styles, error))
-    return -1.0;
-  plan = ns_run_plan_new (st->net, st->opt, content, styles, n_styles, error);
-  if (plan == NULL)
-    return -1.0;
-  plan->seconds = plan->work * seconds_per_unit (st);
-  if (description)
-    *description = ns_run_plan_describe (plan);
-  return plan->seconds;
+  return plan ? plan->seconds : -1.0;
 }
 
 /* Optimises the plan's sizes k0 … k1 − 1 with `opt`, the last of them at content's size,
