@@ -163,6 +163,12 @@ void ns_pool2_forward  (NsPoolKind kind, const NsTensor *in, NsTensor *out);
 /* grad_in (shape of in) is overwritten; max routes to the first maximum in scan order;
  * rows/columns dropped by the floor get zero gradient. */
 void ns_pool2_backward (NsPoolKind kind, const NsTensor *in, const NsTensor *grad_out, NsTensor *grad_in);
+/* The same for the lean pass (tiling.c), which keeps the max's winners instead of its input:
+ * argmax (out's element count) gets each window's winner, 0‥3 in row-major order… */
+void ns_pool2_max_forward_argmax (const NsTensor *in, NsTensor *out, guint8 *argmax);
+/* … and the backward sends the gradient there (argmax is not read for NS_POOL_AVG). */
+void ns_pool2_backward_argmax (NsPoolKind kind, const guint8 *argmax, const NsTensor *grad_out,
+                               NsTensor *grad_in);
 
 /* ---- gram.c: Gram matrices ------------------------------------------------------------------ */
 

@@ -16,9 +16,6 @@
  * which is all that is kept of it.  Peak memory is then two consecutive activations plus
  * the hooks' gradients, instead of every activation. */
 
-#include <math.h>
-#include <string.h>
-
 #include "ns-internal.h"
 
 /* ---- geometry ------------------------------------------------------------------------------ */
@@ -194,121 +191,6 @@ relu_mask_backward (const guint8 *mask, NsTensor *g)
   ns_relu_mask_backward (mask, g->data, ns_tensor_len (g));
 }
 
-/* The first maximum in scan order, a NaN winning and staying: pool.c's rule, so that the
- * gradient goes where ns_pool2_backward would send it. */
-static inline int
-window_argmax (const float *p, int w)
-{
-  const float v[4] = { p[0], p[1], p[w], p[w + 1] };
-  int best = 0;
-
-  for (int k = 1; k < 4; k++)
-    if (! isnan (v[best]) && (v[k] > v[best] || isnan (v[k])))
-      best = k;
-  return best;
-}
-
-/* The poolings run over the threads by output rows (all channels' rows in one list), as
- * pool.c's. */
-typedef struct
-{
-  NsLayerKind     kind;
-  const NsTensor *in, *grad_out;
-  NsTensor       *out, *grad_in;
-  guint8         *argmax;
-} Pool;
-
-static void
-maxpool_rows (gsize from, gsize to, gpointer data)
-{
-  const Pool *p = data;
-  const NsTensor *in = p->in;
-  NsTensor *out = p->out;
-
-  for (gsize r = from; r < to; r++)
-    {
-      gsize c = r / out->h, y = r % out->h;
-      const float *src = in->data + (c * in->h + 2 * y) * in->w;
-      gsize o = r * out->w;
-
-      for (int x = 0; x < out->w; x++)
-        {
-          const float *q = src + 2 * x;
-          int k = window_argmax (q, in->w);
-
-          p->argmax[o + x] = (guint8) k;
-          out->data[o + x] = q[(k >> 1) * in->w + (k & 1)];
-        }
-    }
-}
-
-/* Max pooling that also records the winners (out is c × h/2 × w/2). */
-static void
-maxpool_forward (const NsTensor *in, NsTensor *out, guint8 *argmax)
-{
-  Pool p = { NS_LAYER_MAXPOOL, in, NULL, out, NULL, argmax };
-
-  if (out->w > 0)
-    ns_parallel_range ((gsize) out->c * out->h, ns_chunk_rows (2 * (gsize) in->w),
-                       2 * (gsize) in->w, maxpool_rows, &p);
-}
-
-static void
-pool_backward_rows (gsize from, gsize to, gpointer data)
-{
-  const Pool *p = data;
-  const NsTensor *grad_out = p->grad_out;
-  NsTensor *grad_in = p->grad_in;
-  int w = grad_in->w;
-
-  for (gsize r = from; r < to; r++)
-    {
-      gsize c = r / grad_out->h, y = r % grad_out->h;
-      gsize o = r * grad_out->w;
-      float *dst = grad_in->data + (c * grad_in->h + 2 * y) * w;
-      /* The rows are zeroed here, the odd one the floor dropped with the channel's last. */
-      gsize rows = y + 1 == (gsize) grad_out->h && grad_in->h % 2 ? 3 : 2;
-
-      memset (dst, 0, rows * w * sizeof (float));
-      for (int x = 0; x < grad_out->w; x++)
-        {
-          float *d = dst + 2 * x;
-          float g = grad_out->data[o + x];
-
-          if (p->kind == NS_LAYER_MAXPOOL)
-            {
-              int k = p->argmax[o + x];
-
-              d[(k >> 1) * w + (k & 1)] = g;
-            }
-          else
-            {
-              float q = 0.25f * g;
-
-              d[0] = q;
-              d[1] = q;
-              d[w] = q;
-              d[w + 1] = q;
-            }
-        }
-    }
-}
-
-/* grad_in (c × h × w, zeroed here) from grad_out; rows and columns the floor dropped stay 0. */
-static void
-pool_backward (NsLayerKind kind, const guint8 *argmax, const NsTensor *grad_out, NsTensor *grad_in)
-{
-  Pool p = { kind, NULL, grad_out, NULL, grad_in, (guint8 *) argmax };
-
-  if (grad_out->h == 0)
-    {
-      ns_floats_zero (grad_in->data, ns_tensor_len (grad_in));
-      return;
-    }
-  ns_parallel_range ((gsize) grad_out->c * grad_out->h, ns_chunk_rows (2 * (gsize) grad_in->w),
-                     2 * (gsize) grad_in->w, pool_backward_rows, &p);
-}
-
 static void
 tensor_add (NsTensor *dst, const NsTensor *src)
 {
@@ -454,7 +336,7 @@ ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean
             {
               guint8 *argmax = g_malloc (MAX (ns_tensor_len (y), 1));
 
-              maxpool_forward (x, y, argmax);
+              ns_pool2_max_forward_argmax (x, y, argmax);
               if (backward)
                 s->argmax = argmax;
               else
@@ -526,7 +408,8 @@ ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean
         case NS_LAYER_AVGPOOL:
         default:
           gi = i == 0 ? grad_input : ns_tensor_new_uninit (s->c, s->h, s->w);
-          pool_backward (l->kind, s->argmax, g, gi);
+          ns_pool2_backward_argmax (l->kind == NS_LAYER_MAXPOOL ? NS_POOL_MAX : NS_POOL_AVG,
+                                    s->argmax, g, gi);
           g_clear_pointer (&s->argmax, g_free);
           break;
         }

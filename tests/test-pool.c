@@ -105,6 +105,43 @@ test_max_ties (void)
     }
 }
 
+/* The lean pass's variants, which keep the winners instead of the input, give the same bits:
+ * with ties and a NaN among the values, and for every odd and even size. */
+static void
+test_argmax_variants (void)
+{
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      int h = sizes[s][0], w = sizes[s][1];
+      g_autoptr (NsTensor) in = ns_tensor_new (2, h, w);
+      g_autoptr (NsTensor) out = ns_tensor_new (2, h / 2, w / 2);
+      g_autoptr (NsTensor) out2 = ns_tensor_new (2, h / 2, w / 2);
+      g_autoptr (NsTensor) g = ns_tensor_new (2, h / 2, w / 2);
+      g_autoptr (NsTensor) gin = ns_tensor_new (2, h, w);
+      g_autoptr (NsTensor) gin2 = ns_tensor_new (2, h, w);
+      g_autofree guint8 *argmax = g_malloc (MAX (ns_tensor_len (out), 1));
+      gsize n = ns_tensor_len (in);
+
+      ns_test_fill (in->data, n, 60 + s, -1.0f, 1.0f);
+      for (gsize i = 0; i < n; i += 3)
+        in->data[i] = roundf (in->data[i]);       /* ties */
+      in->data[n / 2] = NAN;
+      ns_test_fill (g->data, ns_tensor_len (g), 70 + s, -1.0f, 1.0f);
+      ns_test_fill (gin2->data, n, 80 + s, 5.0f, 6.0f);   /* must be overwritten */
+
+      ns_pool2_forward (NS_POOL_MAX, in, out);
+      ns_pool2_max_forward_argmax (in, out2, argmax);
+      g_assert_cmpmem (out->data, ns_tensor_len (out) * sizeof (float),
+                       out2->data, ns_tensor_len (out2) * sizeof (float));
+      for (int kind = NS_POOL_MAX; kind <= NS_POOL_AVG; kind++)
+        {
+          ns_pool2_backward (kind, in, g, gin);
+          ns_pool2_backward_argmax (kind, argmax, g, gin2);
+          g_assert_cmpmem (gin->data, n * sizeof (float), gin2->data, n * sizeof (float));
+        }
+    }
+}
+
 typedef struct
 {
   NsPoolKind kind;
@@ -206,6 +243,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pool/forward-max", test_forward_max);
   g_test_add_func ("/pool/forward-avg", test_forward_avg);
   g_test_add_func ("/pool/max-ties", test_max_ties);
+  g_test_add_func ("/pool/argmax-variants", test_argmax_variants);
   g_test_add_func ("/pool/gradient-max", test_gradient_max);
   g_test_add_func ("/pool/gradient-avg", test_gradient_avg);
 
