@@ -24,6 +24,10 @@ NsTensor *ns_tensor_new_like (const NsTensor *t);
 NsTensor *ns_tensor_copy     (const NsTensor *t);
 void      ns_tensor_free     (NsTensor *t);
 static inline gsize ns_tensor_len (const NsTensor *t) { return (gsize) t->c * t->h * t->w; }
+static inline gboolean ns_tensor_same_shape (const NsTensor *a, const NsTensor *b)
+{
+  return a->c == b->c && a->h == b->h && a->w == b->w;
+}
 /* dst = 0, dst = src, dst += src on n floats, over the engine's threads when n is large. */
 void      ns_floats_zero     (float *dst, gsize n);
 void      ns_floats_copy     (float *dst, const float *src, gsize n);
@@ -180,15 +184,32 @@ void ns_gram_add   (const float *f, int c, gsize n, gsize ld, double scale, doub
 /* gram (c×c floats, full) from acc's upper triangle. */
 void ns_gram_store (const double *acc, int c, float *gram);
 
-/* ---- loss.c: content, style and total-variation losses with gradients ------------------------ */
-/* Each returns weight · loss and, when grad is not NULL, ADDS weight · ∂loss/∂input to grad.
- * Normalisations are those documented in neural-style.h. */
+/* ---- loss-content.c, loss-style.c, loss-tv.c: the losses, with gradients ------------------- */
+/* Each ns_*_loss returns weight · loss and, when grad is not NULL, ADDS weight · ∂loss/∂input
+ * to grad.  Normalisations are those documented in neural-style.h.  The other functions are
+ * their parts, for callers that cut an image into tiles and normalise by the whole. */
 
 double ns_content_loss (const NsTensor *f, const NsTensor *target, double weight, NsTensor *grad);
+/* Σ (F − P)² over n floats (in double, summed in a fixed order); with grad, also
+ * grad += scale · (F − P). */
+double ns_content_sum  (const float *f, const float *target, gsize n, float scale, float *grad);
+
 /* target_gram is c×c as made by ns_gram (possibly a blend of several). */
 double ns_style_loss   (const NsTensor *f, const float *target_gram, double weight, NsTensor *grad);
+/* d holds a Gram matrix G (c×c); returns weight · mean (G − A)² over the c² entries and
+ * leaves D = G − A in d, or with gradient D + Dᵀ: the gradient is then
+ * 2 · weight / (c²·N) · d · F for features F of N = c·h·w values. */
+double ns_style_gram_loss (float *d, const float *target_gram, int c, double weight,
+                           gboolean gradient);
+
 /* img is the c×h×w image in [0,1] units (before preprocessing). */
 double ns_tv_loss      (const NsTensor *img, double weight, NsTensor *grad);
+/* One row of a plane, w pixels, with the rows above and below (NULL at the plane's edges):
+ * returns sum plus the squares of the pairs it forms with the right and lower neighbours,
+ * and with grow (the row's gradient) adds each pixel's ±scale · (a − b) of all four pairs it
+ * is in.  ns_tv_loss is this row by row. */
+double ns_tv_row       (const float *row, const float *above, const float *below, int w,
+                        float scale, float *grow, double sum);
 
 /* ---- color.c: colour transforms between the user's image and the network input ----------------- */
 
