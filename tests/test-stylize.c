@@ -5,17 +5,11 @@
 #include "neural-style.h"
 #include "testutil.h"
 
+/* The tests' images: sines of frequencies fx, fy. */
 static NsImage *
 pattern (int w, int h, int channels, double fx, double fy)
 {
-  NsImage *img = ns_image_new (w, h, channels);
-
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      for (int c = 0; c < channels; c++)
-        img->data[(y * w + x) * channels + c] =
-          0.5f + 0.4f * sinf ((float) (fx * x + fy * y + 2.0 * c));
-  return img;
+  return ns_test_pattern (w, h, channels, fx, fy, 0.4f, 0.0f);
 }
 
 typedef struct

@@ -7,6 +7,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "neural-style.h"
+
 /* Deterministic uniform values in [lo, hi). */
 static inline void
 ns_test_fill (float *x, gsize n, guint32 seed, float lo, float hi)
@@ -15,6 +17,23 @@ ns_test_fill (float *x, gsize n, guint32 seed, float lo, float hi)
   for (gsize i = 0; i < n; i++)
     x[i] = lo + (hi - lo) * (float) g_rand_double (r);
   g_rand_free (r);
+}
+
+/* A smooth test image: 0.5 + amplitude · sin (fx·x + fy·y + 2c) per channel c, plus checker
+ * on squares of 9 × 7 pixels (0: none), so that every scale has structure. */
+static inline NsImage *
+ns_test_pattern (int w, int h, int channels, double fx, double fy, float amplitude,
+                 float checker)
+{
+  NsImage *img = ns_image_new (w, h, channels);
+
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      for (int c = 0; c < channels; c++)
+        img->data[(y * w + x) * channels + c] =
+          0.5f + amplitude * sinf ((float) (fx * x + fy * y + 2.0 * c))
+          + checker * ((x / 9 + y / 7) % 2);
+  return img;
 }
 
 typedef double (*NsTestFunc) (const float *x, float *grad, gpointer user_data);
