@@ -11,7 +11,7 @@
 #include <string.h>
 #include "objective-internal.h"
 
-/* ---- crops ------------------------------------------------------------------------- */
+/* ---- crops ---------------------------------------------------------------------------------- */
 
 /* The network input for crop r of src: (v − mean) / std per channel, the arithmetic of
  * ns_color_to_network. */
@@ -102,7 +102,7 @@ rect_rows_add (NsTensor *t, const NsRect *rect, int r0, int r1, const float *src
       }
 }
 
-/* ---- what happens at the hooked layers of one tile ---------------------------------------- */
+/* ---- what happens at the hooked layers of one tile ------------------------------------------ */
 
 typedef enum
 {
@@ -258,7 +258,7 @@ chunk_floats (const NsObjective *obj, int crop_w)
   return most;
 }
 
-/* ---- the passes ------------------------------------------------------------------------------ */
+/* ---- the passes ----------------------------------------------------------------------------- */
 
 NsTensor *
 ns_objective_tile_target (NsObjective *obj, const NsCropSource *content, const NsTile *tile,

@@ -31,6 +31,8 @@ network_input (const NsObjective *obj, const NsTensor *rgb)
   return ns_color_to_network (img, obj->net->mean, obj->net->std);
 }
 
+/* ---- set-up --------------------------------------------------------------------------------- */
+
 static gboolean
 check_layer (const NsNetwork *net, const char *name, const char *role, int *index, GError **error)
 {
@@ -371,7 +373,7 @@ ns_objective_initial (const NsObjective *obj)
   return x;
 }
 
-/* ---- the whole image at once -------------------------------------------------------------- */
+/* ---- the whole image at once ---------------------------------------------------------------- */
 
 typedef struct
 {
@@ -452,7 +454,7 @@ eval_whole (NsObjective *obj, const float *x, float *grad, double parts[3])
   return ns_objective_total (ctx.lc, ls, ltv, parts);
 }
 
-/* ---- evaluations and results ------------------------------------------------------------- */
+/* ---- evaluations and results ---------------------------------------------------------------- */
 
 typedef struct
 {
