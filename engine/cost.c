@@ -21,6 +21,12 @@
 /* Measured over runs of both networks at 256–1024 px: 1.1–1.4. */
 #define EVALS_PER_LBFGS_ITERATION 1.25
 
+/* Refinement's first step is kept small (NS_REFINE_FIRST_STEP), so its line search extends
+ * it a few times before the curvature is known: measured 8 evaluations for 5 iterations and
+ * 14 for 10 at 1280–2560 px.  Over a few iterations that is a third of the stage (counted
+ * at 1.25, a 24-MP run was expected 35% short). */
+#define REFINE_FIRST_ITERATION_EVALS 3.0
+
 /* The size the machine's speed is measured at: large enough that every layer takes the
  * kernels it takes at real sizes (Winograd from 24×24 pixels, conv.c) and that fixed costs
  * (weight transforms, thread start-up) no longer dominate.  Per pixel, a pass of VGG-19
@@ -65,9 +71,19 @@ ns_scale_plan_set_work (NsScalePlan *p, int halo, double style_pixels)
 }
 
 double
+ns_scale_plan_evals (const NsScalePlan *p)
+{
+  double per_iteration = ns_scale_plan_evals_per_iteration (p);
+
+  if (p->refine && per_iteration > 1.0 && p->iterations > 0)
+    return REFINE_FIRST_ITERATION_EVALS + (p->iterations - 1) * per_iteration;
+  return p->iterations * per_iteration;
+}
+
+double
 ns_scale_plan_work (const NsScalePlan *p)
 {
-  return p->work_setup + p->iterations * ns_scale_plan_evals_per_iteration (p) * p->work_eval;
+  return p->work_setup + ns_scale_plan_evals (p) * p->work_eval;
 }
 
 /* A style layer's Gram matrix and its gradient, per c² products at the layer's resolution,

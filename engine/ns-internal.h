@@ -683,6 +683,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsRunPlan, ns_run_plan_free)
  * the pixels of its style images at this size. */
 void   ns_scale_plan_set_work            (NsScalePlan *p, int halo, double style_pixels);
 double ns_scale_plan_evals_per_iteration (const NsScalePlan *p);
+/* Evaluations a size is expected to take in all. */
+double ns_scale_plan_evals               (const NsScalePlan *p);
 double ns_scale_plan_work                (const NsScalePlan *p);   /* set-up and iterations */
 /* The share of a pass through the whole network that layers 0 … last take (multiply-adds
  * per input pixel), so that a pass that stops early is counted as the less work it is. */

@@ -361,6 +361,12 @@ test_cost_work (void)
                      1e-9 * crops);
   p.optimizer = NS_OPTIMIZER_LBFGS;
   g_assert_cmpfloat (ns_scale_plan_evals_per_iteration (&p), >, 1.0);
+  g_assert_cmpfloat (ns_scale_plan_evals (&p), ==, 10 * ns_scale_plan_evals_per_iteration (&p));
+  /* Refinement's small first step costs its line search more evaluations (cost.c). */
+  p.refine = TRUE;
+  g_assert_cmpfloat (ns_scale_plan_evals (&p), >, 10 * ns_scale_plan_evals_per_iteration (&p));
+  p.optimizer = NS_OPTIMIZER_ADAM;
+  g_assert_cmpfloat (ns_scale_plan_evals (&p), ==, 10.0);
 }
 
 /* The plan line states the expected time, measured on this machine. */
