@@ -1,5 +1,7 @@
 # tests/gimp/gui.sh — sourced after lib.sh by the tests that drive the GIMP GUI under Xvfb.
 #
+#   small_runs            last values that make the dialog's runs take seconds: 5
+#                         iterations at 64 px, built-in network
 #   gui_start SCRIPT      start Xvfb and gimp-3.0 running the python-fu-eval SCRIPT (output
 #                         to $NS_LOG); everything started is killed on exit
 #   wait_file FILE SECS   wait until FILE exists and is not empty
@@ -7,6 +9,8 @@
 #                         the state file the plug-in keeps ($NS_PLUGIN_DIALOG_STATE)
 #   wait_state KEY PATTERN SECS
 #   screenshot WINDOW FILE  saves the window; prints its number of colours
+#   press_ok              press OK in the dialog; true when the run returned (marker
+#                         "applied") within 4 minutes
 #   no_warnings           true when the plug-in printed no GLib criticals or warnings
 
 export NS_MARKERS=$ns_work/markers
@@ -24,6 +28,12 @@ ns_gui_cleanup () {
 }
 trap ns_gui_cleanup EXIT
 
+small_runs () {
+  mkdir -p "$GIMP3_DIRECTORY/plug-in-settings"
+  printf '(iterations 5)\n(size 64)\n(network "embedded")\n' \
+    >"$GIMP3_DIRECTORY/plug-in-settings/GimpProcedureConfigRun-plug-in-neural-style.last"
+}
+
 gui_start () {
   exec 5>"$ns_work/display"
   setsid Xvfb -displayfd 5 -screen 0 1400x1000x24 -nolisten tcp >"$ns_work/xvfb.log" 2>&1 &
@@ -35,6 +45,11 @@ gui_start () {
   setsid dbus-run-session -- gimp-3.0 --no-splash -d -f --batch-interpreter=python-fu-eval \
     -b - <"$1" >"$NS_LOG" 2>&1 &
   ns_gui_pids+=($!)
+}
+
+press_ok () {
+  python3 "$NS_GIMP_TESTS/x11.py" key "Neural Style" Return
+  wait_file "$NS_MARKERS/applied" 240
 }
 
 wait_file () { local i; for i in $(seq $(($2 * 5))); do [ -s "$1" ] && return 0; sleep 0.2; done; return 1; }

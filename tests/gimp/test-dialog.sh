@@ -10,6 +10,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh" "$1" "$2"
+source "$here/gui.sh"
 shot=${3:-$PWD/dialog.png}
 
 plan 10
@@ -19,15 +20,9 @@ plan 10
 # NS_DIALOG_SCREENSHOT=1 (for the README's picture) keeps the defaults, waits
 # NS_DIALOG_PREVIEW_WAIT seconds into the 100% preview, takes the screenshot and stops there.
 if [ "${NS_DIALOG_SCREENSHOT:-0}" != 1 ]; then
-  mkdir -p "$GIMP3_DIRECTORY/plug-in-settings"
-  cat >"$GIMP3_DIRECTORY/plug-in-settings/GimpProcedureConfigRun-plug-in-neural-style.last" <<EOF
-(iterations 5)
-(size 64)
-(network "embedded")
-EOF
+  small_runs
 fi
 
-source "$here/gui.sh"
 gui_start "$here/dialog.py"
 
 if window=$(python3 "$here/x11.py" wait "Neural Style" 180 2>"$ns_work/x11.log"); then
@@ -101,8 +96,7 @@ else
 fi
 
 
-python3 "$here/x11.py" key "Neural Style" Return
-if wait_file "$NS_MARKERS/applied" 240; then
+if press_ok; then
   read -r status changed <"$NS_MARKERS/applied"
   # 0 = GIMP_PDB_EXECUTION_ERROR … 3 = GIMP_PDB_SUCCESS
   check "OK runs the filter: the interactive run succeeds" [ "$status" = 3 ]

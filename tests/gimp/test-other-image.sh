@@ -12,17 +12,12 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh" "$1" "$2"
+source "$here/gui.sh"
 
 plan 10
 
-mkdir -p "$GIMP3_DIRECTORY/plug-in-settings"
-cat >"$GIMP3_DIRECTORY/plug-in-settings/GimpProcedureConfigRun-plug-in-neural-style.last" <<EOF
-(iterations 5)
-(size 64)
-(network "embedded")
-EOF
+small_runs
 
-source "$here/gui.sh"
 gui_start "$here/other-image.py"
 
 if ! window=$(python3 "$here/x11.py" wait "Neural Style" 180 2>"$ns_work/x11.log"); then
@@ -42,8 +37,7 @@ else
   not_ok "the 100% preview of the selection runs"; echo "# progress: $(state progress)"
 fi
 
-python3 "$here/x11.py" key "Neural Style" Return
-if wait_file "$NS_MARKERS/applied" 240; then
+if press_ok; then
   read -r status changed <"$NS_MARKERS/applied"
   check "OK runs the filter with the other image's layer" [ "$status" = 3 -a "$changed" = 1 ]
   # The preview area against the layer after OK, where the preview shows it.
