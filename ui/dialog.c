@@ -174,6 +174,26 @@ style_combo_changed (GtkWidget *combo,
   g_object_set (d->config, "style-layer", layer, NULL);
 }
 
+/* For the tests: the layers the combo offers, by their labels. */
+static void
+state_style_choices (GtkWidget *combo)
+{
+  GtkTreeModel *model = gtk_combo_box_get_model (GTK_COMBO_BOX (combo));
+  g_autoptr (GString) text = g_string_new (NULL);
+  GtkTreeIter iter;
+  gboolean more;
+
+  for (more = gtk_tree_model_get_iter_first (model, &iter); more;
+       more = gtk_tree_model_iter_next (model, &iter))
+    {
+      g_autofree char *label = NULL;
+
+      gtk_tree_model_get (model, &iter, GIMP_INT_STORE_LABEL, &label, -1);
+      g_string_append_printf (text, "%s%s", text->len ? "; " : "", label);
+    }
+  ns_ui_state_set ("style-choices", text->str);
+}
+
 /* A combo of every open image's layers (other than the one being painted), showing names
  * and thumbnails, kept in sync with the "style-layer" property both ways.  Without a
  * layer chosen it takes the first one listed, unless the chosen one is gone (d->notice):
@@ -203,6 +223,7 @@ make_style_combo (Dialog *d)
   gtk_label_set_mnemonic_widget (GTK_LABEL (d->style_label), combo);
   gtk_box_pack_start (GTK_BOX (d->style_row), combo, TRUE, TRUE, 0);
   gtk_widget_show (combo);
+  state_style_choices (combo);
 
   if (! chosen && d->fallback)
     style_combo_changed (combo, d);

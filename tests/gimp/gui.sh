@@ -7,7 +7,8 @@
 #   wait_file FILE SECS   wait until FILE exists and is not empty
 #   state KEY             the dialog's value for KEY (escaped: \n for a line break), from
 #                         the state file the plug-in keeps ($NS_PLUGIN_DIALOG_STATE)
-#   wait_state KEY PATTERN SECS
+#   wait_state KEY PATTERN SECS     until KEY's value matches PATTERN
+#   wait_no_state KEY PATTERN SECS  until it no longer does
 #   screenshot WINDOW FILE  saves the window; prints its number of colours
 #   press_ok              press OK in the dialog; true when the run returned (marker
 #                         "applied") within 4 minutes
@@ -58,6 +59,11 @@ state () { sed -n "s/^$1 //p" "$NS_PLUGIN_DIALOG_STATE" 2>/dev/null; }
 wait_state () {
   local i
   for i in $(seq $(($3 * 5))); do state "$1" | grep -q -- "$2" && return 0; sleep 0.2; done
+  return 1
+}
+wait_no_state () {
+  local i
+  for i in $(seq $(($3 * 5))); do state "$1" | grep -q -- "$2" || return 0; sleep 0.2; done
   return 1
 }
 

@@ -60,6 +60,7 @@ Gimp.Display.new(photo)
 Gimp.Display.new(painting)
 Gimp.displays_flush()
 marker("painting", str(painting.get_id()))
+marker("photo", str(photo.get_id()))
 
 # 1. The photo has no other layer: the dialog offers the painting.
 before = raw(layer)

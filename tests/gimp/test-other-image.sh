@@ -6,6 +6,7 @@
 #     no repeated strip);
 #   - Filters ▸ Repeat takes the painting again; Re-Show chooses it again (not the photo's
 #     own decoy layer);
+#   - a layer added while the dialog is open is offered;
 #   - closing the painting while the dialog is open takes it out of the dialog: no layer
 #     chosen, OK insensitive, a message saying so; a later Repeat fails saying so.
 # TAP on stdout.
@@ -14,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh" "$1" "$2"
 source "$here/gui.sh"
 
-plan 10
+plan 11
 
 small_runs
 
@@ -68,8 +69,22 @@ else
   echo "# style-layer: $(state style-layer)"
 fi
 
-# Close the painting's window (its image is clean: no question asked).
+# A layer added to the painting's image (Layer ▸ New Layer…, default name) while the dialog is
+# open, then undone (so that the image is clean again).
 painting=$(cat "$NS_MARKERS/painting")
+python3 "$here/x11.py" key "[Untitled]-$painting.0" shift+ctrl+n 2>>"$ns_work/x11.log" &&
+  python3 "$here/x11.py" wait "New Layer" 20 >/dev/null 2>>"$ns_work/x11.log" &&
+  python3 "$here/x11.py" key "New Layer" Return 2>>"$ns_work/x11.log"
+if wait_state style-choices " / Layer-[0-9]*\\(;\\|$\\)" 10; then
+  python3 "$here/x11.py" key "[Untitled]-$painting.0" ctrl+z 2>>"$ns_work/x11.log"
+  check "a layer added while the dialog is open is offered, and no longer once undone" \
+    wait_no_state style-choices " / Layer-" 5
+else
+  not_ok "a layer added while the dialog is open is offered, and no longer once undone"
+  echo "# offered: $(state style-choices)"; sed 's/^/# /' "$ns_work/x11.log" | tail -5
+fi
+
+# Close the painting's window (its image is clean: no question asked).
 python3 "$here/x11.py" key "[Untitled]-$painting.0" ctrl+w 2>>"$ns_work/x11.log"
 if wait_state style-layer "^$" 10 && wait_state ok-sensitive "^0" 5 &&
    wait_state status "painting” is no longer open" 5; then
