@@ -126,8 +126,9 @@ cli_progress_iteration (CliProgress *progress, const NsProgress *state)
 
       if (!redraw_due (progress, final))
         return;
-      text = g_strdup_printf ("%d/%d  loss %.3g  %s elapsed  ETA %s", state->iteration, total,
-                              state->relative_loss, elapsed, eta);
+      text = g_strdup_printf ("%d/%d at %d×%d  loss %.3g  %s elapsed  ETA %s",
+                              state->scale_iteration, state->scale_iterations, state->width,
+                              state->height, state->relative_loss, elapsed, eta);
       draw_bar (progress, fraction, text);
     }
   else
@@ -138,8 +139,9 @@ cli_progress_iteration (CliProgress *progress, const NsProgress *state)
         return;
       progress->last_step = tenth;
       fprintf (progress->stream,
-               "neural-style: iteration %d/%d (%d%%), loss %.3g of the initial, %s elapsed, "
-               "%s left\n", state->iteration, total, (int) (fraction * 100.0),
+               "neural-style: iteration %d/%d at %d×%d (%d%% of the run), loss %.3g of the "
+               "initial, %s elapsed, %s left\n", state->scale_iteration,
+               state->scale_iterations, state->width, state->height, (int) (fraction * 100.0),
                state->relative_loss, elapsed, eta);
       fflush (progress->stream);
     }

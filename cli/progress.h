@@ -1,6 +1,7 @@
 /* progress.h — progress reporting on stderr for the command-line tool.
  *
- * On a terminal: one bar redrawn in place (iteration/total, relative loss, elapsed, ETA).
+ * On a terminal: one bar redrawn in place (iteration/iterations at the current size, relative
+ * loss, elapsed, ETA).
  * Otherwise (a log file, a pipe): a plain line about every 10 %. */
 #ifndef NS_CLI_PROGRESS_H
 #define NS_CLI_PROGRESS_H

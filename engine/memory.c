@@ -675,9 +675,13 @@ ns_run_plan_describe (const NsRunPlan *plan)
     }
   else
     g_string_append_printf (s, "%d×%d", top->width, top->height);
+  /* Per size, as the progress counts them: "500 + 250 iterations". */
   for (int k = 0; k < n; k++)
-    iterations += plan->scales[k].iterations;
-  g_string_append_printf (s, ", %d iteration%s", iterations, iterations == 1 ? "" : "s");
+    {
+      iterations += plan->scales[k].iterations;
+      g_string_append_printf (s, "%s%d", k ? " + " : ", ", plan->scales[k].iterations);
+    }
+  g_string_append_printf (s, " iteration%s", iterations == 1 ? "" : "s");
   for (int k = 0; k < n; k++)
     {
       const NsScalePlan *p = &plan->scales[k];

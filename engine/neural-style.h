@@ -246,6 +246,9 @@ NsUpscale ns_options_get_upscale       (const NsOptions *o);
 #define NS_REFINE_ITERATIONS 5
 void   ns_options_set_refine_iterations (NsOptions *o, int iterations);
 int    ns_options_get_refine_iterations (const NsOptions *o);
+/* A style image smaller than this on a side has no texture to give, enlarged or not: runs
+ * refuse it (NS_ERROR_INVALID_ARGUMENT). */
+#define NS_STYLE_MIN_SIDE 16
 /* The most memory the run may take, in bytes (0 = automatic: 80% of the memory available
  * when it starts).  To stay within it the engine works in tiles, shortens the L-BFGS
  * history, or switches optimiser at the sizes that need it; see
@@ -284,6 +287,9 @@ typedef struct
   int            width, height;   /* of the current size                      */
   guint64        memory_estimate; /* the run's estimated peak memory, bytes   */
   NsStage        stage;           /* what the current size does               */
+  int            scale_iteration; /* 1-based, counted at the current size     */
+  int            scale_iterations;/* planned at the current size (the first
+                                   * size: the iterations the user set)       */
 } NsProgress;
 
 typedef void (*NsProgressFunc) (const NsProgress *progress, gpointer user_data);

@@ -590,8 +590,6 @@ float   *ns_planes_resize (const float *x, int planes, int w, int h, int w2, int
  * NS_STYLE_ENLARGE_LIMIT-px content: at large sizes an enlarged painting only has blurred
  * strokes to give, so its statistics come from its own pixels there. */
 #define NS_STYLE_ENLARGE_LIMIT 512
-/* A style image smaller than this on a side has no texture to give, enlarged or not. */
-#define NS_STYLE_MIN_SIDE 16
 int      ns_style_longest (const NsImage *style, int content_w, int content_h, double style_scale);
 
 /* Any rectangle of ns_image_resize (src, width, height), computed alone with the same

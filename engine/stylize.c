@@ -167,6 +167,8 @@ iteration (int iter, const float *x, double f, gpointer data)
   p.height = run->height;
   p.memory_estimate = run->memory_estimate;
   p.stage = run->stage;
+  p.scale_iteration = iter;
+  p.scale_iterations = run->plan->scales[run->scale - 1].iterations;
   if (st->opt->preview_every > 0
       && (p.iteration % st->opt->preview_every == 0 || p.iteration == run->iterations))
     p.preview = preview = ns_objective_image (run->obj, x);

@@ -11,6 +11,7 @@
 #include "pixels.h"
 #include "job.h"
 #include "dialog.h"
+#include "style.h"
 
 typedef struct
 {
@@ -56,28 +57,11 @@ report_progress (NsJob            *job,
                  const NsProgress *progress,
                  gpointer          user_data)
 {
-  g_autofree char *left = ns_plugin_format_duration (progress->eta);
+  g_autofree char *text = ns_plugin_progress_text (progress);
 
   if (progress->iterations > 0)
     gimp_progress_update ((gdouble) progress->iteration / progress->iterations);
-
-  /* One report before the enlargement, which has no iterations of its own. */
-  if (progress->stage == NS_STAGE_ENLARGE)
-    gimp_progress_set_text_printf (_("Neural Style: enlarging to %d×%d…"),
-                                   progress->width, progress->height);
-  else if (progress->stage == NS_STAGE_REFINE && *left)
-    gimp_progress_set_text_printf (_("Neural Style: refining at full size, iteration %d of "
-                                     "%d, about %s left"),
-                                   progress->iteration, progress->iterations, left);
-  else if (progress->stage == NS_STAGE_REFINE)
-    gimp_progress_set_text_printf (_("Neural Style: refining at full size, iteration %d of "
-                                     "%d"), progress->iteration, progress->iterations);
-  else if (*left)
-    gimp_progress_set_text_printf (_("Neural Style: iteration %d of %d, about %s left"),
-                                   progress->iteration, progress->iterations, left);
-  else
-    gimp_progress_set_text_printf (_("Neural Style: iteration %d of %d"),
-                                   progress->iteration, progress->iterations);
+  gimp_progress_set_text_printf (_("Neural Style: %s"), text);
 }
 
 /* Before the first iteration: how the run will go and the memory it is expected to take. */
@@ -123,6 +107,7 @@ check_arguments (GimpDrawable        *drawable,
                  GError             **error)
 {
   gint size = ns_plugin_config_size (config);
+  g_autofree char *problem = NULL;
 
   if (style == NULL)
     {
@@ -135,6 +120,12 @@ check_arguments (GimpDrawable        *drawable,
     {
       *error = plugin_error (_("The style layer no longer exists (was it deleted, or its image "
                                "closed?).  Pass a layer of an open image as \"style-layer\"."));
+      return GIMP_PDB_CALLING_ERROR;
+    }
+  problem = ns_style_problem (style);
+  if (problem)
+    {
+      *error = plugin_error ("%s", problem);
       return GIMP_PDB_CALLING_ERROR;
     }
   if (size > 0 && size < NS_PLUGIN_MIN_SIZE)
@@ -211,17 +202,43 @@ apply (NeuralStyle         *self,
   return GIMP_PDB_SUCCESS;
 }
 
-/* GIMP does not remember layer arguments between runs, so a repeated or interactive run
- * starts from another layer of the image. */
-static void
-seed_style_layer (GimpProcedureConfig *config,
-                  GimpDrawable        *drawable)
+/* GIMP does not remember layer arguments between runs: a repeated or interactive run takes
+ * back the last run's style layer while it is open, or (when none was remembered) another
+ * layer of the image.  When the remembered one is gone, an interactive run lets the user
+ * choose (`notice` says why) and a repeat fails, saying so. */
+static GimpPDBStatusType
+recall_style_layer (GimpProcedureConfig *config,
+                    GimpDrawable        *drawable,
+                    GimpRunMode          run_mode,
+                    char               **notice,
+                    GError             **error)
 {
   g_autoptr (GimpLayer) style = NULL;
+  g_autofree char *gone = NULL;
+  GimpLayer *layer;
 
   g_object_get (config, "style-layer", &style, NULL);
-  if (style == NULL || ! gimp_item_is_valid (GIMP_ITEM (style)))
-    g_object_set (config, "style-layer", ns_plugin_default_style_layer (drawable), NULL);
+  if (style && gimp_item_is_valid (GIMP_ITEM (style)))
+    return GIMP_PDB_SUCCESS;
+
+  layer = ns_style_recall (config, &gone);
+  if (layer == NULL && gone == NULL)
+    layer = ns_plugin_default_style_layer (drawable);
+  if (layer)
+    g_object_set (config, "style-layer", layer, NULL);
+
+  if (gone && run_mode == GIMP_RUN_INTERACTIVE)
+    *notice = g_strdup_printf (_("The style layer “%s” of the last run is no longer open "
+                                 "(was its image closed?): choose a style layer."), gone);
+  else if (gone)
+    *error = plugin_error (_("The style layer “%s” of the last run is no longer open (was "
+                             "its image closed?).  Open it again, or choose another style "
+                             "layer in Filters ▸ Artistic ▸ Neural Style…"), gone);
+  else if (layer == NULL && run_mode != GIMP_RUN_INTERACTIVE)
+    *error = plugin_error (_("There is no style layer to repeat the last run with: choose "
+                             "one in Filters ▸ Artistic ▸ Neural Style…"));
+
+  return *error ? GIMP_PDB_EXECUTION_ERROR : GIMP_PDB_SUCCESS;
 }
 
 /* One paintable layer (or channel) of an RGB or grey image. */
@@ -255,6 +272,7 @@ neural_style_run (GimpProcedure        *procedure,
   NeuralStyle *self = NEURAL_STYLE (run_data);
   GimpPDBStatusType status;
   GError *error = NULL;
+  g_autofree char *notice = NULL;
 
   gegl_init (NULL, NULL);
 
@@ -263,11 +281,17 @@ neural_style_run (GimpProcedure        *procedure,
     return gimp_procedure_new_return_values (procedure, status, error);
 
   if (run_mode != GIMP_RUN_NONINTERACTIVE)
-    seed_style_layer (config, drawables[0]);
+    status = recall_style_layer (config, drawables[0], run_mode, &notice, &error);
+  if (status != GIMP_PDB_SUCCESS)
+    return gimp_procedure_new_return_values (procedure, status, error);
 
   if (run_mode == GIMP_RUN_INTERACTIVE &&
-      ! ns_dialog_run (procedure, config, drawables[0], self->networks))
+      ! ns_dialog_run (procedure, config, drawables[0], self->networks, notice))
     return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
+
+  /* Stored with the other values after an interactive run, for the next one. */
+  if (run_mode == GIMP_RUN_INTERACTIVE)
+    ns_style_remember (config);
 
   status = apply (self, drawables[0], config, &error);
 
@@ -329,6 +353,7 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
                                   "2025");
 
   ns_plugin_add_arguments (procedure, &defaults);
+  ns_style_add_arguments (procedure);
 
   return procedure;
 }

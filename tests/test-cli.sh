@@ -254,6 +254,9 @@ run "$T/content.png" "$T/style.png" --network embedded --size 128 --threads 1 --
 check "--scales 2 --scale-iterations 3,2: 64 px then 128 px, 5 iterations, a 128×96 result" \
   '[ "$rc" = 0 ] && grep -q "size 1/2: 64×48" "$T/err" && grep -q "size 2/2: 128×96" "$T/err" &&
    grep -q "after 5 iterations" "$T/err" && [ "$(png_header "$T/scales.png")" = "128 96 8 2" ]'
+check "the plan and the progress count the iterations per size (3 + 2; 3/3 at 64×48, 2/2 at 128×96)" \
+  'grep -q "plan: 2 sizes (64×48, 128×96), 3 + 2 iterations;" "$T/err" &&
+   grep -q "iteration 3/3 at 64×48" "$T/err" && grep -q "iteration 2/2 at 128×96" "$T/err"'
 check "the run says how it will run and its memory estimate" \
   'grep -q "^neural-style: plan: .*estimated peak memory [0-9]* MiB of an automatic" "$T/err"'
 

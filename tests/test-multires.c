@@ -210,6 +210,7 @@ picture (int w, int h, guint32 seed)
 typedef struct
 {
   int      calls, last_iteration, last_scale, scale_changes;
+  int      last_scale_iteration;
   int      total;
   double   eta_end_of_first, eta_last;
   NsImage *end_of_first;     /* the preview at the last iteration of size 1 */
@@ -228,6 +229,14 @@ on_progress (const NsProgress *p, gpointer data)
   g_assert_cmpint (p->scale, <=, p->n_scales);
   g_assert_cmpuint (p->memory_estimate, >, 0);
   g_assert_true (isfinite (p->eta) && p->eta >= 0.0);
+  /* Counted again at each size (what the plug-in's progress shows); the first size runs
+   * the iterations that were set. */
+  g_assert_cmpint (p->scale_iteration, ==,
+                   p->scale != s->last_scale ? 1 : s->last_scale_iteration + 1);
+  g_assert_cmpint (p->scale_iteration, <=, p->scale_iterations);
+  if (p->scale == 1 && s->first_iterations > 0)
+    g_assert_cmpint (p->scale_iterations, ==, s->first_iterations);
+  s->last_scale_iteration = p->scale_iteration;
   if (p->scale == 1 && p->iteration == s->first_iterations)
     s->eta_end_of_first = p->eta;
   s->eta_last = p->eta;

@@ -8,6 +8,7 @@
 
 #include "settings.h"
 #include "preview.h"
+#include "style.h"
 
 typedef struct
 {
@@ -19,9 +20,19 @@ typedef struct
   GtkWidget           *content_weight;
   GtkWidget           *style_weight;
   GtkWidget           *tv_weight;
+  GtkWidget           *style_row;
+  GtkWidget           *style_label;
   GtkWidget           *style_combo;
   gulong               style_combo_id;
+  char                *style_name;    /* of the chosen layer, for when it is gone */
+  char                *notice;        /* why no layer is chosen, or NULL */
+  gboolean             fallback;      /* no layer chosen: take a default one */
+  char                *layers;        /* the open images' layers, as the combo lists them */
+  guint                watch_id;
 } Dialog;
+
+/* Open images and layers are looked at this often (ms): GIMP tells a plug-in of no change. */
+#define WATCH_INTERVAL 1000
 
 /* The slider covers a useful range around the network's default; the spin button still
  * takes any value the procedure accepts. */
@@ -88,6 +99,23 @@ int_entry (GimpProcedureDialog *dialog,
                                MIN (upper_on_slider, gtk_adjustment_get_upper (adj)), TRUE);
 }
 
+static void network_changed (Dialog *d);
+
+/* OK only with a usable style layer; the status line says what is wrong with it. */
+static void
+check_style (Dialog    *d,
+             GimpLayer *style)
+{
+  g_autofree char *problem = ns_style_problem (style);
+
+  gtk_dialog_set_response_sensitive (GTK_DIALOG (d->dialog), GTK_RESPONSE_OK, problem == NULL);
+  ns_ui_state_set ("ok-sensitive", problem ? "0" : "1");
+  if (problem)
+    ns_preview_set_status (d->preview, style == NULL && d->notice ? d->notice : problem);
+  else
+    network_changed (d);
+}
+
 static void
 style_changed (Dialog *d)
 {
@@ -96,7 +124,7 @@ style_changed (Dialog *d)
   g_object_get (d->config, "style-layer", &style, NULL);
 
   /* "Reset" clears the layer like any argument; offer the default one again. */
-  if (style == NULL)
+  if (style == NULL && d->fallback)
     {
       GimpLayer *fallback = ns_plugin_default_style_layer (d->drawable);
 
@@ -107,16 +135,22 @@ style_changed (Dialog *d)
         }
     }
 
+  if (style && gimp_item_is_valid (GIMP_ITEM (style)))
+    {
+      g_free (d->style_name);
+      d->style_name = gimp_item_get_name (GIMP_ITEM (style));
+      g_clear_pointer (&d->notice, g_free);
+    }
+  ns_ui_state_set ("style-layer", style ? d->style_name : "");
+
   g_signal_handler_block (d->style_combo, d->style_combo_id);
-  gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (d->style_combo),
-                                 style ? gimp_item_get_id (GIMP_ITEM (style)) : -1);
+  if (style == NULL ||
+      ! gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (d->style_combo),
+                                       gimp_item_get_id (GIMP_ITEM (style))))
+    gtk_combo_box_set_active (GTK_COMBO_BOX (d->style_combo), -1);
   g_signal_handler_unblock (d->style_combo, d->style_combo_id);
 
-  gtk_dialog_set_response_sensitive (GTK_DIALOG (d->dialog), GTK_RESPONSE_OK, style != NULL);
-  if (style == NULL)
-    ns_preview_set_status (d->preview,
-                           _("Choose a style layer: open the style image as a layer, in this "
-                             "image or another one."));
+  check_style (d, style);
 }
 
 static gboolean
@@ -136,39 +170,141 @@ style_combo_changed (GtkWidget *combo,
 
   if (gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &id))
     layer = gimp_layer_get_by_id (id);
+  d->fallback = TRUE;
   g_object_set (d->config, "style-layer", layer, NULL);
 }
 
+/* For the tests: the layers the combo offers, by their labels. */
+static void
+state_style_choices (GtkWidget *combo)
+{
+  GtkTreeModel *model = gtk_combo_box_get_model (GTK_COMBO_BOX (combo));
+  g_autoptr (GString) text = g_string_new (NULL);
+  GtkTreeIter iter;
+  gboolean more;
+
+  for (more = gtk_tree_model_get_iter_first (model, &iter); more;
+       more = gtk_tree_model_iter_next (model, &iter))
+    {
+      g_autofree char *label = NULL;
+
+      gtk_tree_model_get (model, &iter, GIMP_INT_STORE_LABEL, &label, -1);
+      g_string_append_printf (text, "%s%s", text->len ? "; " : "", label);
+    }
+  ns_ui_state_set ("style-choices", text->str);
+}
+
 /* A combo of every open image's layers (other than the one being painted), showing names
- * and thumbnails, kept in sync with the "style-layer" property both ways. */
-static GtkWidget *
-style_row (Dialog       *d,
-           GimpDrawable *drawable)
+ * and thumbnails, kept in sync with the "style-layer" property both ways.  Without a
+ * layer chosen it takes the first one listed, unless the chosen one is gone (d->notice):
+ * then the user chooses. */
+static void
+make_style_combo (Dialog *d)
 {
   g_autoptr (GimpLayer) style = NULL;
-  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *label = gtk_label_new_with_mnemonic (_("St_yle layer"));
+  GtkWidget *combo = gimp_layer_combo_box_new (not_the_drawable, d->drawable, NULL);
+  gboolean chosen;
 
   g_object_get (d->config, "style-layer", &style, NULL);
+  chosen = style && gimp_item_is_valid (GIMP_ITEM (style)) &&
+           gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (combo),
+                                          gimp_item_get_id (GIMP_ITEM (style)));
+  if (! chosen && ! d->fallback)
+    gtk_combo_box_set_active (GTK_COMBO_BOX (combo), -1);
 
-  d->style_combo = gimp_layer_combo_box_new (not_the_drawable, drawable, NULL);
-  d->style_combo_id =
-    gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (d->style_combo),
-                                style ? gimp_item_get_id (GIMP_ITEM (style)) : -1,
-                                G_CALLBACK (style_combo_changed), d, NULL);
-  gtk_widget_set_tooltip_text (d->style_combo,
+  if (d->style_combo)
+    gtk_widget_destroy (d->style_combo);
+  d->style_combo = combo;
+  d->style_combo_id = g_signal_connect (combo, "changed", G_CALLBACK (style_combo_changed), d);
+  gtk_widget_set_tooltip_text (combo,
                                _("The layer whose look is transferred, e.g. a painting "
                                  "opened as a layer; it may belong to another image and "
                                  "have any size"));
+  gtk_label_set_mnemonic_widget (GTK_LABEL (d->style_label), combo);
+  gtk_box_pack_start (GTK_BOX (d->style_row), combo, TRUE, TRUE, 0);
+  gtk_widget_show (combo);
+  state_style_choices (combo);
 
-  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
-  gtk_label_set_mnemonic_widget (GTK_LABEL (label), d->style_combo);
-  gtk_box_pack_start (GTK_BOX (row), label, FALSE, FALSE, 0);
-  gtk_box_pack_start (GTK_BOX (row), d->style_combo, TRUE, TRUE, 0);
-  gtk_widget_set_margin_bottom (row, 6);
-  gtk_widget_show_all (row);
+  if (! chosen && d->fallback)
+    style_combo_changed (combo, d);
+}
 
-  return row;
+static GtkWidget *
+style_row (Dialog *d)
+{
+  d->style_row   = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  d->style_label = gtk_label_new_with_mnemonic (_("St_yle layer"));
+  gtk_label_set_xalign (GTK_LABEL (d->style_label), 0.0);
+  gtk_box_pack_start (GTK_BOX (d->style_row), d->style_label, FALSE, FALSE, 0);
+  make_style_combo (d);
+  gtk_widget_set_margin_bottom (d->style_row, 6);
+  gtk_widget_show_all (d->style_row);
+
+  return d->style_row;
+}
+
+/* The IDs of the open images and of their layers, groups' children included. */
+static void
+append_layers (GString   *text,
+               GimpItem **items)
+{
+  for (gint i = 0; items && items[i]; i++)
+    {
+      g_string_append_printf (text, " %d", gimp_item_get_id (items[i]));
+      if (gimp_item_is_group (items[i]))
+        {
+          g_autofree GimpItem **children = gimp_item_get_children (items[i]);
+
+          append_layers (text, children);
+        }
+    }
+}
+
+static char *
+open_layers (void)
+{
+  g_autofree GimpImage **images = gimp_get_images ();
+  GString *text = g_string_new (NULL);
+
+  for (gint i = 0; images && images[i]; i++)
+    {
+      g_autofree GimpLayer **layers = gimp_image_get_layers (images[i]);
+
+      g_string_append_printf (text, "|%d:", gimp_image_get_id (images[i]));
+      append_layers (text, (GimpItem **) layers);
+    }
+  return g_string_free (text, FALSE);
+}
+
+/* Images and layers opened or closed while the dialog is open: the combo lists them as they
+ * are, and a style layer that is gone is no longer chosen (nor silently replaced). */
+static gboolean
+watch_layers (gpointer data)
+{
+  Dialog *d = data;
+  g_autoptr (GimpLayer) style = NULL;
+  g_autofree char *layers = open_layers ();
+  gboolean popup = FALSE;
+
+  g_object_get (d->config, "style-layer", &style, NULL);
+  if (style && ! gimp_item_is_valid (GIMP_ITEM (style)))
+    {
+      g_free (d->notice);
+      d->notice = g_strdup_printf (_("The style layer “%s” is no longer open (was its image "
+                                     "closed?): choose another one."),
+                                   d->style_name ? d->style_name : "");
+      d->fallback = FALSE;
+      g_object_set (d->config, "style-layer", NULL, NULL);
+    }
+
+  g_object_get (d->style_combo, "popup-shown", &popup, NULL);
+  if (! popup && g_strcmp0 (layers, d->layers) != 0)
+    {
+      g_free (d->layers);
+      d->layers = g_steal_pointer (&layers);
+      make_style_combo (d);
+    }
+  return G_SOURCE_CONTINUE;
 }
 
 /* Loads the chosen network (cached, so the preview and the run reuse it) and tells the user
@@ -258,8 +394,8 @@ build (Dialog              *d,
                                         "advanced", NULL);
   gtk_widget_set_size_request (box, 380, -1);
   /* The style layer matters most: first, above the weights. */
-  gtk_box_pack_start (GTK_BOX (box), style_row (d, drawable), FALSE, FALSE, 0);
-  gtk_box_reorder_child (GTK_BOX (box), gtk_widget_get_parent (d->style_combo), 0);
+  gtk_box_pack_start (GTK_BOX (box), style_row (d), FALSE, FALSE, 0);
+  gtk_box_reorder_child (GTK_BOX (box), d->style_row, 0);
 
   box = gimp_procedure_dialog_fill_box (dialog, "main-box", "preview-box", "options-box", NULL);
   gtk_orientable_set_orientation (GTK_ORIENTABLE (box), GTK_ORIENTATION_HORIZONTAL);
@@ -274,11 +410,25 @@ build (Dialog              *d,
   record_controls (dialog);
 }
 
+/* Whether the chosen style layer can be used now (it may have gone since the last check). */
+static gboolean
+style_usable (Dialog *d)
+{
+  g_autoptr (GimpLayer) style = NULL;
+
+  watch_layers (d);
+  g_object_get (d->config, "style-layer", &style, NULL);
+  check_style (d, style);
+  return gtk_widget_is_sensitive (gtk_dialog_get_widget_for_response (GTK_DIALOG (d->dialog),
+                                                                      GTK_RESPONSE_OK));
+}
+
 gboolean
 ns_dialog_run (GimpProcedure       *procedure,
                GimpProcedureConfig *config,
                GimpDrawable        *drawable,
-               NsNetworkCache      *networks)
+               NsNetworkCache      *networks,
+               const char          *notice)
 {
   Dialog d = { 0 };
   gboolean run;
@@ -288,6 +438,9 @@ ns_dialog_run (GimpProcedure       *procedure,
   d.config   = config;
   d.drawable = drawable;
   d.networks = networks;
+  d.notice   = g_strdup (notice);
+  d.fallback = notice == NULL;
+  d.layers   = open_layers ();
   d.dialog   = gimp_procedure_dialog_new (procedure, config, _("Neural Style"));
 
   build (&d, GIMP_PROCEDURE_DIALOG (d.dialog), drawable);
@@ -296,12 +449,20 @@ ns_dialog_run (GimpProcedure       *procedure,
   style_changed (&d);
   g_signal_connect_swapped (config, "notify::network", G_CALLBACK (network_changed), &d);
   g_signal_connect_swapped (config, "notify::style-layer", G_CALLBACK (style_changed), &d);
+  d.watch_id = g_timeout_add (WATCH_INTERVAL, watch_layers, &d);
 
-  run = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (d.dialog));
+  /* OK with a layer that went away in the last moment: say so, and stay. */
+  do
+    run = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (d.dialog));
+  while (run && ! style_usable (&d));
 
+  g_source_remove (d.watch_id);
   g_signal_handlers_disconnect_by_data (config, &d);
   ns_preview_free (d.preview);
   gtk_widget_destroy (d.dialog);
+  g_free (d.style_name);
+  g_free (d.notice);
+  g_free (d.layers);
 
   return run;
 }

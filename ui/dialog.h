@@ -8,12 +8,15 @@
 
 G_BEGIN_DECLS
 
-/* Shows the dialog for `config`; TRUE when the user pressed OK.  `networks` is shared with
- * the final run, so a network loaded for the preview is not loaded twice. */
+/* Shows the dialog for `config`; TRUE when the user pressed OK with a usable style layer.
+ * `networks` is shared with the final run, so a network loaded for the preview is not
+ * loaded twice.  `notice`, if not NULL, says why no style layer is chosen (the last run's
+ * is gone): then none is chosen until the user does. */
 gboolean ns_dialog_run (GimpProcedure       *procedure,
                         GimpProcedureConfig *config,
                         GimpDrawable        *drawable,
-                        NsNetworkCache      *networks);
+                        NsNetworkCache      *networks,
+                        const char          *notice);
 
 G_END_DECLS
 

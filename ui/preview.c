@@ -21,12 +21,12 @@
 #include "preview.h"
 
 #include <math.h>
-#include <string.h>
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 
 #include "settings.h"
 #include "pixels.h"
+#include "overlay.h"
+#include "style.h"
 
 /* Draw the engine's current image every this many iterations. */
 #define PREVIEW_EVERY 2
@@ -76,65 +76,11 @@ struct _NsPreview
   guint                estimate_id;   /* the pending ESTIMATE_DELAY timeout */
 };
 
-/* ---- state for the tests -------------------------------------------------------------------- */
-
-/* NS_PLUGIN_DIALOG_STATE names a file that the dialog keeps up to date with what it shows,
- * one "key value" line per entry, for tests/gimp/test-dialog.sh (no accessibility bus
- * there). */
-static GHashTable *ui_state;
-
-static char *
-escape_line (const char *text)
-{
-  GString *s = g_string_new (NULL);
-
-  for (const char *c = text; *c; c++)
-    if (*c == '\n')
-      g_string_append (s, "\\n");
-    else if (*c == '\\')
-      g_string_append (s, "\\\\");
-    else
-      g_string_append_c (s, *c);
-  return g_string_free (s, FALSE);
-}
-
-void
-ns_ui_state_set (const char *key,
-                 const char *value)
-{
-  const char *path = g_getenv ("NS_PLUGIN_DIALOG_STATE");
-  g_autoptr (GString) text = g_string_new (NULL);
-  g_autofree char *tmp = NULL;
-  GHashTableIter iter;
-  gpointer k, v;
-
-  if (path == NULL || *path == '\0')
-    return;
-  if (ui_state == NULL)
-    ui_state = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_hash_table_insert (ui_state, g_strdup (key), escape_line (value ? value : ""));
-
-  g_hash_table_iter_init (&iter, ui_state);
-  while (g_hash_table_iter_next (&iter, &k, &v))
-    g_string_append_printf (text, "%s %s\n", (char *) k, (char *) v);
-  tmp = g_strconcat (path, ".tmp", NULL);
-  if (g_file_set_contents (tmp, text->str, -1, NULL))
-    g_rename (tmp, path);
-}
-
 /* Where the toggle is in its window, so that a test can click it. */
 static void
 state_toggle_geometry (NsPreview *p)
 {
-  GtkWidget *top = gtk_widget_get_toplevel (p->whole);
-  g_autofree char *geometry = NULL;
-  gint x, y;
-
-  if (! gtk_widget_translate_coordinates (p->whole, top, 0, 0, &x, &y))
-    return;
-  geometry = g_strdup_printf ("%d %d %d %d", x, y, gtk_widget_get_allocated_width (p->whole),
-                              gtk_widget_get_allocated_height (p->whole));
-  ns_ui_state_set ("whole-layer-toggle", geometry);
+  ns_ui_state_set_geometry ("whole-layer-toggle", p->whole);
 }
 
 /* ---- the status line ------------------------------------------------------------------------ */
@@ -286,7 +232,8 @@ start_estimate (gpointer data)
   g_clear_pointer (&p->plan, g_free);
 
   g_object_get (p->config, "style-layer", &style, NULL);
-  if (style == NULL || ! gimp_item_is_valid (GIMP_ITEM (style)) ||
+  /* The dialog tells what is wrong with the style layer. */
+  if (! ns_style_usable (style) ||
       ! gimp_drawable_mask_intersect (p->drawable, &x, &y, &w, &h))
     {
       update_status (p);
@@ -331,43 +278,24 @@ set_running (NsPreview *p,
   gtk_widget_set_sensitive (p->stop_button, running);
 }
 
-/* Draws the last stylized 1:1 image.  The area may have been scrolled or resized since;
- * then the part that overlaps is drawn over the layer's own pixels. */
+/* Draws the last stylized 1:1 image over the layer (the area may have been scrolled or
+ * resized since), through the selection. */
 static void
 draw_shown (NsPreview *p)
 {
-  GeglRectangle rect, overlap;
-  const Babl *format;
-  g_autoptr (GeglBuffer) buffer = NULL;
-  g_autofree guchar *pixels = NULL;
-  gint bpp, rowstride;
+  GeglRectangle rect;
+  g_autofree char *shows = NULL;
 
   if (p->shown == NULL)
     return;
 
+  ns_overlay_draw (GIMP_PREVIEW (p->preview), p->drawable, p->shown, p->shown_rowstride,
+                   &p->shown_rect);
+  /* For the tests: where the area is in the window, and what part of the layer it shows. */
   current_rect (p, &rect);
-  if (gegl_rectangle_equal (&rect, &p->shown_rect))
-    {
-      gimp_preview_draw_buffer (GIMP_PREVIEW (p->preview), p->shown, p->shown_rowstride);
-      return;
-    }
-  if (! gegl_rectangle_intersect (&overlap, &rect, &p->shown_rect))
-    return;
-
-  format    = ns_preview_format (p->drawable);
-  bpp       = babl_format_get_bytes_per_pixel (format);
-  rowstride = rect.width * bpp;
-  pixels    = g_malloc ((gsize) rowstride * rect.height);
-  buffer    = gimp_drawable_get_buffer (p->drawable);
-  gegl_buffer_get (buffer, &rect, 1.0, format, pixels, rowstride, GEGL_ABYSS_NONE);
-
-  for (gint y = overlap.y; y < overlap.y + overlap.height; y++)
-    memcpy (pixels + (gsize) (y - rect.y) * rowstride + (overlap.x - rect.x) * bpp,
-            p->shown + (gsize) (y - p->shown_rect.y) * p->shown_rowstride +
-            (overlap.x - p->shown_rect.x) * bpp,
-            (gsize) overlap.width * bpp);
-
-  gimp_preview_draw_buffer (GIMP_PREVIEW (p->preview), pixels, rowstride);
+  shows = g_strdup_printf ("%d %d %d %d", rect.x, rect.y, rect.width, rect.height);
+  ns_ui_state_set ("preview-shows", shows);
+  ns_ui_state_set_geometry ("preview-area", gimp_preview_get_area (GIMP_PREVIEW (p->preview)));
 }
 
 static void
@@ -458,26 +386,11 @@ job_progress (NsJob            *job,
               gpointer          data)
 {
   NsPreview *p = data;
-  g_autofree char *left = ns_plugin_format_duration (progress->eta);
-  g_autofree char *text = NULL;
+  g_autofree char *text = ns_plugin_progress_text (progress);
 
   if (progress->iterations > 0)
     gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (p->progress),
                                    (gdouble) progress->iteration / progress->iterations);
-  /* The enlargement is one report without an iteration of its own. */
-  if (progress->stage == NS_STAGE_ENLARGE)
-    text = g_strdup_printf (_("Enlarging to %d×%d…"), progress->width, progress->height);
-  else if (progress->stage == NS_STAGE_REFINE && *left)
-    text = g_strdup_printf (_("Refining at full size… iteration %d of %d, about %s left"),
-                            progress->iteration, progress->iterations, left);
-  else if (progress->stage == NS_STAGE_REFINE)
-    text = g_strdup_printf (_("Refining at full size… iteration %d of %d"),
-                            progress->iteration, progress->iterations);
-  else if (*left)
-    text = g_strdup_printf (_("Iteration %d of %d, about %s left"),
-                            progress->iteration, progress->iterations, left);
-  else
-    text = g_strdup_printf (_("Iteration %d of %d"), progress->iteration, progress->iterations);
   gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress), text);
   ns_ui_state_set ("progress", text);
 
@@ -544,16 +457,21 @@ preview_side (NsPreview           *p,
   return MAX (side, needed);
 }
 
-/* 1:1: the visible area at full resolution; the job optimises it at `side` and enlarges
- * it as the final run does. */
+/* 1:1: the selected part of the visible area at full resolution (only that part changes;
+ * a selection that fits the view is then run exactly as the final run runs it); the job
+ * optimises it at `side` and enlarges it as the final run does. */
 static NsImage *
 read_area (NsPreview *p,
            int       *side,
            double    *style_factor)
 {
-  GeglRectangle rect;
+  GeglRectangle rect, selected;
 
   current_rect (p, &rect);
+  if (! gimp_drawable_mask_intersect (p->drawable, &selected.x, &selected.y,
+                                      &selected.width, &selected.height) ||
+      ! gegl_rectangle_intersect (&rect, &rect, &selected))
+    return NULL;
   *side = preview_side (p, &rect, style_factor);
   if (*side == 0)
     return NULL;
@@ -587,6 +505,7 @@ static void
 run_clicked (NsPreview *p)
 {
   g_autoptr (GimpLayer) style = NULL;
+  g_autofree char *problem = NULL;
   NsImage *content;
   NsOptions *options;
   gdouble style_scale;
@@ -596,9 +515,10 @@ run_clicked (NsPreview *p)
   forget_job (p);
 
   g_object_get (p->config, "style-layer", &style, "style-scale", &style_scale, NULL);
-  if (style == NULL || ! gimp_item_is_valid (GIMP_ITEM (style)))
+  problem = ns_style_problem (style);
+  if (problem)
     {
-      ns_preview_set_status (p, _("Choose a style layer first."));
+      ns_preview_set_status (p, problem);
       return;
     }
 

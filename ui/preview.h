@@ -7,6 +7,7 @@
 #include <libgimp/gimpui.h>
 
 #include "job.h"
+#include "state.h"
 
 G_BEGIN_DECLS
 
@@ -23,8 +24,6 @@ NsPreview *ns_preview_new  (GimpProcedureDialog *dialog,
 void       ns_preview_set_status (NsPreview *preview, const char *message);
 /* The status line: the caller packs it (it is as wide as the dialog). */
 GtkWidget *ns_preview_get_status (NsPreview *preview);
-/* Testing: records "key value" in the file named by $NS_PLUGIN_DIALOG_STATE, if set. */
-void       ns_ui_state_set (const char *key, const char *value);
 /* Stops a running preview and waits for its thread; call before the final run. */
 void       ns_preview_free (NsPreview *preview);
 

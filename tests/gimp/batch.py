@@ -259,6 +259,22 @@ def test_last_values():
                    PDB.get_last_error()))
     image.delete()
 
+    # Nothing remembered and no other layer: the message is for a GIMP user, not a script.
+    image = Gimp.Image.new(40, 40, Gimp.ImageBaseType.RGB)
+    alone = Gimp.Layer.new(image, "alone", 40, 40, Gimp.ImageType.RGB_IMAGE, 100.0,
+                           Gimp.LayerMode.NORMAL)
+    image.insert_layer(alone, None, 0)
+    config.set_property("image", image)
+    config.set_core_object_array("drawables", [alone])
+    result = proc.run(config)
+    message = result.index(1) if result.length() > 1 else PDB.get_last_error()
+    note("error: %s" % message)
+    check("a repeat run with no style layer at all says to choose one in the dialog",
+          lambda: (result.index(0) == Gimp.PDBStatusType.EXECUTION_ERROR and
+                   "Filters ▸ Artistic ▸ Neural Style" in message and
+                   "\"style-layer\"" not in message, message))
+    image.delete()
+
 
 def test_bad_calls():
     image, content, style = make_image()
@@ -290,6 +306,16 @@ def test_bad_calls():
     note("error: " + message)
     check("size 5 (below the engine's minimum) fails with a readable error",
           lambda: (not succeeded and "too small" in message, message))
+
+    dot = Gimp.Layer.new(image, "dot", 1, 1, Gimp.ImageType.RGB_IMAGE, 100.0,
+                         Gimp.LayerMode.NORMAL)
+    image.insert_layer(dot, None, 0)
+    succeeded, message = neural_style(image, content, dot.get_id())
+    note("error: " + message)
+    check("a 1×1 style layer fails naming the layer, its size and the minimum",
+          lambda: (not succeeded and "“dot” is only 1×1 pixels" in message and
+                   "at least 16×16" in message and "style scale" not in message, message))
+    image.remove_layer(dot)
 
     check("failed calls leave the image unchanged",
           lambda: (raw(content) == before and len(image.get_layers()) == 2,

@@ -7,7 +7,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh" "$1" "$2"
 
 # A repeat run uses the last values, which GIMP only stores after an interactive run: give
-# it small ones.  The style layer is never stored, so the plug-in has to pick one.
+# it small ones.  No style layer was remembered (that too needs an interactive run), so the
+# plug-in picks one of the image.
 mkdir -p "$GIMP3_DIRECTORY/plug-in-settings"
 cat >"$GIMP3_DIRECTORY/plug-in-settings/GimpProcedureConfigRun-plug-in-neural-style.last" <<'EOF'
 (iterations 3)

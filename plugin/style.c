@@ -1,0 +1,97 @@
+/* style.c — the style layer: whether it can be used, and remembering it between runs. */
+#include "style.h"
+
+#include <glib/gi18n.h>
+
+#include "neural-style.h"
+
+void
+ns_style_add_arguments (GimpProcedure *procedure)
+{
+  gimp_procedure_add_int_aux_argument (procedure, "style-layer-id",
+                                       "Style layer ID",
+                                       "The style layer of the last run (0 = none)",
+                                       0, G_MAXINT, 0, G_PARAM_READWRITE);
+  gimp_procedure_add_string_aux_argument (procedure, "style-layer-name",
+                                          "Style layer name",
+                                          "The name of that layer, so that another layer "
+                                          "with the same ID in a later session is not taken "
+                                          "for it",
+                                          "", G_PARAM_READWRITE);
+}
+
+void
+ns_style_remember (GimpProcedureConfig *config)
+{
+  g_autoptr (GimpLayer) style = NULL;
+  g_autofree char *name = NULL;
+
+  g_object_get (config, "style-layer", &style, NULL);
+  if (style == NULL || ! gimp_item_is_valid (GIMP_ITEM (style)))
+    return;
+
+  name = gimp_item_get_name (GIMP_ITEM (style));
+  g_object_set (config,
+                "style-layer-id",   gimp_item_get_id (GIMP_ITEM (style)),
+                "style-layer-name", name,
+                NULL);
+}
+
+GimpLayer *
+ns_style_recall (GimpProcedureConfig *config,
+                 char               **gone)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *current = NULL;
+  GimpLayer *layer = NULL;
+  gint id = 0;
+
+  g_object_get (config, "style-layer-id", &id, "style-layer-name", &name, NULL);
+  if (id <= 0)
+    return NULL;
+
+  if (gimp_item_id_is_valid (id) && gimp_item_id_is_layer (id))
+    {
+      layer   = gimp_layer_get_by_id (id);
+      current = gimp_item_get_name (GIMP_ITEM (layer));
+    }
+  if (layer && g_strcmp0 (current, name) == 0)
+    return layer;
+
+  if (gone)
+    *gone = g_strdup (name && *name ? name : "?");
+  return NULL;
+}
+
+char *
+ns_style_problem (GimpLayer *style)
+{
+  g_autofree char *name = NULL;
+  gint width, height;
+
+  if (style == NULL)
+    return g_strdup (_("Choose a style layer: open the style image as a layer, in this "
+                       "image or another one."));
+  if (! gimp_item_is_valid (GIMP_ITEM (style)))
+    return g_strdup (_("The style layer is no longer open (was its image closed?): choose "
+                       "another one."));
+
+  width  = gimp_drawable_get_width (GIMP_DRAWABLE (style));
+  height = gimp_drawable_get_height (GIMP_DRAWABLE (style));
+  if (width >= NS_STYLE_MIN_SIDE && height >= NS_STYLE_MIN_SIDE)
+    return NULL;
+
+  name = gimp_item_get_name (GIMP_ITEM (style));
+  return g_strdup_printf (_("The style layer “%s” is only %d×%d pixels: a style layer must "
+                            "be at least %d×%d.  Choose a larger one (a painting of a few "
+                            "hundred pixels or more works best)."),
+                          name, width, height, NS_STYLE_MIN_SIDE, NS_STYLE_MIN_SIDE);
+}
+
+gboolean
+ns_style_usable (GimpLayer *style)
+{
+  g_autofree char *problem = ns_style_problem (style);
+
+  return problem == NULL;
+}

@@ -1,0 +1,32 @@
+/* style.h — the style layer: whether it can be used, and remembering it between runs.
+ *
+ * GIMP 3.0 stores no layer argument as a last value, so the layer is remembered by its ID
+ * and name in two aux arguments of the procedure (not part of its PDB signature); a repeat
+ * or re-shown run takes it back while that layer is still open. */
+#ifndef NS_PLUGIN_STYLE_H
+#define NS_PLUGIN_STYLE_H
+
+#include <libgimp/gimp.h>
+
+G_BEGIN_DECLS
+
+/* Registers the aux arguments that remember the style layer. */
+void       ns_style_add_arguments (GimpProcedure *procedure);
+
+/* Records the config's "style-layer" in it, to be stored as a last value after an
+ * interactive run. */
+void       ns_style_remember      (GimpProcedureConfig *config);
+
+/* The layer a previous run remembered, if it is still open; else NULL, and if one had been
+ * remembered, `gone` (when not NULL) gets its name.  Free it with g_free. */
+GimpLayer *ns_style_recall        (GimpProcedureConfig *config, char **gone);
+
+/* NULL when `style` can give a style; else a message for the user naming the layer and why
+ * not (it no longer exists, or is smaller than the engine's NS_STYLE_MIN_SIDE).  Free it
+ * with g_free. */
+char      *ns_style_problem       (GimpLayer *style);
+gboolean   ns_style_usable        (GimpLayer *style);
+
+G_END_DECLS
+
+#endif /* NS_PLUGIN_STYLE_H */

@@ -1,0 +1,81 @@
+# tests/gimp/gui.sh — sourced after lib.sh by the tests that drive the GIMP GUI under Xvfb.
+#
+#   small_runs            last values that make the dialog's runs take seconds: 5
+#                         iterations at 64 px, built-in network
+#   gui_start SCRIPT      start Xvfb and gimp-3.0 running the python-fu-eval SCRIPT (output
+#                         to $NS_LOG); everything started is killed on exit
+#   wait_file FILE SECS   wait until FILE exists and is not empty
+#   state KEY             the dialog's value for KEY (escaped: \n for a line break), from
+#                         the state file the plug-in keeps ($NS_PLUGIN_DIALOG_STATE)
+#   wait_state KEY PATTERN SECS     until KEY's value matches PATTERN
+#   wait_no_state KEY PATTERN SECS  until it no longer does
+#   screenshot WINDOW FILE  saves the window; prints its number of colours
+#   press_ok              press OK in the dialog; true when the run returned (marker
+#                         "applied") within 4 minutes
+#   no_warnings           true when the plug-in printed no GLib criticals or warnings
+
+export NS_MARKERS=$ns_work/markers
+export NS_GIMP_TESTS=$here
+export NS_PLUGIN_DIALOG_STATE=$ns_work/dialog-state
+# No accessibility bus in the test session.
+export NO_AT_BRIDGE=1
+mkdir -p "$NS_MARKERS"
+
+ns_gui_pids=()
+ns_gui_cleanup () {
+  local p
+  for p in "${ns_gui_pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null; done
+  rm -rf "$ns_work"
+}
+trap ns_gui_cleanup EXIT
+
+small_runs () {
+  mkdir -p "$GIMP3_DIRECTORY/plug-in-settings"
+  printf '(iterations 5)\n(size 64)\n(network "embedded")\n' \
+    >"$GIMP3_DIRECTORY/plug-in-settings/GimpProcedureConfigRun-plug-in-neural-style.last"
+}
+
+gui_start () {
+  exec 5>"$ns_work/display"
+  setsid Xvfb -displayfd 5 -screen 0 1400x1000x24 -nolisten tcp >"$ns_work/xvfb.log" 2>&1 &
+  ns_gui_pids+=($!)
+  local i
+  for i in $(seq 100); do [ -s "$ns_work/display" ] && break; sleep 0.1; done
+  export DISPLAY=:$(head -n1 "$ns_work/display")
+
+  setsid dbus-run-session -- gimp-3.0 --no-splash -d -f --batch-interpreter=python-fu-eval \
+    -b - <"$1" >"$NS_LOG" 2>&1 &
+  ns_gui_pids+=($!)
+}
+
+press_ok () {
+  python3 "$NS_GIMP_TESTS/x11.py" key "Neural Style" Return
+  wait_file "$NS_MARKERS/applied" 240
+}
+
+wait_file () { local i; for i in $(seq $(($2 * 5))); do [ -s "$1" ] && return 0; sleep 0.2; done; return 1; }
+
+state () { sed -n "s/^$1 //p" "$NS_PLUGIN_DIALOG_STATE" 2>/dev/null; }
+wait_state () {
+  local i
+  for i in $(seq $(($3 * 5))); do state "$1" | grep -q -- "$2" && return 0; sleep 0.2; done
+  return 1
+}
+wait_no_state () {
+  local i
+  for i in $(seq $(($3 * 5))); do state "$1" | grep -q -- "$2" || return 0; sleep 0.2; done
+  return 1
+}
+
+screenshot () {
+  import -window "$1" "$2" 2>>"$ns_work/x11.log"
+  # A rendered dialog has many colours; a blank or black window has one or two.
+  identify -format '%k' "$2" 2>/dev/null || echo 0
+}
+
+# libgimp itself warns that it cannot store layer arguments as last values ("couldn't
+# serialize property …::style-layer of type GimpLayer"); that is GIMP 3.0's known limitation.
+no_warnings () {
+  ! grep -E '^\(neural-style:[0-9]+\).*(CRITICAL|WARNING)' "$NS_LOG" |
+    grep -v "couldn't serialize property .*::style-layer of type GimpLayer" | grep -q .
+}
