@@ -471,7 +471,8 @@ plan_stage (NsRunPlan *plan, const NsNetwork *net, const NsOptions *opt, int wid
       return FALSE;
     }
   min_side = 1 << ns_network_layer_stride_log2 (net, layers.last);
-  share = ns_objective_cost_share (net, layers.last, layers.style_index, layers.n_style);
+  share = ns_objective_cost_share (net, layers.last, layers.content_index, layers.style_index,
+                                  layers.n_style);
   sizes = ns_scales_plan (opt, width, height, min_side, &n);
   plan->n_scales += n;
   plan->scales = g_renew (NsScalePlan, plan->scales, plan->n_scales);

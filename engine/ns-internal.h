@@ -687,9 +687,10 @@ double ns_scale_plan_work                (const NsScalePlan *p);   /* set-up and
 /* The share of a pass through the whole network that layers 0 … last take (multiply-adds
  * per input pixel), so that a pass that stops early is counted as the less work it is. */
 double ns_network_cost_share             (const NsNetwork *net, int last);
-/* The same for an evaluation of the objective: the pass to `last` and the Gram matrices of
- * the style layers (indices). */
-double ns_objective_cost_share           (const NsNetwork *net, int last,
+/* The same for an evaluation of the objective: the pass to `last`, the Gram matrices of the
+ * style layers (indices), the element-wise work on the loss layers (content: an index, or -1)
+ * and on the image. */
+double ns_objective_cost_share           (const NsNetwork *net, int last, int content,
                                           const int *style_layers, int n_style);
 /* Seconds of one pixel evaluation on this machine, measured (about two evaluations at 256 px). */
 double ns_network_seconds_per_unit       (const NsNetwork *net);

@@ -306,7 +306,8 @@ test_refine_layers (void)
 
 /* The cost of an evaluation: the pass, plus the Gram matrices at their layers' resolution
  * (c² products a position: relu1_1's 64² at full resolution as much as relu2_1's 128² at a
- * quarter of it). */
+ * quarter of it), plus element-wise work on each loss layer's c values a position and on
+ * the image. */
 static void
 test_cost_share (void)
 {
@@ -314,16 +315,24 @@ test_cost_share (void)
   int r11 = ns_network_layer_index (vgg, "relu1_1"), r21 = ns_network_layer_index (vgg, "relu2_1");
   int r31 = ns_network_layer_index (vgg, "relu3_1");
   int one[] = { r11 }, two[] = { r21 }, both[] = { r11, r21 }, three[] = { r31 };
-  double base = ns_objective_cost_share (vgg, r31, NULL, 0);
-  double g11 = ns_objective_cost_share (vgg, r31, one, 1) - base;
-  double g21 = ns_objective_cost_share (vgg, r31, two, 1) - base;
-  double g31 = ns_objective_cost_share (vgg, r31, three, 1) - base;
+  double base = ns_objective_cost_share (vgg, r31, -1, NULL, 0);
+  double g11 = ns_objective_cost_share (vgg, r31, -1, one, 1) - base;
+  double g21 = ns_objective_cost_share (vgg, r31, -1, two, 1) - base;
+  double g31 = ns_objective_cost_share (vgg, r31, -1, three, 1) - base;
+  double c11 = ns_objective_cost_share (vgg, r31, r11, NULL, 0) - base;
+  double c21 = ns_objective_cost_share (vgg, r31, r21, NULL, 0) - base;
 
-  g_assert_cmpfloat (base, ==, ns_network_cost_share (vgg, r31));
-  g_assert_cmpfloat (g11, >, 0.0);
-  g_assert_cmpfloat (fabs (g21 - g11), <, 1e-12);
-  g_assert_cmpfloat (fabs (g31 - g11), <, 1e-12);            /* 256² at a sixteenth */
-  g_assert_cmpfloat (fabs (ns_objective_cost_share (vgg, r31, both, 2) - base - 2 * g11), <, 1e-12);
+  /* The image's own passes, however small beside VGG-19's. */
+  g_assert_cmpfloat (base, >, ns_network_cost_share (vgg, r31));
+  g_assert_cmpfloat (base, <, 1.01 * ns_network_cost_share (vgg, r31));
+  g_assert_cmpfloat (g31, >, 0.0);
+  /* Equal Grams; element-wise 64, 32 and 16 values a position. */
+  g_assert_cmpfloat (fabs ((g11 - g21) - 2 * (g21 - g31)), <, 1e-12);
+  g_assert_cmpfloat (g11 - g21, >, 0.0);
+  g_assert_cmpfloat (fabs (c11 - 2 * c21), <, 1e-12);
+  g_assert_cmpfloat (c21, >, 0.0);
+  g_assert_cmpfloat (fabs (ns_objective_cost_share (vgg, r31, -1, both, 2) - base - g11 - g21),
+                     <, 1e-12);
   g_assert_cmpfloat (ns_network_cost_share (vgg, r11), <, ns_network_cost_share (vgg, r21));
 }
 
