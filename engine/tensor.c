@@ -116,6 +116,33 @@ ns_buffer_cache_use (NsBufferCache *cache)
   return previous;
 }
 
+/* Kept buffers this many times larger than a request are not let go to make room for it. */
+#define EVICT_MAX_RATIO 2
+
+/* Lets the oldest kept buffers (of at most EVICT_MAX_RATIO × bytes) go until a fresh one of
+ * `bytes` fits within the most ever handed out at once; FALSE if it still does not. */
+static gboolean
+make_room (NsBufferCache *cache, gsize bytes)
+{
+  gsize limit = MAX (cache->high, cache->live + bytes);
+  GList *l = cache->kept.head;
+
+  while (l != NULL && cache->live + cache->kept_bytes + bytes > limit)
+    {
+      Buffer *old = l->data;
+      GList *next = l->next;
+
+      if (old->n * sizeof (float) <= EVICT_MAX_RATIO * bytes)
+        {
+          g_queue_delete_link (&cache->kept, l);
+          cache->kept_bytes -= old->n * sizeof (float);
+          buffer_free (old);
+        }
+      l = next;
+    }
+  return cache->live + cache->kept_bytes + bytes <= limit;
+}
+
 static float *
 cache_alloc (NsBufferCache *cache, gsize n)
 {
@@ -131,18 +158,16 @@ cache_alloc (NsBufferCache *cache, gsize n)
         cache->kept_bytes -= bytes;
         break;
       }
+  if (b == NULL && ! make_room (cache, bytes))
+    {
+      /* Only large buffers could make room: a small one beside an evaluation's large
+       * activations is not worth one of them (it would be faulted in afresh at every
+       * evaluation: a quarter of refinement's time at full size).  It is not kept. */
+      g_mutex_unlock (&cache_lock);
+      return fresh_floats (n);
+    }
   if (b == NULL)
     {
-      /* Room for a fresh one is made by letting the oldest kept ones go. */
-      gsize limit = MAX (cache->high, cache->live + bytes);
-
-      while (cache->kept_bytes > 0 && cache->live + cache->kept_bytes + bytes > limit)
-        {
-          Buffer *old = g_queue_pop_head (&cache->kept);
-
-          cache->kept_bytes -= old->n * sizeof (float);
-          buffer_free (old);
-        }
       b = g_new (Buffer, 1);
       b->p = fresh_floats (n);
       b->n = n;

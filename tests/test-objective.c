@@ -156,6 +156,17 @@ test_buffer_cache (void)
   g_assert_true (b == a);
   late = ns_floats_alloc (big);
   ns_floats_free (small);
+  late[0] = 42.0f;
+  ns_floats_free (late);
+  /* Kept: b (6 MiB), late (4 MiB), the most handed out at once (10 MiB).  With b back in use,
+   * a 1 MiB buffer would only fit if a kept one three times its size went: it is handed out
+   * outside the cache instead, and the kept 4 MiB buffer, with its contents, is reused. */
+  c = ns_floats_alloc (big / 4);
+  a = ns_floats_alloc (big);
+  g_assert_true (a == late);
+  g_assert_cmpfloat (a[0], ==, 42.0f);
+  ns_floats_free (c);
+  late = a;
   g_assert_true (ns_buffer_cache_use (outer) == cache);
   ns_floats_free (b);                            /* back to the cache from outside its use */
   ns_buffer_cache_free (cache);
