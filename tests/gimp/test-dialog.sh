@@ -3,7 +3,9 @@
 # under Xvfb: it opens for an interactive run with the enlargement controls, its status line
 # shows the final run's whole plan, its preview runs on request at 100% and (after a click on
 # "Whole layer") fitted, OK applies the filter, and one Ctrl+Z in the image window restores
-# the layer.  Saves a screenshot of the dialog showing the whole layer (to SCREENSHOT,
+# the layer, and its Help button opens the plug-in's own page (through GIMP's help system and
+# web-browser plug-in, here to a stand-in browser that records what it was asked to open).
+# Saves a screenshot of the dialog showing the whole layer (to SCREENSHOT,
 # default: dialog.png in the current directory; the 100% view beside it as *-100.png).
 # What the dialog shows is read from the state file it keeps for tests
 # ($NS_PLUGIN_DIALOG_STATE).  TAP on stdout.
@@ -12,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh" "$1" "$2"
 shot=${3:-$PWD/dialog.png}
 
-plan 10
+plan 11
 
 # Small values for the run started by OK (GIMP shows the last used values in the dialog);
 # the 160×120 layer is optimised at 64 px, then enlarged and refined.
@@ -41,6 +43,14 @@ cleanup () {
 }
 trap cleanup EXIT
 
+# The stand-in browser: the default application for HTML in this profile.
+mkdir -p "$XDG_DATA_HOME/applications"
+printf '#!/bin/sh\necho "$1" >"%s/help-uri"\n' "$NS_MARKERS" >"$ns_work/browser"
+chmod +x "$ns_work/browser"
+printf '[Desktop Entry]\nType=Application\nName=Test browser\nExec=%s %%u\nMimeType=text/html;\n' \
+  "$ns_work/browser" >"$XDG_DATA_HOME/applications/ns-test-browser.desktop"
+printf '[Default Applications]\ntext/html=ns-test-browser.desktop\n' >"$XDG_CONFIG_HOME/mimeapps.list"
+
 exec 5>"$ns_work/display"
 setsid Xvfb -displayfd 5 -screen 0 1400x1000x24 -nolisten tcp >"$ns_work/xvfb.log" 2>&1 &
 pids+=($!)
@@ -58,7 +68,7 @@ if window=$(python3 "$here/x11.py" wait "Neural Style" 180 2>"$ns_work/x11.log")
 else
   not_ok "the dialog opens in an interactive run"
   sed 's/^/# /' "$ns_work/x11.log"; show_log | tail -30
-  for i in 2 3 4 5 6; do not_ok "skipped: no dialog"; done
+  for i in 2 3 4 5 6 7; do not_ok "skipped: no dialog"; done
   exit 0
 fi
 
@@ -82,6 +92,16 @@ if [ "$(state control-upscale)" = "Enlargement _quality" ] &&
 else
   not_ok "the dialog has the Enlargement quality and Extra iterations controls"
   sed 's/^/# /' "$NS_PLUGIN_DIALOG_STATE"
+fi
+
+# Alt+H is the dialog's Help button.
+python3 "$here/x11.py" key "Neural Style" alt+h
+if wait_file "$NS_MARKERS/help-uri" 30 &&
+   [ "$(sed 's|^file://||' "$NS_MARKERS/help-uri")" = "$ns_plugin_dir/help/en/index.html" ]; then
+  ok "Help opens the plug-in's own page ($(cat "$NS_MARKERS/help-uri"))"
+else
+  not_ok "Help opens the plug-in's own page"
+  echo "# opened: $(cat "$NS_MARKERS/help-uri" 2>/dev/null)"
 fi
 
 # The plan comes from an estimate in the background.
