@@ -416,6 +416,7 @@ ns_objective_new_full (const NsNetwork           *net,
   for (int k = 0; k < obj->n_style; k++)
     obj->style[k].weight = obj->opt->style_weight * obj->opt->style_layers[k].weight;
   obj->content_weight = obj->opt->content_weight;
+  obj->cancel = config != NULL ? config->cancel : NULL;
   if (config != NULL && config->tile > 0)
     {
       if (! setup_tiled (obj, content, styles, blend, n_styles, config, error))
@@ -1248,8 +1249,10 @@ ns_objective_eval (NsObjective *obj, const float *x, float *grad, double parts[3
   NsBufferCache *outer = buffers_use (obj);
   double f;
 
+  /* A cancelled run stops at its next evaluation: an optimiser's line search makes many of
+   * them before it reports an iteration. */
   if (obj->plan == NULL)
-    f = eval_whole (obj, x, grad, parts);
+    f = cancelled (obj) ? NAN : eval_whole (obj, x, grad, parts);
   else
     f = eval_tiled (obj, x, grad ? full_rows : NULL, &fg, parts);
   ns_buffer_cache_use (outer);
@@ -1427,7 +1430,6 @@ setup_tiled (NsObjective *obj, const NsImage *content, const NsImage * const *st
       return FALSE;
     }
   obj->plan = ns_tile_plan_new (obj->w, obj->h, config->tile, halo);
-  obj->cancel = config->cancel;
   if (config->borrow_content)
     obj->content_image = content;
   else
