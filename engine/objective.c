@@ -326,6 +326,9 @@ copy_hook (int layer, const NsTensor *f, NsTensor *grad, gpointer data)
   ctx->copy = ns_tensor_copy (f);
 }
 
+static gboolean cancelled (const NsObjective *obj);
+
+/* The styles' Grams, a forward pass each: a cancelled run stops before the next one. */
 static gboolean
 build_style_targets (NsObjective *obj, const NsImage * const *styles, const double *blend,
                      int n_styles, GError **error)
@@ -345,6 +348,11 @@ build_style_targets (NsObjective *obj, const NsImage * const *styles, const doub
 
       if (rgb == NULL)
         return FALSE;
+      if (cancelled (obj))
+        {
+          g_set_error (error, NS_ERROR, NS_ERROR_CANCELLED, "The run was cancelled");
+          return FALSE;
+        }
       in = network_input (obj, rgb);
       /* Forward only, keeping no activations: the hook takes the Grams as they pass. */
       ns_network_pass (obj->net, in, obj->last, hooked, style_gram_hook, &ctx, NULL);

@@ -194,8 +194,9 @@ test_repeat_bits (void)
     }
 }
 
-/* A cancelled run's next evaluation returns at once, untiled too: an L-BFGS line search
- * makes many before the run hears of the cancel at the iteration's end. */
+/* A cancelled run's next evaluation returns at once, untiled too (an L-BFGS line search
+ * makes many before the run hears of the cancel at the iteration's end), and so does its
+ * set-up. */
 static void
 test_cancel (void)
 {
@@ -210,9 +211,15 @@ test_cancel (void)
   g_autofree float *x = ns_objective_initial (obj);
   g_autofree float *g = g_new (float, ns_objective_len (obj));
 
+  g_autoptr (GError) error = NULL;
+
   g_assert_true (isfinite (ns_objective_eval (obj, x, g, NULL)));
   g_atomic_int_set (&cancel, 1);
   g_assert_true (isnan (ns_objective_eval (obj, x, g, NULL)));
+
+  /* Cancelled while it sets up: no style pass, a clear error. */
+  g_assert_null (ns_objective_new_full (net, opt, content, styles, NULL, 1, &config, &error));
+  g_assert_error (error, NS_ERROR, NS_ERROR_CANCELLED);
 }
 
 int
