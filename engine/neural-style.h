@@ -305,7 +305,9 @@ typedef struct _NsStylizer NsStylizer;
 
 NsStylizer *ns_stylizer_new  (NsNetwork *network, const NsOptions *options);
 void        ns_stylizer_free (NsStylizer *stylizer);
-/* Safe to call from any thread, while ns_stylizer_run runs in another. */
+/* Safe to call from any thread, while ns_stylizer_run runs in another: the run stops at its
+ * next evaluation (or tile) and fails with NS_ERROR_CANCELLED.  A cancel made before the run
+ * starts stops it during its set-up; after a run the stylizer can run again. */
 void        ns_stylizer_cancel (NsStylizer *stylizer);
 void        ns_stylizer_set_progress (NsStylizer *stylizer, NsProgressFunc func, gpointer user_data);
 

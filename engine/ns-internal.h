@@ -517,8 +517,8 @@ typedef struct
   gboolean cache_content;   /* tiled: keep the content targets (else recomputed per tile) */
   gboolean borrow_content;  /* tiled: read the content image in place; it must outlive
                              * the objective */
-  const gint *cancel;       /* tiled: when it becomes non-zero (atomically), evaluations
-                             * stop between tiles and return NaN; may be NULL */
+  const gint *cancel;       /* when it becomes non-zero (atomically), evaluations return
+                             * NaN: at once whole, between tiles tiled; may be NULL */
 } NsObjectiveConfig;
 
 NsObjective *ns_objective_new_full (const NsNetwork *net, const NsOptions *options,

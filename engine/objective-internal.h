@@ -89,7 +89,7 @@ typedef struct
 
 /* The content as crops read it. */
 NsCropSource ns_objective_content_source (const NsObjective *obj);
-/* An evaluation of a large image takes minutes: a cancelled run stops between tiles. */
+/* A cancelled run stops: whole, at its next evaluation or style pass; tiled, between tiles. */
 gboolean     ns_objective_cancelled      (const NsObjective *obj);
 /* The content target of one tile: its core at the content layer (scaled by the channel
  * gains when those are known).  ms, if not NULL, gets Σ f² per channel added. */

@@ -144,7 +144,6 @@ ns_objective_setup_tiled (NsObjective *obj, const NsImage *content,
       return FALSE;
     }
   obj->plan = ns_tile_plan_new (obj->w, obj->h, config->tile, halo);
-  obj->cancel = config->cancel;
   if (config->borrow_content)
     obj->content_image = content;
   else

@@ -286,12 +286,6 @@ ns_objective_content_source (const NsObjective *obj)
   return src;
 }
 
-gboolean
-ns_objective_cancelled (const NsObjective *obj)
-{
-  return obj->cancel != NULL && g_atomic_int_get (obj->cancel);
-}
-
 double
 ns_objective_tiled_grams (NsObjective *obj, const NsCropSource *src, const NsTilePlan *plan,
                           gboolean content_value, float **gram_out)

@@ -177,6 +177,13 @@ copy_hook (int layer, const NsTensor *f, NsTensor *grad, gpointer data)
   ctx->copy = ns_tensor_copy (f);
 }
 
+gboolean
+ns_objective_cancelled (const NsObjective *obj)
+{
+  return obj->cancel != NULL && g_atomic_int_get (obj->cancel);
+}
+
+/* The styles' Grams, a forward pass each: a cancelled run stops before the next one. */
 static gboolean
 build_style_targets (NsObjective *obj, const NsImage * const *styles, const double *blend,
                      int n_styles, GError **error)
@@ -196,6 +203,11 @@ build_style_targets (NsObjective *obj, const NsImage * const *styles, const doub
 
       if (rgb == NULL)
         return FALSE;
+      if (ns_objective_cancelled (obj))
+        {
+          g_set_error (error, NS_ERROR, NS_ERROR_CANCELLED, "The run was cancelled");
+          return FALSE;
+        }
       in = network_input (obj, rgb);
       /* Forward only, keeping no activations: the hook takes the Grams as they pass. */
       ns_network_pass (obj->net, in, obj->last, hooked, style_gram_hook, &ctx, NULL);
@@ -267,6 +279,7 @@ ns_objective_new_full (const NsNetwork           *net,
   for (int k = 0; k < obj->n_style; k++)
     obj->style[k].weight = obj->opt->style_weight * obj->opt->style_layers[k].weight;
   obj->content_weight = obj->opt->content_weight;
+  obj->cancel = config != NULL ? config->cancel : NULL;
   if (config != NULL && config->tile > 0)
     {
       if (! ns_objective_setup_tiled (obj, content, styles, blend, n_styles, config, error))
@@ -489,8 +502,10 @@ ns_objective_eval (NsObjective *obj, const float *x, float *grad, double parts[3
   NsBufferCache *outer = buffers_use (obj);
   double f;
 
+  /* A cancelled run stops at its next evaluation: an optimiser's line search makes many of
+   * them before it reports an iteration. */
   if (obj->plan == NULL)
-    f = eval_whole (obj, x, grad, parts);
+    f = ns_objective_cancelled (obj) ? NAN : eval_whole (obj, x, grad, parts);
   else
     f = ns_objective_eval_tiled (obj, x, grad ? full_rows : NULL, &fg, parts);
   ns_buffer_cache_use (outer);

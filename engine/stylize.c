@@ -539,10 +539,14 @@ stylizer_run (NsStylizer            *st,
   Run run = { 0 };
   int w, h;
 
-  g_atomic_int_set (&st->cancelled, 0);
   st->stop_reason = NS_STOP_DONE;
   if (! check_all (st, opt, content, styles, blend, n_styles, error))
     return NULL;
+  if (g_atomic_int_get (&st->cancelled))
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_CANCELLED, "The run was cancelled");
+      return NULL;
+    }
   plan = ns_run_plan_new (st->net, opt, content, styles, n_styles, error);
   if (plan == NULL)
     return NULL;
@@ -593,5 +597,7 @@ ns_stylizer_run (NsStylizer            *st,
   NsImage *result = stylizer_run (st, content, styles, blend, n_styles, error);
 
   ns_parallel_set_threads (previous);
+  /* A cancel before the run reached it; the stylizer is ready for another run. */
+  g_atomic_int_set (&st->cancelled, 0);
   return result;
 }

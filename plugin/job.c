@@ -2,6 +2,7 @@
 #include "job.h"
 
 #include <math.h>
+#include <glib/gi18n.h>
 
 /* ---- network cache ------------------------------------------------------------------------- */
 
@@ -78,6 +79,20 @@ ns_network_cache_add (NsNetworkCache *cache,
   g_mutex_lock (&cache->lock);
   cache_store (cache, kind, network);
   g_mutex_unlock (&cache->lock);
+}
+
+char *
+ns_network_sentence (const NsNetwork *network)
+{
+  g_autofree char *weights = NULL;
+
+  if (ns_network_get_kind (network) == NS_NETWORK_VGG19)
+    return g_strdup (_("Network: VGG-19 (trained on ImageNet; Simonyan & Zisserman 2014)."));
+  weights = ns_weights_find (NULL, NULL);
+  if (weights)
+    return g_strdup (_("Network: the built-in one, which needs no download."));
+  return g_strdup (_("Network: the built-in one, which needs no download.  VGG-19 gives "
+                     "better results: “Get VGG-19…” below downloads it once."));
 }
 
 /* ---- jobs ----------------------------------------------------------------------------------- */
@@ -277,11 +292,6 @@ engine_progress (const NsProgress *progress,
   NsJob *job = data;
 
   g_mutex_lock (&job->lock);
-
-  /* ns_stylizer_run clears a cancel that came before it started; repeat it here. */
-  if (g_atomic_int_get (&job->cancelled) && job->stylizer)
-    ns_stylizer_cancel (job->stylizer);
-
   job->last = *progress;
   job->last.preview = NULL;
   if (progress->preview)
@@ -471,7 +481,7 @@ job_thread (gpointer data)
   if (network)
     {
       g_mutex_lock (&job->lock);
-      job->network_description = g_strdup (ns_network_get_description (network));
+      job->network_description = ns_network_sentence (network);
       g_mutex_unlock (&job->lock);
 
       if (job->estimate)

@@ -30,6 +30,10 @@ void            ns_network_cache_add   (NsNetworkCache *cache,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsNetworkCache, ns_network_cache_free)
 
+/* For the dialog: which network `network` is, in a translated sentence (the engine's own
+ * description is English and written for the command line). */
+char           *ns_network_sentence    (const NsNetwork *network);
+
 /* ---- jobs ----------------------------------------------------------------------------------- */
 
 typedef struct _NsJob NsJob;
@@ -103,7 +107,7 @@ void      ns_job_detach  (NsJob *job);
 /* Waits for the worker thread to end. */
 void      ns_job_join    (NsJob *job);
 gboolean  ns_job_is_running (NsJob *job);
-/* The network the job ran with (after it loaded), or NULL. */
+/* The network the job ran with (after it loaded), as ns_network_sentence says it, or NULL. */
 const char *ns_job_get_network_description (NsJob *job);
 
 /* Runs a job to the end in a private main context on the calling thread: the callbacks are

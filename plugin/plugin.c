@@ -303,9 +303,16 @@ neural_style_run (GimpProcedure        *procedure,
 
 /* ---- registration -------------------------------------------------------------------------- */
 
+/* The help pages are installed beside the executable, in help/<language>/ (each with the
+ * gimp-help.xml that maps the procedure's help id to its page), so that GIMP's Help button
+ * and F1 open them rather than asking for the GIMP user manual. */
 static GList *
 neural_style_query_procedures (GimpPlugIn *plug_in)
 {
+  g_autofree char *folder = g_path_get_dirname (gimp_get_progname ());
+  g_autoptr (GFile) help = g_file_new_build_filename (folder, "help", NULL);
+
+  gimp_plug_in_set_help_domain (plug_in, NS_PLUGIN_HELP_DOMAIN, help);
   return g_list_append (NULL, g_strdup (NS_PLUGIN_PROC));
 }
 
@@ -338,7 +345,8 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
                                       "colors of the style layer, by optimizing the image "
                                       "against the features of a convolutional network on "
                                       "the CPU.  The network is VGG-19 when its weights are "
-                                      "installed (run \"neural-style --download-weights\" "
+                                      "installed (the dialog's \"Get VGG-19…\" button or "
+                                      "\"neural-style --download-weights\" downloads them "
                                       "once); otherwise the built-in network is used, which "
                                       "needs no download.  The weights mean the same with "
                                       "either network.  Larger layers are optimized at "

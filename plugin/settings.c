@@ -102,9 +102,10 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
 
   gimp_procedure_add_choice_argument (procedure, "network",
                                       _("_Network"),
-                                      _("The feature network: VGG-19 needs its weights "
-                                        "(neural-style --download-weights); the built-in one "
-                                        "needs nothing"),
+                                      _("The feature network: VGG-19 gives the best "
+                                        "results and needs its weights (“Get VGG-19…” under "
+                                        "the preview downloads them); the built-in one needs "
+                                        "nothing"),
                                       gimp_choice_new_with_values (
                                         "auto",     NS_NETWORK_AUTO,
                                         _("Automatic (VGG-19 if installed)"), NULL,

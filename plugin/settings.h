@@ -12,6 +12,9 @@ G_BEGIN_DECLS
 #define NS_PLUGIN_PROC    "plug-in-neural-style"
 #define NS_PLUGIN_BINARY  "neural-style"
 #define NS_PLUGIN_ROLE    "neural-style"
+/* The plug-in's own help (data/help/): the domain GIMP's help system knows its pages by;
+ * the procedure's help id is NS_PLUGIN_PROC. */
+#define NS_PLUGIN_HELP_DOMAIN "neural-style"
 
 /* The deepest default layer sees the image downscaled 16 times on VGG-19 and 32 times on
  * the built-in network (six octaves): smaller regions are enlarged to this for the run. */

@@ -205,6 +205,34 @@ test_repeat_bits (void)
     }
 }
 
+/* A cancelled run's next evaluation returns at once, untiled too (an L-BFGS line search
+ * makes many before the run hears of the cancel at the iteration's end), and so does its
+ * set-up. */
+static void
+test_cancel (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) content = make_image (64, 48, 3, 5);
+  const NsImage *styles[] = { content };
+  gint cancel = 0;
+  NsObjectiveConfig config = { 0, 0, TRUE, FALSE, &cancel };
+  g_autoptr (NsObjective) obj = ns_objective_new_full (net, opt, content, styles, NULL, 1,
+                                                      &config, NULL);
+  g_autofree float *x = ns_objective_initial (obj);
+  g_autofree float *g = g_new (float, ns_objective_len (obj));
+
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (isfinite (ns_objective_eval (obj, x, g, NULL)));
+  g_atomic_int_set (&cancel, 1);
+  g_assert_true (isnan (ns_objective_eval (obj, x, g, NULL)));
+
+  /* Cancelled while it sets up: no style pass, a clear error. */
+  g_assert_null (ns_objective_new_full (net, opt, content, styles, NULL, 1, &config, &error));
+  g_assert_error (error, NS_ERROR, NS_ERROR_CANCELLED);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -213,6 +241,7 @@ main (int argc, char **argv)
   g_test_add_func ("/objective/buffer-cache", test_buffer_cache);
   g_test_add_func ("/objective/repeat-bits", test_repeat_bits);
   g_test_add_func ("/objective/bad-layers", test_bad_layers);
+  g_test_add_func ("/objective/cancel", test_cancel);
   g_test_add_func ("/objective/gradient/style-colours", test_grad_style_colours);
   g_test_add_func ("/objective/gradient/luminance", test_grad_luminance);
   g_test_add_func ("/objective/gradient/histogram", test_grad_histogram);

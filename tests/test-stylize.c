@@ -97,6 +97,34 @@ test_cancel (void)
   g_assert_cmpint (seen.last_iter, ==, 3);
 }
 
+/* A cancel that comes before the run (while the caller was still setting up) stops it
+ * before any iteration; the stylizer then runs again. */
+static void
+test_cancel_before_run (void)
+{
+  g_autoptr (NsImage) content = pattern (32, 32, 3, 0.2, 0.1);
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsNetwork) net = ns_network_load (NS_NETWORK_EMBEDDED, NULL, NULL);
+  g_autoptr (NsStylizer) st = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NsImage) again = NULL;
+  const NsImage *styles[] = { content };
+  Seen seen = { 0 };
+
+  ns_options_set_iterations (opt, 4);
+  st = ns_stylizer_new (net, opt);
+  ns_stylizer_set_progress (st, on_progress, &seen);
+
+  ns_stylizer_cancel (st);
+  g_assert_null (ns_stylizer_run (st, content, styles, NULL, 1, &error));
+  g_assert_error (error, NS_ERROR, NS_ERROR_CANCELLED);
+  g_assert_cmpint (seen.calls, ==, 0);
+
+  again = ns_stylizer_run (st, content, styles, NULL, 1, NULL);
+  g_assert_nonnull (again);
+  g_assert_cmpint (seen.calls, ==, 4);
+}
+
 static void
 test_tiny_image (void)
 {
@@ -275,6 +303,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/stylize/loss-falls", test_loss_falls);
   g_test_add_func ("/stylize/cancel", test_cancel);
+  g_test_add_func ("/stylize/cancel-before-run", test_cancel_before_run);
   g_test_add_func ("/stylize/tiny-image", test_tiny_image);
   g_test_add_func ("/stylize/numeric-guard", test_numeric_guard);
   g_test_add_func ("/stylize/bad-options", test_bad_options);

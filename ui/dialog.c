@@ -8,7 +8,9 @@
 
 #include "settings.h"
 #include "preview.h"
+#include "labels.h"
 #include "style.h"
+#include "weights-button.h"
 
 typedef struct
 {
@@ -16,6 +18,7 @@ typedef struct
   GimpDrawable        *drawable;
   NsNetworkCache      *networks;
   NsPreview           *preview;
+  NsWeightsRow        *weights;
   GtkWidget           *dialog;
   GtkWidget           *content_weight;
   GtkWidget           *style_weight;
@@ -174,26 +177,6 @@ style_combo_changed (GtkWidget *combo,
   g_object_set (d->config, "style-layer", layer, NULL);
 }
 
-/* For the tests: the layers the combo offers, by their labels. */
-static void
-state_style_choices (GtkWidget *combo)
-{
-  GtkTreeModel *model = gtk_combo_box_get_model (GTK_COMBO_BOX (combo));
-  g_autoptr (GString) text = g_string_new (NULL);
-  GtkTreeIter iter;
-  gboolean more;
-
-  for (more = gtk_tree_model_get_iter_first (model, &iter); more;
-       more = gtk_tree_model_iter_next (model, &iter))
-    {
-      g_autofree char *label = NULL;
-
-      gtk_tree_model_get (model, &iter, GIMP_INT_STORE_LABEL, &label, -1);
-      g_string_append_printf (text, "%s%s", text->len ? "; " : "", label);
-    }
-  ns_ui_state_set ("style-choices", text->str);
-}
-
 /* A combo of every open image's layers (other than the one being painted), showing names
  * and thumbnails, kept in sync with the "style-layer" property both ways.  Without a
  * layer chosen it takes the first one listed, unless the chosen one is gone (d->notice):
@@ -205,6 +188,7 @@ make_style_combo (Dialog *d)
   GtkWidget *combo = gimp_layer_combo_box_new (not_the_drawable, d->drawable, NULL);
   gboolean chosen;
 
+  ns_style_combo_use_short_labels (combo, d->drawable);
   g_object_get (d->config, "style-layer", &style, NULL);
   chosen = style && gimp_item_is_valid (GIMP_ITEM (style)) &&
            gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (combo),
@@ -223,7 +207,6 @@ make_style_combo (Dialog *d)
   gtk_label_set_mnemonic_widget (GTK_LABEL (d->style_label), combo);
   gtk_box_pack_start (GTK_BOX (d->style_row), combo, TRUE, TRUE, 0);
   gtk_widget_show (combo);
-  state_style_choices (combo);
 
   if (! chosen && d->fallback)
     style_combo_changed (combo, d);
@@ -314,6 +297,7 @@ network_changed (Dialog *d)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (NsNetwork) network = NULL;
+  g_autofree char *sentence = NULL;
 
   network = ns_network_cache_get (d->networks, ns_plugin_config_network (d->config), &error);
   if (network == NULL)
@@ -322,7 +306,8 @@ network_changed (Dialog *d)
       return;
     }
 
-  ns_preview_set_status (d->preview, ns_network_get_description (network));
+  sentence = ns_network_sentence (network);
+  ns_preview_set_status (d->preview, sentence);
 }
 
 /* For the tests: the label of each control that the procedure's newer arguments got. */
@@ -344,6 +329,30 @@ record_controls (GimpProcedureDialog *dialog)
     }
 }
 
+/* "0 = automatic" said in the controls themselves; the seed only matters for a noise start;
+ * one label width and slider width for all. */
+static void
+explain_controls (GimpProcedureDialog *dialog)
+{
+  static const char * const aligned[] = {
+    "content-weight", "style-weight", "iterations", "size", "tv-weight", "style-scale",
+    "seed", "scales", "refine-iterations", "max-memory", NULL
+  };
+  GimpValueArray *noise = gimp_value_array_new (1);
+  GValue value = G_VALUE_INIT;
+
+  ns_spin_show_zero_as (dialog, "scales", _("Automatic"));
+  ns_spin_show_zero_as (dialog, "max-memory", _("Automatic"));
+  ns_spin_show_zero_as (dialog, "size", _("Full size"));
+  ns_align_controls (dialog, aligned);
+
+  g_value_init (&value, G_TYPE_STRING);
+  g_value_set_string (&value, "noise");
+  gimp_value_array_append (noise, &value);
+  g_value_unset (&value);
+  gimp_procedure_dialog_set_sensitive_if_in (dialog, "seed", NULL, "init", noise, TRUE);
+}
+
 static void
 build (Dialog              *d,
        GimpProcedureDialog *dialog,
@@ -358,6 +367,7 @@ build (Dialog              *d,
                 NULL);
 
   d->preview = ns_preview_new (dialog, config, drawable, d->networks);
+  d->weights = ns_weights_row_new (config);
 
   d->content_weight = weight_entry (dialog, config, "content-weight", alpha, FALSE);
   d->style_weight   = weight_entry (dialog, config, "style-weight", beta, TRUE);
@@ -372,8 +382,7 @@ build (Dialog              *d,
 
   label = gimp_procedure_dialog_get_label (dialog, "network-hint",
                                            _("Automatic uses VGG-19 when its weights are "
-                                             "installed (neural-style --download-weights), "
-                                             "otherwise the built-in network."),
+                                             "installed, otherwise the built-in network."),
                                            FALSE, FALSE);
   gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
   gtk_label_set_max_width_chars (GTK_LABEL (label), 40);
@@ -381,7 +390,7 @@ build (Dialog              *d,
   gimp_label_set_attributes (GTK_LABEL (label), PANGO_ATTR_SCALE, PANGO_SCALE_SMALL, -1);
 
   gimp_procedure_dialog_fill_box (dialog, "advanced-box",
-                                  "tv-weight", "style-scale", "optimizer", "init",
+                                  "tv-weight", "style-scale", "optimizer", "init", "seed",
                                   "scales", "upscale", "refine-iterations", "max-memory",
                                   "network", "network-hint", "output", NULL);
   gimp_procedure_dialog_get_label (dialog, "advanced-title", _("Advanced"), FALSE, FALSE);
@@ -390,7 +399,7 @@ build (Dialog              *d,
 
   box = gimp_procedure_dialog_fill_box (dialog, "options-box",
                                         "content-weight", "style-weight",
-                                        "iterations", "size", "preserve-colors", "seed",
+                                        "iterations", "size", "preserve-colors",
                                         "advanced", NULL);
   gtk_widget_set_size_request (box, 380, -1);
   /* The style layer matters most: first, above the weights. */
@@ -405,8 +414,10 @@ build (Dialog              *d,
   box = gimp_procedure_dialog_fill_box (dialog, "top-box", "main-box", NULL);
   gtk_box_set_spacing (GTK_BOX (box), 6);
   gtk_box_pack_start (GTK_BOX (box), ns_preview_get_status (d->preview), FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (box), ns_weights_row_get_widget (d->weights), FALSE, FALSE, 0);
 
   gimp_procedure_dialog_fill (dialog, "top-box", NULL);
+  explain_controls (dialog);
   record_controls (dialog);
 }
 
@@ -458,6 +469,7 @@ ns_dialog_run (GimpProcedure       *procedure,
 
   g_source_remove (d.watch_id);
   g_signal_handlers_disconnect_by_data (config, &d);
+  ns_weights_row_free (d.weights);
   ns_preview_free (d.preview);
   gtk_widget_destroy (d.dialog);
   g_free (d.style_name);

@@ -26,6 +26,7 @@
 #include "settings.h"
 #include "pixels.h"
 #include "overlay.h"
+#include "state.h"
 #include "style.h"
 
 /* Draw the engine's current image every this many iterations. */
@@ -75,13 +76,6 @@ struct _NsPreview
   NsJob               *estimate;      /* planning the final run, or NULL */
   guint                estimate_id;   /* the pending ESTIMATE_DELAY timeout */
 };
-
-/* Where the toggle is in its window, so that a test can click it. */
-static void
-state_toggle_geometry (NsPreview *p)
-{
-  ns_ui_state_set_geometry ("whole-layer-toggle", p->whole);
-}
 
 /* ---- the status line ------------------------------------------------------------------------ */
 
@@ -556,6 +550,9 @@ stop_clicked (NsPreview *p)
 {
   if (p->job)
     ns_job_cancel (p->job);
+  gtk_widget_set_sensitive (p->stop_button, FALSE);
+  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress), _("Stopping…"));
+  ns_ui_state_set ("progress", "Stopping");
 }
 
 /* Scrolling or resizing redraws the layer's own pixels; put the stylized ones back.  A
@@ -650,13 +647,10 @@ controls_row (NsPreview *p)
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
 
   p->run_button = gtk_button_new_with_mnemonic (_("_Preview"));
-  gtk_widget_set_tooltip_text (p->run_button,
-                               _("Stylize what the preview shows, as the final run would"));
   gtk_box_pack_start (GTK_BOX (row), p->run_button, TRUE, TRUE, 0);
   g_signal_connect_swapped (p->run_button, "clicked", G_CALLBACK (run_clicked), p);
 
   p->stop_button = gtk_button_new_with_mnemonic (_("S_top"));
-  gtk_widget_set_tooltip_text (p->stop_button, _("Stop the preview and keep what it shows"));
   gtk_box_pack_start (GTK_BOX (row), p->stop_button, TRUE, TRUE, 0);
   g_signal_connect_swapped (p->stop_button, "clicked", G_CALLBACK (stop_clicked), p);
 
@@ -669,7 +663,8 @@ controls_row (NsPreview *p)
                                  "the final result will look."));
   gtk_box_pack_start (GTK_BOX (row), p->whole, FALSE, FALSE, 0);
   g_signal_connect_swapped (p->whole, "toggled", G_CALLBACK (whole_toggled), p);
-  g_signal_connect_swapped (p->whole, "size-allocate", G_CALLBACK (state_toggle_geometry), p);
+  g_signal_connect (p->whole, "size-allocate", G_CALLBACK (ns_ui_state_record_geometry),
+                    (gpointer) "whole-layer-toggle");
 
   gtk_widget_show_all (row);
   return row;

@@ -60,3 +60,11 @@ ns_ui_state_set_geometry (const char *key,
                               gtk_widget_get_allocated_height (widget));
   ns_ui_state_set (key, geometry);
 }
+
+void
+ns_ui_state_record_geometry (GtkWidget    *widget,
+                             GdkRectangle *allocation,
+                             const char   *key)
+{
+  ns_ui_state_set_geometry (key, widget);
+}

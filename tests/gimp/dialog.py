@@ -5,6 +5,7 @@
 #   applied   "<status> <changed>" after the run returned
 #   result    "1" if, after the test pressed Ctrl+Z (marker "undone"), the layer is back to
 #             its original pixels
+#   painting-image  the name of a second image (with a layer "painting") it opened
 # $NS_CONTENT / $NS_STYLE may name image files to use instead of the generated patterns.
 
 import os
@@ -44,6 +45,13 @@ def load_or_make():
 
 
 image, content = load_or_make()
+# A painting open as an image of its own: the style list names its image, and only its.
+painting = Gimp.Image.new(64, 64, Gimp.ImageBaseType.RGB)
+painting_layer = Gimp.Layer.new(painting, "painting", 64, 64, Gimp.ImageType.RGB_IMAGE, 100.0,
+                                Gimp.LayerMode.NORMAL)
+painting.insert_layer(painting_layer, None, 0)
+painting.set_file(Gio.File.new_for_path(os.path.join(MARKERS, "painting.xcf")))
+marker("painting-image", painting.get_name())
 Gimp.Display.new(image)
 Gimp.displays_flush()
 before = raw(content)

@@ -36,12 +36,14 @@ small_runs () {
 }
 
 gui_start () {
-  exec 5>"$ns_work/display"
-  setsid Xvfb -displayfd 5 -screen 0 1400x1000x24 -nolisten tcp >"$ns_work/xvfb.log" 2>&1 &
+  # A display number of its own: X's lock files are in /tmp, which tools/run makes private
+  # to each run, so -displayfd would pick :0 in every run on the machine, and clients would
+  # reach another run's server through its abstract socket (shared between mount namespaces).
+  local display=$((200 + $$ % 700)) i
+  setsid Xvfb ":$display" -screen 0 1400x1000x24 -nolisten tcp >"$ns_work/xvfb.log" 2>&1 &
   ns_gui_pids+=($!)
-  local i
-  for i in $(seq 100); do [ -s "$ns_work/display" ] && break; sleep 0.1; done
-  export DISPLAY=:$(head -n1 "$ns_work/display")
+  for i in $(seq 100); do [ -S "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; done
+  export DISPLAY=:$display
 
   setsid dbus-run-session -- gimp-3.0 --no-splash -d -f --batch-interpreter=python-fu-eval \
     -b - <"$1" >"$NS_LOG" 2>&1 &

@@ -3,7 +3,8 @@
 # Usage: source lib.sh PLUGIN_EXE PO_BUILD_DIR
 # Makes a private GIMP profile (GIMP3_DIRECTORY, HOME, XDG_* and GIMP's cache and temp dirs
 # in a temporary directory that is removed on exit), installs the freshly built plug-in into
-# its plug-ins/neural-style/ with the compiled catalogs in locale/, and defines:
+# its plug-ins/neural-style/ with the compiled catalogs in locale/ and the help pages in
+# help/, and defines:
 #   gimp_batch INTERPRETER FILE   run a batch script with gimp-console-3.0 (stdout+stderr to
 #                                 $NS_LOG, status returned)
 #   ok / not_ok / check / plan     TAP output
@@ -40,6 +41,16 @@ for mo in "$ns_po_build"/*/LC_MESSAGES/neural-style.mo; do
   mkdir -p "$ns_plugin_dir/locale/$lang/LC_MESSAGES"
   cp "$mo" "$ns_plugin_dir/locale/$lang/LC_MESSAGES/"
 done
+
+# The help pages as meson installs them (data/help/meson.build): help/<language>/ with the
+# page and gimp-help.xml, the style sheet in help/.
+ns_help_src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../data/help" && pwd)
+for page in "$ns_help_src"/*/index.html; do
+  lang=$(basename "$(dirname "$page")")
+  mkdir -p "$ns_plugin_dir/help/$lang"
+  cp "$page" "$ns_help_src/gimp-help.xml" "$ns_plugin_dir/help/$lang/"
+done
+cp "$ns_help_src/style.css" "$ns_plugin_dir/help/"
 
 ns_tap_n=0
 ns_tap_planned=0

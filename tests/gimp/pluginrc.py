@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """tests/gimp/pluginrc.py PLUGINRC FIELD — prints one field of plug-in-neural-style's entry in
 GIMP's pluginrc: "args" (argument names, one a line), "menu-label", "menu-path",
-"image-types", "help", "defaults" (name=default, one a line)."""
+"image-types", "help", "defaults" (name=default, one a line), "help-domain" (the plug-in's
+help domain and its folder), or "help-page LANGUAGE": the page GIMP's help plug-in opens for
+the procedure's help id in that language (as plug-ins/help/gimphelpdomain.c maps it: the
+first of LANGUAGE, en whose gimp-help.xml has a help-item of that id)."""
+import os
 import re
 import sys
+import xml.etree.ElementTree as ET
+from urllib.parse import unquote, urlparse
 
 text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
 start = text.find('(proc-def "plug-in-neural-style"')
@@ -15,7 +21,26 @@ STRING = r'"((?:[^"\\]|\\.)*)"'
 strings = re.findall(STRING, entry[:entry.find("(menu-path")])
 # proc-def name, blurb, help, authors, copyright, date, menu label
 field = sys.argv[2]
-if field == "help":
+help_def = re.search(r'\(help-def ' + STRING + ' ' + STRING + r'\)', entry)
+
+
+def help_page(language):
+    folder = unquote(urlparse(help_def.group(2)).path)
+    for locale in (language, "en"):
+        index = os.path.join(folder, locale, "gimp-help.xml")
+        if not os.path.exists(index):
+            continue
+        for item in ET.parse(index).getroot().iter("help-item"):
+            if item.get("id") == "plug-in-neural-style":
+                return os.path.join(folder, locale, item.get("ref"))
+    return ""
+
+
+if field == "help-domain":
+    print("%s %s" % (help_def.group(1), help_def.group(2)) if help_def else "")
+elif field == "help-page":
+    print(help_page(sys.argv[3]) if help_def else "")
+elif field == "help":
     print(strings[2])
 elif field == "menu-label":
     print(strings[6])

@@ -75,13 +75,13 @@ painting=$(cat "$NS_MARKERS/painting")
 python3 "$here/x11.py" key "[Untitled]-$painting.0" shift+ctrl+n 2>>"$ns_work/x11.log" &&
   python3 "$here/x11.py" wait "New Layer" 20 >/dev/null 2>>"$ns_work/x11.log" &&
   python3 "$here/x11.py" key "New Layer" Return 2>>"$ns_work/x11.log"
-if wait_state style-choices " / Layer-[0-9]*\\(;\\|$\\)" 10; then
+if wait_state style-labels "\\(^\\| | \\)Layer (" 10; then
   python3 "$here/x11.py" key "[Untitled]-$painting.0" ctrl+z 2>>"$ns_work/x11.log"
   check "a layer added while the dialog is open is offered, and no longer once undone" \
-    wait_no_state style-choices " / Layer-" 5
+    wait_no_state style-labels "\\(^\\| | \\)Layer (" 5
 else
   not_ok "a layer added while the dialog is open is offered, and no longer once undone"
-  echo "# offered: $(state style-choices)"; sed 's/^/# /' "$ns_work/x11.log" | tail -5
+  echo "# offered: $(state style-labels)"; sed 's/^/# /' "$ns_work/x11.log" | tail -5
 fi
 
 # Close the painting's window (its image is clean: no question asked).

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tests/gimp/test-register.sh PLUGIN_EXE PO_BUILD_DIR — GIMP registers plug-in-neural-style
 # with its menu path, label, image types, help text and exactly the documented arguments;
-# with LANGUAGE=zh_CN (and de) the menu label is translated.  TAP on stdout.
+# with LANGUAGE=zh_CN (and de) the menu label is translated; its help domain is the help/
+# folder beside it, where each language's gimp-help.xml maps the procedure to its own page.
+# TAP on stdout.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh" "$1" "$2"
@@ -10,7 +12,7 @@ rc=$GIMP3_DIRECTORY/pluginrc
 field () { python3 "$here/pluginrc.py" "$rc" "$1"; }
 echo 'print("started")' >"$ns_work/start.py"
 
-plan 11
+plan 13
 
 gimp_batch python-fu-eval "$ns_work/start.py"
 status=$?
@@ -56,6 +58,18 @@ check "the help text tells how to get the weights (neural-style --download-weigh
 check "the gettext catalogs are installed beside the plug-in" \
   test -f "$ns_plugin_dir/locale/zh_CN/LC_MESSAGES/neural-style.mo" -a \
        -f "$ns_plugin_dir/locale/de/LC_MESSAGES/neural-style.mo"
+
+check "the help domain \"neural-style\" is the plug-in's help/ folder" \
+  [ "$(field help-domain)" = "neural-style file://$ns_plugin_dir/help" ]
+
+# The page each language gets, and that it is in that language.
+pages=""
+for lang in en de zh_CN; do
+  page=$(python3 "$here/pluginrc.py" "$rc" help-page $lang)
+  grep -q "<html lang=\"${lang/_/-}\">" "$page" 2>/dev/null && pages="$pages $lang"
+done
+check "the help id resolves to an installed page in English, German and Chinese:$pages" \
+  [ "$pages" = " en de zh_CN" ]
 
 # GIMP asks the plug-in again when its file changes; the labels are translated at that time.
 expected_label () {
