@@ -15,7 +15,7 @@ import time
 from gi.repository import Gimp, Gio
 
 sys.path.insert(0, os.environ["NS_GIMP_TESTS"])
-from gui_lib import PDB, W, H, fill, marker, raw, scene, swirl, wait_marker  # noqa: E402
+from gui_lib import MARKERS, PDB, W, H, fill, marker, raw, scene, swirl, wait_marker  # noqa: E402
 
 
 def load_or_make():
