@@ -23,8 +23,8 @@
 
 /* Refinement's first step is kept small (NS_REFINE_FIRST_STEP), so its line search extends
  * it a few times before the curvature is known: measured 8 evaluations for 5 iterations and
- * 14 for 10 at 1280–2560 px.  Over a few iterations that is a third of the stage (counted
- * at 1.25, a 24-MP run was expected 35% short). */
+ * 14 for 10 at 1280–2560 px: counted at 1.25 an iteration, 5 iterations were expected a
+ * fifth short. */
 #define REFINE_FIRST_ITERATION_EVALS 3.0
 
 /* The size the machine's speed is measured at: large enough that every layer takes the

@@ -161,8 +161,9 @@ cache_alloc (NsBufferCache *cache, gsize n)
   if (b == NULL && ! make_room (cache, bytes))
     {
       /* Only large buffers could make room: a small one beside an evaluation's large
-       * activations is not worth one of them (it would be faulted in afresh at every
-       * evaluation: a quarter of refinement's time at full size).  It is not kept. */
+       * activations is not worth one of them (refinement let one of its 54-channel
+       * activations go for a 7-MB buffer and faulted it in afresh at every evaluation).
+       * It is not kept. */
       g_mutex_unlock (&cache_lock);
       return fresh_floats (n);
     }
