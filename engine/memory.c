@@ -199,6 +199,7 @@ whole_bytes (const SizeInfo *s, guint64 *setup, guint64 *kept)
   guint64 targets = feature_bytes (l->net, l->content_index, s->w, s->h) + gram_bytes (l);
   guint64 content = 3 * px * FLOAT + (s->planes == 1 ? px * FLOAT : 0);
   guint64 eval, style_setup, content_setup;
+  gboolean shallow = ns_objective_shallow_applies (l->net, l->last);
 
   /* rgb, the network input, and their gradients; the pass with its hooks, which copy a
    * layer's features and gradient when channel gains are on (scaled_loss); ns_style_loss's
@@ -219,6 +220,14 @@ whole_bytes (const SizeInfo *s, guint64 *setup, guint64 *kept)
                        3 * px * FLOAT + ns_network_pass_peak_bytes (l->net, l->content_index,
                                                                    l->hooked_content, s->h,
                                                                    s->w, FALSE, 0));
+  if (shallow)
+    {
+      /* objective-shallow.c keeps no features: its content targets are recomputed, and
+       * an evaluation holds a few rows and a segment per thread. */
+      targets = gram_bytes (l);
+      eval = gram_bytes (l) + ns_shallow_eval_bytes (l->net, s->w, s->h, s->planes);
+      content_setup = 3 * px * FLOAT + ns_shallow_eval_bytes (l->net, s->w, s->h, s->planes);
+    }
   *setup = content + targets + MAX (style_setup, content_setup);
   *kept = content + targets;
   return content + targets + eval;
@@ -530,7 +539,8 @@ plan_stage (NsRunPlan *plan, const NsNetwork *net, const NsOptions *opt, int wid
       plan->peak_bytes = MAX (plan->peak_bytes, p->peak_bytes);
       ns_scale_plan_set_work (p, ns_network_halo (net, layers.last), style_pixels);
       p->work_setup *= share;
-      p->work_eval *= share;
+      p->work_eval *= p->tile == 0 && ns_objective_shallow_applies (net, layers.last)
+                      ? ns_shallow_cost_share (net) : share;
       plan->work += ns_scale_plan_work (p);
       x_prev = (guint64) s.planes * s.w * s.h * FLOAT;
       {

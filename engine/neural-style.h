@@ -243,7 +243,7 @@ int       ns_options_get_optimize_size (const NsOptions *o);
 void      ns_options_set_upscale       (NsOptions *o, NsUpscale method);
 NsUpscale ns_options_get_upscale       (const NsOptions *o);
 /* Iterations of NS_UPSCALE_REFINE at full size (default NS_REFINE_ITERATIONS). */
-#define NS_REFINE_ITERATIONS 5
+#define NS_REFINE_ITERATIONS 8
 void   ns_options_set_refine_iterations (NsOptions *o, int iterations);
 int    ns_options_get_refine_iterations (const NsOptions *o);
 /* A style image smaller than this on a side has no texture to give, enlarged or not: runs

@@ -519,7 +519,18 @@ typedef struct
                              * the objective */
   const gint *cancel;       /* when it becomes non-zero (atomically), evaluations return
                              * NaN: at once whole, between tiles tiled; may be NULL */
+  gboolean    general;      /* untiled: through the network pass even where the losses all
+                             * read the first ReLU (for tests and comparisons) */
 } NsObjectiveConfig;
+
+/* TRUE when an objective whose deepest loss layer is `last` is evaluated untiled by
+ * objective-shallow.c: every loss reads the ReLU of one convolution of the image. */
+gboolean ns_objective_shallow_applies (const NsNetwork *net, int last);
+/* Peak bytes of such an evaluation of a w × h image with x of `planes` planes, besides x, its
+ * gradient, the content and the targets. */
+guint64  ns_shallow_eval_bytes        (const NsNetwork *net, int w, int h, int planes);
+/* Its work per pixel, as a share of a pass through the whole network (cost.c). */
+double   ns_shallow_cost_share        (const NsNetwork *net);
 
 NsObjective *ns_objective_new_full (const NsNetwork *net, const NsOptions *options,
                                     const NsImage *content, const NsImage * const *styles,

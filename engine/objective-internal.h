@@ -3,6 +3,7 @@
  *   objective.c              set-up, the public calls, the whole image at once
  *   objective-tiled.c        the evaluation in tiles
  *   objective-tiled-setup.c  the targets of a tiled objective, made in tiles
+ *   objective-shallow.c      the evaluation when every loss reads the first ReLU
  *   channel-gains.c          per-channel gains of the features (normalize_channels)
  *
  * The loss terms themselves are loss-content.c, loss-style.c and loss-tv.c (ns-internal.h). */
@@ -12,6 +13,8 @@
 #include "ns-internal.h"
 
 G_BEGIN_DECLS
+
+typedef struct _NsShallow NsShallow;
 
 typedef struct
 {
@@ -49,6 +52,9 @@ struct _NsObjective
   float        **style_d;          /* per style term: the scaled (D + Dᵀ) of pass 1 */
   double        *style_alpha;      /* per style term: 2·weight / (c²·C·H·W) */
   NsBufferCache *buffers;          /* evaluations' large buffers, kept between them */
+
+  /* Every loss at the first ReLU (objective-shallow.c): content_target is not kept. */
+  NsShallow     *shallow;
 };
 
 /* 2^(poolings up to and including `layer`): its feature map's pixels per image pixel. */
@@ -111,6 +117,18 @@ gboolean     ns_objective_setup_tiled    (NsObjective *obj, const NsImage *conte
                                           const NsImage * const *styles, const double *blend,
                                           int n_styles, const NsObjectiveConfig *config,
                                           GError **error);
+
+/* ---- objective-shallow.c ---------------------------------------------------------------- */
+
+/* For a w × h image with x of `planes` planes (1: luminance); freed by ns_shallow_free. */
+NsShallow   *ns_shallow_new              (const NsNetwork *net, int w, int h, int planes);
+void         ns_shallow_free             (NsShallow *shallow);
+/* ms (c values) = mean over the image of each channel's squared features of `content` (the
+ * objective's planes). */
+void         ns_shallow_mean_squares     (NsObjective *obj, const float *content, double *ms);
+/* ns_objective_eval of an objective with obj->shallow set. */
+double       ns_objective_eval_shallow   (NsObjective *obj, const float *x, float *grad,
+                                          double parts[3]);
 
 /* ---- channel-gains.c: features scaled per channel (NsNetwork.normalize_channels) --------- */
 

@@ -215,6 +215,44 @@ build_style_targets (NsObjective *obj, const NsImage * const *styles, const doub
   return TRUE;
 }
 
+/* The content layer's features of `in` (consumed), with their gains and normalisation. */
+static void
+content_target (NsObjective *obj, NsTensor *in)
+{
+  g_autoptr (NsTensor) net_in = network_input (obj, in);
+  g_autofree gboolean *hooked = ns_objective_hooked (obj, TRUE, FALSE);
+  SetupCtx ctx = { obj, 0.0, NULL };
+
+  ns_tensor_free (in);
+  ns_network_pass (obj->net, net_in, obj->content_index, hooked, copy_hook, &ctx, NULL);
+  obj->content_target = ctx.copy;
+  if (obj->net->normalize_channels)
+    obj->content_scale = ns_content_gains (obj->content_target);
+  if (obj->net->normalize_layers)
+    obj->content_weight /= ns_mean_square (obj->content_target->data,
+                                           ns_tensor_len (obj->content_target)) + 1e-12;
+}
+
+/* The same gains and normalisation for objective-shallow.c, which recomputes the content's
+ * features in every evaluation instead of keeping them: from their mean squares. */
+static void
+shallow_content (NsObjective *obj)
+{
+  int c = obj->net->layers[0].conv.cout;
+  g_autofree double *ms = g_new (double, c);
+  double scaled = 0.0;
+
+  obj->shallow = ns_shallow_new (obj->net, obj->w, obj->h, obj->luminance ? 1 : 3);
+  ns_shallow_mean_squares (obj, obj->luminance ? obj->content_y->data : obj->content->data, ms);
+  if (obj->net->normalize_channels)
+    obj->content_scale = ns_channel_gains (ms, c);
+  for (int i = 0; i < c; i++)
+    scaled += ms[i] * (obj->content_scale ? (double) obj->content_scale[i] * obj->content_scale[i]
+                                          : 1.0);
+  if (obj->net->normalize_layers)
+    obj->content_weight /= scaled / c + 1e-12;
+}
+
 NsObjective *
 ns_objective_new (const NsNetwork      *net,
                   const NsOptions      *options,
@@ -239,7 +277,6 @@ ns_objective_new_full (const NsNetwork           *net,
 {
   g_autoptr (NsObjective) obj = g_new0 (NsObjective, 1);
   g_autoptr (NsImage) rgb = NULL;
-  g_autoptr (NsTensor) in = NULL;
   int min_side;
 
   obj->net = ns_network_ref ((NsNetwork *) net);
@@ -291,26 +328,12 @@ ns_objective_new_full (const NsNetwork           *net,
   obj->content = ns_color_image_to_tensor (rgb);
   g_clear_pointer (&rgb, ns_image_free);
   if (obj->luminance)
-    {
-      obj->content_y = ns_color_luminance (obj->content);
-      in = rgb_for (obj, obj->content_y->data);
-    }
+    obj->content_y = ns_color_luminance (obj->content);
+  if (ns_objective_shallow_applies (net, obj->last) && (config == NULL || ! config->general))
+    shallow_content (obj);
   else
-    in = ns_tensor_copy (obj->content);
-  {
-    g_autoptr (NsTensor) net_in = network_input (obj, in);
-    g_autofree gboolean *hooked = ns_objective_hooked (obj, TRUE, FALSE);
-    SetupCtx ctx = { obj, 0.0, NULL };
-
-    g_clear_pointer (&in, ns_tensor_free);
-    ns_network_pass (net, net_in, obj->content_index, hooked, copy_hook, &ctx, NULL);
-    obj->content_target = ctx.copy;
-  }
-  if (net->normalize_channels)
-    obj->content_scale = ns_content_gains (obj->content_target);
-  if (net->normalize_layers)
-    obj->content_weight /= ns_mean_square (obj->content_target->data,
-                                        ns_tensor_len (obj->content_target)) + 1e-12;
+    content_target (obj, obj->luminance ? rgb_for (obj, obj->content_y->data)
+                                         : ns_tensor_copy (obj->content));
 
   if (! build_style_targets (obj, styles, blend, n_styles, error))
     return NULL;
@@ -329,6 +352,7 @@ ns_objective_free (NsObjective *obj)
       g_free (obj->style[k].scale);
     }
   g_free (obj->content_scale);
+  ns_shallow_free (obj->shallow);
   for (int k = 0; obj->style_d && k < obj->n_style; k++)
     ns_floats_free (obj->style_d[k]);
   g_free (obj->style_d);
@@ -467,6 +491,13 @@ eval_whole (NsObjective *obj, const float *x, float *grad, double parts[3])
   return ns_objective_total (ctx.lc, ls, ltv, parts);
 }
 
+static double
+eval_untiled (NsObjective *obj, const float *x, float *grad, double parts[3])
+{
+  return obj->shallow ? ns_objective_eval_shallow (obj, x, grad, parts)
+                      : eval_whole (obj, x, grad, parts);
+}
+
 /* ---- evaluations and results ---------------------------------------------------------------- */
 
 typedef struct
@@ -505,7 +536,7 @@ ns_objective_eval (NsObjective *obj, const float *x, float *grad, double parts[3
   /* A cancelled run stops at its next evaluation: an optimiser's line search makes many of
    * them before it reports an iteration. */
   if (obj->plan == NULL)
-    f = ns_objective_cancelled (obj) ? NAN : eval_whole (obj, x, grad, parts);
+    f = ns_objective_cancelled (obj) ? NAN : eval_untiled (obj, x, grad, parts);
   else
     f = ns_objective_eval_tiled (obj, x, grad ? full_rows : NULL, &fg, parts);
   ns_buffer_cache_use (outer);
@@ -526,7 +557,7 @@ ns_objective_eval_rows (NsObjective *obj, const float *x, NsRowsFunc rows, gpoin
     {
       g_autofree float *grad = g_new (float, ns_objective_len (obj));
 
-      f = eval_whole (obj, x, grad, parts);
+      f = eval_untiled (obj, x, grad, parts);
       rows (0, obj->h, grad, (gsize) obj->w * obj->h, data);
     }
   else

@@ -2,7 +2,7 @@
  * its parts against the loss functions applied by hand. */
 #include <math.h>
 #include <string.h>
-#include "ns-internal.h"
+#include "objective-internal.h"
 #include "testutil.h"
 
 static NsImage *
@@ -233,6 +233,129 @@ test_cancel (void)
   g_assert_error (error, NS_ERROR, NS_ERROR_CANCELLED);
 }
 
+/* ---- every loss at the first ReLU (objective-shallow.c) -------------------------------------- */
+
+/* An objective on the built-in network with every loss at relu1_1, as refinement has it;
+ * `general` takes the network pass instead. */
+static NsObjective *
+shallow_objective (const NsNetwork *net, NsColorMode mode, int w, int h, gboolean general)
+{
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) content = make_image (w, h, 3, 11);
+  g_autoptr (NsImage) style = make_image (90, 70, 3, 12);
+  const NsImage *styles[] = { style };
+  NsObjectiveConfig config = { 0, 0, TRUE, FALSE, NULL, general };
+  g_autoptr (GError) error = NULL;
+  NsObjective *obj;
+
+  ns_options_set_color_mode (opt, mode);
+  ns_options_set_tv_weight (opt, 5.0);
+  ns_options_set_style_layers (opt, "relu1_1", NULL);
+  ns_options_set_content_layer (opt, "relu1_1");
+  obj = ns_objective_new_full (net, opt, content, styles, NULL, 1, &config, &error);
+  g_assert_no_error (error);
+  g_assert_true ((obj->shallow != NULL) == ! general);
+  return obj;
+}
+
+static void
+away_from_content (float *x, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    x[i] += 0.08f * sinf (0.37f * (float) i);
+}
+
+/* The same loss and gradient as the network pass, within float rounding, in colour and in
+ * luminance, on an image wider than a segment and taller than a group of rows; the
+ * content term is zero at the content itself. */
+static void
+check_shallow_same (NsColorMode mode)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+  g_autoptr (NsObjective) fast = shallow_objective (net, mode, 1100, 37, FALSE);
+  g_autoptr (NsObjective) general = shallow_objective (net, mode, 1100, 37, TRUE);
+  gsize n = ns_objective_len (fast);
+  g_autofree float *x = ns_objective_initial (fast);
+  g_autofree float *g1 = g_new (float, n), *g2 = g_new (float, n);
+  double p1[3], p2[3], worst = 0.0, largest = 0.0;
+
+  ns_objective_eval (fast, x, NULL, p1);
+  g_assert_cmpfloat (p1[0], ==, 0.0);
+  g_assert_cmpfloat (p1[1], >, 0.0);
+  away_from_content (x, n);
+  ns_objective_eval (fast, x, g1, p1);
+  ns_objective_eval (general, x, g2, p2);
+  for (int k = 0; k < 3; k++)
+    {
+      g_test_message ("term %d: %.9g shallow, %.9g general", k, p1[k], p2[k]);
+      g_assert_cmpfloat (p1[k], >, 0.0);
+      g_assert_cmpfloat (fabs (p1[k] - p2[k]), <=, 1e-5 * p2[k]);
+    }
+  for (gsize i = 0; i < n; i++)
+    {
+      worst = MAX (worst, fabs (g1[i] - g2[i]));
+      largest = MAX (largest, fabs (g2[i]));
+    }
+  g_test_message ("gradient: largest difference %.3g of %.3g", worst, largest);
+  g_assert_cmpfloat (worst, <=, 1e-4 * largest);
+}
+
+static void test_shallow_colour (void) { check_shallow_same (NS_COLOR_STYLE); }
+static void test_shallow_luminance (void) { check_shallow_same (NS_COLOR_LUMINANCE); }
+
+/* Against finite differences, on the smooth network (every ReLU on), with the gains of
+ * the built-in network turned on. */
+static void
+test_shallow_gradient (void)
+{
+  g_autoptr (NsNetwork) net = smooth_network ();
+  g_autoptr (NsObjective) obj = NULL;
+  g_autofree float *x = NULL;
+  double err;
+
+  net->normalize_channels = net->normalize_layers = TRUE;
+  obj = shallow_objective (net, NS_COLOR_STYLE, 23, 19, FALSE);
+  x = ns_objective_initial (obj);
+  away_from_content (x, ns_objective_len (obj));
+  err = ns_test_gradcheck (eval_cb, obj, x, ns_objective_len (obj), 1e-2, 80, 13);
+  g_test_message ("worst relative gradient error %.3g", err);
+  g_assert_cmpfloat (err, <, 2e-2);
+}
+
+/* The same bits on one thread and on two (the items are fixed by the image's size). */
+static void
+test_shallow_threads (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+  g_autoptr (NsObjective) obj = shallow_objective (net, NS_COLOR_STYLE, 700, 90, FALSE);
+  gsize n = ns_objective_len (obj);
+  g_autofree float *x = ns_objective_initial (obj);
+  g_autofree float *g1 = g_new (float, n), *g2 = g_new (float, n);
+  int before = ns_parallel_set_threads (1);
+  double f1, f2;
+
+  away_from_content (x, n);
+  f1 = ns_objective_eval (obj, x, g1, NULL);
+  ns_parallel_set_threads (2);
+  f2 = ns_objective_eval (obj, x, g2, NULL);
+  ns_parallel_set_threads (before);
+  g_assert_cmpmem (&f1, sizeof f1, &f2, sizeof f2);
+  g_assert_cmpmem (g1, n * sizeof (float), g2, n * sizeof (float));
+}
+
+/* Deeper layers take the network pass. */
+static void
+test_shallow_applies (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+  g_autoptr (NsNetwork) vgg = ns_network_new_embedded_variant ("random-vgg19", NULL);
+
+  g_assert_true (ns_objective_shallow_applies (net, ns_network_layer_index (net, "relu1_1")));
+  g_assert_false (ns_objective_shallow_applies (net, ns_network_layer_index (net, "relu1_2")));
+  g_assert_true (ns_objective_shallow_applies (vgg, ns_network_layer_index (vgg, "relu1_1")));
+  g_assert_false (ns_objective_shallow_applies (vgg, ns_network_layer_index (vgg, "relu2_1")));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -242,6 +365,11 @@ main (int argc, char **argv)
   g_test_add_func ("/objective/repeat-bits", test_repeat_bits);
   g_test_add_func ("/objective/bad-layers", test_bad_layers);
   g_test_add_func ("/objective/cancel", test_cancel);
+  g_test_add_func ("/objective/shallow/same-colour", test_shallow_colour);
+  g_test_add_func ("/objective/shallow/same-luminance", test_shallow_luminance);
+  g_test_add_func ("/objective/shallow/gradient", test_shallow_gradient);
+  g_test_add_func ("/objective/shallow/threads", test_shallow_threads);
+  g_test_add_func ("/objective/shallow/applies", test_shallow_applies);
   g_test_add_func ("/objective/gradient/style-colours", test_grad_style_colours);
   g_test_add_func ("/objective/gradient/luminance", test_grad_luminance);
   g_test_add_func ("/objective/gradient/histogram", test_grad_histogram);

@@ -43,12 +43,12 @@ default () { sed -n "s/^$1=//p" <<<"$defaults"; }
 if [ "$(default network)" = '"auto"' ] && [ "$(default output)" = '"replace"' ] &&
    [ "$(default optimizer)" = '"lbfgs"' ] && [ "$(default init)" = '"content"' ] &&
    [ "$(default max-memory)" = 0 ] && [ "$(default scales)" = 0 ] &&
-   [ "$(default upscale)" = '"refine"' ] && [ "$(default refine-iterations)" = 5 ] &&
+   [ "$(default upscale)" = '"refine"' ] && [ "$(default refine-iterations)" = 8 ] &&
    awk -v a="$(default content-weight)" -v b="$(default style-weight)" \
        -v t="$(default tv-weight)" 'BEGIN { exit !(a == 1 && b == 1e6 && t == 1) }'; then
-  ok "defaults: auto network, replace, lbfgs, content start, weights 1/1e6/1, automatic memory and sizes, refine with 5 iterations"
+  ok "defaults: auto network, replace, lbfgs, content start, weights 1/1e6/1, automatic memory and sizes, refine with 8 iterations"
 else
-  not_ok "defaults: auto network, replace, lbfgs, content start, weights 1/1e6/1, automatic memory and sizes, refine with 5 iterations"
+  not_ok "defaults: auto network, replace, lbfgs, content start, weights 1/1e6/1, automatic memory and sizes, refine with 8 iterations"
   sed 's/^/# /' <<<"$defaults"
 fi
 
