@@ -34,6 +34,7 @@
  * 2.4, 1.4, 1.3): measured smaller, the estimate came out twice the real time.  The pass
  * needs up to about 110 MiB (ns_network_calibration_bytes), which the run's plan counts. */
 #define CALIBRATION_SIZE  256
+#define CALIBRATION_PASSES 3
 
 double
 ns_scale_plan_evals_per_iteration (const NsScalePlan *p)
@@ -209,9 +210,11 @@ ns_network_seconds_per_unit (const NsNetwork *net)
   grad = ns_tensor_new (3, n, n);
   for (gsize i = 0; i < ns_tensor_len (x); i++)
     x->data[i] = (float) ((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
-  /* Twice, keeping the faster: the first also pays for page faults and thread start-up.
-   * The lean pass (tiling.c) keeps two activations at a time. */
-  for (int k = 0; k < 2; k++)
+  /* Keeping the fastest: the first also pays for page faults and thread start-up, and on
+   * a shared machine one pass of a tenth of a second can lose its core for much of its time
+   * (with two, a 24-MP run beside another job expected 16 min and took 8 min 50 s).  The
+   * lean pass (tiling.c) keeps two activations at a time. */
+  for (int k = 0; k < CALIBRATION_PASSES; k++)
     {
       gint64 t0 = g_get_monotonic_time ();
 
