@@ -24,6 +24,7 @@
 #include <glib/gi18n.h>
 
 #include "settings.h"
+#include "texts.h"
 #include "pixels.h"
 #include "overlay.h"
 #include "state.h"
@@ -155,18 +156,19 @@ large_summary (NsPreview *p,
     alternative = g_strdup (_("Optimizing at full size instead would not fit the memory "
                               "budget."));
 
-  return g_strconcat (what, " ", alternative, NULL);
+  /* TRANSLATORS: two sentences in a row (Chinese needs no space between them). */
+  return g_strdup_printf (C_("sentences", "%s %s"), what, alternative);
 }
 
 static void
-estimate_plan (NsJob      *job,
-               const char *description,
-               gpointer    data)
+estimate_plan (NsJob        *job,
+               const NsPlan *plan,
+               gpointer      data)
 {
   NsPreview *p = data;
 
   g_free (p->plan);
-  p->plan = g_strdup (description);
+  p->plan = ns_plugin_plan_text (plan);
 }
 
 static void
