@@ -2,8 +2,10 @@
 #
 #   small_runs            last values that make the dialog's runs take seconds: 5
 #                         iterations at 64 px, built-in network
-#   gui_start SCRIPT      start Xvfb and gimp-3.0 running the python-fu-eval SCRIPT (output
-#                         to $NS_LOG); everything started is killed on exit
+#   gui_start SCRIPT      start Xvfb (once) and gimp-3.0 running the python-fu-eval SCRIPT
+#                         (output to $NS_LOG); everything started is killed on exit
+#   gui_stop_gimp         end that gimp-3.0 and its plug-ins, so that another can start on
+#                         the same display (in another language, say)
 #   wait_file FILE SECS   wait until FILE exists and is not empty
 #   state KEY             the dialog's value for KEY (escaped: \n for a line break), from
 #                         the state file the plug-in keeps ($NS_PLUGIN_DIALOG_STATE)
@@ -35,19 +37,32 @@ small_runs () {
     >"$GIMP3_DIRECTORY/plug-in-settings/GimpProcedureConfigRun-plug-in-neural-style.last"
 }
 
+ns_gimp_pid=""
+ns_xvfb_display=""
 gui_start () {
   # A display number of its own: X's lock files are in /tmp, which tools/run makes private
   # to each run, so -displayfd would pick :0 in every run on the machine, and clients would
   # reach another run's server through its abstract socket (shared between mount namespaces).
   local display=$((200 + $$ % 700)) i
-  setsid Xvfb ":$display" -screen 0 1400x1000x24 -nolisten tcp >"$ns_work/xvfb.log" 2>&1 &
-  ns_gui_pids+=($!)
-  for i in $(seq 100); do [ -S "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; done
-  export DISPLAY=:$display
+  if [ -z "$ns_xvfb_display" ]; then
+    setsid Xvfb ":$display" -screen 0 1400x1000x24 -nolisten tcp >"$ns_work/xvfb.log" 2>&1 &
+    ns_gui_pids+=($!)
+    for i in $(seq 100); do [ -S "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; done
+    export DISPLAY=:$display
+    ns_xvfb_display=$DISPLAY
+  fi
 
   setsid dbus-run-session -- gimp-3.0 --no-splash -d -f --batch-interpreter=python-fu-eval \
     -b - <"$1" >"$NS_LOG" 2>&1 &
+  ns_gimp_pid=$!
   ns_gui_pids+=($!)
+}
+
+gui_stop_gimp () {
+  [ -n "$ns_gimp_pid" ] || return 0
+  kill -- "-$ns_gimp_pid" 2>/dev/null
+  wait "$ns_gimp_pid" 2>/dev/null
+  ns_gimp_pid=""
 }
 
 press_ok () {
