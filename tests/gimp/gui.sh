@@ -11,7 +11,8 @@
 #                         the state file the plug-in keeps ($NS_PLUGIN_DIALOG_STATE)
 #   wait_state KEY PATTERN SECS     until KEY's value matches PATTERN
 #   wait_no_state KEY PATTERN SECS  until it no longer does
-#   screenshot WINDOW FILE  saves the window; prints its number of colours
+#   screenshot WINDOW FILE  saves the window (the pointer moved off it); prints its number of
+#                         colours
 #   press_ok              press OK in the dialog; true when the run returned (marker
 #                         "applied") within 4 minutes
 #   no_warnings           true when the plug-in printed no GLib criticals or warnings
@@ -85,6 +86,9 @@ wait_no_state () {
 }
 
 screenshot () {
+  # The pointer off the dialogs, so that no hover or tooltip is in the picture.
+  python3 "$NS_GIMP_TESTS/x11.py" pointer 1399 999 2>>"$ns_work/x11.log"
+  sleep 0.5
   import -window "$1" "$2" 2>>"$ns_work/x11.log"
   # A rendered dialog has many colours; a blank or black window has one or two.
   identify -format '%k' "$2" 2>/dev/null || echo 0

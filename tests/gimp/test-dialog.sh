@@ -49,9 +49,6 @@ dialog_in () {
   gui_stop_gimp
   [ "$screenshot_mode" = 1 ] || small_runs
   rm -f "$NS_PLUGIN_DIALOG_STATE"
-  # The pointer rests where the last click was: the new dialog's widget there would show
-  # its tooltip over the screenshot.
-  [ -z "$ns_xvfb_display" ] || python3 "$here/x11.py" pointer 1390 990
   export NS_MARKERS=$ns_work/markers-$language
   mkdir -p "$NS_MARKERS"
   LANGUAGE=$language LANG=$locale LC_ALL=$locale NS_LOG=$ns_work/gimp-$language.log \
