@@ -165,26 +165,37 @@ use_english (void)
   setlocale (LC_ALL, "C");
 }
 
+/* The plan line of `run` in `locale`: `before`, the estimated peak in MiB, `after`. */
+static void
+check_language (const Run  *run,
+                const char *locale,
+                const char *before,
+                const char *after)
+{
+  g_autoptr (NsPlan) plan = make_plan (run);
+  g_autofree char *text = NULL;
+  g_autofree char *want = NULL;
+
+  if (! use_language (locale))
+    return;
+  text = ns_plugin_plan_text (plan);
+  use_english ();
+  want = g_strdup_printf ("%s%lu%s", before, mib (ns_plan_get_peak_bytes (plan)), after);
+  g_assert_cmpstr (text, ==, want);
+}
+
 /* German, with both plural forms (1 Iteration, 3 Iterationen). */
 static void
 test_plan_german (void)
 {
   const int one[] = { 1 };
   Run run = { 240, 160, one, 1, 120, NS_UPSCALE_REFINE, 3, (guint64) 4 << 30, FALSE };
-  g_autoptr (NsPlan) plan = make_plan (&run);
-  g_autofree char *text = NULL;
-  g_autofree char *want = NULL;
 
-  if (! use_language ("de_DE.UTF-8"))
-    return;
-  text = ns_plugin_plan_text (plan);
-  use_english ();
-  want = g_strdup_printf ("120×80, 1 Iteration; bei 120×80: das ganze Bild auf einmal, "
-                          "L-BFGS mit 100 gespeicherten Schritten; dann auf 240×160 "
-                          "vergrößert, geführt vom Bild in voller Größe; dort in 3 "
-                          "Iterationen verfeinert; geschätzter Spitzen-Speicherbedarf "
-                          "%lu" NBSP "MiB von 4096" NBSP "MiB Budget", mib (ns_plan_get_peak_bytes (plan)));
-  g_assert_cmpstr (text, ==, want);
+  check_language (&run, "de_DE.UTF-8",
+                  "120×80, 1 Iteration; bei 120×80: das ganze Bild auf einmal, L-BFGS mit 100 "
+                  "gespeicherten Schritten; dann auf 240×160 vergrößert, geführt vom Bild in "
+                  "voller Größe; dort in 3 Iterationen verfeinert; geschätzter "
+                  "Spitzen-Speicherbedarf ", NBSP "MiB von 4096" NBSP "MiB Budget");
 }
 
 /* Chinese: one plural form, full-width separators. */
@@ -192,18 +203,10 @@ static void
 test_plan_chinese (void)
 {
   Run run = { 256, 192, two_sizes, 2, 0, NS_UPSCALE_REFINE, 0, (guint64) 4 << 30, FALSE };
-  g_autoptr (NsPlan) plan = make_plan (&run);
-  g_autofree char *text = NULL;
-  g_autofree char *want = NULL;
 
-  if (! use_language ("zh_CN.UTF-8"))
-    return;
-  text = ns_plugin_plan_text (plan);
-  use_english ();
-  want = g_strdup_printf ("2 个尺寸（128×96、256×192），7 + 3 次迭代；在 256×192 下：整幅图像"
-                          "一次处理，L-BFGS（保留 100 步历史）；预计内存峰值 %lu" NBSP "MiB，"
-                          "预算 4096" NBSP "MiB", mib (ns_plan_get_peak_bytes (plan)));
-  g_assert_cmpstr (text, ==, want);
+  check_language (&run, "zh_CN.UTF-8",
+                  "2 个尺寸（128×96、256×192），7 + 3 次迭代；在 256×192 下：整幅图像一次处理，"
+                  "L-BFGS（保留 100 步历史）；预计内存峰值 ", NBSP "MiB，预算 4096" NBSP "MiB");
 }
 
 int

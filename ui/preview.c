@@ -712,7 +712,7 @@ ns_preview_new (GimpProcedureDialog *dialog,
    * at 200×200, about 1 mi…", longer in German): a label under it wraps instead.  A small
    * max-width-chars keeps texts of any length from widening the column, which would
    * resize the preview area. */
-  p->progress_text = gtk_label_new (_("Press Preview to try the settings"));
+  p->progress_text = gtk_label_new (NULL);
   gtk_label_set_line_wrap (GTK_LABEL (p->progress_text), TRUE);
   gtk_label_set_line_wrap_mode (GTK_LABEL (p->progress_text), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_justify (GTK_LABEL (p->progress_text), GTK_JUSTIFY_CENTER);
@@ -721,6 +721,7 @@ ns_preview_new (GimpProcedureDialog *dialog,
   fix_label_height (p->progress_text, PROGRESS_LINES);
   gtk_box_pack_start (GTK_BOX (box), p->progress_text, FALSE, FALSE, 0);
   gtk_widget_show (p->progress_text);
+  set_progress_text (p, _("Press Preview to try the settings"));
 
   /* The plan is long: the status line wraps, is as wide as the dialog (the caller packs
    * it, see ns_preview_get_status), and grows as needed. */
