@@ -146,10 +146,11 @@ else
 fi
 
 # The plan comes from an estimate in the background.
+refined="then enlarged to 160×120, guided by the full-size image; refined there in 5 iterations"
 if wait_state status "expected time about" 60 &&
    state status | grep -q "Optimized at 64 px, then enlarged to 160×120 and refined: about" &&
    state status | grep -q "Optimizing at full size instead would take about" &&
-   state status | grep -q "then enlarged to 160×120, guided by the full-size image; refined there in 5 iterations"; then
+   state status | grep -q "$refined"; then
   ok "the status line shows what the run will do, the full-size time and the whole plan"
 else
   not_ok "the status line shows what the run will do, the full-size time and the whole plan"
@@ -248,5 +249,6 @@ fi
 check "the plug-in printed no GLib criticals or warnings" no_warnings
 grep -i "neural\|DEBUG" "$NS_LOG" | grep -iv "catalog\|localization\|set_i18n" | head -20 | sed 's/^/# /'
 
-dialog_in de de_DE.UTF-8 "Netz: Optimiert Iterationen Schritten vergrößert verfeinert Spitzen-Speicherbedarf Dauer"
+dialog_in de de_DE.UTF-8 \
+  "Netz: Optimiert Iterationen Schritten vergrößert verfeinert Spitzen-Speicherbedarf Dauer"
 dialog_in zh_CN zh_CN.UTF-8 "网络： 计划： 次迭代 放大到 细化 内存峰值 预计耗时"
