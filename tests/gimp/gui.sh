@@ -24,10 +24,19 @@ export NS_PLUGIN_DIALOG_STATE=$ns_work/dialog-state
 export NO_AT_BRIDGE=1
 mkdir -p "$NS_MARKERS"
 
+# Ends the process group led by $1: TERM, then KILL what is left after 5 s.  GIMP, asked to
+# quit while a plug-in's dialog is open, can wait for that plug-in for ever.
+ns_kill_group () {
+  local i
+  kill -- "-$1" 2>/dev/null || { kill "$1" 2>/dev/null; return 0; }
+  for i in $(seq 50); do kill -0 -- "-$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL -- "-$1" 2>/dev/null
+}
+
 ns_gui_pids=()
 ns_gui_cleanup () {
   local p
-  for p in "${ns_gui_pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null; done
+  for p in "${ns_gui_pids[@]}"; do ns_kill_group "$p"; done
   rm -rf "$ns_work"
 }
 trap ns_gui_cleanup EXIT
@@ -61,7 +70,7 @@ gui_start () {
 
 gui_stop_gimp () {
   [ -n "$ns_gimp_pid" ] || return 0
-  kill -- "-$ns_gimp_pid" 2>/dev/null
+  ns_kill_group "$ns_gimp_pid"
   wait "$ns_gimp_pid" 2>/dev/null
   ns_gimp_pid=""
 }
