@@ -349,6 +349,67 @@ double      ns_stylizer_estimate_seconds (NsStylizer           *stylizer,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsStylizer, ns_stylizer_free)
 
+/* ---- plans ------------------------------------------------------------------------------- */
+
+/* The plan of a run as data: what ns_stylizer_estimate_memory's line says, for a program
+ * that says it in its own words (a dialog in the user's language).  The line stays the
+ * command line's. */
+
+/* How one size of the run goes. */
+typedef struct
+{
+  int         width, height;      /* the image optimised at this size                      */
+  int         iterations;         /* planned at this size                                  */
+  int         tile;               /* 0: the whole image at once; else in tiles of this many
+                                   * pixels a side (the budget allows no more)              */
+  gboolean    recompute_content;  /* tiled: the content's features are computed again in
+                                   * each evaluation, there being no room to keep them     */
+  gboolean    streaming;          /* tiled: the image is updated row by row with normalised
+                                   * gradient steps, there being no room for an optimiser's
+                                   * vectors; `optimizer` does not apply                    */
+  NsOptimizer optimizer;          /* the optimiser at this size                            */
+  int         lbfgs_history;      /* L-BFGS: the steps it remembers                        */
+  gboolean    as_asked;           /* the whole image with the optimiser and history the
+                                   * options ask for: nothing the budget changed            */
+  guint64     peak_bytes;         /* the process's estimated peak at this size              */
+} NsPlanSize;
+
+typedef struct _NsPlan NsPlan;
+
+/* The plan of a run of ns_stylizer_run on these images, as ns_stylizer_estimate_memory
+ * makes it (only the images' sizes and channels are read).  `timed` also measures the
+ * machine (about a second, on a stylizer's first call) for ns_plan_get_seconds.  NULL
+ * with that function's error when the run cannot be planned. */
+NsPlan     *ns_stylizer_plan           (NsStylizer            *stylizer,
+                                        const NsImage         *content,
+                                        const NsImage * const *styles,
+                                        int                    n_styles,
+                                        gboolean               timed,
+                                        GError               **error);
+void        ns_plan_free               (NsPlan *plan);
+/* The optimisation's sizes, coarse to fine (at least one), and one of them (0-based). */
+int         ns_plan_get_n_sizes        (const NsPlan *plan);
+const NsPlanSize *ns_plan_get_size     (const NsPlan *plan, int index);
+/* The iterations of all the optimisation's sizes (not the refinement's). */
+int         ns_plan_get_iterations     (const NsPlan *plan);
+/* The result's size: the content's. */
+void        ns_plan_get_result_size    (const NsPlan *plan, int *width, int *height);
+/* TRUE when the last size is smaller than the result (ns_options_set_optimize_size) and
+ * its result is enlarged by `*upscale` (may be NULL). */
+gboolean    ns_plan_get_enlarged       (const NsPlan *plan, NsUpscale *upscale);
+/* NS_UPSCALE_REFINE's size: the result's size, with the shallow style layers only; NULL
+ * when the run does not refine. */
+const NsPlanSize *ns_plan_get_refinement (const NsPlan *plan);
+/* The run's estimated peak memory (the largest of its sizes' and the enlargement's), and
+ * the budget it was planned for; *automatic (may be NULL) is TRUE when that budget is the
+ * default share of the memory available (ns_options_set_max_memory 0). */
+guint64     ns_plan_get_peak_bytes     (const NsPlan *plan);
+guint64     ns_plan_get_budget         (const NsPlan *plan, gboolean *automatic);
+/* The expected time in seconds (as ns_stylizer_estimate_seconds); < 0 when not timed. */
+double      ns_plan_get_seconds        (const NsPlan *plan);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsPlan, ns_plan_free)
+
 /* Creates a new, empty file "PATH.XXXXXX<suffix>" beside `path` (same folder, so that a
  * rename can replace path atomically), exclusively and without following links.  Returns
  * its descriptor (write-only, close-on-exec) and the new name in *tmp_path, or -1 with

@@ -761,6 +761,13 @@ struct _NsOptions
 /* Parses "relu1_1,relu2_1:0.5" into layers; FALSE with NS_ERROR_INVALID_ARGUMENT if malformed. */
 gboolean ns_style_layers_parse (const char *spec, NsStyleLayer **layers, int *n_layers, GError **error);
 
+/* ---- plan-info.c: the public NsPlan --------------------------------------------------------- */
+
+/* A stylizer's plan of a run, timed (stylize.c: its measurement of the machine) or not. */
+NsRunPlan *ns_stylizer_estimate_plan (NsStylizer *stylizer, const NsImage *content,
+                                      const NsImage * const *styles, int n_styles,
+                                      gboolean timed, GError **error);
+
 G_END_DECLS
 
 #endif /* NS_INTERNAL_H */

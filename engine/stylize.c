@@ -374,6 +374,13 @@ ns_stylizer_estimate_seconds (NsStylizer            *st,
   return plan ? plan->seconds : -1.0;
 }
 
+NsRunPlan *
+ns_stylizer_estimate_plan (NsStylizer *st, const NsImage *content, const NsImage * const *styles,
+                           int n_styles, gboolean timed, GError **error)
+{
+  return estimate (st, content, styles, n_styles, timed, NULL, error);
+}
+
 /* Optimises the plan's sizes k0 … k1 − 1 with `opt`, the last of them at content's size,
  * each starting from the previous one's result enlarged (the first from the objective's
  * start); the result at content's size, RGB. */

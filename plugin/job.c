@@ -134,7 +134,7 @@ struct _NsJob
   NsProgress        last;
   NsImage          *last_preview;
   char             *network_description;
-  char             *plan;
+  NsPlan           *plan;
   NsImage          *result;
   GError           *error;
 };
@@ -209,7 +209,7 @@ ns_job_unref (NsJob *job)
   ns_image_free (job->result);
   g_clear_error (&job->error);
   g_free (job->network_description);
-  g_free (job->plan);
+  ns_plan_free (job->plan);
   g_mutex_clear (&job->lock);
   g_free (job);
 }
@@ -249,10 +249,10 @@ static gboolean
 deliver_plan (gpointer data)
 {
   NsJob *job = data;
-  g_autofree char *plan = NULL;
+  g_autoptr (NsPlan) plan = NULL;
 
   g_mutex_lock (&job->lock);
-  plan = g_strdup (job->plan);
+  plan = g_steal_pointer (&job->plan);
   g_mutex_unlock (&job->lock);
 
   if (! job->detached && job->running)
@@ -316,13 +316,14 @@ report_plan (NsJob                 *job,
              const NsImage * const *styles,
              GError               **error)
 {
-  char *description = NULL;
+  /* Untimed: measuring the machine would delay the run by a second. */
+  NsPlan *plan = ns_stylizer_plan (stylizer, content, styles, 1, FALSE, error);
 
-  if (ns_stylizer_estimate_memory (stylizer, content, styles, 1, &description, error) == 0)
+  if (plan == NULL)
     return FALSE;
 
   g_mutex_lock (&job->lock);
-  job->plan = description;
+  job->plan = plan;
   g_mutex_unlock (&job->lock);
   post (job, deliver_plan);
 
@@ -437,16 +438,16 @@ estimate (NsJob      *job,
   NsImage content = { 0, 0, 3, NULL };
   g_autoptr (NsOptions) full = NULL;
   NsStylizer *stylizer;
-  char *description = NULL;
-  double seconds, full_seconds = -1.0;
+  NsPlan *plan;
+  double full_seconds = -1.0;
 
   ns_options_apply_network_defaults (job->options, network);
   engine_size (job, job->width, job->height, &content.width, &content.height);
 
   stylizer = attach_stylizer (job, network, job->options);
-  seconds = ns_stylizer_estimate_seconds (stylizer, &content, styles, 1, &description, error);
+  plan = ns_stylizer_plan (stylizer, &content, styles, 1, TRUE, error);
   detach_stylizer (job, stylizer);
-  if (seconds < 0.0)
+  if (plan == NULL)
     return FALSE;
 
   if (ns_options_get_optimize_size (job->options) > 0)
@@ -459,8 +460,8 @@ estimate (NsJob      *job,
     }
 
   g_mutex_lock (&job->lock);
-  job->plan = description;
-  job->seconds = seconds;
+  job->plan = plan;
+  job->seconds = ns_plan_get_seconds (plan);
   job->full_seconds = full_seconds;
   g_mutex_unlock (&job->lock);
   if (job->plan_func)

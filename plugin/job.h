@@ -49,10 +49,11 @@ typedef void (*NsJobDoneFunc)     (NsJob            *job,
                                    const GError     *error,
                                    gpointer          user_data);
 
-/* The run's plan, before its first iteration: the engine's one line on the sizes, tiles,
- * optimiser and estimated peak memory (ns_stylizer_estimate_memory). */
+/* The run's plan, before its first iteration: its sizes, tiles, optimiser and estimated
+ * peak memory (ns_stylizer_plan), for the caller to say in the user's language; valid
+ * only during the call. */
 typedef void (*NsJobPlanFunc)     (NsJob            *job,
-                                   const char       *description,
+                                   const NsPlan     *plan,
                                    gpointer          user_data);
 
 /* Takes ownership of `options`, `content` and `style`.  The optimisation runs at `run_side`
@@ -67,9 +68,9 @@ NsJob    *ns_job_new     (NsNetworkCache *cache,
                           NsImage        *style,
                           int             run_side);
 /* A job that only plans: the run ns_job_new would make of a width × height content and a
- * style_width × style_height style (no pixels needed).  The plan function gets its
- * description, then `done` gets no result and no error (or the error why it cannot run);
- * ns_job_get_estimate then tells the expected times. */
+ * style_width × style_height style (no pixels needed).  The plan function gets its plan,
+ * with the expected time, then `done` gets no result and no error (or the error why it
+ * cannot run); ns_job_get_estimate then tells the expected times. */
 NsJob    *ns_job_new_estimate (NsNetworkCache *cache,
                                NsNetworkKind   kind,
                                NsOptions      *options,

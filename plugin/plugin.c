@@ -8,6 +8,7 @@
 
 #include "neural-style.h"
 #include "settings.h"
+#include "texts.h"
 #include "pixels.h"
 #include "job.h"
 #include "dialog.h"
@@ -64,13 +65,16 @@ report_progress (NsJob            *job,
   gimp_progress_set_text_printf (_("Neural Style: %s"), text);
 }
 
-/* Before the first iteration: how the run will go and the memory it is expected to take. */
+/* Before the first iteration: how the run will go and the memory it is expected to take,
+ * in brief (GIMP's progress is one line). */
 static void
-report_plan (NsJob      *job,
-             const char *description,
-             gpointer    user_data)
+report_plan (NsJob        *job,
+             const NsPlan *plan,
+             gpointer      user_data)
 {
-  gimp_progress_set_text_printf (_("Neural Style: %s"), description);
+  g_autofree char *summary = ns_plugin_plan_summary (plan);
+
+  gimp_progress_set_text_printf (_("Neural Style: %s"), summary);
 }
 
 static GimpDrawable *

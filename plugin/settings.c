@@ -1,7 +1,6 @@
 /* settings.c — the procedure's arguments and their meaning for the engine. */
 #include "settings.h"
 
-#include <math.h>
 #include <glib/gi18n.h>
 
 void
@@ -287,44 +286,4 @@ ns_plugin_run_side (int size,
   int needed   = (NS_PLUGIN_MIN_SIZE * longest + shortest - 1) / shortest;
 
   return MAX (side, needed);
-}
-
-char *
-ns_plugin_format_duration (double seconds)
-{
-  long s;
-
-  if (! (seconds >= 0) || ! isfinite (seconds))
-    return g_strdup ("");
-
-  /* "about 0 s" reads as a bug: anything under a second is "about 1 s". */
-  s = MAX (lround (seconds), 1);
-  if (s < 60)
-    return g_strdup_printf (_("%ld s"), s);
-  if (s < 3600)
-    return g_strdup_printf (_("%ld min %02ld s"), s / 60, s % 60);
-  return g_strdup_printf (_("%ld h %02ld min"), s / 3600, (s % 3600) / 60);
-}
-
-char *
-ns_plugin_progress_text (const NsProgress *progress)
-{
-  g_autofree char *left = ns_plugin_format_duration (progress->eta);
-
-  /* The enlargement is one report without an iteration of its own. */
-  if (progress->stage == NS_STAGE_ENLARGE)
-    return g_strdup_printf (_("Enlarging to %d×%d…"), progress->width, progress->height);
-  /* Counted at the current size: the first size runs the iterations the user set. */
-  if (progress->stage == NS_STAGE_REFINE && *left)
-    return g_strdup_printf (_("Refining at full size… iteration %d of %d, about %s left"),
-                            progress->scale_iteration, progress->scale_iterations, left);
-  if (progress->stage == NS_STAGE_REFINE)
-    return g_strdup_printf (_("Refining at full size… iteration %d of %d"),
-                            progress->scale_iteration, progress->scale_iterations);
-  if (*left)
-    return g_strdup_printf (_("Iteration %d of %d at %d×%d, about %s left"),
-                            progress->scale_iteration, progress->scale_iterations,
-                            progress->width, progress->height, left);
-  return g_strdup_printf (_("Iteration %d of %d at %d×%d"), progress->scale_iteration,
-                          progress->scale_iterations, progress->width, progress->height);
 }

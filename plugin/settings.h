@@ -63,13 +63,6 @@ GimpLayer     *ns_plugin_default_style_layer (GimpDrawable *drawable);
  * short side falls below NS_PLUGIN_MIN_SIZE (thin regions are enlarged for the run). */
 int            ns_plugin_run_side        (int size, int width, int height);
 
-/* "12 s", "3 min 04 s", "1 h 05 min"; "" when unknown. */
-char          *ns_plugin_format_duration (double seconds);
-
-/* What the run is doing, for a progress bar: "Iteration 120 of 500 at 256×192, about
- * 3 min left" (iterations counted at the current size), "Enlarging to …", "Refining …". */
-char          *ns_plugin_progress_text   (const NsProgress *progress);
-
 G_END_DECLS
 
 #endif /* NS_PLUGIN_SETTINGS_H */

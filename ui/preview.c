@@ -24,6 +24,7 @@
 #include <glib/gi18n.h>
 
 #include "settings.h"
+#include "texts.h"
 #include "pixels.h"
 #include "overlay.h"
 #include "state.h"
@@ -33,8 +34,9 @@
 #define PREVIEW_EVERY 2
 
 /* The status line is at least this many lines high (it wraps, and grows for longer plans),
- * so that short messages do not make the dialog jump. */
+ * so that short messages do not make the dialog jump; the progress text likewise. */
 #define STATUS_LINES 5
+#define PROGRESS_LINES 2
 
 /* Settings changes are planned again after this pause (ms), not at every keystroke. */
 #define ESTIMATE_DELAY 400
@@ -56,6 +58,7 @@ struct _NsPreview
   GtkWidget           *run_button;
   GtkWidget           *stop_button;
   GtkWidget           *progress;
+  GtkWidget           *progress_text; /* under the bar: a label, which wraps */
   GtkWidget           *status;
   gulong               notify_id;
 
@@ -102,15 +105,16 @@ ns_preview_set_status (NsPreview  *p,
   update_status (p);
 }
 
-/* Keeps the status line at least STATUS_LINES lines high. */
+/* Keeps a wrapping label at least `lines` lines high. */
 static void
-fix_status_height (GtkWidget *label)
+fix_label_height (GtkWidget *label,
+                  gint       lines)
 {
   g_autoptr (PangoLayout) layout = gtk_widget_create_pango_layout (label, NULL);
   g_autoptr (GString) text = g_string_new ("Xg");
   gint height;
 
-  for (gint i = 1; i < STATUS_LINES; i++)
+  for (gint i = 1; i < lines; i++)
     g_string_append (text, "\nXg");
   pango_layout_set_text (layout, text->str, -1);
   pango_layout_set_attributes (layout, gtk_label_get_attributes (GTK_LABEL (label)));
@@ -155,18 +159,19 @@ large_summary (NsPreview *p,
     alternative = g_strdup (_("Optimizing at full size instead would not fit the memory "
                               "budget."));
 
-  return g_strconcat (what, " ", alternative, NULL);
+  /* TRANSLATORS: two sentences in a row (Chinese needs no space between them). */
+  return g_strdup_printf (C_("sentences", "%s %s"), what, alternative);
 }
 
 static void
-estimate_plan (NsJob      *job,
-               const char *description,
-               gpointer    data)
+estimate_plan (NsJob        *job,
+               const NsPlan *plan,
+               gpointer      data)
 {
   NsPreview *p = data;
 
   g_free (p->plan);
-  p->plan = g_strdup (description);
+  p->plan = ns_plugin_plan_text (plan);
 }
 
 static void
@@ -262,6 +267,13 @@ current_rect (NsPreview     *p,
 {
   gimp_preview_get_position (GIMP_PREVIEW (p->preview), &rect->x, &rect->y);
   gimp_preview_get_size (GIMP_PREVIEW (p->preview), &rect->width, &rect->height);
+}
+
+static void
+set_progress_text (NsPreview  *p,
+                   const char *text)
+{
+  gtk_label_set_text (GTK_LABEL (p->progress_text), text);
 }
 
 static void
@@ -385,7 +397,7 @@ job_progress (NsJob            *job,
   if (progress->iterations > 0)
     gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (p->progress),
                                    (gdouble) progress->iteration / progress->iterations);
-  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress), text);
+  set_progress_text (p, text);
   ns_ui_state_set ("progress", text);
 
   /* The engine's current image: at the size it optimises, then at full size while it
@@ -406,22 +418,22 @@ job_done (NsJob        *job,
     {
       show_result (p, result);
       gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (p->progress), 1.0);
-      gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress), _("Done"));
+      set_progress_text (p, _("Done"));
       ns_preview_set_status (p, ns_job_get_network_description (job));
       ns_image_free (result);
     }
   else if (g_error_matches (error, NS_ERROR, NS_ERROR_CANCELLED))
     {
-      gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress), _("Stopped"));
+      set_progress_text (p, _("Stopped"));
     }
   else
     {
       gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (p->progress), 0.0);
-      gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress), _("Failed"));
+      set_progress_text (p, _("Failed"));
       ns_preview_set_status (p, error ? error->message : "");
     }
 
-  ns_ui_state_set ("progress", gtk_progress_bar_get_text (GTK_PROGRESS_BAR (p->progress)));
+  ns_ui_state_set ("progress", gtk_label_get_text (GTK_LABEL (p->progress_text)));
   forget_job (p);
 }
 
@@ -536,7 +548,7 @@ run_clicked (NsPreview *p)
                        side);
 
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (p->progress), 0.0);
-  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress), _("Starting…"));
+  set_progress_text (p, _("Starting…"));
   ns_ui_state_set ("progress", "Starting");
   ns_ui_state_set ("whole-layer-shown", "");
   ns_preview_set_status (p, NULL);
@@ -551,7 +563,7 @@ stop_clicked (NsPreview *p)
   if (p->job)
     ns_job_cancel (p->job);
   gtk_widget_set_sensitive (p->stop_button, FALSE);
-  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress), _("Stopping…"));
+  set_progress_text (p, _("Stopping…"));
   ns_ui_state_set ("progress", "Stopping");
 }
 
@@ -624,7 +636,7 @@ whole_toggled (NsPreview *p)
   if (p->job)
     {
       forget_job (p);
-      gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress), _("Stopped"));
+      set_progress_text (p, _("Stopped"));
     }
   if (whole && p->zoom == NULL)
     make_zoom (p);
@@ -693,13 +705,23 @@ ns_preview_new (GimpProcedureDialog *dialog,
   gtk_box_pack_start (GTK_BOX (box), controls_row (p), FALSE, FALSE, 0);
 
   p->progress = gtk_progress_bar_new ();
-  gtk_progress_bar_set_show_text (GTK_PROGRESS_BAR (p->progress), TRUE);
-  /* Texts of any length must not resize the column: that would resize the preview area. */
-  gtk_progress_bar_set_ellipsize (GTK_PROGRESS_BAR (p->progress), PANGO_ELLIPSIZE_END);
-  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->progress),
-                             _("Press Preview to try the settings"));
   gtk_box_pack_start (GTK_BOX (box), p->progress, FALSE, FALSE, 0);
   gtk_widget_show (p->progress);
+
+  /* The bar's own text is one line, cut off in this narrow column ("Iteration 153 of 500
+   * at 200×200, about 1 mi…", longer in German): a label under it wraps instead.  A small
+   * max-width-chars keeps texts of any length from widening the column, which would
+   * resize the preview area. */
+  p->progress_text = gtk_label_new (NULL);
+  gtk_label_set_line_wrap (GTK_LABEL (p->progress_text), TRUE);
+  gtk_label_set_line_wrap_mode (GTK_LABEL (p->progress_text), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_justify (GTK_LABEL (p->progress_text), GTK_JUSTIFY_CENTER);
+  gtk_label_set_max_width_chars (GTK_LABEL (p->progress_text), 10);
+  gtk_label_set_yalign (GTK_LABEL (p->progress_text), 0.0);
+  fix_label_height (p->progress_text, PROGRESS_LINES);
+  gtk_box_pack_start (GTK_BOX (box), p->progress_text, FALSE, FALSE, 0);
+  gtk_widget_show (p->progress_text);
+  set_progress_text (p, _("Press Preview to try the settings"));
 
   /* The plan is long: the status line wraps, is as wide as the dialog (the caller packs
    * it, see ns_preview_get_status), and grows as needed. */
@@ -711,7 +733,7 @@ ns_preview_new (GimpProcedureDialog *dialog,
   gtk_label_set_width_chars (GTK_LABEL (p->status), 60);
   gtk_label_set_max_width_chars (GTK_LABEL (p->status), 110);
   gimp_label_set_attributes (GTK_LABEL (p->status), PANGO_ATTR_SCALE, PANGO_SCALE_SMALL, -1);
-  fix_status_height (p->status);
+  fix_label_height (p->status, STATUS_LINES);
   gtk_widget_show (p->status);
 
   set_running (p, FALSE);

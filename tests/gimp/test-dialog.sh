@@ -7,9 +7,12 @@
 # web-browser plug-in, here to a stand-in browser that records what it was asked to open).
 # The style list names layers shortly, "Number of sizes" and "Memory budget" read
 # "Automatic" at 0, "Get VGG-19…" downloads a stand-in checkpoint from a file:// URL and
-# switches the network to VGG-19, and Stop right after Preview stops it.
+# switches the network to VGG-19, and Stop right after Preview stops it.  Then the dialog
+# opens again in German and in Chinese, where the status line (the plan included) is in
+# that language.
 # Saves a screenshot of the dialog showing the whole layer (to SCREENSHOT,
-# default: dialog.png in the current directory; the 100% view beside it as *-100.png).
+# default: dialog.png in the current directory; the 100% view beside it as *-100.png, the
+# German and Chinese dialogs as *-de.png and *-zh_CN.png).
 # What the dialog shows is read from the state file it keeps for tests
 # ($NS_PLUGIN_DIALOG_STATE).  TAP on stdout.
 set -u
@@ -18,7 +21,7 @@ source "$here/lib.sh" "$1" "$2"
 source "$here/gui.sh"
 shot=${3:-$PWD/dialog.png}
 
-plan 15
+plan 17
 
 # Small values for the run started by OK (GIMP shows the last used values in the dialog);
 # the 160×120 layer is optimised at 64 px, then enlarged and refined.
@@ -26,6 +29,64 @@ plan 15
 # NS_DIALOG_PREVIEW_WAIT seconds into the 100% preview, takes the screenshot and stops there.
 if [ "${NS_DIALOG_SCREENSHOT:-0}" != 1 ]; then
   small_runs
+fi
+
+# The dialog in another language, with the small runs' settings: its status line (the
+# network, what the run does, its plan) must have all of WORDS and none of the English
+# plan's words.  Its screenshot goes beside SCREENSHOT.  In screenshot mode: the defaults,
+# no check, the preview run for NS_DIALOG_PREVIEW_WAIT seconds, the screenshot to SCREENSHOT.
+english='iteration|enlarged|refined|estimated|memory|budget|expected time|whole image|tiles'
+# The catalog's LANGUAGE word for MSGID.
+translated () {
+  python3 -c 'import gettext, sys
+t = gettext.translation("neural-style", sys.argv[1], [sys.argv[2]], fallback=True)
+print(t.gettext(sys.argv[3]))' "$ns_plugin_dir/locale" "$1" "$2"
+}
+dialog_in () {
+  local language=$1 locale=$2 words=${3:-} window status missing="" word title key
+  local screenshot_mode=${NS_DIALOG_SCREENSHOT:-0}
+  title=$(translated "$language" "Neural Style")
+  gui_stop_gimp
+  [ "$screenshot_mode" = 1 ] || small_runs
+  rm -f "$NS_PLUGIN_DIALOG_STATE"
+  export NS_MARKERS=$ns_work/markers-$language
+  mkdir -p "$NS_MARKERS"
+  LANGUAGE=$language LANG=$locale LC_ALL=$locale NS_LOG=$ns_work/gimp-$language.log \
+    gui_start "$here/dialog.py"
+  if ! window=$(python3 "$here/x11.py" wait "$title" 180 2>>"$ns_work/x11.log"); then
+    not_ok "in $language the dialog's status line is in $language: no dialog"
+    tail -20 "$ns_work/gimp-$language.log" | sed 's/^/# /'
+    return
+  fi
+  if [ "$screenshot_mode" = 1 ]; then
+    # Preview's mnemonic in this language: "_Vorschau", "预览(_P)".
+    key=$(translated "$language" "_Preview" | sed 's/.*_\(.\).*/\1/' | tr '[:upper:]' '[:lower:]')
+    wait_state status "MiB" 90
+    python3 "$here/x11.py" key "$title" "alt+$key"
+    sleep "${NS_DIALOG_PREVIEW_WAIT:-8}"
+    echo "# screenshot: $shot ($(screenshot "$window" "$shot") colours)"
+    return
+  fi
+  # The plan's last part, the expected time, comes from an estimate in the background.
+  wait_state status "${words##* }" 90
+  status=$(state status)
+  for word in $words; do
+    grep -q -- "$word" <<<"$status" || missing="$missing $word"
+  done
+  if [ -z "$missing" ] && ! grep -Eq -- "$english" <<<"$status"; then
+    ok "in $language the dialog's status line is in $language"
+  else
+    not_ok "in $language the dialog's status line is in $language (missing:$missing)"
+    echo "# status: $status"
+  fi
+  screenshot "$window" "${shot%.png}-$language.png" >/dev/null
+}
+
+# NS_DIALOG_LOCALE (de_DE.UTF-8, zh_CN.UTF-8) with NS_DIALOG_SCREENSHOT=1 makes the picture
+# in that language instead.
+if [ "${NS_DIALOG_SCREENSHOT:-0}" = 1 ] && [ -n "${NS_DIALOG_LOCALE:-}" ]; then
+  dialog_in "${NS_DIALOG_LOCALE%%.*}" "$NS_DIALOG_LOCALE"
+  exit 0
 fi
 
 # The stand-in browser: the default application for HTML in this profile.
@@ -48,7 +109,7 @@ if window=$(python3 "$here/x11.py" wait "Neural Style" 180 2>"$ns_work/x11.log")
 else
   not_ok "the dialog opens in an interactive run"
   sed 's/^/# /' "$ns_work/x11.log"; show_log | tail -30
-  for i in $(seq 2 15); do not_ok "skipped: no dialog"; done
+  for i in $(seq 2 17); do not_ok "skipped: no dialog"; done
   exit 0
 fi
 
@@ -85,10 +146,11 @@ else
 fi
 
 # The plan comes from an estimate in the background.
+refined="then enlarged to 160×120, guided by the full-size image; refined there in 5 iterations"
 if wait_state status "expected time about" 60 &&
    state status | grep -q "Optimized at 64 px, then enlarged to 160×120 and refined: about" &&
    state status | grep -q "Optimizing at full size instead would take about" &&
-   state status | grep -q "then enlarged to 160×120 (guided by the full-size image) and refined there"; then
+   state status | grep -q "$refined"; then
   ok "the status line shows what the run will do, the full-size time and the whole plan"
 else
   not_ok "the status line shows what the run will do, the full-size time and the whole plan"
@@ -186,3 +248,7 @@ fi
 
 check "the plug-in printed no GLib criticals or warnings" no_warnings
 grep -i "neural\|DEBUG" "$NS_LOG" | grep -iv "catalog\|localization\|set_i18n" | head -20 | sed 's/^/# /'
+
+dialog_in de de_DE.UTF-8 \
+  "Netz: Optimiert Iterationen Schritten vergrößert verfeinert Spitzen-Speicherbedarf Dauer"
+dialog_in zh_CN zh_CN.UTF-8 "网络： 计划： 次迭代 放大到 细化 内存峰值 预计耗时"

@@ -6,6 +6,8 @@ Xvfb without a window manager:
                                   TITLE exists; print its id (hex)
   x11.py key TITLE KEY...         focus that window and type keys such as alt+p, Return, ctrl+z
   x11.py click TITLE X Y          click at X, Y (pixels from that window's top-left corner)
+  x11.py pointer X Y              move the pointer to X, Y on the screen (away from a widget
+                                  whose tooltip would cover a screenshot)
 """
 import ctypes
 import sys
@@ -157,6 +159,9 @@ elif sys.argv[1] == "click":
     time.sleep(0.3)
     XT.XTestFakeButtonEvent(dpy, 1, 1, 0)
     XT.XTestFakeButtonEvent(dpy, 1, 0, 0)
+    X.XSync(dpy, 0)
+elif sys.argv[1] == "pointer":
+    XT.XTestFakeMotionEvent(dpy, -1, int(sys.argv[2]), int(sys.argv[3]), 0)
     X.XSync(dpy, 0)
 else:
     sys.exit(__doc__)
