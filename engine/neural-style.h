@@ -79,6 +79,7 @@ typedef struct
   gboolean residual;   /* keep what the model does not explain (texture where the content is
                         * flat) as its bilinear enlargement (default TRUE); FALSE is the
                         * plain fast guided filter, which smooths it over the windows        */
+  gboolean smooth;     /* enlarge by the cubic B-spline instead of linearly (no creases)      */
   int      threads;    /* 0 = one per processor; the result is the same at any count          */
 } NsUpsampleParams;
 

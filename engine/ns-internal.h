@@ -567,6 +567,8 @@ typedef struct
 
 /* Area averaging when shrinking, linear interpolation otherwise. */
 void ns_axis_init  (NsAxis *axis, int in, int out);
+/* The same, but the cubic B-spline when enlarging (image.c says why). */
+void ns_axis_init_smooth (NsAxis *axis, int in, int out);
 void ns_axis_clear (NsAxis *axis);
 /* Outputs o0 … o1 − 1 of one row of interleaved pixels (`ch` channels): dst gets output o's
  * pixel at (o − o0)·ch. */

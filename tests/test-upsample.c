@@ -1,6 +1,7 @@
 /* test-upsample.c — guided upsampling (engine/upsample.c) against a naive double-precision
  * reference written out here (direct window sums, a 3×3 solve by Gaussian elimination,
- * explicit bilinear interpolation between pixel centres), and its defining properties:
+ * explicit linear or cubic B-spline interpolation between pixel centres), and its defining
+ * properties:
  * identity, constants and affine colour maps are reproduced at full size; the same bits at
  * any thread count; degenerate sizes. */
 #include <math.h>
@@ -177,20 +178,39 @@ reference_coefficients (const NsImage *r, const NsImage *c, int rad, double eps,
   return mean;
 }
 
-/* Pixel centres aligned, clamped at the edges: output o samples (o + ½)·in/out − ½. */
-static void
-linear_tap (int o, int in, int out, int *i0, int *i1, double *f)
+/* Pixel centres aligned: output o samples s = (o + ½)·in/out − ½.  Linear: the two pixels
+ * around s, clamped at the edges (at the same size, the pixel itself).  Smooth, when
+ * enlarging: the cubic B-spline's four pixels around s, those outside the image read as the
+ * edge pixel.  Returns the number of taps. */
+static int
+reference_taps (int o, int in, int out, gboolean smooth, int idx[4], double wt[4])
 {
-  double s = CLAMP ((o + 0.5) * in / out - 0.5, 0.0, in - 1.0);
+  double s = (o + 0.5) * in / out - 0.5, u;
+  int i;
 
-  *i0 = (int) floor (s);
-  *i1 = MIN (*i0 + 1, in - 1);
-  *f = s - *i0;
+  if (! smooth || out <= in)
+    {
+      s = CLAMP (s, 0.0, in - 1.0);
+      idx[0] = (int) floor (s);
+      idx[1] = MIN (idx[0] + 1, in - 1);
+      wt[1] = s - idx[0];
+      wt[0] = 1.0 - wt[1];
+      return 2;
+    }
+  i = (int) floor (s);
+  u = s - i;
+  for (int k = 0; k < 4; k++)
+    idx[k] = CLAMP (i - 1 + k, 0, in - 1);
+  wt[0] = pow (1 - u, 3) / 6;
+  wt[1] = (3 * pow (u, 3) - 6 * u * u + 4) / 6;
+  wt[2] = (-3 * pow (u, 3) + 3 * u * u + 3 * u + 1) / 6;
+  wt[3] = pow (u, 3) / 6;
+  return 4;
 }
 
 static double *
 reference_upsample (const NsImage *r, const NsImage *c, const NsImage *hi, int rad, double eps,
-                    gboolean residual)
+                    gboolean residual, gboolean smooth)
 {
   int w = c->width, h = c->height, g = c->channels, k = r->channels, nc = k * (g + 1);
   int W = hi->width, H = hi->height;
@@ -200,11 +220,11 @@ reference_upsample (const NsImage *r, const NsImage *c, const NsImage *hi, int r
   for (int Y = 0; Y < H; Y++)
     for (int X = 0; X < W; X++)
       {
-        int x0, x1, y0, y1;
-        double fx, fy;
+        int xi[4], yi[4];
+        double xw[4], yw[4];
+        int nx = reference_taps (X, w, W, smooth, xi, xw);
+        int ny = reference_taps (Y, h, H, smooth, yi, yw);
 
-        linear_tap (X, w, W, &x0, &x1, &fx);
-        linear_tap (Y, h, H, &y0, &y1, &fy);
         for (int m = 0; m < k; m++)
           {
             double q = 0.0;
@@ -212,12 +232,11 @@ reference_upsample (const NsImage *r, const NsImage *c, const NsImage *hi, int r
             for (int j = 0; j <= g; j++)
               {
                 int i = m * (g + 1) + j;
-                double v00 = coef[((gsize) y0 * w + x0) * nc + i];
-                double v01 = coef[((gsize) y0 * w + x1) * nc + i];
-                double v10 = coef[((gsize) y1 * w + x0) * nc + i];
-                double v11 = coef[((gsize) y1 * w + x1) * nc + i];
-                double v = (1 - fy) * ((1 - fx) * v00 + fx * v01) + fy * ((1 - fx) * v10 + fx * v11);
+                double v = 0.0;
 
+                for (int b = 0; b < ny; b++)
+                  for (int a = 0; a < nx; a++)
+                    v += yw[b] * xw[a] * coef[((gsize) yi[b] * w + xi[a]) * nc + i];
                 q += j < g ? v * at (hi, X, Y, j) : v;
               }
             out[((gsize) Y * W + X) * k + m] = CLAMP (q, 0.0, 1.0);
@@ -243,8 +262,9 @@ test_reference (void)
   double worst = 0.0;
 
   for (guint t = 0; t < G_N_ELEMENTS (cases); t++)
-    for (int residual = 0; residual <= 1; residual++)
+    for (int mode = 0; mode < 4; mode++)
       {
+        gboolean residual = mode & 1, smooth = mode >> 1;
         g_autoptr (NsImage) hi = random_image (cases[t].W, cases[t].H, cases[t].g, 10 + t);
         g_autoptr (NsImage) lo = ns_image_resize (hi, cases[t].w, cases[t].h);
         g_autoptr (NsImage) r = stylized (lo, cases[t].k, 30 + t);
@@ -259,19 +279,20 @@ test_reference (void)
         p.radius = cases[t].r;
         p.eps = cases[t].eps;
         p.residual = residual;
+        p.smooth = smooth;
         out = ns_upsample_guided (r, lo, hi, &p, &error);
         g_assert_no_error (error);
         g_assert_cmpint (out->width, ==, cases[t].W);
         g_assert_cmpint (out->height, ==, cases[t].H);
         g_assert_cmpint (out->channels, ==, cases[t].k);
-        ref = reference_upsample (r, lo, hi, cases[t].r, cases[t].eps, residual);
+        ref = reference_upsample (r, lo, hi, cases[t].r, cases[t].eps, residual, smooth);
         for (gsize i = 0; i < n; i++)
           {
             diff = MAX (diff, fabs (out->data[i] - ref[i]));
             spread = MAX (spread, fabs (ref[i] - ref[0]));
           }
-        g_test_message ("case %u%s: max |engine − reference| = %.2g", t,
-                        residual ? " (residual)" : "", diff);
+        g_test_message ("case %u%s%s: max |engine − reference| = %.2g", t,
+                        residual ? " (residual)" : "", smooth ? " (B-spline)" : "", diff);
         g_assert_cmpfloat (spread, >, 0.1);     /* not a trivial output */
         g_assert_cmpfloat (diff, <=, 1e-5);
         worst = MAX (worst, diff);
