@@ -139,11 +139,26 @@ axis_linear (NsAxis *t, int in, int out)
     }
 }
 
+/* Source index k of an n-pixel axis mirrored at the end pixels (… 2 1 | 0 1 2 … n−1 | n−2 …),
+ * the extension ns_spline_prefilter assumes. */
+static int
+mirror (int k, int n)
+{
+  int period = 2 * (n - 1);
+
+  if (n == 1)
+    return 0;
+  k %= period;
+  if (k < 0)
+    k += period;
+  return k < n ? k : period - k;
+}
+
 /* Enlarging with the cubic B-spline: weights C²-smooth in the output position, positive, four
- * taps (folded onto the edge pixels at the ends).  Linear interpolation puts a crease at every
- * source pixel, which at a large factor is a lattice that edge detectors (and so a refinement's
- * first layer) see; the B-spline has none, at the cost of smoothing the source a little (it
- * does not pass through its samples). */
+ * taps (mirrored at the ends).  Linear interpolation puts a crease at every source pixel,
+ * which at a large factor is a lattice that edge detectors (and so a refinement's first
+ * layer) see; the B-spline has none.  On prefiltered data (ns_spline_prefilter) it
+ * interpolates: the cubic spline through the samples. */
 static void
 axis_bspline (NsAxis *t, int in, int out)
 {
@@ -155,19 +170,67 @@ axis_bspline (NsAxis *t, int in, int out)
   for (int o = 0; o < out; o++)
     {
       double s = ((double) o + 0.5) * in / out - 0.5, u, w[4];
-      int i = (int) floor (s), lo = CLAMP (i - 1, 0, in - 1), hi = CLAMP (i + 2, 0, in - 1);
+      int i = (int) floor (s), lo = in, hi = 0;
 
       u = s - i;
       w[0] = (1.0 - u) * (1.0 - u) * (1.0 - u) / 6.0;
       w[1] = (3.0 * u * u * u - 6.0 * u * u + 4.0) / 6.0;
       w[2] = (-3.0 * u * u * u + 3.0 * u * u + 3.0 * u + 1.0) / 6.0;
       w[3] = u * u * u / 6.0;
+      for (int k = 0; k < 4; k++)
+        {
+          lo = MIN (lo, mirror (i - 1 + k, in));
+          hi = MAX (hi, mirror (i - 1 + k, in));
+        }
       t->first[o] = lo;
       t->count[o] = hi - lo + 1;
       t->offset[o] = 4 * o;
       for (int k = 0; k < 4; k++)
-        t->weight[4 * o + CLAMP (i - 1 + k, 0, in - 1) - lo] += (float) w[k];
+        t->weight[4 * o + mirror (i - 1 + k, in) - lo] += (float) w[k];
     }
+}
+
+/* One line of n values `stride` apart, in place: the B-spline coefficients whose spline
+ * passes through them (Unser 1999, "Splines: a perfect fit"; the recursive filter with the
+ * pole √3 − 2, its initial values exact for the mirrored extension). */
+static void
+prefilter_line (float *v, int n, gsize stride, double *c)
+{
+  const double z = sqrt (3.0) - 2.0;
+  double zk = 1.0, z2n = pow (z, 2 * n - 2), sum;
+
+  if (n < 2)
+    return;
+  for (int k = 0; k < n; k++)
+    c[k] = 6.0 * v[k * stride];
+  /* c⁺[0] = Σ over the mirrored line's period of z^k c[k]. */
+  sum = c[0] + pow (z, n - 1) * c[n - 1];
+  for (int k = 1; k < n - 1; k++)
+    {
+      zk *= z;
+      sum += (zk + z2n / zk) * c[k];
+    }
+  c[0] = sum / (1.0 - z2n);
+  for (int k = 1; k < n; k++)
+    c[k] += z * c[k - 1];
+  c[n - 1] = z / (z * z - 1.0) * (c[n - 1] + z * c[n - 2]);
+  for (int k = n - 2; k >= 0; k--)
+    c[k] = z * (c[k + 1] - c[k]);
+  for (int k = 0; k < n; k++)
+    v[k * stride] = (float) c[k];
+}
+
+void
+ns_spline_prefilter (float *data, int w, int h, int ch, gboolean across, gboolean down)
+{
+  g_autofree double *line = g_new (double, MAX (w, h));
+
+  for (int y = 0; across && y < h; y++)
+    for (int c = 0; c < ch; c++)
+      prefilter_line (data + (gsize) y * w * ch + c, w, ch, line);
+  for (int x = 0; down && x < w; x++)
+    for (int c = 0; c < ch; c++)
+      prefilter_line (data + (gsize) x * ch + c, h, (gsize) w * ch, line);
 }
 
 void

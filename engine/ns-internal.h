@@ -567,8 +567,13 @@ typedef struct
 
 /* Area averaging when shrinking, linear interpolation otherwise. */
 void ns_axis_init  (NsAxis *axis, int in, int out);
-/* The same, but the cubic B-spline when enlarging (image.c says why). */
+/* The same, but the cubic B-spline when enlarging (image.c says why): interpolating on data
+ * made ready by ns_spline_prefilter. */
 void ns_axis_init_smooth (NsAxis *axis, int in, int out);
+/* An interleaved w × h image of `ch` channels, in place, made into the coefficients of the
+ * cubic spline through its pixels (mirrored at the edges), along its rows (across) and its
+ * columns (down): the axes that are enlarged. */
+void ns_spline_prefilter (float *data, int w, int h, int ch, gboolean across, gboolean down);
 void ns_axis_clear (NsAxis *axis);
 /* Outputs o0 … o1 − 1 of one row of interleaved pixels (`ch` channels): dst gets output o's
  * pixel at (o − o0)·ch. */

@@ -178,10 +178,18 @@ reference_coefficients (const NsImage *r, const NsImage *c, int rad, double eps,
   return mean;
 }
 
+static int
+reflect (int k, int n)
+{
+  while (k < 0 || k >= n)
+    k = k < 0 ? -k : 2 * (n - 1) - k;
+  return n == 1 ? 0 : k;
+}
+
 /* Pixel centres aligned: output o samples s = (o + ½)·in/out − ½.  Linear: the two pixels
  * around s, clamped at the edges (at the same size, the pixel itself).  Smooth, when
- * enlarging: the cubic B-spline's four pixels around s, those outside the image read as the
- * edge pixel.  Returns the number of taps. */
+ * enlarging: the cubic B-spline's four pixels around s, mirrored at the edges.  Returns the
+ * number of taps. */
 static int
 reference_taps (int o, int in, int out, gboolean smooth, int idx[4], double wt[4])
 {
@@ -200,12 +208,49 @@ reference_taps (int o, int in, int out, gboolean smooth, int idx[4], double wt[4
   i = (int) floor (s);
   u = s - i;
   for (int k = 0; k < 4; k++)
-    idx[k] = CLAMP (i - 1 + k, 0, in - 1);
+    idx[k] = in == 1 ? 0 : reflect (i - 1 + k, in);
   wt[0] = pow (1 - u, 3) / 6;
   wt[1] = (3 * pow (u, 3) - 6 * u * u + 4) / 6;
   wt[2] = (-3 * pow (u, 3) + 3 * u * u + 3 * u + 1) / 6;
   wt[3] = pow (u, 3) / 6;
   return 4;
+}
+
+/* The B-spline coefficients c of one line of n values f (stride apart), in place: the
+ * solution of (c[k−1] + 4 c[k] + c[k+1]) / 6 = f[k], mirrored at the ends, by Gaussian
+ * elimination on the whole n × n system. */
+static void
+reference_prefilter (double *f, int n, gsize stride)
+{
+  g_autofree double *m = g_new0 (double, (gsize) n * n);
+  g_autofree double *b = g_new (double, n);
+
+  if (n < 2)
+    return;
+  for (int k = 0; k < n; k++)
+    {
+      m[(gsize) k * n + reflect (k - 1, n)] += 1.0 / 6;
+      m[(gsize) k * n + k] += 4.0 / 6;
+      m[(gsize) k * n + reflect (k + 1, n)] += 1.0 / 6;
+      b[k] = f[k * stride];
+    }
+  for (int col = 0; col < n; col++)
+    for (int row = col + 1; row < n; row++)
+      {
+        double q = m[(gsize) row * n + col] / m[(gsize) col * n + col];
+
+        for (int j = col; j < n; j++)
+          m[(gsize) row * n + j] -= q * m[(gsize) col * n + j];
+        b[row] -= q * b[col];
+      }
+  for (int row = n - 1; row >= 0; row--)
+    {
+      double v = b[row];
+
+      for (int j = row + 1; j < n; j++)
+        v -= m[(gsize) row * n + j] * f[j * stride];
+      f[row * stride] = v / m[(gsize) row * n + row];
+    }
 }
 
 static double *
@@ -216,6 +261,13 @@ reference_upsample (const NsImage *r, const NsImage *c, const NsImage *hi, int r
   int W = hi->width, H = hi->height;
   g_autofree double *coef = reference_coefficients (r, c, rad, eps, residual);
   double *out = g_new (double, (gsize) W * H * k);
+
+  for (int y = 0; smooth && W > w && y < h; y++)
+    for (int j = 0; j < nc; j++)
+      reference_prefilter (coef + (gsize) y * w * nc + j, w, nc);
+  for (int x = 0; smooth && H > h && x < w; x++)
+    for (int j = 0; j < nc; j++)
+      reference_prefilter (coef + (gsize) x * nc + j, h, (gsize) w * nc);
 
   for (int Y = 0; Y < H; Y++)
     for (int X = 0; X < W; X++)
