@@ -211,6 +211,25 @@ double ns_tv_loss      (const NsTensor *img, double weight, NsTensor *grad);
 double ns_tv_row       (const float *row, const float *above, const float *below, int w,
                         float scale, float *grow, double sum);
 
+/* ---- loss-temporal.c: temporal consistency with the previous frame (Ruder et al. 2016) ------- */
+
+/* weight · mean over c·h·w of r · (x − ω)², x the image (c×h×w planes), ω the previous
+ * result warped onto this frame (same shape), r its reliability (1×h×w, one weight per
+ * pixel for every plane; ns_flow_reliability); grad as the other losses. */
+double ns_temporal_loss (const NsTensor *x, const NsTensor *warped, const NsTensor *reliability,
+                         double weight, NsTensor *grad);
+/* One row of w pixels: returns sum + Σ r (x − ω)² and, with grow, adds scale · r · (x − ω). */
+double ns_temporal_row  (const float *x, const float *warped, const float *reliability, int w,
+                         float scale, float *grow, double sum);
+/* Rows [y0, y1) of every plane of planes × h × w images (r is h × w): returns their Σ r (x − ω)²
+ * (unweighted, for dividing by the whole image's c·h·w) and, when band is set, adds their
+ * gradient scale · r · (x − ω) to it, band holding rows from band_y0 with planes band_plane
+ * floats apart.  Tiles covering the image give ns_temporal_loss's gradient bit for bit and its
+ * sum up to double round-off. */
+double ns_temporal_rows (const float *x, const float *warped, const float *reliability,
+                         int planes, int w, int h, int y0, int y1, float scale, float *band,
+                         int band_y0, gsize band_plane);
+
 /* ---- color.c: colour transforms between the user's image and the network input ----------------- */
 
 /* RGB NsImage (interleaved) → 3×h×w tensor with (x − mean[c]) / std[c]. */
