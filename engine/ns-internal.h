@@ -230,6 +230,40 @@ double ns_temporal_rows (const float *x, const float *warped, const float *relia
                          int planes, int w, int h, int y0, int y1, float scale, float *band,
                          int band_y0, gsize band_plane);
 
+/* ---- flow.c, flow-dis.cc: optical flow, its reliability, and warping by it --------------- */
+/* A flow field is a 2 × h × w tensor, plane 0 the x and plane 1 the y displacement in pixels.
+ * The flow from A to B takes each pixel p of A to where it is in B: A(p) ≈ B(p + flow(p)). */
+
+typedef enum
+{
+  NS_FLOW_ULTRAFAST,
+  NS_FLOW_FAST,
+  NS_FLOW_MEDIUM
+} NsFlowPreset;
+
+/* Whether the engine was built with OpenCV (libopencv-video-dev), which ns_flow_compute needs. */
+gboolean  ns_flow_available   (void);
+/* The flow from `from` to `to` (grey or RGB, same size) by OpenCV's DIS on their 8-bit
+ * luminance.  NULL with NS_ERROR_UNSUPPORTED in an engine built without OpenCV. */
+NsTensor *ns_flow_compute     (const NsImage *from, const NsImage *to, NsFlowPreset preset,
+                               GError **error);
+/* flow-dis.cc: DIS on w × h 8-bit grey images; flow_xy receives h × w (x, y) pairs. */
+gboolean  ns_flow_dis         (const guint8 *from, const guint8 *to, int w, int h,
+                               NsFlowPreset preset, float *flow_xy, GError **error);
+/* Backward warping: out(p) = img(p + flow(p)), bilinear, reading the nearest edge pixel
+ * beyond the image.  With `flow` from frame i to frame i − 1, img frame i − 1's result,
+ * out is ω, its guess for frame i. */
+NsTensor *ns_flow_warp        (const NsTensor *img, const NsTensor *flow);
+/* The reliability (1 × h × w, in [0, 1]) of warping frame i − 1 onto frame i, given the
+ * flows between the original frames (`forward` i − 1 → i, `backward` i → i − 1): 0 where the
+ * two disagree (disocclusions), at motion boundaries and where the backward flow leaves the
+ * frame, 1 elsewhere; then a Gaussian blur of σ = 0.8, clipped. */
+NsTensor *ns_flow_reliability (const NsTensor *forward, const NsTensor *backward);
+/* Long-term weights in place: c[0 … n − 1] are the reliabilities of frames i − j for
+ * increasing j; each becomes max (c[j] − Σ_{k<j} c[k], 0), so that a pixel follows the
+ * nearest frame that sees it. */
+void      ns_flow_long_term   (NsTensor * const *c, int n);
+
 /* ---- color.c: colour transforms between the user's image and the network input ----------------- */
 
 /* RGB NsImage (interleaved) → 3×h×w tensor with (x − mean[c]) / std[c]. */
