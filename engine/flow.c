@@ -96,6 +96,29 @@ sample (const float *plane, int w, int h, float fx, float fy)
   return top + ay * (bottom - top);
 }
 
+NsTensor *
+ns_flow_resize (const NsTensor *flow, int w, int h)
+{
+  g_autofree float *r = NULL;
+  NsTensor *out;
+  gsize n = (gsize) w * h;
+  float sx, sy;
+
+  g_return_val_if_fail (flow != NULL && flow->c == 2 && w > 0 && h > 0, NULL);
+
+  r = ns_planes_resize (flow->data, 2, flow->w, flow->h, w, h);
+  out = ns_tensor_new_uninit (2, h, w);
+  /* Displacements are lengths in pixels: they scale with the image. */
+  sx = (float) w / (float) flow->w;
+  sy = (float) h / (float) flow->h;
+  for (gsize i = 0; i < n; i++)
+    {
+      out->data[i] = sx * r[i];
+      out->data[n + i] = sy * r[n + i];
+    }
+  return out;
+}
+
 typedef struct
 {
   const NsTensor *img, *flow;

@@ -250,6 +250,9 @@ NsTensor *ns_flow_compute     (const NsImage *from, const NsImage *to, NsFlowPre
 /* flow-dis.cc: DIS on w × h 8-bit grey images; flow_xy receives h × w (x, y) pairs. */
 gboolean  ns_flow_dis         (const guint8 *from, const guint8 *to, int w, int h,
                                NsFlowPreset preset, float *flow_xy, GError **error);
+/* The flow for the same frames at w × h: resized as ns_image_resize resizes images, its
+ * displacements scaled by the change of size (for the coarse-to-fine sizes). */
+NsTensor *ns_flow_resize      (const NsTensor *flow, int w, int h);
 /* Backward warping: out(p) = img(p + flow(p)), bilinear, reading the nearest edge pixel
  * beyond the image.  With `flow` from frame i to frame i − 1, img frame i − 1's result,
  * out is ω, its guess for frame i. */
