@@ -1,7 +1,7 @@
 /* flow-dis.cc — OpenCV's DIS optical flow (Kroeger et al. 2016) behind a C function.
  *
- * The only C++ in the engine: cv::Mat headers are wrapped around the caller's buffers, so
- * nothing is copied, and no exception crosses into C. */
+ * The only C++ in the engine: cv::Mat headers are wrapped around the caller's images, so
+ * they are not copied, and no exception crosses into C. */
 #include <opencv2/core.hpp>
 #include <opencv2/video/tracking.hpp>
 
@@ -32,19 +32,15 @@ ns_flow_dis (const guint8 *from, const guint8 *to, int w, int h, NsFlowPreset pr
        * read-only header: DIS does not write its inputs. */
       cv::Mat i0 (h, w, CV_8UC1, const_cast<guint8 *> (from));
       cv::Mat i1 (h, w, CV_8UC1, const_cast<guint8 *> (to));
-      cv::Mat flow (h, w, CV_32FC2, flow_xy);
+      cv::Mat flow, out (h, w, CV_32FC2, flow_xy);
       cv::Ptr<cv::DISOpticalFlow> dis = cv::DISOpticalFlow::create (dis_preset (preset));
 
       /* OpenCV's own threads run the stripes; cv::setNumThreads would change them for
-       * the whole process, so it is left alone. */
+       * the whole process, so it is left alone.  The flow starts empty: one of the
+       * frames' size would be read as the initial estimate (the caller's uninitialised
+       * buffer once made indices of NaN, and a crash). */
       dis->calc (i0, i1, flow);
-      /* calc () writes into flow_xy only if it kept the header's buffer. */
-      if (flow.data != reinterpret_cast<uchar *> (flow_xy))
-        {
-          cv::Mat out (h, w, CV_32FC2, flow_xy);
-
-          flow.copyTo (out);
-        }
+      flow.copyTo (out);
       return TRUE;
     }
   catch (const cv::Exception &e)

@@ -81,11 +81,13 @@ ns_flow_compute (const NsImage *from, const NsImage *to, NsFlowPreset preset, GE
 #endif
 }
 
-/* plane at (fx, fy), bilinear, coordinates clamped to the image. */
+/* plane at (fx, fy), bilinear, coordinates clamped to the image (NaN to 0: a NaN made into
+ * an index would read anywhere). */
 static inline float
 sample (const float *plane, int w, int h, float fx, float fy)
 {
-  float cx = CLAMP (fx, 0.0f, (float) (w - 1)), cy = CLAMP (fy, 0.0f, (float) (h - 1));
+  float cx = fx >= 0.0f ? MIN (fx, (float) (w - 1)) : 0.0f;
+  float cy = fy >= 0.0f ? MIN (fy, (float) (h - 1)) : 0.0f;
   int x0 = MIN ((int) cx, w - 1), y0 = MIN ((int) cy, h - 1);
   int x1 = MIN (x0 + 1, w - 1), y1 = MIN (y0 + 1, h - 1);
   float ax = cx - (float) x0, ay = cy - (float) y0;
@@ -175,9 +177,10 @@ motion_edge (const NsTensor *f, int x, int y)
 
   for (int k = 0; k < 2; k++)
     {
-      const float *p = f->data + k * n;
-      float dx = xr > xl ? (p[(gsize) y * w + xr] - p[(gsize) y * w + xl]) / (float) (xr - xl) : 0.0f;
-      float dy = yd > yu ? (p[(gsize) yd * w + x] - p[(gsize) yu * w + x]) / (float) (yd - yu) : 0.0f;
+      const float *p = f->data + k * n, *row = p + (gsize) y * w;
+      float dx = xr > xl ? (row[xr] - row[xl]) / (float) (xr - xl) : 0.0f;
+      float dy = yd > yu ? (p[(gsize) yd * w + x] - p[(gsize) yu * w + x]) / (float) (yd - yu)
+                         : 0.0f;
 
       e += dx * dx + dy * dy;
     }
@@ -200,7 +203,7 @@ check_rows (gsize from, gsize to, gpointer data)
         float bx = (float) x + u, by = (float) y + v;
         float tu, tv, du, dv, r = 1.0f;
 
-        if (bx < 0.0f || bx > (float) (w - 1) || by < 0.0f || by > (float) (h - 1))
+        if (!(bx >= 0.0f && bx <= (float) (w - 1) && by >= 0.0f && by <= (float) (h - 1)))
           r = UNRELIABLE;
         else
           {
