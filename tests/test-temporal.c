@@ -48,7 +48,9 @@ reference (const Frame *f)
 static void
 test_values (void)
 {
-  static const int shapes[][3] = { { 1, 1, 1 }, { 3, 1, 1 }, { 1, 3, 5 }, { 3, 5, 7 }, { 3, 70, 600 } };
+  static const int shapes[][3] = {
+    { 1, 1, 1 }, { 3, 1, 1 }, { 1, 3, 5 }, { 3, 5, 7 }, { 3, 70, 600 },
+  };
 
   for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
     {
