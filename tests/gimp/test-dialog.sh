@@ -146,7 +146,7 @@ else
 fi
 
 # The plan comes from an estimate in the background.
-refined="then enlarged to 160×120, guided by the full-size image; refined there in 5 iterations"
+refined="then enlarged to 160×120, guided by the full-size image; refined there in 8 iterations"
 if wait_state status "expected time about" 60 &&
    state status | grep -q "Optimized at 64 px, then enlarged to 160×120 and refined: about" &&
    state status | grep -q "Optimizing at full size instead would take about" &&
