@@ -259,8 +259,9 @@ NsTensor *ns_flow_resize      (const NsTensor *flow, int w, int h);
 NsTensor *ns_flow_warp        (const NsTensor *img, const NsTensor *flow);
 /* The reliability (1 × h × w, in [0, 1]) of warping frame i − 1 onto frame i, given the
  * flows between the original frames (`forward` i − 1 → i, `backward` i → i − 1): 0 where the
- * two disagree (disocclusions), at motion boundaries and where the backward flow leaves the
- * frame, 1 elsewhere; then a Gaussian blur of σ = 0.8, clipped. */
+ * two disagree (disocclusions) and where the backward flow leaves the frame (both marked
+ * below 0, so that the blur spreads them outwards), 0 at motion boundaries, 1 elsewhere;
+ * then a Gaussian blur of σ = 0.8, clipped. */
 NsTensor *ns_flow_reliability (const NsTensor *forward, const NsTensor *backward);
 /* Long-term weights in place: c[0 … n − 1] are the reliabilities of frames i − j for
  * increasing j; each becomes max (c[j] − Σ_{k<j} c[k], 0), so that a pixel follows the
