@@ -38,7 +38,8 @@ typedef enum
   NS_ERROR_CANCELLED,          /* ns_stylizer_cancel() was called                      */
   NS_ERROR_NUMERIC,            /* the loss became NaN/Inf before a usable iterate      */
   NS_ERROR_MEMORY,             /* the run does not fit the memory budget               */
-  NS_ERROR_WEIGHTS_NOT_FOUND   /* no weights file in any of the places searched        */
+  NS_ERROR_WEIGHTS_NOT_FOUND,  /* no weights file in any of the places searched        */
+  NS_ERROR_UNSUPPORTED         /* the engine was built without what the call needs     */
 } NsError;
 
 /* ---- images ------------------------------------------------------------------------------ */

@@ -211,6 +211,63 @@ double ns_tv_loss      (const NsTensor *img, double weight, NsTensor *grad);
 double ns_tv_row       (const float *row, const float *above, const float *below, int w,
                         float scale, float *grow, double sum);
 
+/* ---- loss-temporal.c: temporal consistency with the previous frame (Ruder et al. 2016) ------- */
+
+/* weight · mean over c·h·w of r · (x − ω)², x the image (c×h×w planes), ω the previous
+ * result warped onto this frame (same shape), r its reliability (1×h×w, one weight per
+ * pixel for every plane; ns_flow_reliability); grad as the other losses. */
+double ns_temporal_loss (const NsTensor *x, const NsTensor *warped, const NsTensor *reliability,
+                         double weight, NsTensor *grad);
+/* One row of w pixels: returns sum + Σ r (x − ω)² and, with grow, adds scale · r · (x − ω). */
+double ns_temporal_row  (const float *x, const float *warped, const float *reliability, int w,
+                         float scale, float *grow, double sum);
+/* Rows [y0, y1) of every plane of planes × h × w images (r is h × w): returns their Σ r (x − ω)²
+ * (unweighted, for dividing by the whole image's c·h·w) and, when band is set, adds their
+ * gradient scale · r · (x − ω) to it, band holding rows from band_y0 with planes band_plane
+ * floats apart.  Tiles covering the image give ns_temporal_loss's gradient bit for bit and its
+ * sum up to double round-off. */
+double ns_temporal_rows (const float *x, const float *warped, const float *reliability,
+                         int planes, int w, int h, int y0, int y1, float scale, float *band,
+                         int band_y0, gsize band_plane);
+
+/* ---- flow.c, flow-dis.cc: optical flow, its reliability, and warping by it --------------- */
+/* A flow field is a 2 × h × w tensor, plane 0 the x and plane 1 the y displacement in pixels.
+ * The flow from A to B takes each pixel p of A to where it is in B: A(p) ≈ B(p + flow(p)). */
+
+typedef enum
+{
+  NS_FLOW_ULTRAFAST,
+  NS_FLOW_FAST,
+  NS_FLOW_MEDIUM
+} NsFlowPreset;
+
+/* Whether the engine was built with OpenCV (libopencv-video-dev), which ns_flow_compute needs. */
+gboolean  ns_flow_available   (void);
+/* The flow from `from` to `to` (grey or RGB, same size) by OpenCV's DIS on their 8-bit
+ * luminance.  NULL with NS_ERROR_UNSUPPORTED in an engine built without OpenCV. */
+NsTensor *ns_flow_compute     (const NsImage *from, const NsImage *to, NsFlowPreset preset,
+                               GError **error);
+/* flow-dis.cc: DIS on w × h 8-bit grey images; flow_xy receives h × w (x, y) pairs. */
+gboolean  ns_flow_dis         (const guint8 *from, const guint8 *to, int w, int h,
+                               NsFlowPreset preset, float *flow_xy, GError **error);
+/* The flow for the same frames at w × h: resized as ns_image_resize resizes images, its
+ * displacements scaled by the change of size (for the coarse-to-fine sizes). */
+NsTensor *ns_flow_resize      (const NsTensor *flow, int w, int h);
+/* Backward warping: out(p) = img(p + flow(p)), bilinear, reading the nearest edge pixel
+ * beyond the image.  With `flow` from frame i to frame i − 1, img frame i − 1's result,
+ * out is ω, its guess for frame i. */
+NsTensor *ns_flow_warp        (const NsTensor *img, const NsTensor *flow);
+/* The reliability (1 × h × w, in [0, 1]) of warping frame i − 1 onto frame i, given the
+ * flows between the original frames (`forward` i − 1 → i, `backward` i → i − 1): 0 where the
+ * two disagree (disocclusions) and where the backward flow leaves the frame (both marked
+ * below 0, so that the blur spreads them outwards), 0 at motion boundaries, 1 elsewhere;
+ * then a Gaussian blur of σ = 0.8, clipped. */
+NsTensor *ns_flow_reliability (const NsTensor *forward, const NsTensor *backward);
+/* Long-term weights in place: c[0 … n − 1] are the reliabilities of frames i − j for
+ * increasing j; each becomes max (c[j] − Σ_{k<j} c[k], 0), so that a pixel follows the
+ * nearest frame that sees it. */
+void      ns_flow_long_term   (NsTensor * const *c, int n);
+
 /* ---- color.c: colour transforms between the user's image and the network input ----------------- */
 
 /* RGB NsImage (interleaved) → 3×h×w tensor with (x − mean[c]) / std[c]. */
