@@ -71,6 +71,17 @@ ns_axis_clear (NsAxis *t)
   g_free (t->weight);
 }
 
+/* Room for `out` outputs of at most `taps` weights each (zeroed: the B-spline adds into
+ * them). */
+static void
+axis_alloc (NsAxis *t, int out, int taps)
+{
+  t->first = g_new (int, out);
+  t->count = g_new (int, out);
+  t->offset = g_new (int, out);
+  t->weight = g_new0 (float, (gsize) out * taps);
+}
+
 /* Output pixel o covers [o·in/out, (o+1)·in/out) in source pixels; each source pixel
  * counts with the length of its overlap.  Integer arithmetic on the scaled axis
  * (source pixel i = [i·out, (i+1)·out)) keeps the weights exact. */
@@ -80,10 +91,7 @@ axis_area (NsAxis *t, int in, int out)
   int max_taps = in / out + 2;
   int n = 0;
 
-  t->first = g_new (int, out);
-  t->count = g_new (int, out);
-  t->offset = g_new (int, out);
-  t->weight = g_new (float, (gsize) out * max_taps);
+  axis_alloc (t, out, max_taps);
 
   for (int o = 0; o < out; o++)
     {
@@ -108,10 +116,7 @@ axis_area (NsAxis *t, int in, int out)
 static void
 axis_linear (NsAxis *t, int in, int out)
 {
-  t->first = g_new (int, out);
-  t->count = g_new (int, out);
-  t->offset = g_new (int, out);
-  t->weight = g_new (float, (gsize) out * 2);
+  axis_alloc (t, out, 2);
 
   for (int o = 0; o < out; o++)
     {
@@ -162,10 +167,7 @@ mirror (int k, int n)
 static void
 axis_bspline (NsAxis *t, int in, int out)
 {
-  t->first = g_new (int, out);
-  t->count = g_new (int, out);
-  t->offset = g_new (int, out);
-  t->weight = g_new0 (float, (gsize) out * 4);
+  axis_alloc (t, out, 4);
 
   for (int o = 0; o < out; o++)
     {

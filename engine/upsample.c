@@ -423,6 +423,7 @@ ns_upsample_guided_into (const NsImage          *result_lo,
 {
   NsUpsampleParams defaults;
   Upsample u = { 0 };
+  void (*axis_init) (NsAxis *axis, int in, int out);
   int w, h, previous, items;
   double work;
 
@@ -460,19 +461,13 @@ ns_upsample_guided_into (const NsImage          *result_lo,
   if (params->residual)
     ns_parallel_for (h, ns_parallel_workers (h, work), residual_row, &u);
 
+  /* With `smooth`, the cubic spline through the small coefficients: what was fitted at a
+   * small pixel is what the full size has at its centre, as with linear interpolation. */
   if (params->smooth)
-    {
-      /* The cubic spline through the small coefficients: what was fitted at a small pixel
-       * is what the full size has at its centre, as with linear interpolation. */
-      ns_spline_prefilter (u.coef, w, h, u.nc, out->width > w, out->height > h);
-      ns_axis_init_smooth (&u.ax, w, out->width);
-      ns_axis_init_smooth (&u.ay, h, out->height);
-    }
-  else
-    {
-      ns_axis_init (&u.ax, w, out->width);
-      ns_axis_init (&u.ay, h, out->height);
-    }
+    ns_spline_prefilter (u.coef, w, h, u.nc, out->width > w, out->height > h);
+  axis_init = params->smooth ? ns_axis_init_smooth : ns_axis_init;
+  axis_init (&u.ax, w, out->width);
+  axis_init (&u.ay, h, out->height);
   items = (out->height + APPLY_BAND_ROWS - 1) / APPLY_BAND_ROWS;
   work = (double) out->width * out->height * u.nc * 4;
   ns_parallel_for (items, ns_parallel_workers (items, work), apply_band, &u);
