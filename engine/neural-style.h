@@ -412,6 +412,73 @@ double      ns_plan_get_seconds        (const NsPlan *plan);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsPlan, ns_plan_free)
 
+/* ---- sequences: animation frames with temporal consistency (Ruder et al. 2016) ---------- */
+
+/* Frames of one animation stylized in order, each held to the previous ones' results where
+ * the optical flow between the original frames says the same thing is seen: frame i > 1
+ * starts from frame i − 1's result warped onto it (the frame's own start where the warp is
+ * unreliable), and its objective gets γ · mean over pixels of c · (x − warped)² (with long-term
+ * consistency also for frames i − 2 and i − 4).  Needs an engine built with OpenCV
+ * (ns_sequence_available). */
+
+/* The temporal weight γ when none is set (chosen by measurement, docs/animation.md). */
+#define NS_TEMPORAL_WEIGHT_DEFAULT 200.0
+
+typedef struct _NsSequence NsSequence;
+
+typedef struct
+{
+  int               frame;      /* 1-based: the frame being stylized                     */
+  int               n_frames;   /* frames in the sequence (ns_sequence_set_n_frames), or 0 */
+  double            elapsed;    /* seconds since this sequence object stylized its first
+                                 * frame                                                  */
+  double            eta;        /* seconds left for the whole sequence; < 0 = unknown      */
+  const NsProgress *run;        /* the frame's own run: iteration, its ETA, preview …      */
+} NsSequenceProgress;
+
+typedef void (*NsSequenceProgressFunc) (const NsSequenceProgress *progress, gpointer user_data);
+
+/* Whether this engine can stylize sequences (it was built with OpenCV's optical flow). */
+gboolean    ns_sequence_available       (void);
+/* A sequence stylized with these options and style images (copied).  NULL with
+ * NS_ERROR_UNSUPPORTED when the engine has no optical flow, NS_ERROR_INVALID_ARGUMENT for
+ * unusable options or styles. */
+NsSequence *ns_sequence_new             (NsNetwork             *network,
+                                         const NsOptions       *options,
+                                         const NsImage * const *styles,
+                                         const double          *blend,
+                                         int                    n_styles,
+                                         GError               **error);
+void        ns_sequence_free            (NsSequence *sequence);
+/* γ ≥ 0 (0: frames stylized independently, each from its own start). */
+void        ns_sequence_set_temporal_weight (NsSequence *sequence, double weight);
+double      ns_sequence_get_temporal_weight (const NsSequence *sequence);
+/* Also hold frame i to frames i − 2 and i − 4 where i − 1 does not see a pixel. */
+void        ns_sequence_set_long_term   (NsSequence *sequence, gboolean long_term);
+/* The number of frames in all (resumed ones included), for the progress; 0 = unknown. */
+void        ns_sequence_set_n_frames    (NsSequence *sequence, int n_frames);
+void        ns_sequence_set_progress    (NsSequence             *sequence,
+                                         NsSequenceProgressFunc  func,
+                                         gpointer                user_data);
+/* Safe from any thread: the frame being stylized fails with NS_ERROR_CANCELLED; the
+ * sequence stays where it was (the cancelled frame can be given again). */
+void        ns_sequence_cancel          (NsSequence *sequence);
+/* Stylizes the next frame (the first one's size and channels for all).  A new image, or
+ * NULL with an error; after an error the sequence is where it was before the call. */
+NsImage    *ns_sequence_next            (NsSequence     *sequence,
+                                         const NsImage  *frame,
+                                         GError        **error);
+/* Takes `stylized`, a result of an earlier run, as the next frame's result without
+ * stylizing it (resuming an interrupted sequence): the frames after it are held to it. */
+gboolean    ns_sequence_resume          (NsSequence     *sequence,
+                                         const NsImage  *frame,
+                                         const NsImage  *stylized,
+                                         GError        **error);
+/* Frames given so far (stylized or resumed). */
+int         ns_sequence_get_position    (const NsSequence *sequence);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsSequence, ns_sequence_free)
+
 /* Creates a new, empty file "PATH.XXXXXX<suffix>" beside `path` (same folder, so that a
  * rename can replace path atomically), exclusively and without following links.  Returns
  * its descriptor (write-only, close-on-exec) and the new name in *tmp_path, or -1 with

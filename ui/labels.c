@@ -12,14 +12,19 @@
 /* ---- the style layer combo ------------------------------------------------------------------ */
 
 /* "painting", "painting (starry-night.jpg)" for another image's layer, indented by one dash
- * per enclosing group as GIMP's own labels are. */
+ * per enclosing group as GIMP's own labels are.  NULL when the layer or its image went away
+ * meanwhile (closed or undone while the combo was being filled). */
 static char *
 short_label (GimpItem  *item,
              GimpImage *own_image)
 {
   GimpImage *image = gimp_item_get_image (item);
   g_autofree char *name = gimp_item_get_name (item);
+  g_autofree char *image_name = image ? gimp_image_get_name (image) : NULL;
   g_autoptr (GString) label = g_string_new (NULL);
+
+  if (name == NULL || image_name == NULL)
+    return NULL;
 
   for (GimpItem *parent = gimp_item_get_parent (item); parent;
        parent = gimp_item_get_parent (parent))
@@ -31,8 +36,6 @@ short_label (GimpItem  *item,
     g_string_append (label, name);
   else
     {
-      g_autofree char *image_name = gimp_image_get_name (image);
-
       /* TRANSLATORS: a layer of another image in the style layer list: layer (image) */
       g_string_append_printf (label, _("%s (%s)"), name, image_name);
     }
@@ -76,12 +79,13 @@ row_changed (GtkTreeModel *model,
   gint id;
 
   gtk_tree_model_get (model, iter, GIMP_INT_STORE_VALUE, &id, GIMP_INT_STORE_LABEL, &label, -1);
+  /* A cached proxy outlives its layer: ask GIMP whether the layer is still there. */
   item = id > 0 ? gimp_item_get_by_id (id) : NULL;
-  if (item == NULL)
+  if (item == NULL || ! gimp_item_is_valid (item))
     return;
 
   wanted = short_label (item, own_image);
-  if (g_strcmp0 (label, wanted) == 0)
+  if (wanted == NULL || g_strcmp0 (label, wanted) == 0)
     return;
   gtk_list_store_set (GTK_LIST_STORE (model), iter, GIMP_INT_STORE_LABEL, wanted, -1);
   record_labels (model);

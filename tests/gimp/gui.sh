@@ -105,7 +105,12 @@ screenshot () {
 
 # libgimp itself warns that it cannot store layer arguments as last values ("couldn't
 # serialize property …::style-layer of type GimpLayer"); that is GIMP 3.0's known limitation.
+# The lines found go to the TAP output as comments, so that a failure says what was printed.
 no_warnings () {
-  ! grep -E '^\(neural-style:[0-9]+\).*(CRITICAL|WARNING)' "$NS_LOG" |
-    grep -v "couldn't serialize property .*::style-layer of type GimpLayer" | grep -q .
+  local found
+  found=$(grep -E -A3 '^\(neural-style:[0-9]+\).*(CRITICAL|WARNING)' "$NS_LOG" |
+            grep -v "couldn't serialize property .*::style-layer of type GimpLayer")
+  [ -z "$(grep -E '^\(neural-style:[0-9]+\).*(CRITICAL|WARNING)' <<<"$found")" ] && return 0
+  sed 's/^/# /' <<<"$found"
+  return 1
 }
