@@ -1,4 +1,5 @@
-/* main.c — the `neural-style` command: option handling, the run, and writing the result.
+/* main.c — the `neural-style` command: option handling, the run, and writing the result
+ * (--frames is in frames.c, Ctrl-C and SIGTERM in interrupt.c).
  *
  * A thin layer over neural-style.h.  Exit status: 0 success, 1 a runtime failure (an image
  * or the weights cannot be read, the run failed), 2 a usage error, 130 interrupted (SIGINT),
@@ -7,7 +8,6 @@
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,82 +16,21 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
-#include <glib-unix.h>
 
 #include <neural-style.h>
 
+#include "cli.h"
+#include "frames.h"
 #include "imageio.h"
+#include "interrupt.h"
 #include "progress.h"
 
-#define PROGRAM "neural-style"
-
-enum
-{
-  EXIT_OK = 0,
-  EXIT_RUNTIME = 1,
-  EXIT_USAGE = 2,
-  EXIT_INTERRUPTED = 130,       /* 128 + SIGINT, as a shell reports it */
-  EXIT_TERMINATED = 143         /* 128 + SIGTERM */
-};
-
-/* Options as typed on the command line.  Numbers stay strings until validate_args(), so that
- * every bad value gets a message naming the option, the value and the valid range. */
 /* The preview's size in the plug-in: larger results are optimised at it and enlarged. */
 #define CLI_OPTIMIZE_SIZE 512
 
-typedef struct
-{
-  char     *output;
-  char     *size;
-  char     *iterations;
-  char     *content_weight;
-  char     *style_weight;
-  char     *tv_weight;
-  char     *style_blend;
-  char     *style_scale;
-  char     *preserve_colors;      /* "luminance" when given without a value */
-  char     *optimizer;
-  char     *init;
-  char     *seed;
-  char     *network;
-  char     *weights;
-  char     *threads;
-  char     *content_layer;
-  char     *style_layers;
-  char     *learning_rate;
-  char     *lbfgs_history;
-  char     *save_every;
-  char     *weights_url;
-  char     *weights_sha256;
-  char     *max_memory;
-  char     *scales;
-  char     *scale_iterations;
-  char     *optimize_size;
-  char     *upscale;
-  char     *refine_iterations;
-  gboolean  quiet;
-  gboolean  overwrite_input;
-  gboolean  version;
-  gboolean  download_weights;
-  gboolean  print_weights_path;
-  char    **operands;
-} CliArgs;
-
-/* The validated run: what the engine needs beyond NsOptions. */
-typedef struct
-{
-  int            size;
-  int            optimize_size;   /* 0 = size */
-  int            threads;
-  int            save_every;
-  NsNetworkKind  network;
-  double        *blend;           /* one per style, or NULL = equal */
-  NsOptions     *options;
-} CliRun;
-
 /* ---- messages ------------------------------------------------------------------------- */
 
-static void G_GNUC_PRINTF (1, 2)
+void
 say (const char *format, ...)
 {
   va_list args;
@@ -104,7 +43,7 @@ say (const char *format, ...)
   fflush (stderr);
 }
 
-static int
+int
 usage_error (const char *message)
 {
   say ("%s", message);
@@ -112,7 +51,7 @@ usage_error (const char *message)
   return EXIT_USAGE;
 }
 
-static gboolean G_GNUC_PRINTF (2, 3)
+gboolean
 fail (GError **error, const char *format, ...)
 {
   va_list args;
@@ -135,7 +74,7 @@ cli_args_clear (CliArgs *a)
     &a->network, &a->weights, &a->threads, &a->content_layer, &a->style_layers,
     &a->learning_rate, &a->lbfgs_history, &a->save_every, &a->weights_url, &a->weights_sha256,
     &a->max_memory, &a->scales, &a->scale_iterations, &a->optimize_size, &a->upscale,
-    &a->refine_iterations,
+    &a->refine_iterations, &a->temporal_weight,
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (strings); i++)
@@ -165,9 +104,19 @@ static const char *help_description =
   "Weights and layers default to the network's own values.  Layer specs look like\n"
   "“relu1_1,relu2_1:0.5,relu3_1” (optional :weight per layer).\n"
   "\n"
+  "Animations: --frames FRAME… STYLE stylizes a sequence of frames in order, each held to\n"
+  "the previous ones' results where the optical flow says the same thing is seen, so that\n"
+  "the style does not flicker.  FRAME… is the frames in order, one folder (its PNG and JPEG\n"
+  "images sorted by name) or one pattern such as in/%04d.png (numbered from 0 or 1, with\n"
+  "no gaps).  -o is a pattern with one %d or %0Nd (out/%04d.png: the frames keep their\n"
+  "numbers) or a folder (the frames keep their names, as .png).  Each frame is written\n"
+  "when it is done; --resume keeps the frames already written, so that an interrupted run\n"
+  "goes on where it stopped.\n"
+  "\n"
   "Examples:\n"
   "  neural-style photo.jpg starry-night.png -o out.png\n"
   "  neural-style photo.png a.png b.png --style-blend 0.7,0.3 --preserve-colors -o out.png\n"
+  "  neural-style --frames 'clip/%04d.png' starry-night.png -o 'styled/%04d.png'\n"
   "\n"
   "Exit status: 0 success, 1 failure (unreadable image, weights problem, failed run),\n"
   "2 usage error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).";
@@ -196,6 +145,10 @@ expand_optional_args (int argc, char **argv)
 static gboolean
 parse_args (char ***args, CliArgs *a, GError **error)
 {
+  g_autofree char *temporal_help =
+    g_strdup_printf ("With --frames: how strongly each frame is held to the previous one's "
+                     "result where the optical flow follows it (default %g; 0: each frame "
+                     "on its own)", NS_TEMPORAL_WEIGHT_DEFAULT);
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a->output,
       "Write the result to this PNG file (required)", "OUT.png" },
@@ -260,6 +213,18 @@ parse_args (char ***args, CliArgs *a, GError **error)
     { "scale-iterations", 0, 0, G_OPTION_ARG_STRING, &a->scale_iterations,
       "Iterations at each size, coarse to fine (default: --iterations at the first, half "
       "as many at each next)", "N1,N2,…" },
+    { "frames", 0, 0, G_OPTION_ARG_NONE, &a->frames,
+      "Stylize the frames of an animation: the images before the style are its frames in "
+      "order (or one folder, or one pattern such as in/%04d.png); -o is a pattern such as "
+      "out/%04d.png or a folder", NULL },
+    { "temporal-weight", 0, 0, G_OPTION_ARG_STRING, &a->temporal_weight,
+      temporal_help, "G" },
+    { "long-term", 0, 0, G_OPTION_ARG_NONE, &a->long_term,
+      "With --frames: also hold each frame to frames 2 and 4 back, where the previous one "
+      "does not see a place (things that were hidden for a moment)", NULL },
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &a->resume,
+      "With --frames: keep the output frames already written (read them instead of "
+      "stylizing again), to go on with an interrupted run", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &a->quiet,
       "Print only warnings and errors", NULL },
     { "download-weights", 0, 0, G_OPTION_ARG_NONE, &a->download_weights,
@@ -278,7 +243,9 @@ parse_args (char ***args, CliArgs *a, GError **error)
   g_autoptr (GOptionContext) context = NULL;
   GOptionGroup *group;
 
-  context = g_option_context_new ("CONTENT STYLE [STYLE…] -o OUT.png");
+  context = g_option_context_new ("CONTENT STYLE [STYLE…] -o OUT.png\n"
+                                  "  " PROGRAM " [OPTION…] --frames FRAME… STYLE -o "
+                                  "OUT/%04d.png");
   g_option_context_set_description (context, help_description);
   /* The main group carries `a` as user data, for the --preserve-colors callback. */
   group = g_option_group_new (PROGRAM, "Options", "Show the options", a, NULL);
@@ -303,7 +270,7 @@ parse_int (const char *option, const char *text, gint64 min, gint64 max, int *ou
 }
 
 /* Accepts a finite number in [min, max]; `above_min` excludes min itself. */
-static gboolean
+gboolean
 parse_double (const char *option, const char *text, double min, gboolean above_min, double max,
               double *out, GError **error)
 {
@@ -380,7 +347,7 @@ is_hex_sha256 (const char *text)
   return TRUE;
 }
 
-static gboolean
+gboolean
 has_png_suffix (const char *path)
 {
   gsize n = strlen (path);
@@ -421,10 +388,9 @@ parse_memory (const char *text, guint64 *bytes, GError **error)
   return TRUE;
 }
 
-/* Checks everything that does not need the images or the network.  n_styles is the number
- * of style operands. */
-static gboolean
-validate_run (const CliArgs *a, CliRun *run, GError **error)
+/* Checks everything that does not need the images or the network. */
+gboolean
+validate_run (const CliArgs *a, int n_styles, CliRun *run, GError **error)
 {
   static const char * const optimizers[] = { "lbfgs", "adam", NULL };
   static const char * const inits[] = { "content", "noise", NULL };
@@ -432,14 +398,8 @@ validate_run (const CliArgs *a, CliRun *run, GError **error)
   static const char * const colors[] = { "luminance", "histogram", NULL };
   static const char * const upscales[] = { "refine", "guided", "bilinear", NULL };
   NsOptions *o = run->options;
-  int n_styles = (int) g_strv_length (a->operands) - 1;
   int i;
   double d;
-
-  if (a->output == NULL)
-    return fail (error, "no output file; add -o OUT.png");
-  if (!has_png_suffix (a->output))
-    return fail (error, "the output “%s” must end in .png (only PNG is written)", a->output);
 
   run->size = 512;
   if (a->size && !parse_int ("--size", a->size, 16, 16384, &run->size, error))
@@ -626,144 +586,7 @@ check_layers (const CliArgs *a, const NsNetwork *net, GError **error)
   return TRUE;
 }
 
-/* ---- Ctrl-C and SIGTERM ------------------------------------------------------------------- */
-
-/* A signal handler can only reach static storage; these are the whole shared state.
- * The handler itself does nothing but write to a pipe (async-signal-safe); a watcher thread
- * turns that into ns_stylizer_cancel(), which is not safe to call from a handler. */
-static int interrupt_fd = -1;
-static volatile sig_atomic_t interrupt_count = 0;
-static volatile sig_atomic_t interrupt_signal = 0;     /* the first one */
-static volatile sig_atomic_t interrupt_may_quit = 0;   /* a second signal quits at once */
-
-static const int interrupt_signals[] = { SIGINT, SIGTERM };
-
-static int
-interrupt_status (int signo)
-{
-  return signo == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
-}
-
-static void
-on_interrupt (int signo)
-{
-  static const char message[] = "\n" PROGRAM ": interrupted twice; quitting without saving\n";
-  int saved = errno;
-  char byte = 'c';
-
-  if (interrupt_signal == 0)
-    interrupt_signal = signo;
-  if (++interrupt_count >= 2 && interrupt_may_quit)
-    {
-      /* No half-written file may outlive the process. */
-      cli_image_remove_temporary ();
-      if (write (STDERR_FILENO, message, sizeof message - 1) < 0)
-        { /* nothing more can be done */ }
-      _exit (interrupt_status (signo));
-    }
-  if (write (interrupt_fd, &byte, 1) < 0)
-    { /* the watcher already knows */ }
-  errno = saved;
-}
-
-typedef struct
-{
-  int         fds[2];
-  GMutex      lock;
-  NsStylizer *stylizer;           /* cancelled on a signal; NULL outside the run */
-  const char *stopping;           /* said on the first signal */
-  GThread    *thread;
-  struct sigaction previous[G_N_ELEMENTS (interrupt_signals)];
-} Interrupt;
-
-static gpointer
-interrupt_watch (gpointer data)
-{
-  Interrupt *in = data;
-  gboolean said = FALSE;
-  char byte;
-
-  while (read (in->fds[0], &byte, 1) == 1 && byte == 'c')
-    {
-      g_mutex_lock (&in->lock);
-      if (in->stylizer != NULL)
-        ns_stylizer_cancel (in->stylizer);
-      g_mutex_unlock (&in->lock);
-      if (!said)
-        fprintf (stderr, "\n" PROGRAM ": %s\n", in->stopping);
-      said = TRUE;
-    }
-  return NULL;
-}
-
-/* From here to interrupt_stop(), SIGINT and SIGTERM stop the work cleanly (files being
- * written are completed or deleted); with `may_quit`, a second one quits at once. */
-static gboolean
-interrupt_start (Interrupt *in, const char *stopping, gboolean may_quit, GError **error)
-{
-  struct sigaction action = { 0 };
-
-  if (!g_unix_open_pipe (in->fds, FD_CLOEXEC, error))
-    return FALSE;
-  g_mutex_init (&in->lock);
-  in->stopping = stopping;
-  interrupt_fd = in->fds[1];
-  interrupt_count = 0;
-  interrupt_signal = 0;
-  interrupt_may_quit = may_quit;
-  in->thread = g_thread_new ("interrupt", interrupt_watch, in);
-  action.sa_handler = on_interrupt;
-  sigemptyset (&action.sa_mask);
-  action.sa_flags = SA_RESTART;
-  for (gsize i = 0; i < G_N_ELEMENTS (interrupt_signals); i++)
-    sigaction (interrupt_signals[i], &action, &in->previous[i]);
-  return TRUE;
-}
-
-/* The run to cancel on a signal (NULL: none any more).  The engine forgets a cancel that
- * comes before its run starts, so the caller checks interrupt_count too. */
-static void
-interrupt_attach (Interrupt *in, NsStylizer *stylizer)
-{
-  g_mutex_lock (&in->lock);
-  in->stylizer = stylizer;
-  g_mutex_unlock (&in->lock);
-}
-
-static void
-interrupt_stop (Interrupt *in)
-{
-  char byte = 'q';
-
-  if (in->thread == NULL)
-    return;
-  for (gsize i = 0; i < G_N_ELEMENTS (interrupt_signals); i++)
-    sigaction (interrupt_signals[i], &in->previous[i], NULL);
-  if (write (in->fds[1], &byte, 1) != 1)
-    g_warn_if_reached ();
-  g_thread_join (in->thread);
-  in->thread = NULL;
-  interrupt_fd = -1;
-  close (in->fds[0]);
-  close (in->fds[1]);
-  g_mutex_clear (&in->lock);
-}
-
 /* ---- the run --------------------------------------------------------------------------- */
-
-typedef struct
-{
-  CliProgress   *bar;
-  NsStylizer    *stylizer;
-  const char    *output;
-  const NsImage *alpha;
-  const NsImage *alpha_small;     /* at --optimize-size, for its snapshots */
-  int            depth;
-  int            last_iteration;
-  int            scale;
-  gboolean       quiet;
-  gboolean       save_failed;
-} RunContext;
 
 /* OUT.png → OUT-iter0050.png */
 static char *
@@ -772,6 +595,12 @@ snapshot_path (const char *output, int iteration)
   gsize stem = strlen (output) - 4;   /* validated to end in .png */
 
   return g_strdup_printf ("%.*s-iter%04d.png", (int) stem, output, iteration);
+}
+
+static void
+cancel_stylizer (gpointer stylizer)
+{
+  ns_stylizer_cancel (stylizer);
 }
 
 static void
@@ -800,6 +629,12 @@ on_progress (const NsProgress *state, gpointer user_data)
              state->stage == NS_STAGE_REFINE ? " (refining with the shallow style layers)" : "");
     }
   cli_progress_iteration (ctx->bar, state);
+  save_snapshot (ctx, state);
+}
+
+void
+save_snapshot (RunContext *ctx, const NsProgress *state)
+{
   if (state->preview != NULL && !ctx->save_failed)
     {
       g_autofree char *path = snapshot_path (ctx->output, state->iteration);
@@ -823,7 +658,7 @@ on_progress (const NsProgress *state, gpointer user_data)
     }
 }
 
-static gboolean
+gboolean
 load_image (const char *role, const char *path, guint64 budget, CliImage *image)
 {
   g_autoptr (GError) error = NULL;
@@ -847,6 +682,17 @@ find_input (char **operands, const GStatBuf *out)
         return operands[i];
     }
   return NULL;
+}
+
+/* -o names a PNG file. */
+static gboolean
+check_output_name (const CliArgs *a, GError **error)
+{
+  if (a->output == NULL)
+    return fail (error, "no output file; add -o OUT.png");
+  if (!has_png_suffix (a->output))
+    return fail (error, "the output “%s” must end in .png (only PNG is written)", a->output);
+  return TRUE;
 }
 
 /* Refuses, before minutes of work, an output that would replace an input or could not be
@@ -913,8 +759,41 @@ load_network (const CliArgs *a, NsNetworkKind kind)
   return net;
 }
 
-/* Resizes the content (and its alpha, identically) and makes it RGB. */
-static void
+guint64
+memory_budget (const CliRun *run)
+{
+  guint64 budget = ns_options_get_max_memory (run->options);
+
+  return budget != 0 ? budget : ns_memory_default_budget ();
+}
+
+int
+prepare_styles_and_network (const CliArgs *a, CliRun *run, char **paths, int n_styles,
+                            guint64 budget, CliImage *styles, NsNetwork **net)
+{
+  g_autoptr (GError) error = NULL;
+
+  for (int i = 0; i < n_styles; i++)
+    if (!load_image ("style", paths[i], budget, &styles[i]))
+      return EXIT_RUNTIME;
+  *net = load_network (a, run->network);
+  if (*net == NULL)
+    return EXIT_RUNTIME;
+  if (!check_layers (a, *net, &error))
+    return usage_error (error->message);
+  ns_options_apply_network_defaults (run->options, *net);
+  for (int i = 0; i < n_styles; i++)
+    if (styles[i].color->channels == 1)
+      {
+        NsImage *rgb = ns_image_to_rgb (styles[i].color);
+
+        ns_image_free (styles[i].color);
+        styles[i].color = rgb;
+      }
+  return -1;
+}
+
+void
 prepare_content (CliImage *content, int size)
 {
   NsImage *resized;
@@ -945,7 +824,7 @@ prepare_content (CliImage *content, int size)
     }
 }
 
-static const char *
+const char *
 describe_format (const NsImage *alpha, int depth)
 {
   if (depth == 16)
@@ -957,7 +836,7 @@ describe_format (const NsImage *alpha, int depth)
 /* ", peak memory N MiB": this process's own peak resident memory (Linux's VmHWM, which
  * unlike getrusage's maximum does not include what the process that started it held), to
  * set against the plan's estimate; "" where the system does not tell. */
-static char *
+char *
 peak_memory_text (void)
 {
   g_autofree char *status = NULL;
@@ -1024,11 +903,11 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
       say ("plan: %s", plan);
   }
 
-  interrupt_attach (interrupt, stylizer);
+  interrupt_attach (interrupt, cancel_stylizer, stylizer);
   if (interrupt_count == 0)
     result = ns_stylizer_run (stylizer, content->color, style_images, run->blend, n_styles,
                               &error);
-  interrupt_attach (interrupt, NULL);
+  interrupt_attach (interrupt, NULL, NULL);
   interrupted = interrupt_count > 0;
   cli_progress_break (bar);
   /* The content's colours are no longer needed (its alpha is): free them before the
@@ -1092,11 +971,9 @@ run_stylize (const CliArgs *a, CliRun *run)
   CliImage content = { 0 };
   CliImage *styles = g_new0 (CliImage, n_styles);
   Interrupt interrupt = { { -1, -1 } };
-  guint64 budget = ns_options_get_max_memory (run->options);
+  guint64 budget = memory_budget (run);
   int status = EXIT_RUNTIME;
 
-  if (budget == 0)
-    budget = ns_memory_default_budget ();
   /* From the first file created (check_output's test) to the last one written. */
   if (!interrupt_start (&interrupt, "stopping; the result will not be saved (press Ctrl-C "
                         "again to quit at once)", TRUE, &error))
@@ -1110,28 +987,10 @@ run_stylize (const CliArgs *a, CliRun *run)
   status = EXIT_RUNTIME;
   if (!load_image ("content", a->operands[0], budget, &content))
     goto out;
-  for (int i = 0; i < n_styles; i++)
-    if (!load_image ("style", a->operands[i + 1], budget, &styles[i]))
-      goto out;
-  net = load_network (a, run->network);
-  if (net == NULL)
+  status = prepare_styles_and_network (a, run, a->operands + 1, n_styles, budget, styles, &net);
+  if (status >= 0)
     goto out;
-  if (!check_layers (a, net, &error))
-    {
-      status = usage_error (error->message);
-      goto out;
-    }
-  ns_options_apply_network_defaults (run->options, net);
-
   prepare_content (&content, run->size);
-  for (int i = 0; i < n_styles; i++)
-    if (styles[i].color->channels == 1)
-      {
-        NsImage *rgb = ns_image_to_rgb (styles[i].color);
-
-        ns_image_free (styles[i].color);
-        styles[i].color = rgb;
-      }
   status = stylize (a, run, &content, styles, n_styles, net, &interrupt);
 
 out:
@@ -1245,12 +1104,26 @@ check_mode (const CliArgs *a)
     return usage_error ("--weights-url and --weights-sha256 only apply to --download-weights");
   if (a->weights_sha256 && !is_hex_sha256 (a->weights_sha256))
     return usage_error ("--weights-sha256 must be 64 hexadecimal digits");
+  if (other_mode && a->frames)
+    return usage_error (a->download_weights ? "--download-weights cannot be combined with --frames"
+                        : "--print-weights-path cannot be combined with --frames");
   if (other_mode && n_operands > 0)
     return usage_error (a->download_weights
                         ? "--download-weights takes no image files; run it on its own"
                         : "--print-weights-path takes no image files; run it on its own");
   if (other_mode)
     return -1;
+  if (!a->frames && (a->temporal_weight || a->long_term || a->resume))
+    return usage_error ("--temporal-weight, --long-term and --resume only apply to --frames");
+  if (a->frames && a->overwrite_input)
+    return usage_error ("--overwrite-input does not apply to --frames: the frames must stay "
+                        "as they are for the optical flow and for --resume");
+  if (a->frames && n_operands == 0)
+    return usage_error ("no images given; usage: neural-style --frames FRAME… STYLE -o "
+                        "OUT/%04d.png");
+  if (a->frames && n_operands == 1)
+    return usage_error ("no frames given, only a style image; usage: neural-style --frames "
+                        "FRAME… STYLE -o OUT/%04d.png");
   if (n_operands == 0)
     return usage_error ("no images given; usage: neural-style CONTENT STYLE [STYLE…] -o OUT.png");
   if (n_operands == 1)
@@ -1297,7 +1170,10 @@ main (int argc, char **argv)
     }
 
   run.options = ns_options_new ();
-  if (!validate_run (&args, &run, &error))
+  if (args.frames)
+    status = run_frames (&args, &run);
+  else if (!check_output_name (&args, &error)
+           || !validate_run (&args, (int) g_strv_length (args.operands) - 1, &run, &error))
     status = usage_error (error->message);
   else
     status = run_stylize (&args, &run);

@@ -17,6 +17,7 @@ struct _CliProgress
   gboolean on_line;        /* the cursor sits at the end of a drawn bar */
   gint64   last_draw;      /* g_get_monotonic_time () of the last redraw */
   int      last_step;      /* last tenth (or download step) printed in plain mode */
+  int      frame;          /* the frame whose tenths last_step counts */
 };
 
 CliProgress *
@@ -143,6 +144,57 @@ cli_progress_iteration (CliProgress *progress, const NsProgress *state)
                "initial, %s elapsed, %s left\n", state->scale_iteration,
                state->scale_iterations, state->width, state->height, (int) (fraction * 100.0),
                state->relative_loss, elapsed, eta);
+      fflush (progress->stream);
+    }
+}
+
+void
+cli_progress_frame (CliProgress *progress, const NsSequenceProgress *state)
+{
+  const NsProgress *run = state->run;
+  g_autofree char *elapsed = cli_format_duration (state->elapsed);
+  g_autofree char *eta = cli_format_duration (state->eta);
+  g_autofree char *frame = state->n_frames > 0
+                           ? g_strdup_printf ("%d/%d", state->frame, state->n_frames)
+                           : g_strdup_printf ("%d", state->frame);
+  int total = MAX (run->iterations, 1);
+  double fraction = CLAMP ((double) run->iteration / total, 0.0, 1.0);
+  gboolean final = run->iteration >= total;
+
+  if (progress->quiet)
+    return;
+  if (state->frame != progress->frame)
+    {
+      progress->frame = state->frame;
+      progress->last_step = -1;
+    }
+
+  if (progress->interactive)
+    {
+      g_autofree char *text = NULL;
+      /* The bar is the sequence's: the frames before this one count as done. */
+      double done = state->n_frames > 0
+                    ? (state->frame - 1 + fraction) / state->n_frames : fraction;
+
+      if (!redraw_due (progress, final))
+        return;
+      text = g_strdup_printf ("frame %s, %d/%d at %d×%d  loss %.3g  %s elapsed  ETA %s", frame,
+                              run->scale_iteration, run->scale_iterations, run->width,
+                              run->height, run->relative_loss, elapsed, eta);
+      draw_bar (progress, done, text);
+    }
+  else
+    {
+      int tenth = (int) (fraction * 10.0);
+
+      if (tenth <= progress->last_step)
+        return;
+      progress->last_step = tenth;
+      fprintf (progress->stream,
+               "neural-style: frame %s, iteration %d/%d at %d×%d (%d%% of the frame), loss "
+               "%.3g of the initial, %s elapsed, %s left for the sequence\n", frame,
+               run->scale_iteration, run->scale_iterations, run->width, run->height,
+               (int) (fraction * 100.0), run->relative_loss, elapsed, eta);
       fflush (progress->stream);
     }
 }

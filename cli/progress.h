@@ -1,8 +1,9 @@
 /* progress.h — progress reporting on stderr for the command-line tool.
  *
  * On a terminal: one bar redrawn in place (iteration/iterations at the current size, relative
- * loss, elapsed, ETA).
- * Otherwise (a log file, a pipe): a plain line about every 10 %. */
+ * loss, elapsed, ETA; for a sequence also the frame, the bar and the ETA being the whole
+ * sequence's).
+ * Otherwise (a log file, a pipe): a plain line about every 10 % (of each frame's run). */
 #ifndef NS_CLI_PROGRESS_H
 #define NS_CLI_PROGRESS_H
 
@@ -19,6 +20,9 @@ void         cli_progress_free     (CliProgress *progress);
 
 /* One optimisation step. */
 void         cli_progress_iteration (CliProgress *progress, const NsProgress *state);
+/* One optimisation step of a frame of a sequence: the frame, the step at its current size,
+ * and the time left for the whole sequence. */
+void         cli_progress_frame    (CliProgress *progress, const NsSequenceProgress *state);
 /* Bytes of a download; total 0 = unknown. */
 void         cli_progress_bytes    (CliProgress *progress, guint64 done, guint64 total);
 /* Ends the bar's line, so that the next message starts on a fresh one.  Idempotent. */

@@ -1,7 +1,9 @@
 /* make-image.c — writes and inspects test images for tests/test-cli.sh, independently of the
  * code under test (plain libpng/libjpeg, no transforms).
  *
- *   make-image png  OUT W H gray|graya|rgb|rgba|palette 8|16
+ *   make-image png  OUT W H gray|graya|rgb|rgba|palette 8|16 [SHIFT]
+ *                                  SHIFT moves the pattern SHIFT px to the right (the frames
+ *                                  of an animation)
  *   make-image blank OUT W H gray|rgba DEPTH
  *                                  an all-black PNG (DEPTH 1, 2, 4, 8 or 16 for gray, 8 or
  *                                  16 for rgba) compressed as far as it goes: a few bytes
@@ -64,7 +66,7 @@ png_begin (const char *path, int w, int h, int depth, int color_type, png_struct
 }
 
 static int
-write_png (const char *path, int w, int h, const char *type, int depth)
+write_png (const char *path, int w, int h, const char *type, int depth, int shift)
 {
   int ct, channels, max = depth == 16 ? 65535 : 255;
   png_structp png;
@@ -114,7 +116,7 @@ write_png (const char *path, int w, int h, const char *type, int depth)
             else if ((channels == 2 || channels == 4) && c == channels - 1)
               v = x < w / 2 ? max : (max + 2) / 4;
             else
-              v = (int) lround (fmin (pattern (x, y, w, h, c), 1.0) * max);
+              v = (int) lround (fmin (pattern (x - shift, y, w, h, c), 1.0) * max);
             if (depth == 16)
               {
                 row[2 * i] = v >> 8;
@@ -398,8 +400,9 @@ sharpness (const char *path)
 int
 main (int argc, char **argv)
 {
-  if (argc == 7 && strcmp (argv[1], "png") == 0)
-    return write_png (argv[2], atoi (argv[3]), atoi (argv[4]), argv[5], atoi (argv[6]));
+  if ((argc == 7 || argc == 8) && strcmp (argv[1], "png") == 0)
+    return write_png (argv[2], atoi (argv[3]), atoi (argv[4]), argv[5], atoi (argv[6]),
+                      argc == 8 ? atoi (argv[7]) : 0);
   if (argc == 7 && strcmp (argv[1], "blank") == 0)
     return write_blank_png (argv[2], atoi (argv[3]), atoi (argv[4]), argv[5], atoi (argv[6]));
   if ((argc == 6 || argc == 7) && strcmp (argv[1], "jpeg") == 0)

@@ -539,5 +539,141 @@ check "RGBA with --optimize-size: 128×96 with its alpha (${alpha_left:-?}, ${al
 usage_case "--optimize-size below 16"  "--optimize-size" "$T/content.png" "$T/style.png" -o "$T/never.png" --optimize-size 8
 usage_case "--upscale foo"             "refine"        "$T/content.png" "$T/style.png" -o "$T/never.png" --upscale foo
 
+# 8. --frames: an animation's frames in order, one output per frame (issue 16).
+F=$T/frames
+mkdir -p "$F/in" "$F/out" "$F/never" "$F/mixed" "$F/none" "$F/empty" "$F/gap" "$F/late"
+for i in 1 2 3; do "$MK" png "$F/in/000$i.png" 48 32 rgb 8 $((2 * i)); done   # moving right
+ff=(--network embedded --size 48 --iterations 4 --threads 1)
+frames_case () { # DESCRIPTION EXIT PATTERN ARGS… : the error, before any work, and no output
+  local d=$1 want=$2 pat=$3; shift 3
+  run --frames "$@"
+  if [ "$rc" = "$want" ] && head -n1 "$T/err" | grep -q "^neural-style: " && grep -qF -- "$pat" "$T/err" &&
+     ! grep -q "using\|plan" "$T/err" && [ -z "$(ls -A "$F/never")" ] && no_temporaries "$F/in"; then
+    ok "--frames: $d"
+  else
+    not_ok "--frames: $d" "exit $rc, expected $want; wanted '$pat'; never/: $(ls "$F/never")" \
+      "stderr: $(head -c 600 "$T/err")"
+  fi
+}
+
+run --help
+check "--help describes --frames, --temporal-weight, --long-term and --resume" \
+  '[ "$rc" = 0 ] && grep -q -- "--frames FRAME… STYLE" "$T/out" && grep -q -- "--temporal-weight=G" "$T/out" &&
+   grep -q -- "--long-term" "$T/out" && grep -q -- "--resume" "$T/out" && grep -q "in/%04d.png" "$T/out"'
+
+run --frames "$F/in/%04d.png" "$S" "${ff[@]}" -o "$F/out/%04d.png"
+if grep -q "without optical flow" "$T/err"; then
+  check "without optical flow --frames says to install libopencv-video-dev, writes nothing" \
+    '[ "$rc" = 1 ] && grep -q "libopencv-video-dev" "$T/err" && [ -z "$(ls -A "$F/out")" ]'
+  flow=0
+  skip "--frames runs, --resume and Ctrl-C" "this build has no optical flow"
+else
+  flow=1
+  check "--frames 'in/%04d.png' STYLE -o 'out/%04d.png': 3 frames in, 3 PNGs of 48×32 out" \
+    '[ "$rc" = 0 ] && [ "$(png_header "$F/out/0001.png")" = "48 32 8 2" ] &&
+     [ "$(png_header "$F/out/0002.png")" = "48 32 8 2" ] && [ "$(png_header "$F/out/0003.png")" = "48 32 8 2" ] &&
+     [ "$(ls "$F/out" | wc -l)" = 3 ] && grep -q "wrote 3 frames" "$T/err"'
+  check "the progress names the frame, the iteration and the time left for the sequence" \
+    'grep -q "frame 2/3, iteration [1-4]/4 at 48×32 (.*), loss .*, .* left for the sequence$" "$T/err"'
+  check "each frame is stylized (mean |out − in| of frame 3: $("$MK" diff "$F/out/0003.png" "$F/in/0003.png"))" \
+    'd=$("$MK" diff "$F/out/0003.png" "$F/in/0003.png") && near "$d" 0.5 0.495'
+fi
+if [ "$flow" = 1 ]; then
+  # --resume after losing the last output: frames 1 and 2 are read back, not redone (same
+  # inode, mtime and bytes); only frame 3 is written again.
+  cp "$F/out/0001.png" "$F/one.png"; cp "$F/out/0002.png" "$F/two.png"
+  before=$(stat -c '%i %y' "$F/out/0001.png" "$F/out/0002.png")
+  rm "$F/out/0003.png"
+  run --frames "$F/in/%04d.png" "$S" "${ff[@]}" -o "$F/out/%04d.png" --resume
+  check "--resume keeps frames 1–2 untouched and writes only frame 3 again" \
+    '[ "$rc" = 0 ] && [ "$(png_header "$F/out/0003.png")" = "48 32 8 2" ] &&
+     [ "$(stat -c "%i %y" "$F/out/0001.png" "$F/out/0002.png")" = "$before" ] &&
+     cmp -s "$F/one.png" "$F/out/0001.png" && cmp -s "$F/two.png" "$F/out/0002.png" &&
+     grep -q "frame 1/3: kept .*0001.png (--resume)" "$T/err" && grep -q "wrote .*0003.png (frame 3/3" "$T/err" &&
+     ! grep -q "wrote .*000[12].png" "$T/err" && ! grep -q "frame [12]/3, iteration" "$T/err"'
+  # Without --resume the outputs are replaced, as a single run replaces its output.
+  run --frames "$F/in/%04d.png" "$S" "${ff[@]}" -o "$F/out/%04d.png"
+  check "without --resume existing outputs are replaced (and it says so)" \
+    '[ "$rc" = 0 ] && grep -q "3 of the outputs exist already and will be replaced" "$T/err" &&
+     [ "$(stat -c "%i %y" "$F/out/0001.png" "$F/out/0002.png")" != "$before" ]'
+
+  # A folder in (sorted by name: f2 before f10), a pattern out: the frames keep their numbers.
+  mkdir -p "$F/folder" "$F/num"
+  "$MK" png "$F/folder/f2.png" 48 32 rgb 8 0; "$MK" png "$F/folder/f10.png" 48 32 rgb 8 2
+  echo "not a frame" >"$F/folder/notes.txt"
+  run --frames "$F/folder" "$S" "${ff[@]}" -o "$F/num/%03d.png"
+  check "a folder of frames in number order (f2, f10) → 002.png, 010.png" \
+    '[ "$rc" = 0 ] && [ "$(ls "$F/num" | tr "\n" " ")" = "002.png 010.png " ] &&
+     grep -q "wrote .*num/002.png (frame 1/2" "$T/err" && grep -q "wrote .*num/010.png (frame 2/2" "$T/err"'
+  # A list in, a folder out: the frames keep their names.
+  mkdir -p "$F/named"
+  "$MK" jpeg "$F/a.jpg" 48 32 rgb
+  run --frames "$F/a.jpg" "$F/in/0002.png" "$S" "${ff[@]}" -o "$F/named"
+  check "a list of frames (a JPEG among them) into a folder: a.png and 0002.png" \
+    '[ "$rc" = 0 ] && [ "$(ls "$F/named" | tr "\n" " ")" = "0002.png a.png " ] &&
+     [ "$(png_header "$F/named/a.png")" = "48 32 8 2" ]'
+
+  # Ctrl-C between frames' iterations: the frames written stay, the next is not written;
+  # --resume then goes on from there.  (Adam runs exactly its 300 iterations: seconds.)
+  K=$F/int
+  mkdir -p "$K"
+  "$NS" --frames "$F/in/%04d.png" "$S" --network embedded --size 48 --iterations 300 --optimizer adam \
+    --threads 1 -o "$K/%04d.png" >/dev/null 2>"$T/err" &
+  pid=$!
+  for _ in $(seq 600); do grep -q "wrote .*0001.png" "$T/err" && break; sleep 0.1; done
+  kill -INT "$pid"
+  for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid"; rc=$?
+  check "Ctrl-C during frame 2: exit 130, frame 1 stays, nothing else written, says --resume" \
+    '[ "$rc" = 130 ] && [ "$(ls "$K")" = 0001.png ] && [ "$(png_header "$K/0001.png")" = "48 32 8 2" ] &&
+     grep -q "interrupted; 1 frame written in this run is kept.*--resume" "$T/err"'
+  cp "$K/0001.png" "$F/kept.png"
+  run --frames "$F/in/%04d.png" "$S" "${ff[@]}" -o "$K/%04d.png" --resume
+  check "--resume after Ctrl-C stylizes frames 2 and 3 only" \
+    '[ "$rc" = 0 ] && cmp -s "$F/kept.png" "$K/0001.png" && [ "$(ls "$K" | wc -l)" = 3 ] &&
+     grep -q "resuming: 1 of the 3 frames is written already" "$T/err" && no_temporaries "$K"'
+fi
+
+# Bad input: a clear error before any work, and nothing written.
+"$MK" png "$F/mixed/0001.png" 48 32 rgb 8; "$MK" png "$F/mixed/0002.png" 50 32 rgb 8
+"$MK" png "$F/gap/0001.png" 48 32 rgb 8; "$MK" png "$F/gap/0002.png" 48 32 rgb 8
+"$MK" png "$F/gap/0004.png" 48 32 rgb 8; "$MK" png "$F/late/0005.png" 48 32 rgb 8
+ln "$F/in/0001.png" "$F/linked.png"
+mkdir -p "$F/frames-style"; cp "$S" "$F/frames-style/1.png"
+N=$F/never/%04d.png
+frames_case "frames of different sizes name both files and sizes" 1 \
+  "“$F/mixed/0001.png” is 48×32, but “$F/mixed/0002.png” is 50×32" "$F/mixed/%04d.png" "$S" "${ff[@]}" -o "$N"
+frames_case "a pattern that matches nothing" 1 "no frames match “$F/none/%04d.png”" \
+  "$F/none/%04d.png" "$S" "${ff[@]}" -o "$N"
+frames_case "an empty folder" 1 "the folder “$F/empty” has no frames" "$F/empty" "$S" "${ff[@]}" -o "$N"
+frames_case "a pattern with a gap names the missing frame" 1 \
+  "frame 3 of “$F/gap/%04d.png” is missing: there is no “$F/gap/0003.png”" "$F/gap/%04d.png" "$S" "${ff[@]}" -o "$N"
+frames_case "a pattern that starts at 5" 1 "numbered from 0 or 1" "$F/late/%04d.png" "$S" "${ff[@]}" -o "$N"
+frames_case "frames given out of order" 2 "out of order: “$F/in/0001.png” (frame 1) comes after" \
+  "$F/in/0002.png" "$F/in/0001.png" "$S" "${ff[@]}" -o "$N"
+frames_case "a frame given twice" 2 "are both frame 1" "$F/in/0001.png" "$F/in/0001.png" "$S" "${ff[@]}" -o "$N"
+frames_case "one file under two names" 2 "“$F/in/0001.png” and “$F/linked.png” are the same file" \
+  "$F/in/0001.png" "$F/linked.png" "$S" "${ff[@]}" -o "$N"
+cp -p "$F/in/0001.png" "$F/orig1.png"
+frames_case "an output pattern that would overwrite the input frames" 2 \
+  "the output “$F/in/0001.png” is the input frame “$F/in/0001.png”" "$F/in/%04d.png" "$S" "${ff[@]}" -o "$F/in/%04d.png"
+frames_case "the input folder as the output folder" 2 "is the input frame" "$F/in" "$S" "${ff[@]}" -o "$F/in/"
+frames_case "an output pattern that would overwrite the style" 2 "is the style image" \
+  "$F/in/0001.png" "$F/frames-style/1.png" "${ff[@]}" -o "$F/frames-style/%d.png"
+check "the input frames are unchanged" 'cmp -s "$F/orig1.png" "$F/in/0001.png" && [ "$(ls "$F/in" | wc -l)" = 3 ]'
+frames_case "an output pattern with two numbers" 2 "has 2 frame numbers" "$F/in/%04d.png" "$S" -o "$F/never/%d-%04d.png"
+frames_case "an output pattern with %s" 2 "“%s” in the output pattern" "$F/in/%04d.png" "$S" -o "$F/never/%s.png"
+frames_case "an output pattern with a space-padded %4d" 2 "“%4d” in the output pattern" "$F/in/%04d.png" "$S" -o "$F/never/%4d.png"
+frames_case "an output that is neither a pattern nor a folder" 2 "is neither" "$F/in/%04d.png" "$S" -o "$F/never/out.png"
+frames_case "an output pattern not ending in .png" 2 "must end in .png" "$F/in/%04d.png" "$S" -o "$F/never/%04d.jpg"
+frames_case "no frames, only a style" 2 "no frames given" "$S" -o "$N"
+frames_case "no output" 2 "no output given" "$F/in/%04d.png" "$S"
+frames_case "--temporal-weight below 0" 2 "--temporal-weight" "$F/in/%04d.png" "$S" -o "$N" --temporal-weight -1
+frames_case "--overwrite-input" 2 "--overwrite-input does not apply" "$F/in/%04d.png" "$S" -o "$N" --overwrite-input
+usage_case "--resume without --frames" "only apply to --frames" "$C" "$S" -o "$F/never/x.png" --resume
+usage_case "--temporal-weight without --frames" "only apply to --frames" "$C" "$S" -o "$F/never/x.png" --temporal-weight 5
+check "no bad input wrote anything" '[ -z "$(ls -A "$F/never")" ]'
+
 echo "1..$n"
 [ "$failed" = 0 ]
