@@ -345,11 +345,13 @@ list_folder (const char *folder, GPtrArray *frames, GError **error)
   return TRUE;
 }
 
-/* "frame0012.png" → "frame", 12, ".png": the last run of digits in the file name. */
+/* "clip/frame0012.png" → "clip/frame", 12, ".png": the last run of digits in the file
+ * name, with the folder in the prefix (two clips one after the other are two series). */
 static gboolean
 split_number (const char *path, char **prefix, gint64 *number, char **suffix)
 {
   g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *folder = g_path_get_dirname (path);
   gsize end = strlen (name), start;
   g_autofree char *digits = NULL;
 
@@ -363,7 +365,8 @@ split_number (const char *path, char **prefix, gint64 *number, char **suffix)
   digits = g_strndup (name + start, end - start);
   if (!g_ascii_string_to_signed (digits, 10, 0, G_MAXINT, number, NULL))
     return FALSE;
-  *prefix = g_strndup (name, start);
+  name[start] = '\0';
+  *prefix = g_build_filename (folder, name, NULL);
   *suffix = g_strdup (name + end);
   return TRUE;
 }
@@ -683,7 +686,7 @@ on_frame_progress (const NsSequenceProgress *state, gpointer user_data)
   /* Should the signal have come just before the frame began (which forgets it). */
   if (interrupt_count > 0)
     ns_sequence_cancel (ctx->sequence);
-  if (state->run->stage == NS_STAGE_ENLARGE)
+  if (state->run == NULL || state->run->stage == NS_STAGE_ENLARGE)
     return;                     /* no iteration of its own */
   ctx->snapshot.last_iteration = state->run->iteration;
   cli_progress_frame (ctx->bar, state);
