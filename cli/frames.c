@@ -489,9 +489,16 @@ name_outputs (const char *output, GPtrArray *frames, GError **error)
           f->output = g_build_filename (output, png, NULL);
           other = g_hash_table_lookup (taken, f->output);
           if (other != NULL)
-            return fail (error, "the frames “%s” and “%s” would both be written to “%s”; give "
-                         "-o a pattern such as %s/%%04d.png instead", other->input, f->input,
-                         f->output, output);
+            {
+              g_autofree char *folder = g_strdup (output);
+              gsize len = strlen (folder);
+
+              while (len > 1 && folder[len - 1] == '/')
+                folder[--len] = '\0';
+              return fail (error, "the frames “%s” and “%s” would both be written to “%s”; "
+                           "give -o a pattern such as %s/%%04d.png instead", other->input,
+                           f->input, f->output, folder);
+            }
           g_hash_table_insert (taken, f->output, f);
         }
       return TRUE;
