@@ -633,6 +633,9 @@ typedef struct
   const NsImage * const *warped;
   const NsImage * const *reliability;
   double                 weight;
+  guint64                held_bytes;   /* what the caller holds besides the run, and the
+                                        * terms' copies the plan does not see: taken off
+                                        * the budget */
 } NsFrameTerms;
 
 /* ns_stylizer_run with temporal terms (terms may be NULL: a plain run). */

@@ -250,6 +250,28 @@ make_term (NsSequence *seq, const NsImage *frame, int j, NsImage **warped,
   return TRUE;
 }
 
+static guint64
+image_bytes (const NsImage *image)
+{
+  return image ? (guint64) image->width * image->height * image->channels * sizeof (float) : 0;
+}
+
+/* What the sequence holds while a frame with n terms runs: the history, the styles, and per
+ * term the warped result and reliability at full size, the objective's copies of them and
+ * their resized copies at a smaller size (at most as large). */
+static guint64
+held_bytes (const NsSequence *seq, const NsImage *frame, int n)
+{
+  guint64 pixels = (guint64) frame->width * frame->height * sizeof (float);
+  guint64 bytes = 0;
+
+  for (int j = 0; j < HISTORY; j++)
+    bytes += image_bytes (seq->frames[j]) + image_bytes (seq->results[j]);
+  for (int k = 0; k < seq->n_styles; k++)
+    bytes += image_bytes (seq->styles[k]);
+  return bytes + (guint64) n * 3 * (3 + 1) * pixels;
+}
+
 static NsImage *
 stylize (NsSequence *seq, const NsImage *frame, GError **error)
 {
@@ -275,8 +297,9 @@ stylize (NsSequence *seq, const NsImage *frame, GError **error)
       for (int k = 0; k < n; k++)
         reliability[k] = tensor_plane_image (c[k]);
       terms.n = n;
+      terms.held_bytes = held_bytes (seq, frame, n);
       result = ns_stylizer_run_frame (seq->st, frame, (const NsImage * const *) seq->styles,
-                                      seq->blend, seq->n_styles, n > 0 ? &terms : NULL, error);
+                                      seq->blend, seq->n_styles, &terms, error);
     }
   for (guint k = 0; k < G_N_ELEMENTS (offsets); k++)
     {

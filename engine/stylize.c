@@ -565,6 +565,24 @@ enlarge_and_refine (Run *run, const NsOptions *opt, NsImage *result, NsImage *sm
   return result;
 }
 
+/* The budget less what a sequence holds for the frame. */
+static gboolean
+hold_back (NsOptions *opt, guint64 held, GError **error)
+{
+  guint64 budget = opt->max_memory > 0 ? opt->max_memory : ns_memory_default_budget ();
+
+  if (held >= budget)
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_MEMORY,
+                   "The frames this sequence holds need %" G_GUINT64_FORMAT " MiB of the "
+                   "%" G_GUINT64_FORMAT " MiB budget; allow more memory or use smaller frames",
+                   held >> 20, budget >> 20);
+      return FALSE;
+    }
+  ns_options_set_max_memory (opt, budget - held);
+  return TRUE;
+}
+
 static NsImage *
 stylizer_run (NsStylizer            *st,
               const NsImage         *content,
@@ -582,6 +600,8 @@ stylizer_run (NsStylizer            *st,
 
   st->stop_reason = NS_STOP_DONE;
   if (! check_all (st, opt, content, styles, blend, n_styles, error))
+    return NULL;
+  if (terms && ! hold_back (opt, terms->held_bytes, error))
     return NULL;
   if (g_atomic_int_get (&st->cancelled))
     {
