@@ -597,6 +597,19 @@ if [ "$flow" = 1 ]; then
     '[ "$rc" = 0 ] && grep -q "3 of the outputs exist already and will be replaced" "$T/err" &&
      [ "$(stat -c "%i %y" "$F/out/0001.png" "$F/out/0002.png")" != "$before" ]'
 
+  # The frames get a single run's options: with --temporal-weight 0 each frame is the single
+  # run of it, to the byte; with the default weight frame 2 is held to frame 1's result.
+  mkdir -p "$F/t0" "$F/td"
+  opts=(--network embedded --size 48 --iterations 3 --threads 1 --optimizer adam
+        --preserve-colors=histogram --style-weight 3e5 --tv-weight 2 -q)
+  run --frames "$F/in/%04d.png" "$S" "${opts[@]}" --temporal-weight 0 -o "$F/t0/%04d.png"; rc_0=$rc
+  run --frames "$F/in/%04d.png" "$S" "${opts[@]}" -o "$F/td/%04d.png"; rc_d=$rc
+  run "$F/in/0002.png" "$S" "${opts[@]}" -o "$F/single2.png"
+  check "--temporal-weight 0: frame 2 is the single run of it with the same options, to the byte" \
+    '[ "$rc_0" = 0 ] && [ "$rc" = 0 ] && cmp -s "$F/t0/0002.png" "$F/single2.png"'
+  check "the default temporal weight leaves frame 1 as it is and changes frame 2" \
+    '[ "$rc_d" = 0 ] && cmp -s "$F/t0/0001.png" "$F/td/0001.png" && ! cmp -s "$F/t0/0002.png" "$F/td/0002.png"'
+
   # A folder in (sorted by name: f2 before f10), a pattern out: the frames keep their numbers.
   mkdir -p "$F/folder" "$F/num"
   "$MK" png "$F/folder/f2.png" 48 32 rgb 8 0; "$MK" png "$F/folder/f10.png" 48 32 rgb 8 2
