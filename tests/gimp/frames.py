@@ -254,6 +254,24 @@ def test_combine():
                    results[0][1] or results[1][1] or "the results differ"))
 
 
+def test_temporal_weight():
+    """γ reaches the engine: frame 1 is the same either way, the frames held to it are not."""
+    results = []
+    for gamma in (0.0, None):
+        image = animation()
+        succeeded, message = frames(image, style, **({} if gamma is None
+                                                      else {"temporal-weight": gamma}))
+        results.append((succeeded, message, [raw(layer) for layer in frames_of(image)]))
+        image.delete()
+    independent, held = results[0][2], results[1][2]
+    check("temporal-weight 0 (independent frames) and the default give the same first frame "
+          "and other later ones",
+          lambda: (results[0][0] and results[1][0] and independent[0] == held[0] and
+                   all(a != b for a, b in zip(independent[1:], held[1:])),
+                   results[0][1] or results[1][1] or
+                   [a == b for a, b in zip(independent, held)]))
+
+
 def restored(image, before, seconds):
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -266,6 +284,7 @@ def restored(image, before, seconds):
 def main():
     test_bad_inputs()
     test_combine()
+    test_temporal_weight()
 
     image = animation()
     image.clean_all()

@@ -70,14 +70,17 @@ else
   not_ok "its arguments are exactly the documented ones"
   echo "# got: $actual"
 fi
-# Every default it shares is the single procedure's; γ's is the engine's (200).
+# Every default it shares is the single procedure's; γ's is the engine's.
 frames_defaults=$(frames_field defaults)
 shared=$(grep -v '^output=' <<<"$defaults")
+gamma=$(sed -n 's/^#define NS_TEMPORAL_WEIGHT_DEFAULT *\([0-9.e+]*\).*/\1/p' \
+          "$here/../../engine/neural-style.h")
 if [ "$(grep -v '^temporal-weight=' <<<"$frames_defaults")" = "$shared" ] &&
-   [ "$(sed -n 's/^temporal-weight=//p' <<<"$frames_defaults")" = 200 ]; then
-  ok "its defaults are the single procedure's, and temporal-weight 200"
+   awk -v a="$(sed -n 's/^temporal-weight=//p' <<<"$frames_defaults")" -v b="$gamma" \
+     'BEGIN { exit !(b != "" && a == b) }'; then
+  ok "its defaults are the single procedure's, and temporal-weight the engine's $gamma"
 else
-  not_ok "its defaults are the single procedure's, and temporal-weight 200"
+  not_ok "its defaults are the single procedure's, and temporal-weight the engine's ($gamma)"
   diff <(echo "$shared") <(echo "$frames_defaults") | sed 's/^/# /'
 fi
 check "its image types are RGB*, GRAY*" [ "$(frames_field image-types)" = "RGB*, GRAY*" ]
