@@ -46,24 +46,7 @@ typedef struct
   gint       n;
 } Animation;
 
-static GError *
-frames_error (const char *format,
-              ...) G_GNUC_PRINTF (1, 2);
-
-static GError *
-frames_error (const char *format,
-              ...)
-{
-  va_list  args;
-  GError  *error;
-
-  va_start (args, format);
-  error = g_error_new_valist (GIMP_PLUG_IN_ERROR, 0, format, args);
-  va_end (args);
-  return error;
-}
-
-/* ---- the frames ------------------------------------------------------------------------------ */
+/* ---- the frames ----------------------------------------------------------------------------- */
 
 /* The image's layers as frames, bottom first; the style layer, when it is one of them, is
  * not a frame.  Free with g_free. */
@@ -97,27 +80,27 @@ check_image (GimpImage *image,
 
   if (! ns_sequence_available ())
     {
-      *error = frames_error (_("This build of Neural Style cannot stylize animation frames: "
-                               "its engine was built without optical flow.  Rebuild it with "
-                               "OpenCV's video module installed (libopencv-video-dev)."));
+      *error = ns_plugin_error (_("This build of Neural Style cannot stylize animation frames: "
+                                  "its engine was built without optical flow.  Rebuild it with "
+                                  "OpenCV's video module installed (libopencv-video-dev)."));
       return GIMP_PDB_EXECUTION_ERROR;
     }
   if (gimp_image_get_base_type (image) == GIMP_INDEXED)
-    *error = frames_error (_("Neural Style does not work on indexed images; convert the "
-                             "image to RGB or grayscale first (Image ▸ Mode)."));
+    *error = ns_plugin_error (_("Neural Style does not work on indexed images; convert the "
+                                "image to RGB or grayscale first (Image ▸ Mode)."));
   else if (*n_frames < 2)
-    *error = frames_error (_("Neural Style (frames) needs at least 2 layers as frames: the "
-                             "image's layers are the frames of the animation, the bottom "
-                             "layer first (the style layer is not one of them)."));
+    *error = ns_plugin_error (_("Neural Style (frames) needs at least 2 layers as frames: the "
+                                "image's layers are the frames of the animation, the bottom "
+                                "layer first (the style layer is not one of them)."));
   else
     for (gint i = 0; i < *n_frames; i++)
       if (gimp_item_is_group (GIMP_ITEM (layers[i])))
         {
           g_autofree char *name = gimp_item_get_name (GIMP_ITEM (layers[i]));
 
-          *error = frames_error (_("The layer “%s” is a layer group: each frame of an "
-                                   "animation is one layer.  Merge the group into one layer "
-                                   "first (Layer ▸ Merge Down)."), name);
+          *error = ns_plugin_error (_("The layer “%s” is a layer group: each frame of an "
+                                      "animation is one layer.  Merge the group into one layer "
+                                      "first (Layer ▸ Merge Down)."), name);
           break;
         }
 
@@ -253,7 +236,7 @@ read_frames (Animation *a,
     g_clear_pointer (&a->frames[a->n - 1].shown, g_free);
 }
 
-/* ---- stylizing -------------------------------------------------------------------------------- */
+/* ---- stylizing ------------------------------------------------------------------------------ */
 
 typedef struct
 {
@@ -315,7 +298,7 @@ stylize (Animation           *a,
   network = ns_network_cache_get (networks, ns_plugin_config_network (config), &engine_error);
   if (network == NULL)
     {
-      *error = frames_error (_("Neural Style failed: %s"), engine_error->message);
+      *error = ns_plugin_error (_("Neural Style failed: %s"), engine_error->message);
       return GIMP_PDB_EXECUTION_ERROR;
     }
   ns_options_apply_network_defaults (options, network);
@@ -330,7 +313,7 @@ stylize (Animation           *a,
   sequence = ns_sequence_new (network, options, styles, NULL, 1, &engine_error);
   if (sequence == NULL)
     {
-      *error = frames_error (_("Neural Style failed: %s"), engine_error->message);
+      *error = ns_plugin_error (_("Neural Style failed: %s"), engine_error->message);
       return GIMP_PDB_EXECUTION_ERROR;
     }
 
@@ -353,8 +336,8 @@ stylize (Animation           *a,
       f->result = ns_sequence_next (sequence, content, &engine_error);
       if (f->result == NULL)
         {
-          *error = frames_error (_("Neural Style failed on frame %d of %d: %s"), k + 1, a->n,
-                                 engine_error->message);
+          *error = ns_plugin_error (_("Neural Style failed on frame %d of %d: %s"), k + 1, a->n,
+                                    engine_error->message);
           return GIMP_PDB_EXECUTION_ERROR;
         }
       if (scaled)
@@ -370,7 +353,7 @@ stylize (Animation           *a,
   return GIMP_PDB_SUCCESS;
 }
 
-/* ---- writing --------------------------------------------------------------------------------- */
+/* ---- writing -------------------------------------------------------------------------------- */
 
 static NsImage *
 crop (const NsImage       *image,
@@ -464,7 +447,7 @@ write_frames (const Animation *a)
   gimp_image_undo_group_end (a->image);
 }
 
-/* ---- the procedure ----------------------------------------------------------------------------- */
+/* ---- the procedure -------------------------------------------------------------------------- */
 
 static GimpPDBStatusType
 apply (GimpImage           *image,

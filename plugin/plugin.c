@@ -36,23 +36,6 @@ G_DEFINE_TYPE (NeuralStyle, neural_style, GIMP_TYPE_PLUG_IN)
 
 GIMP_MAIN (NEURAL_STYLE_TYPE)
 
-static GError *
-plugin_error (const char *format,
-              ...) G_GNUC_PRINTF (1, 2);
-
-static GError *
-plugin_error (const char *format,
-              ...)
-{
-  va_list  args;
-  GError  *error;
-
-  va_start (args, format);
-  error = g_error_new_valist (GIMP_PLUG_IN_ERROR, 0, format, args);
-  va_end (args);
-  return error;
-}
-
 /* ---- the final run --------------------------------------------------------------------------- */
 
 static void
@@ -118,8 +101,8 @@ check_arguments (GimpDrawable        *drawable,
   if (ns_plugin_config_output (config) == NS_OUTPUT_NEW_LAYER &&
       ! gimp_item_is_layer (GIMP_ITEM (drawable)))
     {
-      *error = plugin_error (_("The output \"new-layer\" needs a layer, but a channel or mask "
-                               "was given; use the output \"replace\"."));
+      *error = ns_plugin_error (_("The output \"new-layer\" needs a layer, but a channel or "
+                                  "mask was given; use the output \"replace\"."));
       return GIMP_PDB_CALLING_ERROR;
     }
   return GIMP_PDB_SUCCESS;
@@ -166,7 +149,7 @@ apply (NeuralStyle         *self,
   result = ns_job_run_sync (job, report_progress, NULL, &run_error);
   if (result == NULL)
     {
-      *error = plugin_error (_("Neural Style failed: %s"), run_error->message);
+      *error = ns_plugin_error (_("Neural Style failed: %s"), run_error->message);
       gimp_progress_end ();
       return GIMP_PDB_EXECUTION_ERROR;
     }
@@ -189,14 +172,14 @@ check_drawables (GimpDrawable **drawables,
                  GError       **error)
 {
   if (gimp_core_object_array_get_length ((GObject **) drawables) != 1)
-    *error = plugin_error (_("Neural Style works on one layer at a time; select a single "
-                             "layer."));
+    *error = ns_plugin_error (_("Neural Style works on one layer at a time; select a single "
+                                "layer."));
   else if (gimp_drawable_is_indexed (drawables[0]))
-    *error = plugin_error (_("Neural Style does not work on indexed images; convert the "
-                             "image to RGB or grayscale first (Image ▸ Mode)."));
+    *error = ns_plugin_error (_("Neural Style does not work on indexed images; convert the "
+                                "image to RGB or grayscale first (Image ▸ Mode)."));
   else if (gimp_item_is_group (GIMP_ITEM (drawables[0])))
-    *error = plugin_error (_("Neural Style cannot paint on a layer group; select a layer "
-                             "inside it."));
+    *error = ns_plugin_error (_("Neural Style cannot paint on a layer group; select a layer "
+                                "inside it."));
   else
     return GIMP_PDB_SUCCESS;
 

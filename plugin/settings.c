@@ -5,6 +5,19 @@
 
 #include "style.h"
 
+GError *
+ns_plugin_error (const char *format,
+                 ...)
+{
+  va_list  args;
+  GError  *error;
+
+  va_start (args, format);
+  error = g_error_new_valist (GIMP_PLUG_IN_ERROR, 0, format, args);
+  va_end (args);
+  return error;
+}
+
 void
 ns_plugin_defaults (NsPluginDefaults *defaults)
 {

@@ -44,6 +44,10 @@ typedef struct
   int    iterations;
 } NsPluginDefaults;
 
+/* An error for the procedures' callers (GIMP_PLUG_IN_ERROR), from a translated format. */
+GError        *ns_plugin_error           (const char *format,
+                                          ...) G_GNUC_PRINTF (1, 2);
+
 /* The engine's defaults (the same for every network: the weights are on one scale). */
 void           ns_plugin_defaults        (NsPluginDefaults *defaults);
 

@@ -343,11 +343,13 @@ record_controls (GimpProcedureDialog *dialog)
 /* "0 = automatic" said in the controls themselves; the seed only matters for a noise start;
  * one label width and slider width for all. */
 static void
-explain_controls (GimpProcedureDialog *dialog)
+explain_controls (GimpProcedureDialog *dialog,
+                  gint                 n_frames)
 {
-  static const char * const aligned[] = {
+  /* The last but one is the frames procedure's γ. */
+  const char *aligned[] = {
     "content-weight", "style-weight", "iterations", "size", "tv-weight", "style-scale",
-    "seed", "scales", "refine-iterations", "max-memory", "temporal-weight", NULL
+    "seed", "scales", "refine-iterations", "max-memory", NULL, NULL
   };
   GimpValueArray *noise = gimp_value_array_new (1);
   GValue value = G_VALUE_INIT;
@@ -355,6 +357,8 @@ explain_controls (GimpProcedureDialog *dialog)
   ns_spin_show_zero_as (dialog, "scales", _("Automatic"));
   ns_spin_show_zero_as (dialog, "max-memory", _("Automatic"));
   ns_spin_show_zero_as (dialog, "size", _("Full size"));
+  if (n_frames > 0)
+    aligned[G_N_ELEMENTS (aligned) - 2] = "temporal-weight";
   ns_align_controls (dialog, aligned);
 
   g_value_init (&value, G_TYPE_STRING);
@@ -441,7 +445,7 @@ build (Dialog              *d,
   gtk_box_pack_start (GTK_BOX (box), ns_weights_row_get_widget (d->weights), FALSE, FALSE, 0);
 
   gimp_procedure_dialog_fill (dialog, "top-box", NULL);
-  explain_controls (dialog);
+  explain_controls (dialog, d->n_frames);
   record_controls (dialog);
 }
 

@@ -42,7 +42,7 @@ if wait_file "$NS_MARKERS/kill-me" 90; then
     sleep 0.1
   done
   if [ -n "${pid:-}" ]; then
-    sleep 2
+    sleep 1
     kill -KILL "$pid" 2>/dev/null && killed=$pid
   fi
 fi
