@@ -330,31 +330,26 @@ report_plan (NsJob                 *job,
   return TRUE;
 }
 
-/* The size the engine is given for a content of width × height, in *w × *h, with the
- * job's options set to match: a region thinner than the network needs is enlarged to
- * run_side (and the result shrunk back); a larger one is given whole, with run_side as the
- * optimisation size, so that the engine enlarges its result guided by the full-size
- * content (and refines it) rather than the plug-in scaling it up blurred. */
-static void
-engine_size (NsJob *job,
-             int    width,
-             int    height,
-             int   *w,
-             int   *h)
+void
+ns_engine_size (NsOptions *options,
+                int        run_side,
+                int        width,
+                int        height,
+                int       *w,
+                int       *h)
 {
   int longest = MAX (width, height);
 
   *w = width;
   *h = height;
-  ns_options_set_optimize_size (job->options,
-                                job->run_side > 0 && job->run_side < longest ? job->run_side : 0);
-  if (job->run_side > longest)
+  ns_options_set_optimize_size (options, run_side > 0 && run_side < longest ? run_side : 0);
+  if (run_side > longest)
     {
       /* As ns_image_resize_longest. */
-      double scale = (double) job->run_side / longest;
+      double scale = (double) run_side / longest;
 
-      *w = width >= height ? job->run_side : (int) MAX (1.0, floor (width * scale + 0.5));
-      *h = width >= height ? (int) MAX (1.0, floor (height * scale + 0.5)) : job->run_side;
+      *w = width >= height ? run_side : (int) MAX (1.0, floor (width * scale + 0.5));
+      *h = width >= height ? (int) MAX (1.0, floor (height * scale + 0.5)) : run_side;
     }
 }
 
@@ -396,7 +391,7 @@ stylize (NsJob      *job,
 
   ns_options_apply_network_defaults (job->options, network);
 
-  engine_size (job, content->width, content->height, &w, &h);
+  ns_engine_size (job->options, job->run_side, content->width, content->height, &w, &h);
   if (w != content->width || h != content->height)
     content = scaled = ns_image_resize (content, w, h);
 
@@ -442,7 +437,8 @@ estimate (NsJob      *job,
   double full_seconds = -1.0;
 
   ns_options_apply_network_defaults (job->options, network);
-  engine_size (job, job->width, job->height, &content.width, &content.height);
+  ns_engine_size (job->options, job->run_side, job->width, job->height,
+                  &content.width, &content.height);
 
   stylizer = attach_stylizer (job, network, job->options);
   plan = ns_stylizer_plan (stylizer, &content, styles, 1, TRUE, error);

@@ -34,6 +34,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsNetworkCache, ns_network_cache_free)
  * description is English and written for the command line). */
 char           *ns_network_sentence    (const NsNetwork *network);
 
+/* ---- sizes ---------------------------------------------------------------------------------- */
+
+/* The size the engine is given for a content of width × height, in *w × *h, with `options`
+ * set to match: a region thinner than the network needs is enlarged to run_side (and the
+ * result is to be shrunk back); a larger one is given whole, with run_side as the
+ * optimisation size, so that the engine enlarges its result guided by the full-size content
+ * (and refines it) rather than the plug-in scaling it up blurred.  run_side as
+ * ns_plugin_run_side gives it (0 = the content's own size). */
+void      ns_engine_size (NsOptions *options,
+                          int        run_side,
+                          int        width,
+                          int        height,
+                          int       *w,
+                          int       *h);
+
 /* ---- jobs ----------------------------------------------------------------------------------- */
 
 typedef struct _NsJob NsJob;

@@ -82,6 +82,34 @@ ns_region_read_scaled (GimpDrawable        *drawable,
   return region_read (drawable, rect, scale);
 }
 
+NsRegion *
+ns_region_new_rgba (GimpDrawable        *target,
+                    const GeglRectangle *rect,
+                    const float         *rgba)
+{
+  NsRegion *region = g_new0 (NsRegion, 1);
+  gsize n = (gsize) rect->width * rect->height;
+
+  region->rect       = *rect;
+  region->native     = gimp_drawable_get_format (target);
+  region->has_alpha  = babl_format_has_alpha (region->native);
+  region->work       = float_format (region->has_alpha, region->native);
+  region->native_bpp = babl_format_get_bytes_per_pixel (region->native);
+
+  /* ns_region_compose takes the alpha bytes from here. */
+  region->native_pixels = g_malloc (n * region->native_bpp);
+  babl_process (babl_fish (float_format (TRUE, region->native), region->native),
+                rgba, region->native_pixels, n);
+  if (region->has_alpha)
+    {
+      region->alpha = g_new (float, n);
+      for (gsize i = 0; i < n; i++)
+        region->alpha[i] = rgba[4 * i + 3];
+    }
+
+  return region;
+}
+
 void
 ns_region_free (NsRegion *region)
 {

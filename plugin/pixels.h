@@ -30,6 +30,12 @@ NsRegion *ns_region_read (GimpDrawable *drawable, const GeglRectangle *rect);
  * coordinates, so it is for previews, not for ns_region_apply. */
 NsRegion *ns_region_read_scaled (GimpDrawable *drawable, const GeglRectangle *rect,
                                  double scale);
+/* A region of `target` at `rect` (drawable coordinates) that holds the given pixels
+ * instead of the drawable's: `rgba`, R'G'B'A float in the drawable's space (4 floats a
+ * pixel), e.g. frames composited by the plug-in.  Its alpha is that of `rgba`; it has no
+ * content.  For ns_region_apply on `target`. */
+NsRegion *ns_region_new_rgba (GimpDrawable *target, const GeglRectangle *rect,
+                              const float *rgba);
 void      ns_region_free (NsRegion *region);
 
 /* The whole of `style` as R'G'B' float in the colour space of `like` (a babl format). */

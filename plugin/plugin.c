@@ -1,4 +1,5 @@
-/* plugin.c — the GIMP 3 plug-in: registers plug-in-neural-style and runs it.
+/* plugin.c — the GIMP 3 plug-in: registers plug-in-neural-style and runs it, and registers
+ * plug-in-neural-style-frames (plugin/frames.c).
  *
  * Filters ▸ Artistic ▸ Neural Style…  Paints the active layer (or the selected part of it)
  * in the style of another layer with the Neural Style engine (Gatys et al.). */
@@ -13,6 +14,7 @@
 #include "job.h"
 #include "dialog.h"
 #include "style.h"
+#include "frames.h"
 
 typedef struct
 {
@@ -33,23 +35,6 @@ GType neural_style_get_type (void) G_GNUC_CONST;
 G_DEFINE_TYPE (NeuralStyle, neural_style, GIMP_TYPE_PLUG_IN)
 
 GIMP_MAIN (NEURAL_STYLE_TYPE)
-
-static GError *
-plugin_error (const char *format,
-              ...) G_GNUC_PRINTF (1, 2);
-
-static GError *
-plugin_error (const char *format,
-              ...)
-{
-  va_list  args;
-  GError  *error;
-
-  va_start (args, format);
-  error = g_error_new_valist (GIMP_PLUG_IN_ERROR, 0, format, args);
-  va_end (args);
-  return error;
-}
 
 /* ---- the final run --------------------------------------------------------------------------- */
 
@@ -107,42 +92,17 @@ output_target (GimpDrawable *drawable,
 static GimpPDBStatusType
 check_arguments (GimpDrawable        *drawable,
                  GimpProcedureConfig *config,
-                 GimpLayer           *style,
                  GError             **error)
 {
-  gint size = ns_plugin_config_size (config);
-  g_autofree char *problem = NULL;
+  GimpPDBStatusType status = ns_plugin_config_check (config, error);
 
-  if (style == NULL)
-    {
-      *error = plugin_error (_("No style layer was given, or it no longer exists.  Pass "
-                               "\"style-layer\": a layer of this or another open image that "
-                               "shows the style, e.g. a painting opened as a layer."));
-      return GIMP_PDB_CALLING_ERROR;
-    }
-  if (! gimp_item_is_valid (GIMP_ITEM (style)))
-    {
-      *error = plugin_error (_("The style layer no longer exists (was it deleted, or its image "
-                               "closed?).  Pass a layer of an open image as \"style-layer\"."));
-      return GIMP_PDB_CALLING_ERROR;
-    }
-  problem = ns_style_problem (style);
-  if (problem)
-    {
-      *error = plugin_error ("%s", problem);
-      return GIMP_PDB_CALLING_ERROR;
-    }
-  if (size > 0 && size < NS_PLUGIN_MIN_SIZE)
-    {
-      *error = plugin_error (_("The size %d is too small: use 0 (the layer's own size) or at "
-                               "least %d pixels."), size, NS_PLUGIN_MIN_SIZE);
-      return GIMP_PDB_CALLING_ERROR;
-    }
+  if (status != GIMP_PDB_SUCCESS)
+    return status;
   if (ns_plugin_config_output (config) == NS_OUTPUT_NEW_LAYER &&
       ! gimp_item_is_layer (GIMP_ITEM (drawable)))
     {
-      *error = plugin_error (_("The output \"new-layer\" needs a layer, but a channel or mask "
-                               "was given; use the output \"replace\"."));
+      *error = ns_plugin_error (_("The output \"new-layer\" needs a layer, but a channel or "
+                                  "mask was given; use the output \"replace\"."));
       return GIMP_PDB_CALLING_ERROR;
     }
   return GIMP_PDB_SUCCESS;
@@ -165,10 +125,10 @@ apply (NeuralStyle         *self,
   NsOptions *options;
   gint size;
 
-  g_object_get (config, "style-layer", &style, NULL);
-  status = check_arguments (drawable, config, style, error);
+  status = check_arguments (drawable, config, error);
   if (status != GIMP_PDB_SUCCESS)
     return status;
+  g_object_get (config, "style-layer", &style, NULL);
 
   /* Nothing of this layer is selected: nothing to do, as with GIMP's own filters. */
   if (! gimp_drawable_mask_intersect (drawable, &rect.x, &rect.y, &rect.width, &rect.height))
@@ -189,7 +149,7 @@ apply (NeuralStyle         *self,
   result = ns_job_run_sync (job, report_progress, NULL, &run_error);
   if (result == NULL)
     {
-      *error = plugin_error (_("Neural Style failed: %s"), run_error->message);
+      *error = ns_plugin_error (_("Neural Style failed: %s"), run_error->message);
       gimp_progress_end ();
       return GIMP_PDB_EXECUTION_ERROR;
     }
@@ -206,59 +166,20 @@ apply (NeuralStyle         *self,
   return GIMP_PDB_SUCCESS;
 }
 
-/* GIMP does not remember layer arguments between runs: a repeated or interactive run takes
- * back the last run's style layer while it is open, or (when none was remembered) another
- * layer of the image.  When the remembered one is gone, an interactive run lets the user
- * choose (`notice` says why) and a repeat fails, saying so. */
-static GimpPDBStatusType
-recall_style_layer (GimpProcedureConfig *config,
-                    GimpDrawable        *drawable,
-                    GimpRunMode          run_mode,
-                    char               **notice,
-                    GError             **error)
-{
-  g_autoptr (GimpLayer) style = NULL;
-  g_autofree char *gone = NULL;
-  GimpLayer *layer;
-
-  g_object_get (config, "style-layer", &style, NULL);
-  if (style && gimp_item_is_valid (GIMP_ITEM (style)))
-    return GIMP_PDB_SUCCESS;
-
-  layer = ns_style_recall (config, &gone);
-  if (layer == NULL && gone == NULL)
-    layer = ns_plugin_default_style_layer (drawable);
-  if (layer)
-    g_object_set (config, "style-layer", layer, NULL);
-
-  if (gone && run_mode == GIMP_RUN_INTERACTIVE)
-    *notice = g_strdup_printf (_("The style layer “%s” of the last run is no longer open "
-                                 "(was its image closed?): choose a style layer."), gone);
-  else if (gone)
-    *error = plugin_error (_("The style layer “%s” of the last run is no longer open (was "
-                             "its image closed?).  Open it again, or choose another style "
-                             "layer in Filters ▸ Artistic ▸ Neural Style…"), gone);
-  else if (layer == NULL && run_mode != GIMP_RUN_INTERACTIVE)
-    *error = plugin_error (_("There is no style layer to repeat the last run with: choose "
-                             "one in Filters ▸ Artistic ▸ Neural Style…"));
-
-  return *error ? GIMP_PDB_EXECUTION_ERROR : GIMP_PDB_SUCCESS;
-}
-
 /* One paintable layer (or channel) of an RGB or grey image. */
 static GimpPDBStatusType
 check_drawables (GimpDrawable **drawables,
                  GError       **error)
 {
   if (gimp_core_object_array_get_length ((GObject **) drawables) != 1)
-    *error = plugin_error (_("Neural Style works on one layer at a time; select a single "
-                             "layer."));
+    *error = ns_plugin_error (_("Neural Style works on one layer at a time; select a single "
+                                "layer."));
   else if (gimp_drawable_is_indexed (drawables[0]))
-    *error = plugin_error (_("Neural Style does not work on indexed images; convert the "
-                             "image to RGB or grayscale first (Image ▸ Mode)."));
+    *error = ns_plugin_error (_("Neural Style does not work on indexed images; convert the "
+                                "image to RGB or grayscale first (Image ▸ Mode)."));
   else if (gimp_item_is_group (GIMP_ITEM (drawables[0])))
-    *error = plugin_error (_("Neural Style cannot paint on a layer group; select a layer "
-                             "inside it."));
+    *error = ns_plugin_error (_("Neural Style cannot paint on a layer group; select a layer "
+                                "inside it."));
   else
     return GIMP_PDB_SUCCESS;
 
@@ -284,8 +205,13 @@ neural_style_run (GimpProcedure        *procedure,
   if (status != GIMP_PDB_SUCCESS)
     return gimp_procedure_new_return_values (procedure, status, error);
 
+  /* GIMP does not remember layer arguments between runs: a repeated or interactive run
+   * takes back the last run's style layer while it is open, or another layer of the
+   * image. */
   if (run_mode != GIMP_RUN_NONINTERACTIVE)
-    status = recall_style_layer (config, drawables[0], run_mode, &notice, &error);
+    status = ns_style_recall_for_run (config, ns_plugin_default_style_layer (drawables[0]),
+                                      run_mode, _("Filters ▸ Artistic ▸ Neural Style…"),
+                                      &notice, &error);
   if (status != GIMP_PDB_SUCCESS)
     return gimp_procedure_new_return_values (procedure, status, error);
 
@@ -317,7 +243,8 @@ neural_style_query_procedures (GimpPlugIn *plug_in)
   g_autoptr (GFile) help = g_file_new_build_filename (folder, "help", NULL);
 
   gimp_plug_in_set_help_domain (plug_in, NS_PLUGIN_HELP_DOMAIN, help);
-  return g_list_append (NULL, g_strdup (NS_PLUGIN_PROC));
+  return g_list_append (g_list_append (NULL, g_strdup (NS_PLUGIN_PROC)),
+                        g_strdup (NS_FRAMES_PROC));
 }
 
 static GimpProcedure *
@@ -328,6 +255,8 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
   GimpProcedure *procedure;
   NsPluginDefaults defaults;
 
+  if (g_strcmp0 (name, NS_FRAMES_PROC) == 0)
+    return ns_frames_procedure_new (plug_in, self->networks);
   if (g_strcmp0 (name, NS_PLUGIN_PROC) != 0)
     return NULL;
 
@@ -364,7 +293,7 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
                                   "Copyright 2025 the Neural Style authors (GPL-3.0-or-later)",
                                   "2025");
 
-  ns_plugin_add_arguments (procedure, &defaults);
+  ns_plugin_add_arguments (procedure, &defaults, NS_PLUGIN_ARGS_LAYER);
   ns_style_add_arguments (procedure);
 
   return procedure;

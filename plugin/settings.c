@@ -3,6 +3,21 @@
 
 #include <glib/gi18n.h>
 
+#include "style.h"
+
+GError *
+ns_plugin_error (const char *format,
+                 ...)
+{
+  va_list  args;
+  GError  *error;
+
+  va_start (args, format);
+  error = g_error_new_valist (GIMP_PLUG_IN_ERROR, 0, format, args);
+  va_end (args);
+  return error;
+}
+
 void
 ns_plugin_defaults (NsPluginDefaults *defaults)
 {
@@ -16,7 +31,8 @@ ns_plugin_defaults (NsPluginDefaults *defaults)
 
 void
 ns_plugin_add_arguments (GimpProcedure          *procedure,
-                         const NsPluginDefaults *d)
+                         const NsPluginDefaults *d,
+                         NsPluginArgs            which)
 {
   /* Mnemonics avoid the dialog's own buttons: _OK, _Cancel, _Reset, _Help,
    * _Load Saved Settings, _Save Settings, and the dialog's _Preview / S_top.  Every other
@@ -115,17 +131,19 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
                                         NULL),
                                       "auto", G_PARAM_READWRITE);
 
-  gimp_procedure_add_choice_argument (procedure, "output",
-                                      _("O_utput"),
-                                      _("Replace the layer's pixels, or put the result on a "
-                                        "new layer above it"),
-                                      gimp_choice_new_with_values (
-                                        "replace",   NS_OUTPUT_REPLACE,
-                                        _("Replace the layer"), NULL,
-                                        "new-layer", NS_OUTPUT_NEW_LAYER,
-                                        _("New layer above"), NULL,
-                                        NULL),
-                                      "replace", G_PARAM_READWRITE);
+  /* Frames are always replaced: a new layer would be a frame of its own. */
+  if (which == NS_PLUGIN_ARGS_LAYER)
+    gimp_procedure_add_choice_argument (procedure, "output",
+                                        _("O_utput"),
+                                        _("Replace the layer's pixels, or put the result on a "
+                                          "new layer above it"),
+                                        gimp_choice_new_with_values (
+                                          "replace",   NS_OUTPUT_REPLACE,
+                                          _("Replace the layer"), NULL,
+                                          "new-layer", NS_OUTPUT_NEW_LAYER,
+                                          _("New layer above"), NULL,
+                                          NULL),
+                                        "replace", G_PARAM_READWRITE);
 
   gimp_procedure_add_int_argument (procedure, "max-memory",
                                    _("Memory bu_dget (MiB)"),
@@ -172,6 +190,16 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
                                      "layer.  0 = none"),
                                    0, NS_PLUGIN_MAX_REFINE_ITERATIONS, NS_REFINE_ITERATIONS,
                                    G_PARAM_READWRITE);
+
+  if (which == NS_PLUGIN_ARGS_FRAMES)
+    gimp_procedure_add_double_argument (procedure, "temporal-weight",
+                                        _("Temporal weight (γ)"),
+                                        _("How strongly each frame keeps to the previous "
+                                          "frames' results where the motion between the "
+                                          "frames shows the same thing, so that the style "
+                                          "does not flicker; 0 = each frame on its own"),
+                                        0.0, NS_PLUGIN_MAX_TEMPORAL_WEIGHT,
+                                        NS_TEMPORAL_WEIGHT_DEFAULT, G_PARAM_READWRITE);
 }
 
 NsNetworkKind
@@ -237,6 +265,36 @@ ns_plugin_config_options (GimpProcedureConfig *config)
   return options;
 }
 
+GimpPDBStatusType
+ns_plugin_config_check (GimpProcedureConfig *config,
+                        GError             **error)
+{
+  g_autoptr (GimpLayer) style = NULL;
+  g_autofree char *problem = NULL;
+  gint size = ns_plugin_config_size (config);
+
+  g_object_get (config, "style-layer", &style, NULL);
+  if (style == NULL)
+    g_set_error (error, GIMP_PLUG_IN_ERROR, 0,
+                 _("No style layer was given, or it no longer exists.  Pass "
+                   "\"style-layer\": a layer of this or another open image that "
+                   "shows the style, e.g. a painting opened as a layer."));
+  else if (! gimp_item_is_valid (GIMP_ITEM (style)))
+    g_set_error (error, GIMP_PLUG_IN_ERROR, 0,
+                 _("The style layer no longer exists (was it deleted, or its image "
+                   "closed?).  Pass a layer of an open image as \"style-layer\"."));
+  else if ((problem = ns_style_problem (style)))
+    g_set_error (error, GIMP_PLUG_IN_ERROR, 0, "%s", problem);
+  else if (size > 0 && size < NS_PLUGIN_MIN_SIZE)
+    g_set_error (error, GIMP_PLUG_IN_ERROR, 0,
+                 _("The size %d is too small: use 0 (the layer's own size) or at "
+                   "least %d pixels."), size, NS_PLUGIN_MIN_SIZE);
+  else
+    return GIMP_PDB_SUCCESS;
+
+  return GIMP_PDB_CALLING_ERROR;
+}
+
 static GimpLayer *
 first_other_layer (GimpLayer   **layers,
                    GimpDrawable *drawable)
@@ -271,6 +329,27 @@ ns_plugin_default_style_layer (GimpDrawable *drawable)
   g_autofree GimpLayer **layers = gimp_image_get_layers (image);
 
   return first_other_layer (layers, drawable);
+}
+
+GimpLayer *
+ns_plugin_other_image_layer (GimpImage *image)
+{
+  g_autofree GimpImage **images = gimp_get_images ();
+
+  for (gint i = 0; images && images[i]; i++)
+    {
+      g_autofree GimpLayer **layers = NULL;
+      GimpLayer *found;
+
+      if (gimp_image_get_id (images[i]) == gimp_image_get_id (image))
+        continue;
+      layers = gimp_image_get_layers (images[i]);
+      found  = first_other_layer (layers, NULL);
+      if (found)
+        return found;
+    }
+
+  return NULL;
 }
 
 int

@@ -10,6 +10,8 @@
 G_BEGIN_DECLS
 
 #define NS_PLUGIN_PROC    "plug-in-neural-style"
+/* The same on the image's layers as the frames of an animation (plugin/frames.c). */
+#define NS_FRAMES_PROC    "plug-in-neural-style-frames"
 #define NS_PLUGIN_BINARY  "neural-style"
 #define NS_PLUGIN_ROLE    "neural-style"
 /* The plug-in's own help (data/help/): the domain GIMP's help system knows its pages by;
@@ -25,6 +27,7 @@ G_BEGIN_DECLS
 #define NS_PLUGIN_MAX_MEMORY_MIB 1048576
 #define NS_PLUGIN_MAX_SCALES     16
 #define NS_PLUGIN_MAX_REFINE_ITERATIONS 1000
+#define NS_PLUGIN_MAX_TEMPORAL_WEIGHT   1e9
 
 typedef enum
 {
@@ -41,11 +44,26 @@ typedef struct
   int    iterations;
 } NsPluginDefaults;
 
+/* An error for the procedures' callers (GIMP_PLUG_IN_ERROR), from a translated format. */
+GError        *ns_plugin_error           (const char *format,
+                                          ...) G_GNUC_PRINTF (1, 2);
+
 /* The engine's defaults (the same for every network: the weights are on one scale). */
 void           ns_plugin_defaults        (NsPluginDefaults *defaults);
 
-/* Registers every argument of the procedure, starting from `defaults`. */
-void           ns_plugin_add_arguments   (GimpProcedure *procedure, const NsPluginDefaults *defaults);
+/* Which procedure the arguments are for. */
+typedef enum
+{
+  NS_PLUGIN_ARGS_LAYER,    /* plug-in-neural-style: every argument                           */
+  NS_PLUGIN_ARGS_FRAMES    /* plug-in-neural-style-frames: no "output" (frames are replaced),
+                            * and "temporal-weight" last                                     */
+} NsPluginArgs;
+
+/* Registers the procedure's arguments, starting from `defaults`, in the order positional
+ * calls rely on. */
+void           ns_plugin_add_arguments   (GimpProcedure          *procedure,
+                                          const NsPluginDefaults *defaults,
+                                          NsPluginArgs            which);
 
 NsNetworkKind  ns_plugin_config_network  (GimpProcedureConfig *config);
 NsOutput       ns_plugin_config_output   (GimpProcedureConfig *config);
@@ -54,9 +72,18 @@ int            ns_plugin_config_size     (GimpProcedureConfig *config);
  * memory budget, …). */
 NsOptions     *ns_plugin_config_options  (GimpProcedureConfig *config);
 
+/* The style layer and the size: GIMP_PDB_SUCCESS, or GIMP_PDB_CALLING_ERROR with `error`
+ * saying what is wrong (no style layer, one that is gone or too small, a size below
+ * NS_PLUGIN_MIN_SIZE). */
+GimpPDBStatusType ns_plugin_config_check (GimpProcedureConfig *config,
+                                          GError             **error);
+
 /* The layer a run should take its style from when none was given: the topmost layer of
  * `drawable`'s image other than `drawable` itself (looking inside groups), or NULL. */
 GimpLayer     *ns_plugin_default_style_layer (GimpDrawable *drawable);
+/* The same for a run on all of `image`'s layers: the topmost layer of another open image,
+ * or NULL. */
+GimpLayer     *ns_plugin_other_image_layer   (GimpImage *image);
 
 /* The longest side the optimisation runs at for a region of width × height: `size` when
  * 0 < size < the region's longest side, else the region's own; but never so small that the

@@ -63,6 +63,48 @@ ns_style_recall (GimpProcedureConfig *config,
   return NULL;
 }
 
+GimpPDBStatusType
+ns_style_recall_for_run (GimpProcedureConfig *config,
+                         GimpLayer           *fallback,
+                         GimpRunMode          run_mode,
+                         const char          *menu_path,
+                         char               **notice,
+                         GError             **error)
+{
+  g_autoptr (GimpLayer) style = NULL;
+  g_autofree char *gone = NULL;
+  GimpLayer *layer;
+
+  g_object_get (config, "style-layer", &style, NULL);
+  if (style && gimp_item_is_valid (GIMP_ITEM (style)))
+    return GIMP_PDB_SUCCESS;
+
+  layer = ns_style_recall (config, &gone);
+  if (layer == NULL && gone == NULL)
+    layer = fallback;
+  if (layer)
+    g_object_set (config, "style-layer", layer, NULL);
+
+  if (gone && run_mode == GIMP_RUN_INTERACTIVE)
+    *notice = g_strdup_printf (_("The style layer “%s” of the last run is no longer open "
+                                 "(was its image closed?): choose a style layer."), gone);
+  else if (gone)
+    g_set_error (error, GIMP_PLUG_IN_ERROR, 0,
+                 /* TRANSLATORS: the second %s is a menu entry, e.g. "Filters ▸ Artistic ▸
+                  * Neural Style…" */
+                 _("The style layer “%s” of the last run is no longer open (was its image "
+                   "closed?).  Open it again, or choose another style layer in %s"),
+                 gone, menu_path);
+  else if (layer == NULL && run_mode != GIMP_RUN_INTERACTIVE)
+    g_set_error (error, GIMP_PLUG_IN_ERROR, 0,
+                 /* TRANSLATORS: %s is a menu entry, e.g. "Filters ▸ Artistic ▸ Neural
+                  * Style…" */
+                 _("There is no style layer to repeat the last run with: choose one in %s"),
+                 menu_path);
+
+  return *error ? GIMP_PDB_EXECUTION_ERROR : GIMP_PDB_SUCCESS;
+}
+
 char *
 ns_style_problem (GimpLayer *style)
 {

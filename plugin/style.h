@@ -21,6 +21,19 @@ void       ns_style_remember      (GimpProcedureConfig *config);
  * remembered, `gone` (when not NULL) gets its name.  Free it with g_free. */
 GimpLayer *ns_style_recall        (GimpProcedureConfig *config, char **gone);
 
+/* Before a repeated or interactive run (GIMP remembers no layer argument): the config's
+ * "style-layer" if it is still open, else the one the last run remembered, else (when none
+ * was remembered) `fallback`, which may be NULL.  When the remembered one is gone, an
+ * interactive run gets `*notice` saying so (the user chooses in the dialog) and a repeat
+ * fails with `*error`, which tells the user to choose a layer in `menu_path` (the
+ * procedure's menu entry, translated, e.g. "Filters ▸ Artistic ▸ Neural Style…"). */
+GimpPDBStatusType ns_style_recall_for_run (GimpProcedureConfig *config,
+                                           GimpLayer           *fallback,
+                                           GimpRunMode          run_mode,
+                                           const char          *menu_path,
+                                           char               **notice,
+                                           GError             **error);
+
 /* NULL when `style` can give a style; else a message for the user naming the layer and why
  * not (it no longer exists, or is smaller than the engine's NS_STYLE_MIN_SIDE).  Free it
  * with g_free. */

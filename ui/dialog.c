@@ -16,6 +16,7 @@ typedef struct
 {
   GimpProcedureConfig *config;
   GimpDrawable        *drawable;
+  gint                 n_frames;      /* 0: one layer; else the animation's frames */
   NsNetworkCache      *networks;
   NsPreview           *preview;
   NsWeightsRow        *weights;
@@ -33,6 +34,16 @@ typedef struct
   char                *layers;        /* the open images' layers, as the combo lists them */
   guint                watch_id;
 } Dialog;
+
+/* The layer a style is taken from when none is chosen: another layer of the image, or for
+ * an animation (whose layers are all frames) a layer of another image. */
+static GimpLayer *
+default_style_layer (Dialog *d)
+{
+  if (d->n_frames > 0)
+    return ns_plugin_other_image_layer (gimp_item_get_image (GIMP_ITEM (d->drawable)));
+  return ns_plugin_default_style_layer (d->drawable);
+}
 
 /* Open images and layers are looked at this often (ms): GIMP tells a plug-in of no change. */
 #define WATCH_INTERVAL 1000
@@ -129,7 +140,7 @@ style_changed (Dialog *d)
   /* "Reset" clears the layer like any argument; offer the default one again. */
   if (style == NULL && d->fallback)
     {
-      GimpLayer *fallback = ns_plugin_default_style_layer (d->drawable);
+      GimpLayer *fallback = default_style_layer (d);
 
       if (fallback)
         {
@@ -332,11 +343,13 @@ record_controls (GimpProcedureDialog *dialog)
 /* "0 = automatic" said in the controls themselves; the seed only matters for a noise start;
  * one label width and slider width for all. */
 static void
-explain_controls (GimpProcedureDialog *dialog)
+explain_controls (GimpProcedureDialog *dialog,
+                  gint                 n_frames)
 {
-  static const char * const aligned[] = {
+  /* The last but one is the frames procedure's γ. */
+  const char *aligned[] = {
     "content-weight", "style-weight", "iterations", "size", "tv-weight", "style-scale",
-    "seed", "scales", "refine-iterations", "max-memory", NULL
+    "seed", "scales", "refine-iterations", "max-memory", NULL, NULL
   };
   GimpValueArray *noise = gimp_value_array_new (1);
   GValue value = G_VALUE_INIT;
@@ -344,6 +357,8 @@ explain_controls (GimpProcedureDialog *dialog)
   ns_spin_show_zero_as (dialog, "scales", _("Automatic"));
   ns_spin_show_zero_as (dialog, "max-memory", _("Automatic"));
   ns_spin_show_zero_as (dialog, "size", _("Full size"));
+  if (n_frames > 0)
+    aligned[G_N_ELEMENTS (aligned) - 2] = "temporal-weight";
   ns_align_controls (dialog, aligned);
 
   g_value_init (&value, G_TYPE_STRING);
@@ -367,6 +382,7 @@ build (Dialog              *d,
                 NULL);
 
   d->preview = ns_preview_new (dialog, config, drawable, d->networks);
+  ns_preview_set_frames (d->preview, d->n_frames);
   d->weights = ns_weights_row_new (config);
 
   d->content_weight = weight_entry (dialog, config, "content-weight", alpha, FALSE);
@@ -389,18 +405,30 @@ build (Dialog              *d,
   gtk_label_set_xalign (GTK_LABEL (label), 0.0);
   gimp_label_set_attributes (GTK_LABEL (label), PANGO_ATTR_SCALE, PANGO_SCALE_SMALL, -1);
 
+  /* Frames are always replaced: the frames procedure has no "output". */
   gimp_procedure_dialog_fill_box (dialog, "advanced-box",
                                   "tv-weight", "style-scale", "optimizer", "init", "seed",
                                   "scales", "upscale", "refine-iterations", "max-memory",
-                                  "network", "network-hint", "output", NULL);
+                                  "network", "network-hint",
+                                  d->n_frames > 0 ? NULL : "output", NULL);
   gimp_procedure_dialog_get_label (dialog, "advanced-title", _("Advanced"), FALSE, FALSE);
   gimp_procedure_dialog_fill_expander (dialog, "advanced", "advanced-title", FALSE,
                                        "advanced-box");
 
-  box = gimp_procedure_dialog_fill_box (dialog, "options-box",
-                                        "content-weight", "style-weight",
-                                        "iterations", "size", "preserve-colors",
-                                        "advanced", NULL);
+  if (d->n_frames > 0)
+    {
+      /* γ spans orders of magnitude like β; 0 (independent frames) is typed in. */
+      weight_entry (dialog, config, "temporal-weight", NS_TEMPORAL_WEIGHT_DEFAULT, TRUE);
+      box = gimp_procedure_dialog_fill_box (dialog, "options-box",
+                                            "content-weight", "style-weight",
+                                            "iterations", "size", "preserve-colors",
+                                            "temporal-weight", "advanced", NULL);
+    }
+  else
+    box = gimp_procedure_dialog_fill_box (dialog, "options-box",
+                                          "content-weight", "style-weight",
+                                          "iterations", "size", "preserve-colors",
+                                          "advanced", NULL);
   gtk_widget_set_size_request (box, 380, -1);
   /* The style layer matters most: first, above the weights. */
   gtk_box_pack_start (GTK_BOX (box), style_row (d), FALSE, FALSE, 0);
@@ -417,7 +445,7 @@ build (Dialog              *d,
   gtk_box_pack_start (GTK_BOX (box), ns_weights_row_get_widget (d->weights), FALSE, FALSE, 0);
 
   gimp_procedure_dialog_fill (dialog, "top-box", NULL);
-  explain_controls (dialog);
+  explain_controls (dialog, d->n_frames);
   record_controls (dialog);
 }
 
@@ -434,12 +462,13 @@ style_usable (Dialog *d)
                                                                       GTK_RESPONSE_OK));
 }
 
-gboolean
-ns_dialog_run (GimpProcedure       *procedure,
-               GimpProcedureConfig *config,
-               GimpDrawable        *drawable,
-               NsNetworkCache      *networks,
-               const char          *notice)
+static gboolean
+dialog_run (GimpProcedure       *procedure,
+            GimpProcedureConfig *config,
+            GimpDrawable        *drawable,
+            gint                 n_frames,
+            NsNetworkCache      *networks,
+            const char          *notice)
 {
   Dialog d = { 0 };
   gboolean run;
@@ -448,11 +477,14 @@ ns_dialog_run (GimpProcedure       *procedure,
 
   d.config   = config;
   d.drawable = drawable;
+  d.n_frames = n_frames;
   d.networks = networks;
   d.notice   = g_strdup (notice);
   d.fallback = notice == NULL;
   d.layers   = open_layers ();
-  d.dialog   = gimp_procedure_dialog_new (procedure, config, _("Neural Style"));
+  d.dialog   = gimp_procedure_dialog_new (procedure, config,
+                                          n_frames > 0 ? _("Neural Style (frames)")
+                                                       : _("Neural Style"));
 
   build (&d, GIMP_PROCEDURE_DIALOG (d.dialog), drawable);
 
@@ -477,4 +509,25 @@ ns_dialog_run (GimpProcedure       *procedure,
   g_free (d.layers);
 
   return run;
+}
+
+gboolean
+ns_dialog_run (GimpProcedure       *procedure,
+               GimpProcedureConfig *config,
+               GimpDrawable        *drawable,
+               NsNetworkCache      *networks,
+               const char          *notice)
+{
+  return dialog_run (procedure, config, drawable, 0, networks, notice);
+}
+
+gboolean
+ns_dialog_run_frames (GimpProcedure       *procedure,
+                      GimpProcedureConfig *config,
+                      GimpDrawable        *drawable,
+                      gint                 n_frames,
+                      NsNetworkCache      *networks,
+                      const char          *notice)
+{
+  return dialog_run (procedure, config, drawable, MAX (n_frames, 1), networks, notice);
 }

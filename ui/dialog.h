@@ -18,6 +18,16 @@ gboolean ns_dialog_run (GimpProcedure       *procedure,
                         NsNetworkCache      *networks,
                         const char          *notice);
 
+/* The same for plug-in-neural-style-frames: the image's `n_frames` layers are the frames;
+ * `drawable` is the one the preview shows.  It has the temporal weight and no output choice,
+ * and its estimate is for all the frames. */
+gboolean ns_dialog_run_frames (GimpProcedure       *procedure,
+                               GimpProcedureConfig *config,
+                               GimpDrawable        *drawable,
+                               gint                 n_frames,
+                               NsNetworkCache      *networks,
+                               const char          *notice);
+
 G_END_DECLS
 
 #endif /* NS_UI_DIALOG_H */

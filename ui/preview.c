@@ -49,6 +49,7 @@ struct _NsPreview
 {
   GimpProcedureConfig *config;
   GimpDrawable        *drawable;
+  gint                 n_frames;      /* 0, or the animation's frames (the estimate's count) */
   NsNetworkCache      *networks;
 
   GtkWidget           *preview;       /* GimpDrawablePreview, 1:1 */
@@ -163,6 +164,40 @@ large_summary (NsPreview *p,
   return g_strdup_printf (C_("sentences", "%s %s"), what, alternative);
 }
 
+/* What the final run stylizes: the layer (or its selected part), or for an animation the
+ * canvas, which every frame is stylized on. */
+static gboolean
+final_size (NsPreview *p,
+            gint      *width,
+            gint      *height)
+{
+  gint x, y;
+
+  if (p->n_frames > 0)
+    {
+      GimpImage *image = gimp_item_get_image (GIMP_ITEM (p->drawable));
+
+      *width  = gimp_image_get_width (image);
+      *height = gimp_image_get_height (image);
+      return TRUE;
+    }
+  return gimp_drawable_mask_intersect (p->drawable, &x, &y, width, height);
+}
+
+/* The estimate is of one frame: what all of them take, before it. */
+static char *
+frames_summary (NsPreview *p,
+                double     seconds)
+{
+  g_autofree char *each = ns_plugin_format_duration (seconds);
+  g_autofree char *all = ns_plugin_format_duration (seconds * p->n_frames);
+
+  return g_strdup_printf (ngettext ("%d frame: about %s in all (%s a frame).",
+                                    "%d frames: about %s in all (%s a frame).",
+                                    p->n_frames),
+                          p->n_frames, all, each);
+}
+
 static void
 estimate_plan (NsJob        *job,
                const NsPlan *plan,
@@ -181,7 +216,7 @@ estimate_done (NsJob        *job,
                gpointer      data)
 {
   NsPreview *p = data;
-  gint x, y, w, h;
+  gint w, h;
   int run_side;
   double seconds, full_seconds;
 
@@ -190,7 +225,7 @@ estimate_done (NsJob        *job,
       g_free (p->plan);
       p->plan = g_strdup (error->message);
     }
-  else if (p->plan && gimp_drawable_mask_intersect (p->drawable, &x, &y, &w, &h))
+  else if (p->plan && final_size (p, &w, &h))
     {
       run_side = ns_plugin_run_side (ns_plugin_config_size (p->config), w, h);
       ns_job_get_estimate (job, &seconds, &full_seconds);
@@ -198,6 +233,14 @@ estimate_done (NsJob        *job,
         {
           g_autofree char *summary = large_summary (p, run_side, w, h, seconds, full_seconds);
           char *plan = g_strconcat (summary, "\n", _("Plan: "), p->plan, NULL);
+
+          g_free (p->plan);
+          p->plan = plan;
+        }
+      if (p->n_frames > 0 && seconds >= 0.0)
+        {
+          g_autofree char *summary = frames_summary (p, seconds);
+          char *plan = g_strconcat (summary, "\n", p->plan, NULL);
 
           g_free (p->plan);
           p->plan = plan;
@@ -224,7 +267,7 @@ start_estimate (gpointer data)
 {
   NsPreview *p = data;
   g_autoptr (GimpLayer) style = NULL;
-  gint x, y, w, h;
+  gint w, h;
 
   p->estimate_id = 0;
   stop_estimate (p);
@@ -232,8 +275,7 @@ start_estimate (gpointer data)
 
   g_object_get (p->config, "style-layer", &style, NULL);
   /* The dialog tells what is wrong with the style layer. */
-  if (! ns_style_usable (style) ||
-      ! gimp_drawable_mask_intersect (p->drawable, &x, &y, &w, &h))
+  if (! ns_style_usable (style) || ! final_size (p, &w, &h))
     {
       update_status (p);
       return G_SOURCE_REMOVE;
@@ -742,6 +784,14 @@ ns_preview_new (GimpProcedureDialog *dialog,
   schedule_estimate (p);
 
   return p;
+}
+
+void
+ns_preview_set_frames (NsPreview *p,
+                       gint       n_frames)
+{
+  p->n_frames = n_frames;
+  schedule_estimate (p);
 }
 
 GtkWidget *

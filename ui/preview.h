@@ -22,6 +22,10 @@ NsPreview *ns_preview_new  (GimpProcedureDialog *dialog,
                             NsNetworkCache      *networks);
 /* Shows a message in the status line (e.g. about the network), above the final run's plan. */
 void       ns_preview_set_status (NsPreview *preview, const char *message);
+/* For an animation of `n_frames` frames (0: one layer): the final run's estimate is made
+ * for the image's canvas, which every frame is stylized on, and says what all the frames
+ * take. */
+void       ns_preview_set_frames (NsPreview *preview, gint n_frames);
 /* The status line: the caller packs it (it is as wide as the dialog). */
 GtkWidget *ns_preview_get_status (NsPreview *preview);
 /* Stops a running preview and waits for its thread; call before the final run. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """tests/gimp/pluginrc.py PLUGINRC FIELD — prints one field of plug-in-neural-style's entry in
-GIMP's pluginrc: "args" (argument names, one a line), "menu-label", "menu-path",
+GIMP's pluginrc (of another procedure's with NS_PROC=plug-in-neural-style-frames): "args" (argument names, one a line), "menu-label", "menu-path",
 "image-types", "help", "defaults" (name=default, one a line), "help-domain" (the plug-in's
 help domain and its folder), or "help-page LANGUAGE": the page GIMP's help plug-in opens for
 the procedure's help id in that language (as plug-ins/help/gimphelpdomain.c maps it: the
@@ -11,17 +11,20 @@ import sys
 import xml.etree.ElementTree as ET
 from urllib.parse import unquote, urlparse
 
+PROC = os.environ.get("NS_PROC") or "plug-in-neural-style"
 text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
-start = text.find('(proc-def "plug-in-neural-style"')
+start = text.find('(proc-def "%s"' % PROC)
 if start < 0:
-    sys.exit("plug-in-neural-style is not registered in " + sys.argv[1])
-entry = text[start:text.find("(plug-in-def", start) if "(plug-in-def" in text[start:] else None]
+    sys.exit(PROC + " is not registered in " + sys.argv[1])
+# The plug-in's entry; the procedure's runs up to the next procedure.
+plug_in = text[start:text.find("(plug-in-def", start) if "(plug-in-def" in text[start:] else None]
+entry = plug_in[:plug_in.find("(proc-def", 1) if "(proc-def" in plug_in[1:] else None]
 
 STRING = r'"((?:[^"\\]|\\.)*)"'
 strings = re.findall(STRING, entry[:entry.find("(menu-path")])
 # proc-def name, blurb, help, authors, copyright, date, menu label
 field = sys.argv[2]
-help_def = re.search(r'\(help-def ' + STRING + ' ' + STRING + r'\)', entry)
+help_def = re.search(r'\(help-def ' + STRING + ' ' + STRING + r'\)', plug_in)
 
 
 def help_page(language):
@@ -31,8 +34,9 @@ def help_page(language):
         if not os.path.exists(index):
             continue
         for item in ET.parse(index).getroot().iter("help-item"):
-            if item.get("id") == "plug-in-neural-style":
-                return os.path.join(folder, locale, item.get("ref"))
+            if item.get("id") == PROC:
+                # The page, without the anchor of its section.
+                return os.path.join(folder, locale, item.get("ref").split("#")[0])
     return ""
 
 

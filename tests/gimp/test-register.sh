@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # tests/gimp/test-register.sh PLUGIN_EXE PO_BUILD_DIR — GIMP registers plug-in-neural-style
-# with its menu path, label, image types, help text and exactly the documented arguments;
-# with LANGUAGE=zh_CN (and de) the menu label is translated; its help domain is the help/
-# folder beside it, where each language's gimp-help.xml maps the procedure to its own page.
+# with its menu path, label, image types, help text and exactly the documented arguments, and
+# plug-in-neural-style-frames (Filters ▸ Animation) with the same arguments but "output",
+# plus "temporal-weight"; with LANGUAGE=zh_CN (and de) the menu labels are translated; its
+# help domain is the help/ folder beside it, where each language's gimp-help.xml maps the
+# procedures to their own page.
 # TAP on stdout.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,7 +14,7 @@ rc=$GIMP3_DIRECTORY/pluginrc
 field () { python3 "$here/pluginrc.py" "$rc" "$1"; }
 echo 'print("started")' >"$ns_work/start.py"
 
-plan 13
+plan 20
 
 gimp_batch python-fu-eval "$ns_work/start.py"
 status=$?
@@ -52,6 +54,37 @@ else
   sed 's/^/# /' <<<"$defaults"
 fi
 
+# The frames procedure: the same arguments but "output" (frames are replaced), then γ.
+frames_field () { NS_PROC=plug-in-neural-style-frames python3 "$here/pluginrc.py" "$rc" "$1"; }
+check "plug-in-neural-style-frames is in pluginrc" \
+  grep -q '(proc-def "plug-in-neural-style-frames"' "$rc"
+check "its menu path is <Image>/Filters/Animation" \
+  [ "$(frames_field menu-path)" = "<Image>/Filters/Animation" ]
+check "its menu label is \"_Neural Style (frames)…\"" \
+  [ "$(frames_field menu-label)" = "_Neural Style (frames)…" ]
+frames_expected=$(echo $expected | sed 's/ output / /')" temporal-weight"
+actual=$(frames_field args | tr '\n' ' ' | sed 's/ $//')
+if [ "$actual" = "$frames_expected" ]; then
+  ok "its arguments are exactly: $frames_expected"
+else
+  not_ok "its arguments are exactly the documented ones"
+  echo "# got: $actual"
+fi
+# Every default it shares is the single procedure's; γ's is the engine's.
+frames_defaults=$(frames_field defaults)
+shared=$(grep -v '^output=' <<<"$defaults")
+gamma=$(sed -n 's/^#define NS_TEMPORAL_WEIGHT_DEFAULT *\([0-9.e+]*\).*/\1/p' \
+          "$here/../../engine/neural-style.h")
+if [ "$(grep -v '^temporal-weight=' <<<"$frames_defaults")" = "$shared" ] &&
+   awk -v a="$(sed -n 's/^temporal-weight=//p' <<<"$frames_defaults")" -v b="$gamma" \
+     'BEGIN { exit !(b != "" && a == b) }'; then
+  ok "its defaults are the single procedure's, and temporal-weight the engine's $gamma"
+else
+  not_ok "its defaults are the single procedure's, and temporal-weight the engine's ($gamma)"
+  diff <(echo "$shared") <(echo "$frames_defaults") | sed 's/^/# /'
+fi
+check "its image types are RGB*, GRAY*" [ "$(frames_field image-types)" = "RGB*, GRAY*" ]
+
 check "the help text tells how to get the weights (neural-style --download-weights)" \
   bash -c "python3 '$here/pluginrc.py' '$rc' help | grep -q 'neural-style --download-weights'"
 
@@ -70,24 +103,33 @@ for lang in en de zh_CN; do
 done
 check "the help id resolves to an installed page in English, German and Chinese:$pages" \
   [ "$pages" = " en de zh_CN" ]
+pages=""
+for lang in en de zh_CN; do
+  page=$(NS_PROC=plug-in-neural-style-frames python3 "$here/pluginrc.py" "$rc" help-page $lang)
+  grep -q 'id="frames"' "$page" 2>/dev/null && pages="$pages $lang"
+done
+check "the frames procedure's help id resolves to its section in English, German and Chinese:$pages" \
+  [ "$pages" = " en de zh_CN" ]
 
 # GIMP asks the plug-in again when its file changes; the labels are translated at that time.
 expected_label () {
   python3 -c 'import gettext, sys
 t = gettext.translation("neural-style", sys.argv[1], [sys.argv[2]])
-print(t.gettext("Neural _Style…"))' "$ns_plugin_dir/locale" "$1"
+print(t.gettext(sys.argv[3]))' "$ns_plugin_dir/locale" "$1" "$2"
 }
 for lang in zh_CN:zh_CN.UTF-8 de:de_DE.UTF-8; do
   language=${lang%%:*} locale=${lang#*:}
   touch "$ns_plugin_dir/neural-style"
   LANGUAGE=$language LANG=$locale LC_ALL=$locale gimp_batch python-fu-eval "$ns_work/start.py"
-  label=$(field menu-label)
-  want=$(expected_label "$language")
-  if [ -n "$want" ] && [ "$want" != "Neural _Style…" ] && [ "$label" = "$want" ]; then
-    ok "with LANGUAGE=$language the menu label is translated: $label"
+  label=$(field menu-label) frames_label=$(frames_field menu-label)
+  want=$(expected_label "$language" "Neural _Style…")
+  frames_want=$(expected_label "$language" "_Neural Style (frames)…")
+  if [ -n "$want" ] && [ "$want" != "Neural _Style…" ] && [ "$label" = "$want" ] &&
+     [ "$frames_want" != "_Neural Style (frames)…" ] && [ "$frames_label" = "$frames_want" ]; then
+    ok "with LANGUAGE=$language the menu labels are translated: $label, $frames_label"
   else
-    not_ok "with LANGUAGE=$language the menu label is translated"
-    echo "# got '$label', catalog says '$want'"
+    not_ok "with LANGUAGE=$language the menu labels are translated"
+    echo "# got '$label' and '$frames_label', catalog says '$want' and '$frames_want'"
     show_log | tail -20
   fi
 done
