@@ -603,6 +603,15 @@ typedef void (*NsRowsFunc) (int y0, int y1, const float *band, gsize plane, gpoi
  * holding all of it). */
 double       ns_objective_eval_rows (NsObjective *obj, const float *x, NsRowsFunc rows,
                                      gpointer data, double parts[3]);
+/* Adds a temporal term weight · mean over x's values of r · (x − ω)² (loss-temporal.c):
+ * `warped` (ω, RGB or grey) and `reliability` (r, one channel) have the objective's size.
+ * Any number of terms (long-term consistency); the total loss includes them, parts not. */
+gboolean     ns_objective_add_temporal (NsObjective *obj, const NsImage *warped,
+                                        const NsImage *reliability, double weight,
+                                        GError **error);
+/* x = c·ω + (1 − c)·x with the first temporal term's ω and c: a frame's start, the previous
+ * result warped where the warp is reliable, x (its own start) elsewhere. */
+void         ns_objective_start_temporal (const NsObjective *obj, float *x);
 /* The image for x: clamped to [0,1], with the content's colours in luminance mode. */
 NsImage     *ns_objective_image (const NsObjective *obj, const float *x);
 /* The same, taking x (a g_malloc'd ns_objective_len () floats): made in place when the
@@ -611,6 +620,28 @@ NsImage     *ns_objective_take_image (const NsObjective *obj, float *x);
 void         ns_objective_size (const NsObjective *obj, int *width, int *height);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsObjective, ns_objective_free)
+
+/* ---- stylize.c: a frame of a sequence (sequence.c) -------------------------------------------- */
+
+/* What holds a frame to the results before it, all at the frame's full size: per term the
+ * earlier result warped onto this frame and its reliability (one channel), each with the
+ * same weight.  The run resizes them to each of its sizes; its first size starts from the
+ * first term (ns_objective_start_temporal). */
+typedef struct
+{
+  int                    n;
+  const NsImage * const *warped;
+  const NsImage * const *reliability;
+  double                 weight;
+  guint64                held_bytes;   /* what the caller holds besides the run, and the
+                                        * terms' copies the plan does not see: taken off
+                                        * the budget */
+} NsFrameTerms;
+
+/* ns_stylizer_run with temporal terms (terms may be NULL: a plain run). */
+NsImage *ns_stylizer_run_frame (NsStylizer *stylizer, const NsImage *content,
+                                const NsImage * const *styles, const double *blend,
+                                int n_styles, const NsFrameTerms *terms, GError **error);
 
 /* ---- image.c: one axis of ns_image_resize ---------------------------------------------------- */
 

@@ -55,6 +55,13 @@ struct _NsObjective
 
   /* Every loss at the first ReLU (objective-shallow.c): content_target is not kept. */
   NsShallow     *shallow;
+
+  /* Temporal terms (ns_objective_add_temporal): per term the previous result warped onto this
+   * frame, in x's planes, and its reliability (1 × h × w). */
+  int            n_temporal;
+  NsTensor     **temporal_warped;
+  NsTensor     **temporal_reliability;
+  double        *temporal_weight;
 };
 
 /* 2^(poolings up to and including `layer`): its feature map's pixels per image pixel. */
@@ -106,6 +113,10 @@ NsTensor    *ns_objective_tile_target    (NsObjective *obj, const NsCropSource *
 double       ns_objective_tiled_grams    (NsObjective *obj, const NsCropSource *src,
                                           const NsTilePlan *plan, gboolean content_value,
                                           float **gram_out);
+/* The weighted temporal terms of rows [y0, y1) of x; with band (laid out as NsRowsFunc's,
+ * from band_y0) their gradient added to it. */
+double       ns_objective_temporal_rows  (const NsObjective *obj, const float *x, int y0, int y1,
+                                          float *band, int band_y0, gsize band_plane);
 /* The total loss at x; with rows_func, the gradient by rows (see NsRowsFunc). */
 double       ns_objective_eval_tiled     (NsObjective *obj, const float *x, NsRowsFunc rows_func,
                                           gpointer rows_data, double parts[3]);

@@ -415,7 +415,7 @@ ns_objective_eval_tiled (NsObjective *obj, const float *x, NsRowsFunc rows_func,
   NsCropSource src = { x, planes, NULL, obj->w, obj->h };
   NsCropSource content = ns_objective_content_source (obj);
   float **grams = g_new0 (float *, MAX (obj->n_style, 1));
-  double lc = 0.0, ls, tv = 0.0, tv_n = (double) planes * obj->w * obj->h;
+  double lc = 0.0, ls, tv = 0.0, tv_n = (double) planes * obj->w * obj->h, temporal = 0.0;
   float tv_scale = (float) (2.0 * obj->opt->tv_weight / tv_n);
   g_autofree gboolean *hooked = ns_objective_hooked (obj, TRUE, TRUE);
   int band_cap, band_y0 = 0, crop_w;
@@ -436,7 +436,8 @@ ns_objective_eval_tiled (NsObjective *obj, const float *x, NsRowsFunc rows_func,
   if (rows_func == NULL)
     {
       tv = tv_rows (x, planes, obj->w, obj->h, 0, obj->h, 0.0f, NULL, 0, 0);
-      return ns_objective_total (lc, ls, obj->opt->tv_weight * tv / tv_n, parts);
+      return ns_objective_total (lc, ls, obj->opt->tv_weight * tv / tv_n, parts)
+             + ns_objective_temporal_rows (obj, x, 0, obj->h, NULL, 0, 0);
     }
 
   /* Pass 2, tile row by tile row.  The band holds the gradient of rows [band_y0, …): at
@@ -484,6 +485,8 @@ ns_objective_eval_tiled (NsObjective *obj, const float *x, NsRowsFunc rows_func,
        * unchanged (handed out rows end above the core). */
       tv += tv_rows (x, planes, obj->w, obj->h, first->core.y0, first->core.y1, tv_scale,
                      band, band_y0, band_plane);
+      temporal += ns_objective_temporal_rows (obj, x, first->core.y0, first->core.y1, band,
+                                              band_y0, band_plane);
 
       /* Rows above the next tile row's crop get nothing more, and no later tile reads them;
        * nor does TV, which reads the row above the core. */
@@ -510,5 +513,5 @@ ns_objective_eval_tiled (NsObjective *obj, const float *x, NsRowsFunc rows_func,
   ns_floats_free (buf);
   ns_floats_free (band);
 
-  return ns_objective_total (lc, ls, obj->opt->tv_weight * tv / tv_n, parts);
+  return ns_objective_total (lc, ls, obj->opt->tv_weight * tv / tv_n, parts) + temporal;
 }

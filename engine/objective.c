@@ -371,6 +371,14 @@ ns_objective_free (NsObjective *obj)
   if (obj->net)
     ns_network_unref (obj->net);
   ns_buffer_cache_free (obj->buffers);
+  for (int k = 0; k < obj->n_temporal; k++)
+    {
+      ns_tensor_free (obj->temporal_warped[k]);
+      ns_tensor_free (obj->temporal_reliability[k]);
+    }
+  g_free (obj->temporal_warped);
+  g_free (obj->temporal_reliability);
+  g_free (obj->temporal_weight);
   g_free (obj);
 }
 
@@ -491,14 +499,111 @@ eval_whole (NsObjective *obj, const float *x, float *grad, double parts[3])
   return ns_objective_total (ctx.lc, ls, ltv, parts);
 }
 
-static double
-eval_untiled (NsObjective *obj, const float *x, float *grad, double parts[3])
+/* ---- temporal terms ------------------------------------------------------------------------- */
+
+gboolean
+ns_objective_add_temporal (NsObjective   *obj,
+                           const NsImage *warped,
+                           const NsImage *reliability,
+                           double         weight,
+                           GError       **error)
 {
-  return obj->shallow ? ns_objective_eval_shallow (obj, x, grad, parts)
-                      : eval_whole (obj, x, grad, parts);
+  g_autoptr (NsTensor) rgb = NULL;
+  g_autoptr (NsTensor) planes = NULL;
+  g_autoptr (NsImage) warped_rgb = NULL;
+  int k = obj->n_temporal;
+
+  if (warped->width != obj->w || warped->height != obj->h ||
+      reliability->width != obj->w || reliability->height != obj->h ||
+      reliability->channels != 1 || ! (weight >= 0.0))
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                   "A temporal term needs a warped image and a one-channel reliability of the "
+                   "image's size (%d×%d) and a weight ≥ 0", obj->w, obj->h);
+      return FALSE;
+    }
+  if (warped->channels == 1)
+    warped = warped_rgb = ns_image_to_rgb (warped);
+  rgb = ns_color_image_to_tensor (warped);
+  planes = obj->luminance ? ns_color_luminance (rgb) : g_steal_pointer (&rgb);
+
+  obj->temporal_warped = g_renew (NsTensor *, obj->temporal_warped, k + 1);
+  obj->temporal_reliability = g_renew (NsTensor *, obj->temporal_reliability, k + 1);
+  obj->temporal_weight = g_renew (double, obj->temporal_weight, k + 1);
+  obj->temporal_warped[k] = g_steal_pointer (&planes);
+  obj->temporal_reliability[k] = ns_tensor_new (1, obj->h, obj->w);
+  memcpy (obj->temporal_reliability[k]->data, reliability->data,
+          (gsize) obj->w * obj->h * sizeof (float));
+  obj->temporal_weight[k] = weight;
+  obj->n_temporal = k + 1;
+  return TRUE;
+}
+
+double
+ns_objective_temporal_rows (const NsObjective *obj, const float *x, int y0, int y1,
+                            float *band, int band_y0, gsize band_plane)
+{
+  int planes = obj->luminance ? 1 : 3;
+  double n = (double) planes * obj->w * obj->h, value = 0.0;
+
+  for (int k = 0; k < obj->n_temporal; k++)
+    {
+      double weight = obj->temporal_weight[k];
+
+      value += weight / n *
+               ns_temporal_rows (x, obj->temporal_warped[k]->data,
+                                 obj->temporal_reliability[k]->data, planes, obj->w, obj->h,
+                                 y0, y1, (float) (2.0 * weight / n), band, band_y0,
+                                 band_plane);
+    }
+  return value;
+}
+
+void
+ns_objective_start_temporal (const NsObjective *obj, float *x)
+{
+  int planes = obj->luminance ? 1 : 3;
+  gsize np = (gsize) obj->w * obj->h;
+
+  if (obj->n_temporal == 0)
+    return;
+  for (int c = 0; c < planes; c++)
+    {
+      const float *w = obj->temporal_warped[0]->data + c * np;
+      const float *r = obj->temporal_reliability[0]->data;
+      float *xc = x + c * np;
+
+      for (gsize i = 0; i < np; i++)
+        xc[i] = r[i] * w[i] + (1.0f - r[i]) * xc[i];
+    }
+}
+
+/* The temporal terms of the whole image (on the engine's threads). */
+static double
+temporal_whole (const NsObjective *obj, const float *x, float *grad)
+{
+  int planes = obj->luminance ? 1 : 3;
+  NsTensor xt = { planes, obj->h, obj->w, (float *) x };
+  NsTensor gt = { planes, obj->h, obj->w, grad };
+  double value = 0.0;
+
+  for (int k = 0; k < obj->n_temporal; k++)
+    value += ns_temporal_loss (&xt, obj->temporal_warped[k], obj->temporal_reliability[k],
+                               obj->temporal_weight[k], grad ? &gt : NULL);
+  return value;
 }
 
 /* ---- evaluations and results ---------------------------------------------------------------- */
+
+static double
+eval_untiled (NsObjective *obj, const float *x, float *grad, double parts[3])
+{
+  double f = obj->shallow ? ns_objective_eval_shallow (obj, x, grad, parts)
+                          : eval_whole (obj, x, grad, parts);
+
+  return obj->n_temporal > 0 ? f + temporal_whole (obj, x, grad) : f;
+}
+
 
 typedef struct
 {

@@ -61,6 +61,7 @@ typedef struct
   int          evals_total, iterations_total;
   double       seconds_per_unit;                /* measured beforehand, or 0 */
   NsStage      stage;
+  const NsFrameTerms *terms;                    /* a sequence's frame, or NULL */
 } Run;
 
 NsStylizer *
@@ -381,6 +382,32 @@ ns_stylizer_estimate_plan (NsStylizer *st, const NsImage *content, const NsImage
   return estimate (st, content, styles, n_styles, timed, NULL, error);
 }
 
+/* The frame's temporal terms at the objective's size. */
+static gboolean
+add_terms (const NsFrameTerms *terms, NsObjective *obj, GError **error)
+{
+  int w, h;
+
+  ns_objective_size (obj, &w, &h);
+  for (int k = 0; terms && k < terms->n; k++)
+    {
+      g_autoptr (NsImage) warped = NULL;
+      g_autoptr (NsImage) reliability = NULL;
+      gboolean same = terms->warped[k]->width == w && terms->warped[k]->height == h;
+
+      if (! same)
+        {
+          warped = ns_image_resize (terms->warped[k], w, h);
+          reliability = ns_image_resize (terms->reliability[k], w, h);
+        }
+      if (! ns_objective_add_temporal (obj, same ? terms->warped[k] : warped,
+                                       same ? terms->reliability[k] : reliability,
+                                       terms->weight, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Optimises the plan's sizes k0 … k1 − 1 with `opt`, the last of them at content's size,
  * each starting from the previous one's result enlarged (the first from the objective's
  * start); the result at content's size, RGB. */
@@ -411,13 +438,19 @@ run_sizes (Run *run, const NsOptions *opt, const NsImage *content, const NsImage
         content_k = ns_image_resize (content, p->width, p->height);
       obj = ns_objective_new_full (st->net, opt, last ? content : content_k, styles, blend,
                                    n_styles, &config, error);
-      if (obj == NULL)
+      if (obj == NULL || ! add_terms (run->terms, obj, error))
         {
           g_free (x);
           return NULL;
         }
       if (x == NULL)
-        x = ns_objective_initial (obj);
+        {
+          x = ns_objective_initial (obj);
+          /* Only the first size starts from the warped result: later ones (and the
+           * refinement) start from the size before, which did. */
+          if (k == 0)
+            ns_objective_start_temporal (obj, x);
+        }
       else
         {
           float *bigger = ns_planes_resize (x, planes, x_w, x_h, p->width, p->height);
@@ -532,12 +565,31 @@ enlarge_and_refine (Run *run, const NsOptions *opt, NsImage *result, NsImage *sm
   return result;
 }
 
+/* The budget less what a sequence holds for the frame. */
+static gboolean
+hold_back (NsOptions *opt, guint64 held, GError **error)
+{
+  guint64 budget = opt->max_memory > 0 ? opt->max_memory : ns_memory_default_budget ();
+
+  if (held >= budget)
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_MEMORY,
+                   "The frames this sequence holds need %" G_GUINT64_FORMAT " MiB of the "
+                   "%" G_GUINT64_FORMAT " MiB budget; allow more memory or use smaller frames",
+                   held >> 20, budget >> 20);
+      return FALSE;
+    }
+  ns_options_set_max_memory (opt, budget - held);
+  return TRUE;
+}
+
 static NsImage *
 stylizer_run (NsStylizer            *st,
               const NsImage         *content,
               const NsImage * const *styles,
               const double          *blend,
               int                    n_styles,
+              const NsFrameTerms    *terms,
               GError               **error)
 {
   g_autoptr (NsOptions) opt = ns_options_copy (st->opt);
@@ -548,6 +600,8 @@ stylizer_run (NsStylizer            *st,
 
   st->stop_reason = NS_STOP_DONE;
   if (! check_all (st, opt, content, styles, blend, n_styles, error))
+    return NULL;
+  if (terms && ! hold_back (opt, terms->held_bytes, error))
     return NULL;
   if (g_atomic_int_get (&st->cancelled))
     {
@@ -566,6 +620,7 @@ stylizer_run (NsStylizer            *st,
   run.memory_estimate = plan->peak_bytes;
   run.plan = plan;
   run.seconds_per_unit = st->seconds_per_unit;
+  run.terms = terms;
   for (int k = 0; k < plan->n_scales; k++)
     run.iterations += plan->scales[k].iterations;
 
@@ -599,9 +654,21 @@ ns_stylizer_run (NsStylizer            *st,
                  int                    n_styles,
                  GError               **error)
 {
+  return ns_stylizer_run_frame (st, content, styles, blend, n_styles, NULL, error);
+}
+
+NsImage *
+ns_stylizer_run_frame (NsStylizer            *st,
+                       const NsImage         *content,
+                       const NsImage * const *styles,
+                       const double          *blend,
+                       int                    n_styles,
+                       const NsFrameTerms    *terms,
+                       GError               **error)
+{
   /* The engine's loops on this thread use the run's thread count, then what they had. */
   int previous = ns_parallel_set_threads (st->opt->threads);
-  NsImage *result = stylizer_run (st, content, styles, blend, n_styles, error);
+  NsImage *result = stylizer_run (st, content, styles, blend, n_styles, terms, error);
 
   ns_parallel_set_threads (previous);
   /* A cancel before the run reached it; the stylizer is ready for another run. */

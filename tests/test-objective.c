@@ -47,6 +47,25 @@ eval_cb (const float *x, float *grad, gpointer data)
   return ns_objective_eval (data, x, grad, NULL);
 }
 
+/* Two temporal terms (a previous result warped, and one from further back) with
+ * reliabilities in [0, 1], of the objective's size. */
+static void
+add_temporal (NsObjective *obj, double weight)
+{
+  int w, h;
+
+  ns_objective_size (obj, &w, &h);
+  for (int k = 0; k < 2; k++)
+    {
+      g_autoptr (NsImage) warped = make_image (w, h, 3, 40 + k);
+      g_autoptr (NsImage) reliability = make_image (w, h, 1, 50 + k);
+      g_autoptr (GError) error = NULL;
+
+      g_assert_true (ns_objective_add_temporal (obj, warped, reliability, weight, &error));
+      g_assert_no_error (error);
+    }
+}
+
 static void
 check_mode (NsColorMode mode, double tv)
 {
@@ -77,6 +96,105 @@ check_mode (NsColorMode mode, double tv)
   g_test_message ("colour mode %d: worst relative gradient error %.3g", mode, err);
   g_assert_cmpfloat (err, <, 2e-2);
 }
+
+/* The temporal terms add γ · mean over x's values of c · (x − ω)² and its gradient, computed
+ * here from the images (ω as luminance in luminance mode), and nothing else: the parts
+ * stay. */
+static void
+check_temporal_value (NsColorMode mode)
+{
+  g_autoptr (NsNetwork) net = smooth_network ();
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) content = make_image (21, 17, 3, 1);
+  g_autoptr (NsImage) style = make_image (30, 24, 3, 2);
+  g_autoptr (NsImage) warped = make_image (21, 17, 3, 3);
+  g_autoptr (NsImage) reliability = make_image (21, 17, 1, 4);
+  g_autoptr (NsImage) bad = make_image (20, 17, 1, 4);
+  const NsImage *styles[] = { style };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NsObjective) obj = NULL;
+  g_autofree float *x = NULL;
+  g_autofree float *g0 = NULL;
+  g_autofree float *g1 = NULL;
+  double p0[3], p1[3], f0, f1, want = 0.0, worst = 0.0, largest = 0.0;
+  int planes = mode == NS_COLOR_LUMINANCE ? 1 : 3;
+  gsize np = 21 * 17;
+
+  ns_options_set_color_mode (opt, mode);
+  obj = ns_objective_new (net, opt, content, styles, NULL, 1, &error);
+  g_assert_no_error (error);
+  x = ns_objective_initial (obj);
+  for (gsize i = 0; i < ns_objective_len (obj); i++)
+    x[i] += 0.1f * sinf ((float) i);
+  g0 = g_new (float, ns_objective_len (obj));
+  g1 = g_new (float, ns_objective_len (obj));
+  f0 = ns_objective_eval (obj, x, g0, p0);
+  g_assert_false (ns_objective_add_temporal (obj, warped, bad, 1.0, &error));
+  g_assert_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT);
+  g_assert_true (ns_objective_add_temporal (obj, warped, reliability, 3.0, NULL));
+  f1 = ns_objective_eval (obj, x, g1, p1);
+  for (int c = 0; c < planes; c++)
+    for (gsize i = 0; i < np; i++)
+      {
+        const float *px = warped->data + 3 * i;
+        double omega = planes == 1 ? 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2] : px[c];
+        double d = x[c * np + i] - omega;
+        /* ∂/∂x of 3 · mean (r d²) */
+        double dg = 6.0 * reliability->data[i] * d / (planes * np);
+
+        want += reliability->data[i] * d * d;
+        worst = MAX (worst, fabs ((g1[c * np + i] - g0[c * np + i]) - dg));
+        largest = MAX (largest, fabs (dg));
+      }
+  want *= 3.0 / (planes * np);
+  g_test_message ("gradient: the term's part within %.3g of %.3g", worst, largest);
+  g_assert_cmpfloat (largest, >, 0.0);
+  g_assert_cmpfloat (worst, <=, 1e-4 * largest);
+  g_test_message ("mode %d: temporal %.9g, expected %.9g", mode, f1 - f0, want);
+  g_assert_cmpfloat (want, >, 0.0);
+  g_assert_cmpfloat (fabs ((f1 - f0) - want), <=, 1e-5 * want);
+  for (int k = 0; k < 3; k++)
+    g_assert_cmpfloat (p1[k], ==, p0[k]);
+}
+
+/* The objective of a sequence's frame (temporal terms about a third of the loss) against
+ * directional finite differences: every coordinate moves, so entries where the terms'
+ * gradients cancel do not dominate as they do coordinate by coordinate. */
+static void
+check_temporal_gradient (NsColorMode mode)
+{
+  g_autoptr (NsNetwork) net = smooth_network ();
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) content = make_image (19, 17, 3, 1);
+  g_autoptr (NsImage) style = make_image (23, 16, 3, 2);
+  const NsImage *styles[] = { style };
+  g_autoptr (NsObjective) obj = NULL;
+  g_autofree float *x = NULL;
+  double f0, err;
+
+  ns_options_set_color_mode (opt, mode);
+  ns_options_set_style_layers (opt, "relu1_1,relu2_1:0.5,relu3_1", NULL);
+  ns_options_set_content_layer (opt, "relu2_2");
+  obj = ns_objective_new (net, opt, content, styles, NULL, 1, NULL);
+  g_assert_nonnull (obj);
+  x = ns_objective_initial (obj);
+  for (gsize i = 0; i < ns_objective_len (obj); i++)
+    x[i] += 0.1f * sinf ((float) i);
+  f0 = ns_objective_eval (obj, x, NULL, NULL);
+  add_temporal (obj, 3.0 * f0);
+  g_test_message ("loss %.4g without the temporal terms, %.4g with", f0,
+                  ns_objective_eval (obj, x, NULL, NULL));
+  err = ns_test_gradcheck_directional (eval_cb, obj, x, ns_objective_len (obj), 1e-2, 8, 21);
+  g_test_message ("worst relative error of a directional derivative %.3g", err);
+  /* Float round-off of the network's terms is about 1e-3 here; a temporal gradient off by
+   * any factor would be off by a good part of the third of the loss it makes. */
+  g_assert_cmpfloat (err, <, 5e-3);
+}
+
+static void test_temporal_gradient (void) { check_temporal_gradient (NS_COLOR_STYLE); }
+static void test_temporal_gradient_y (void) { check_temporal_gradient (NS_COLOR_LUMINANCE); }
+static void test_temporal_colour (void) { check_temporal_value (NS_COLOR_STYLE); }
+static void test_temporal_luminance (void) { check_temporal_value (NS_COLOR_LUMINANCE); }
 
 static void test_grad_style_colours (void) { check_mode (NS_COLOR_STYLE, 1.0); }
 static void test_grad_luminance (void) { check_mode (NS_COLOR_LUMINANCE, 1.0); }
@@ -311,12 +429,17 @@ test_shallow_gradient (void)
   g_autoptr (NsNetwork) net = smooth_network ();
   g_autoptr (NsObjective) obj = NULL;
   g_autofree float *x = NULL;
-  double err;
+  double f0, err;
 
   net->normalize_channels = net->normalize_layers = TRUE;
   obj = shallow_objective (net, NS_COLOR_STYLE, 23, 19, FALSE);
   x = ns_objective_initial (obj);
   away_from_content (x, ns_objective_len (obj));
+  /* A sequence's frame: the temporal terms (most of the loss) are added to this path too. */
+  f0 = ns_objective_eval (obj, x, NULL, NULL);
+  add_temporal (obj, 20.0 * f0);
+  g_test_message ("loss %.4g without the temporal terms, %.4g with", f0,
+                  ns_objective_eval (obj, x, NULL, NULL));
   err = ns_test_gradcheck (eval_cb, obj, x, ns_objective_len (obj), 1e-2, 80, 13);
   g_test_message ("worst relative gradient error %.3g", err);
   g_assert_cmpfloat (err, <, 2e-2);
@@ -370,6 +493,10 @@ main (int argc, char **argv)
   g_test_add_func ("/objective/shallow/gradient", test_shallow_gradient);
   g_test_add_func ("/objective/shallow/threads", test_shallow_threads);
   g_test_add_func ("/objective/shallow/applies", test_shallow_applies);
+  g_test_add_func ("/objective/temporal/colour", test_temporal_colour);
+  g_test_add_func ("/objective/temporal/luminance", test_temporal_luminance);
+  g_test_add_func ("/objective/temporal/gradient-colour", test_temporal_gradient);
+  g_test_add_func ("/objective/temporal/gradient-luminance", test_temporal_gradient_y);
   g_test_add_func ("/objective/gradient/style-colours", test_grad_style_colours);
   g_test_add_func ("/objective/gradient/luminance", test_grad_luminance);
   g_test_add_func ("/objective/gradient/histogram", test_grad_histogram);

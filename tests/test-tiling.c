@@ -374,6 +374,17 @@ check_tiled (NsNetwork *net, const Case *k)
   g_assert_no_error (error);
   tiled = ns_objective_new_full (net, opt, content, styles, NULL, 1, &config, &error);
   g_assert_no_error (error);
+  /* A sequence's frame: temporal terms (per pixel) in both evaluations. */
+  for (int t = 0; t < 2; t++)
+    {
+      g_autoptr (NsImage) warped = make_image (k->w, k->h, 3 + t);
+      g_autoptr (NsImage) reliability = ns_image_new (k->w, k->h, 1);
+
+      for (gsize i = 0; i < (gsize) k->w * k->h; i++)
+        reliability->data[i] = 0.5f + 0.5f * sinf ((float) i * (0.1f + t));
+      g_assert_true (ns_objective_add_temporal (whole, warped, reliability, 200.0, NULL));
+      g_assert_true (ns_objective_add_temporal (tiled, warped, reliability, 200.0, NULL));
+    }
 
   n = ns_objective_len (whole);
   g_assert_cmpuint (ns_objective_len (tiled), ==, n);
@@ -394,6 +405,9 @@ check_tiled (NsNetwork *net, const Case *k)
                   "gradient rel. error %.2e", k->w, k->h, k->tile, ft, fw, pw[0], pw[1], pw[2], err);
   for (int i = 0; i < 3; i++)
     g_assert_cmpfloat (fabs (pt[i] - pw[i]), <=, 1e-5 * fabs (pw[i]) + 1e-12);
+  /* The temporal terms: the total beyond the parts, alike. */
+  g_assert_cmpfloat (fw - (pw[0] + pw[1] + pw[2]), >, 0.0);
+  g_assert_cmpfloat (fabs (ft - fw), <=, 1e-5 * fabs (fw));
   g_assert_cmpfloat (pw[0], >, 0.0);
   g_assert_cmpfloat (pw[1], >, 0.0);
   g_assert_cmpfloat (err, <, 1e-4);

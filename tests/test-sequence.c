@@ -1,0 +1,291 @@
+/* test-sequence.c — animation frames (NsSequence): the temporal terms hold a panning
+ * sequence together (its warping error falls against independent frames), resuming gives the
+ * frames a continuous run gives, the first frame is a plain run, progress counts frames, and
+ * bad frames, cancels and engines without optical flow give clear errors. */
+#include <math.h>
+#include <string.h>
+#include "ns-internal.h"
+#include "testutil.h"
+
+#define W 48
+#define H 40
+#define N_FRAMES 4
+
+/* Frame i: a window of a larger picture moved 2 px right and 1 px down per frame. */
+static NsImage *
+frame_at (int i)
+{
+  g_autoptr (NsImage) world = ns_test_pattern (W + 16, H + 16, 3, 0.31, 0.17, 0.3f, 0.15f);
+  NsImage *frame = ns_image_new (W, H, 3);
+
+  for (int y = 0; y < H; y++)
+    memcpy (frame->data + (gsize) y * W * 3,
+            world->data + ((gsize) (y + i) * world->width + 2 * i) * 3, W * 3 * sizeof (float));
+  return frame;
+}
+
+static NsSequence *
+sequence (double weight, gboolean long_term, int iterations)
+{
+  g_autoptr (NsNetwork) net = ns_network_load (NS_NETWORK_EMBEDDED, NULL, NULL);
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) style = ns_test_pattern (56, 56, 3, 1.3, 0.9, 0.4f, 0.2f);
+  const NsImage *styles[] = { style };
+  g_autoptr (GError) error = NULL;
+  NsSequence *seq;
+
+  ns_options_set_iterations (opt, iterations);
+  ns_options_set_threads (opt, 1);
+  seq = ns_sequence_new (net, opt, styles, NULL, 1, &error);
+  g_assert_no_error (error);
+  ns_sequence_set_temporal_weight (seq, weight);
+  ns_sequence_set_long_term (seq, long_term);
+  return seq;
+}
+
+/* Lai et al.'s warping error of consecutive results: mean over the reliable pixels of
+ * (O_t − warp (O_{t−1}))², with the flow of the original frames. */
+static double
+warping_error (NsImage **frames, NsImage **out, int n)
+{
+  double sum = 0.0, count = 0.0;
+
+  for (int t = 1; t < n; t++)
+    {
+      g_autoptr (NsTensor) fwd = ns_flow_compute (frames[t - 1], frames[t], NS_FLOW_MEDIUM, NULL);
+      g_autoptr (NsTensor) bwd = ns_flow_compute (frames[t], frames[t - 1], NS_FLOW_MEDIUM, NULL);
+      g_autoptr (NsTensor) c = ns_flow_reliability (fwd, bwd);
+      g_autoptr (NsTensor) prev = ns_color_image_to_tensor (out[t - 1]);
+      g_autoptr (NsTensor) warped = ns_flow_warp (prev, bwd);
+      g_autoptr (NsTensor) cur = ns_color_image_to_tensor (out[t]);
+      gsize np = (gsize) W * H;
+
+      for (gsize i = 0; i < np; i++)
+        {
+          if (c->data[i] < 0.5f)
+            continue;
+          for (int ch = 0; ch < 3; ch++)
+            {
+              double d = cur->data[ch * np + i] - warped->data[ch * np + i];
+
+              sum += d * d;
+            }
+          count += 3;
+        }
+    }
+  g_assert_cmpfloat (count, >, 0.5 * 3 * W * H * (n - 1));
+  return sum / count;
+}
+
+static void
+run_all (NsSequence *seq, NsImage **frames, NsImage **out)
+{
+  for (int i = 0; i < N_FRAMES; i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      out[i] = ns_sequence_next (seq, frames[i], &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (ns_sequence_get_position (seq), ==, i + 1);
+    }
+}
+
+static void
+free_all (NsImage **images)
+{
+  for (int i = 0; i < N_FRAMES; i++)
+    g_clear_pointer (&images[i], ns_image_free);
+}
+
+/* The temporal term makes consecutive results agree where the flow says the same thing is
+ * seen: the warping error falls well below independent frames'. */
+static void
+test_consistent (void)
+{
+  NsImage *frames[N_FRAMES], *alone[N_FRAMES], *held[N_FRAMES], *held_long[N_FRAMES];
+  g_autoptr (NsSequence) independent = sequence (0.0, FALSE, 30);
+  g_autoptr (NsSequence) temporal = sequence (NS_TEMPORAL_WEIGHT_DEFAULT, FALSE, 30);
+  g_autoptr (NsSequence) long_term = sequence (NS_TEMPORAL_WEIGHT_DEFAULT, TRUE, 30);
+  double e_alone, e_held, e_long, e_input;
+
+  for (int i = 0; i < N_FRAMES; i++)
+    frames[i] = frame_at (i);
+  run_all (independent, frames, alone);
+  run_all (temporal, frames, held);
+  run_all (long_term, frames, held_long);
+  e_input = warping_error (frames, frames, N_FRAMES);
+  e_alone = warping_error (frames, alone, N_FRAMES);
+  e_held = warping_error (frames, held, N_FRAMES);
+  e_long = warping_error (frames, held_long, N_FRAMES);
+  g_test_message ("warping error: input %.3g, independent %.3g, temporal %.3g, long-term %.3g",
+                  e_input, e_alone, e_held, e_long);
+  g_assert_cmpfloat (e_held, <, 0.5 * e_alone);
+  g_assert_cmpfloat (e_long, <, 0.5 * e_alone);
+  free_all (frames);
+  free_all (alone);
+  free_all (held);
+  free_all (held_long);
+}
+
+/* The first frame has nothing to be held to: it is a plain run of the stylizer. */
+static void
+test_first_frame_plain (void)
+{
+  g_autoptr (NsSequence) seq = sequence (NS_TEMPORAL_WEIGHT_DEFAULT, TRUE, 12);
+  g_autoptr (NsNetwork) net = ns_network_load (NS_NETWORK_EMBEDDED, NULL, NULL);
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) style = ns_test_pattern (56, 56, 3, 1.3, 0.9, 0.4f, 0.2f);
+  g_autoptr (NsImage) frame = frame_at (0);
+  const NsImage *styles[] = { style };
+  g_autoptr (NsStylizer) st = NULL;
+  g_autoptr (NsImage) a = NULL;
+  g_autoptr (NsImage) b = NULL;
+
+  ns_options_set_iterations (opt, 12);
+  ns_options_set_threads (opt, 1);
+  st = ns_stylizer_new (net, opt);
+  a = ns_sequence_next (seq, frame, NULL);
+  b = ns_stylizer_run (st, frame, styles, NULL, 1, NULL);
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
+  g_assert_cmpmem (a->data, (gsize) W * H * 3 * sizeof (float),
+                   b->data, (gsize) W * H * 3 * sizeof (float));
+}
+
+/* Frames 1–2 given as results of an earlier run, then frame 3 stylized: the same frame 3 as
+ * the run that stylized all three. */
+static void
+test_resume (void)
+{
+  NsImage *frames[N_FRAMES], *all[N_FRAMES] = { NULL };
+  g_autoptr (NsSequence) whole = sequence (NS_TEMPORAL_WEIGHT_DEFAULT, TRUE, 10);
+  g_autoptr (NsSequence) resumed = sequence (NS_TEMPORAL_WEIGHT_DEFAULT, TRUE, 10);
+  g_autoptr (NsImage) third = NULL;
+  g_autoptr (GError) error = NULL;
+
+  for (int i = 0; i < N_FRAMES; i++)
+    frames[i] = frame_at (i);
+  run_all (whole, frames, all);
+  for (int i = 0; i < N_FRAMES - 1; i++)
+    {
+      g_assert_true (ns_sequence_resume (resumed, frames[i], all[i], &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpint (ns_sequence_get_position (resumed), ==, N_FRAMES - 1);
+  third = ns_sequence_next (resumed, frames[N_FRAMES - 1], &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (third->data, (gsize) W * H * 3 * sizeof (float),
+                   all[N_FRAMES - 1]->data, (gsize) W * H * 3 * sizeof (float));
+  free_all (frames);
+  free_all (all);
+}
+
+typedef struct
+{
+  NsSequence *seq;
+  int         calls, last_frame, n_frames, cancel_frame, eta_known;
+} Seen;
+
+static void
+on_progress (const NsSequenceProgress *p, gpointer data)
+{
+  Seen *s = data;
+
+  g_assert_nonnull (p->run);
+  g_assert_cmpint (p->frame, >=, s->last_frame);
+  g_assert_cmpint (p->n_frames, ==, s->n_frames);
+  g_assert_cmpfloat (p->elapsed, >=, 0.0);
+  s->last_frame = p->frame;
+  s->calls++;
+  s->eta_known += p->eta >= 0.0;
+  if (p->frame == s->cancel_frame && p->run->iteration == 3)
+    ns_sequence_cancel (s->seq);
+}
+
+/* Progress names the frame and the sequence's length; a cancel during frame 2 fails it with
+ * NS_ERROR_CANCELLED and leaves the sequence at frame 1, so frame 2 can be given again. */
+static void
+test_progress_and_cancel (void)
+{
+  g_autoptr (NsSequence) seq = sequence (NS_TEMPORAL_WEIGHT_DEFAULT, FALSE, 6);
+  g_autoptr (NsImage) f0 = frame_at (0);
+  g_autoptr (NsImage) f1 = frame_at (1);
+  g_autoptr (NsImage) r0 = NULL;
+  g_autoptr (NsImage) r1 = NULL;
+  g_autoptr (GError) error = NULL;
+  Seen seen = { seq, 0, 0, 5, 2, 0 };
+
+  ns_sequence_set_n_frames (seq, 5);
+  ns_sequence_set_progress (seq, on_progress, &seen);
+  r0 = ns_sequence_next (seq, f0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (seen.last_frame, ==, 1);
+  g_assert_cmpint (seen.calls, ==, 6);
+  g_assert_null (ns_sequence_next (seq, f1, &error));
+  g_assert_error (error, NS_ERROR, NS_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_cmpint (ns_sequence_get_position (seq), ==, 1);
+  seen.cancel_frame = 0;
+  r1 = ns_sequence_next (seq, f1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (seen.last_frame, ==, 2);
+  g_assert_cmpint (ns_sequence_get_position (seq), ==, 2);
+  g_assert_cmpint (seen.eta_known, >, 0);
+}
+
+/* Frames of another size, and results that do not fit their frames, are refused with the
+ * sizes named; the sequence stays where it was. */
+static void
+test_bad_frames (void)
+{
+  g_autoptr (NsSequence) seq = sequence (NS_TEMPORAL_WEIGHT_DEFAULT, FALSE, 3);
+  g_autoptr (NsImage) f0 = frame_at (0);
+  g_autoptr (NsImage) other = ns_test_pattern (W + 2, H, 3, 0.2, 0.1, 0.3f, 0.0f);
+  g_autoptr (NsImage) r0 = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (ns_sequence_resume (seq, f0, other, &error));
+  g_assert_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpint (ns_sequence_get_position (seq), ==, 0);
+  r0 = ns_sequence_next (seq, f0, &error);
+  g_assert_no_error (error);
+  g_assert_null (ns_sequence_next (seq, other, &error));
+  g_assert_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "50×40"));
+  g_assert_nonnull (strstr (error->message, "48×40"));
+  g_assert_cmpint (ns_sequence_get_position (seq), ==, 1);
+}
+
+/* Without OpenCV the engine says what to install. */
+static void
+test_unsupported (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_load (NS_NETWORK_EMBEDDED, NULL, NULL);
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) style = ns_test_pattern (56, 56, 3, 1.3, 0.9, 0.4f, 0.2f);
+  const NsImage *styles[] = { style };
+  g_autoptr (GError) error = NULL;
+
+  g_assert_null (ns_sequence_new (net, opt, styles, NULL, 1, &error));
+  g_assert_error (error, NS_ERROR, NS_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "libopencv-video-dev"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  if (! ns_sequence_available ())
+    {
+      g_test_add_func ("/sequence/unsupported", test_unsupported);
+      return g_test_run ();
+    }
+  g_test_add_func ("/sequence/consistent", test_consistent);
+  g_test_add_func ("/sequence/first-frame-plain", test_first_frame_plain);
+  g_test_add_func ("/sequence/resume", test_resume);
+  g_test_add_func ("/sequence/progress-and-cancel", test_progress_and_cancel);
+  g_test_add_func ("/sequence/bad-frames", test_bad_frames);
+  return g_test_run ();
+}
