@@ -25,22 +25,31 @@ frame_at (int i)
 }
 
 static NsSequence *
-sequence (double weight, gboolean long_term, int iterations)
+sequence_on (NsNetwork *net, double weight, gboolean long_term, int iterations, int scales)
 {
-  g_autoptr (NsNetwork) net = ns_network_load (NS_NETWORK_EMBEDDED, NULL, NULL);
   g_autoptr (NsOptions) opt = ns_options_new ();
   g_autoptr (NsImage) style = ns_test_pattern (56, 56, 3, 1.3, 0.9, 0.4f, 0.2f);
   const NsImage *styles[] = { style };
   g_autoptr (GError) error = NULL;
   NsSequence *seq;
 
+  ns_options_apply_network_defaults (opt, net);
   ns_options_set_iterations (opt, iterations);
+  ns_options_set_scales (opt, scales);
   ns_options_set_threads (opt, 1);
   seq = ns_sequence_new (net, opt, styles, NULL, 1, &error);
   g_assert_no_error (error);
   ns_sequence_set_temporal_weight (seq, weight);
   ns_sequence_set_long_term (seq, long_term);
   return seq;
+}
+
+static NsSequence *
+sequence (double weight, gboolean long_term, int iterations)
+{
+  g_autoptr (NsNetwork) net = ns_network_load (NS_NETWORK_EMBEDDED, NULL, NULL);
+
+  return sequence_on (net, weight, long_term, iterations, 1);
 }
 
 /* Lai et al.'s warping error of consecutive results: mean over the reliable pixels of
@@ -125,6 +134,39 @@ test_consistent (void)
   free_all (alone);
   free_all (held);
   free_all (held_long);
+}
+
+static void
+count_scales (const NsSequenceProgress *p, gpointer data)
+{
+  *(int *) data = MAX (*(int *) data, p->run->n_scales);
+}
+
+/* The same with VGG-19's topology (random weights) and two coarse-to-fine sizes, whose
+ * smaller one gets the terms resized. */
+static void
+test_consistent_vgg19_sizes (void)
+{
+  NsImage *frames[N_FRAMES], *alone[N_FRAMES], *held[N_FRAMES];
+  g_autoptr (NsNetwork) net = ns_network_new_embedded_variant ("random-vgg19", NULL);
+  g_autoptr (NsSequence) independent = sequence_on (net, 0.0, FALSE, 10, 2);
+  g_autoptr (NsSequence) temporal = sequence_on (net, NS_TEMPORAL_WEIGHT_DEFAULT, FALSE, 10, 2);
+  double e_alone, e_held;
+  int n_scales = 0;
+
+  for (int i = 0; i < N_FRAMES; i++)
+    frames[i] = frame_at (i);
+  ns_sequence_set_progress (temporal, count_scales, &n_scales);
+  run_all (independent, frames, alone);
+  run_all (temporal, frames, held);
+  e_alone = warping_error (frames, alone, N_FRAMES);
+  e_held = warping_error (frames, held, N_FRAMES);
+  g_test_message ("warping error: independent %.3g, temporal %.3g", e_alone, e_held);
+  g_assert_cmpint (n_scales, ==, 2);
+  g_assert_cmpfloat (e_held, <, 0.5 * e_alone);
+  free_all (frames);
+  free_all (alone);
+  free_all (held);
 }
 
 /* The first frame has nothing to be held to: it is a plain run of the stylizer. */
@@ -283,6 +325,7 @@ main (int argc, char **argv)
       return g_test_run ();
     }
   g_test_add_func ("/sequence/consistent", test_consistent);
+  g_test_add_func ("/sequence/consistent-vgg19-sizes", test_consistent_vgg19_sizes);
   g_test_add_func ("/sequence/first-frame-plain", test_first_frame_plain);
   g_test_add_func ("/sequence/resume", test_resume);
   g_test_add_func ("/sequence/progress-and-cancel", test_progress_and_cancel);
