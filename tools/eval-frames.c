@@ -89,6 +89,7 @@ typedef struct
   gboolean      validate;
   gboolean      no_gif;
   gboolean      by_stylizer;
+  gboolean      stylize_only;
 } Args;
 
 /* One stylized (or given) sequence and what was measured on it. */
@@ -407,14 +408,16 @@ row_free (Row *r)
   g_free (r);
 }
 
+/* 0 (unless only_listed), then the weights of the list. */
 static GArray *
-parse_gammas (const char *list, GError **error)
+parse_gammas (const char *list, gboolean only_listed, GError **error)
 {
   GArray *g = g_array_new (FALSE, FALSE, sizeof (double));
   g_auto (GStrv) v = g_strsplit (list, ",", -1);
   double zero = 0;
 
-  g_array_append_val (g, zero);
+  if (!only_listed)
+    g_array_append_val (g, zero);
   for (int i = 0; v[i]; i++)
     {
       char *end;
@@ -427,7 +430,7 @@ parse_gammas (const char *list, GError **error)
           g_array_unref (g);
           return NULL;
         }
-      if (x > 0)
+      if (x > 0 || only_listed)
         g_array_append_val (g, x);
     }
   return g;
@@ -493,6 +496,11 @@ run_sequence (const Args *a, NsNetwork *net, const NsOptions *opt, const char *n
                 goto out;
             }
         }
+    }
+  if (a->stylize_only)
+    {
+      ok = TRUE;
+      goto out;
     }
   for (int i = 0; i < n_methods; i++)
     {
@@ -644,7 +652,7 @@ evaluate (const Args *a)
   g_autoptr (GError) error = NULL;
   g_autoptr (NsNetwork) net = NULL;
   g_autoptr (NsOptions) opt = NULL;
-  g_autoptr (GArray) gammas = parse_gammas (a->gammas, &error);
+  g_autoptr (GArray) gammas = parse_gammas (a->gammas, a->stylize_only, &error);
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) row_free);
   int failures = 0;
 
@@ -700,6 +708,8 @@ evaluate (const Args *a)
         }
       ev_sequence_free (input, n);
     }
+  if (a->stylize_only)
+    return 0;
   if (rows->len == 0)
     {
       g_printerr ("eval-frames: no sequence matches --sequences %s\n", a->sequences);
@@ -751,6 +761,7 @@ main (int argc, char **argv)
     { "reuse", 0, 0, G_OPTION_ARG_NONE, &a.reuse, "Measure frames already stylized in OUT instead of stylizing again", NULL },
     { "no-gif", 0, 0, G_OPTION_ARG_NONE, &a.no_gif, "Write no GIFs", NULL },
     { "independent-by-stylizer", 0, 0, G_OPTION_ARG_NONE, &a.by_stylizer, "Stylize γ = 0 with ns_stylizer_run per frame instead of the sequence API (to check that they agree)", NULL },
+    { "stylize-only", 0, 0, G_OPTION_ARG_NONE, &a.stylize_only, "Only stylize at the γ of --gammas (0 only when listed) into OUT, to be measured later by --reuse (runs can then share the work)", NULL },
     { "validate", 0, 0, G_OPTION_ARG_NONE, &a.validate, "Only check the metric on the inputs (no stylization)", NULL },
     { NULL }
   };
