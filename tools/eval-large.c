@@ -31,6 +31,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "harness.h"
 #include "imageio.h"
 #include "texture.h"
 
@@ -125,19 +126,6 @@ row_free (Row *r)
   g_free (r->method);
   g_free (r->how);
   g_free (r);
-}
-
-static NsImage *
-load (const char *path, GError **error)
-{
-  CliImage img = { 0 };
-  NsImage *rgb;
-
-  if (!cli_image_load (path, G_MAXUINT64, &img, error))
-    return NULL;
-  rgb = img.color->channels == 3 ? ns_image_copy (img.color) : ns_image_to_rgb (img.color);
-  cli_image_clear (&img);
-  return rgb;
 }
 
 static gboolean
@@ -317,7 +305,7 @@ produce (const Args *a, char **argv, const char *base, RunInfo *info, GError **e
         return NULL;
       write_run (runf, cmdline, info);
     }
-  return load (png, error);
+  return ev_load_rgb (NULL, png, error);
 }
 
 /* ---- crops and the contact sheet ----------------------------------------------------------- */
@@ -605,7 +593,8 @@ evaluate (const Args *a)
                                               && !listed (a->pairs, pair)))
         continue;
       g_mkdir_with_parents (dir, 0755);
-      if (!(c0 = load (photo, &error)) || !(s0 = load (style, &error)))
+      if (!(c0 = ev_load_rgb (NULL, photo, &error)) ||
+          !(s0 = ev_load_rgb (NULL, style, &error)))
         {
           g_printerr ("eval-large: %s (tools/fetch-large-photos puts the photos there)\n",
                       error->message);

@@ -25,6 +25,7 @@
 
 #include "ns-internal.h"
 #include "imageio.h"
+#include "harness.h"
 #include "texture.h"
 
 #ifndef NS_SAMPLES_DIR
@@ -48,12 +49,8 @@ typedef struct
 {
   char     *samples;
   int       size;
-  int       iterations;
   char     *network;
-  double    content_weight, style_weight, tv_weight, style_scale;
-  char     *content_layer, *style_layers, *optimizer, *init;
-  int       threads;
-  int       scales;
+  EvRunOptions run;
   char     *out;
   char     *sheet;
   char     *columns;
@@ -72,21 +69,6 @@ typedef struct
   double groups[EV_N_GROUPS], groups_content[EV_N_GROUPS], groups_hist[EV_N_GROUPS];
 } Row;
 
-/* Reads dir/name (name alone when dir is NULL) as RGB. */
-static NsImage *
-load (const char *dir, const char *name, GError **error)
-{
-  g_autofree char *path = dir ? g_build_filename (dir, name, NULL) : g_strdup (name);
-  CliImage img = { 0 };
-  NsImage *rgb;
-
-  if (!cli_image_load (path, G_MAXUINT64, &img, error))
-    return NULL;
-  rgb = img.color->channels == 3 ? ns_image_copy (img.color) : ns_image_to_rgb (img.color);
-  cli_image_clear (&img);
-  return rgb;
-}
-
 static char *
 pair_name (const char *content, const char *style)
 {
@@ -94,53 +76,6 @@ pair_name (const char *content, const char *style)
   g_autofree char *s = g_strndup (style + 6, strlen (style) - 6 - 4);       /* style-NAME.jpg */
 
   return g_strdup_printf ("%s--%s", c, s);
-}
-
-/* "embedded", "vgg19", or "embedded:VARIANT" (a candidate built-in network). */
-static NsNetwork *
-load_network (const char *name, GError **error)
-{
-  if (g_str_has_prefix (name, "embedded:"))
-    return ns_network_new_embedded_variant (name + 9, error);
-  if (strcmp (name, "embedded") == 0)
-    return ns_network_load (NS_NETWORK_EMBEDDED, NULL, error);
-  if (strcmp (name, "vgg19") == 0)
-    return ns_network_load (NS_NETWORK_VGG19, NULL, error);
-  g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
-               "Unknown network \"%s\"; use embedded, vgg19 or embedded:VARIANT", name);
-  return NULL;
-}
-
-static gboolean
-make_options (const Args *a, NsOptions **out, GError **error)
-{
-  g_autoptr (NsOptions) o = ns_options_new ();
-
-  if (a->iterations >= 0)
-    ns_options_set_iterations (o, a->iterations);
-  if (!isnan (a->content_weight))
-    ns_options_set_content_weight (o, a->content_weight);
-  if (!isnan (a->style_weight))
-    ns_options_set_style_weight (o, a->style_weight);
-  if (!isnan (a->tv_weight))
-    ns_options_set_tv_weight (o, a->tv_weight);
-  if (!isnan (a->style_scale))
-    ns_options_set_style_scale (o, a->style_scale);
-  if (a->content_layer)
-    ns_options_set_content_layer (o, a->content_layer);
-  if (a->style_layers && !ns_options_set_style_layers (o, a->style_layers, error))
-    return FALSE;
-  if (a->optimizer)
-    ns_options_set_optimizer (o, strcmp (a->optimizer, "adam") == 0 ? NS_OPTIMIZER_ADAM
-                                                                    : NS_OPTIMIZER_LBFGS);
-  if (a->init)
-    ns_options_set_init (o, strcmp (a->init, "noise") == 0 ? NS_INIT_NOISE : NS_INIT_CONTENT);
-  if (a->threads > 0)
-    ns_options_set_threads (o, a->threads);
-  if (a->scales > 0)
-    ns_options_set_scales (o, a->scales);
-  *out = g_steal_pointer (&o);
-  return TRUE;
 }
 
 /* Times the iterations at the final size (a run may go coarse to fine): from the last
@@ -184,36 +119,6 @@ stylize (NsNetwork *net, const NsOptions *opt, const NsImage *content, const NsI
   return out;
 }
 
-/* ---- contact sheet ------------------------------------------------------------------------- */
-
-#define CELL_W 256
-#define CELL_H 200
-#define GAP    4
-
-static void
-paste_fit (NsImage *sheet, const NsImage *img, int x0, int y0)
-{
-  double f = MIN ((double) CELL_W / img->width, (double) CELL_H / img->height);
-  int w = MAX (1, (int) lround (img->width * f)), h = MAX (1, (int) lround (img->height * f));
-  g_autoptr (NsImage) rgb = img->channels == 3 ? ns_image_copy (img) : ns_image_to_rgb (img);
-  g_autoptr (NsImage) s = ns_image_resize (rgb, w, h);
-  int ox = x0 + (CELL_W - w) / 2, oy = y0 + (CELL_H - h) / 2;
-
-  for (int y = 0; y < h; y++)
-    memcpy (sheet->data + 3 * ((gsize) (oy + y) * sheet->width + ox),
-            s->data + 3 * (gsize) y * w, 3 * (gsize) w * sizeof (float));
-}
-
-static NsImage *
-sheet_new (int rows, int cols)
-{
-  NsImage *s = ns_image_new (GAP + cols * (CELL_W + GAP), GAP + rows * (CELL_H + GAP), 3);
-
-  for (gsize i = 0; i < (gsize) s->width * s->height * 3; i++)
-    s->data[i] = 0.2f;
-  return s;
-}
-
 /* ---- modes --------------------------------------------------------------------------------- */
 
 static int
@@ -239,7 +144,7 @@ calibrate (const Args *a)
   for (guint i = 0; i < names->len; i++)
     {
       g_autoptr (GError) error = NULL;
-      g_autoptr (NsImage) img = load (a->samples, names->pdata[i], &error);
+      g_autoptr (NsImage) img = ev_load_rgb (a->samples, names->pdata[i], &error);
       g_autoptr (NsImage) small = NULL;
 
       if (img == NULL)
@@ -285,7 +190,7 @@ static gboolean
 time_network (const Args *a, const char *name, const NsImage *content, const NsImage *style,
               double *eval_ms, double *iter_ms, GError **error)
 {
-  g_autoptr (NsNetwork) net = load_network (name, error);
+  g_autoptr (NsNetwork) net = ev_load_network (name, error);
   g_autoptr (NsOptions) opt = NULL;
   g_autoptr (NsObjective) obj = NULL;
   g_autoptr (NsImage) out = NULL;
@@ -294,10 +199,10 @@ time_network (const Args *a, const char *name, const NsImage *content, const NsI
   double t[9];
   int reps = 5;
 
-  if (net == NULL || !make_options (a, &opt, error))
+  if (net == NULL || !ev_run_options_make (&a->run, &opt, error))
     return FALSE;
-  if (a->threads > 0)
-    openblas_set_num_threads (a->threads);
+  if (a->run.threads > 0)
+    openblas_set_num_threads (a->run.threads);
   obj = ns_objective_new (net, opt, content, styles, NULL, 1, error);
   if (obj == NULL)
     return FALSE;
@@ -324,11 +229,11 @@ static int
 cost (const Args *a)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (NsImage) c = load (a->samples, default_pairs[0][0], &error);
+  g_autoptr (NsImage) c = ev_load_rgb (a->samples, default_pairs[0][0], &error);
   g_autoptr (NsImage) s = NULL, cs = NULL;
   const char *nets[] = { a->network, "embedded:random-vgg19" };
 
-  if (c == NULL || !(s = load (a->samples, default_pairs[0][1], &error)))
+  if (c == NULL || !(s = ev_load_rgb (a->samples, default_pairs[0][1], &error)))
     {
       g_printerr ("ns-eval: %s\n", error->message);
       return 1;
@@ -355,7 +260,7 @@ static int
 evaluate (const Args *a)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (NsNetwork) net = load_network (a->network, &error);
+  g_autoptr (NsNetwork) net = ev_load_network (a->network, &error);
   g_autoptr (NsOptions) opt = NULL;
   g_auto (GStrv) only = a->pairs ? g_strsplit (a->pairs, ",", -1) : NULL;
   g_auto (GStrv) columns = a->columns ? g_strsplit (a->columns, ",", -1) : NULL;
@@ -368,7 +273,7 @@ evaluate (const Args *a)
   FILE *tsv = NULL;
   double worst_ratio = 0, worst_ssim = 1, sum_ratio = 0, sum_ssim = 0;
 
-  if (net == NULL || !make_options (a, &opt, &error))
+  if (net == NULL || !ev_run_options_make (&a->run, &opt, &error))
     {
       g_printerr ("ns-eval: %s\n", error->message);
       return 1;
@@ -391,20 +296,21 @@ evaluate (const Args *a)
       if (only && !g_strv_contains ((const char * const *) only, idx) &&
           !g_strv_contains ((const char * const *) only, name))
         continue;
-      if (!(c0 = load (a->samples, default_pairs[p][0], &error)) ||
-          !(s0 = load (a->samples, default_pairs[p][1], &error)))
+      if (!(c0 = ev_load_rgb (a->samples, default_pairs[p][0], &error)) ||
+          !(s0 = ev_load_rgb (a->samples, default_pairs[p][1], &error)))
         {
           g_printerr ("ns-eval: %s\n", error->message);
           return 1;
         }
       content = ns_image_resize_longest (c0, a->size);
       style = ns_image_resize_longest (s0, (int) lround (MAX (content->width, content->height) *
-                                                         (isnan (a->style_scale) ? 1.0 : a->style_scale)));
+                                                         (isnan (a->run.style_scale)
+                                                          ? 1.0 : a->run.style_scale)));
       row = g_new0 (Row, 1);
       row->ms_per_iter = NAN;
       if (a->reuse && g_file_test (res_path, G_FILE_TEST_EXISTS))
         {
-          result = load (NULL, res_path, &error);
+          result = ev_load_rgb (NULL, res_path, &error);
           if (result == NULL)
             {
               g_printerr ("ns-eval: %s\n", error->message);
@@ -498,22 +404,23 @@ evaluate (const Args *a)
   printf ("targets (ratio <= 0.70, SSIM >= 0.40 on every pair): %s\n",
           worst_ratio <= 0.7 && worst_ssim >= 0.4 ? "met" : "NOT met");
 
-  sheet = sheet_new (rows->len, n_cols);
+  sheet = ev_sheet_new (rows->len, n_cols);
   for (guint r = 0; r < rows->len; r++)
     {
-      int y0 = GAP + r * (CELL_H + GAP);
+      int y0 = EV_GAP + r * (EV_CELL_H + EV_GAP);
 
-      paste_fit (sheet, images->pdata[3 * r], GAP, y0);
-      paste_fit (sheet, images->pdata[3 * r + 1], GAP + (CELL_W + GAP), y0);
+      ev_sheet_paste (sheet, images->pdata[3 * r], EV_GAP, y0);
+      ev_sheet_paste (sheet, images->pdata[3 * r + 1], EV_GAP + (EV_CELL_W + EV_GAP), y0);
       for (int k = 0; columns && columns[k]; k++)
         {
           g_autofree char *p = g_strdup_printf ("%s/%s.png", columns[k], (char *) names->pdata[r]);
-          g_autoptr (NsImage) img = load (NULL, p, NULL);
+          g_autoptr (NsImage) img = ev_load_rgb (NULL, p, NULL);
 
           if (img)
-            paste_fit (sheet, img, GAP + (2 + k) * (CELL_W + GAP), y0);
+            ev_sheet_paste (sheet, img, EV_GAP + (2 + k) * (EV_CELL_W + EV_GAP), y0);
         }
-      paste_fit (sheet, images->pdata[3 * r + 2], GAP + (n_cols - 1) * (CELL_W + GAP), y0);
+      ev_sheet_paste (sheet, images->pdata[3 * r + 2],
+                      EV_GAP + (n_cols - 1) * (EV_CELL_W + EV_GAP), y0);
     }
   sheet_path = a->sheet ? g_strdup (a->sheet) : g_strdup_printf ("%s/sheet.png", a->out);
   if (!cli_image_save_png (sheet_path, sheet, NULL, 8, &error))
@@ -534,18 +441,7 @@ main (int argc, char **argv)
   GOptionEntry entries[] = {
     { "samples", 0, 0, G_OPTION_ARG_FILENAME, &a.samples, "Sample image directory", "DIR" },
     { "size", 's', 0, G_OPTION_ARG_INT, &a.size, "Longest side of the results (default 512)", "N" },
-    { "iterations", 'n', 0, G_OPTION_ARG_INT, &a.iterations, "Iterations (default: the engine's)", "N" },
-    { "network", 0, 0, G_OPTION_ARG_STRING, &a.network, "embedded (default), vgg19 or embedded:VARIANT", "NAME" },
-    { "content-weight", 0, 0, G_OPTION_ARG_DOUBLE, &a.content_weight, "Content weight", "W" },
-    { "style-weight", 0, 0, G_OPTION_ARG_DOUBLE, &a.style_weight, "Style weight", "W" },
-    { "tv-weight", 0, 0, G_OPTION_ARG_DOUBLE, &a.tv_weight, "Total-variation weight", "W" },
-    { "style-scale", 0, 0, G_OPTION_ARG_DOUBLE, &a.style_scale, "Style scale", "S" },
-    { "content-layer", 0, 0, G_OPTION_ARG_STRING, &a.content_layer, "Content layer", "LAYER" },
-    { "style-layers", 0, 0, G_OPTION_ARG_STRING, &a.style_layers, "Style layers", "SPEC" },
-    { "optimizer", 0, 0, G_OPTION_ARG_STRING, &a.optimizer, "lbfgs or adam", "NAME" },
-    { "init", 0, 0, G_OPTION_ARG_STRING, &a.init, "content or noise", "INIT" },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "OpenBLAS threads", "N" },
-    { "scales", 0, 0, G_OPTION_ARG_INT, &a.scales, "Sizes of the coarse-to-fine run (default: the engine's)", "N" },
+    { "network", 0, 0, G_OPTION_ARG_STRING, &a.network, "embedded (default), auto, vgg19 or embedded:VARIANT", "NAME" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &a.out, "Directory for results (default eval-out)", "DIR" },
     { "sheet", 0, 0, G_OPTION_ARG_FILENAME, &a.sheet, "Contact sheet (default OUT/sheet.png)", "FILE" },
     { "columns", 0, 0, G_OPTION_ARG_STRING, &a.columns, "Earlier result directories to show as extra columns", "DIR,…" },
@@ -560,10 +456,10 @@ main (int argc, char **argv)
   };
 
   a.size = 512;
-  a.iterations = -1;
-  a.content_weight = a.style_weight = a.tv_weight = a.style_scale = NAN;
+  ev_run_options_init (&a.run);
   a.cost_iterations = 5;
   g_option_context_add_main_entries (ctx, entries, NULL);
+  ev_run_options_add_entries (&a.run, ctx);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       g_printerr ("ns-eval: %s\n", error->message);

@@ -1,0 +1,253 @@
+/* frames.c — sequences with known camera motion, and the warping error (frames.h). */
+#include <math.h>
+#include <string.h>
+
+#include "frames.h"
+#include "ns-internal.h"
+
+#define SUPERSAMPLE 4
+
+/* ---- sequences ----------------------------------------------------------------------------- */
+
+/* img at (x, y), bilinear, reading the nearest edge pixel beyond the image. */
+static void
+sample (const NsImage *img, double x, double y, float out[3])
+{
+  int w = img->width, h = img->height, x0, y0, x1, y1;
+  double fx, fy;
+
+  x = CLAMP (x, 0.0, w - 1.0);
+  y = CLAMP (y, 0.0, h - 1.0);
+  x0 = (int) x;
+  y0 = (int) y;
+  x1 = MIN (x0 + 1, w - 1);
+  y1 = MIN (y0 + 1, h - 1);
+  fx = x - x0;
+  fy = y - y0;
+  for (int c = 0; c < 3; c++)
+    {
+      const float *d = img->data;
+      const float *r0 = d + (gsize) y0 * w * 3, *r1 = d + (gsize) y1 * w * 3;
+      double top = (1 - fx) * r0[x0 * 3 + c] + fx * r0[x1 * 3 + c];
+      double bot = (1 - fx) * r1[x0 * 3 + c] + fx * r1[x1 * 3 + c];
+
+      out[c] = (float) ((1 - fy) * top + fy * bot);
+    }
+}
+
+NsImage *
+ev_frame_render (const NsImage *photo, const EvCamera *camera, int w, int h,
+                 const NsImage *overlay_photo, double ox, double oy, double radius)
+{
+  NsImage *out = ns_image_new (w, h, 3);
+  double fcx = (w - 1) / 2.0, fcy = (h - 1) / 2.0;
+  double pcx = camera->cx * (photo->width - 1), pcy = camera->cy * (photo->height - 1);
+  double k = camera->zoom * photo->width / w;    /* photo pixels per frame pixel */
+  double th = camera->angle * G_PI / 180.0, co = cos (th), si = sin (th);
+
+  g_return_val_if_fail (photo->channels == 3, NULL);
+  g_return_val_if_fail (overlay_photo == NULL || overlay_photo->channels == 3, NULL);
+
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        float *px = out->data + ((gsize) y * w + x) * 3;
+
+        /* The mean of SUPERSAMPLE² bilinear samples over the pixel's square, as a camera
+         * integrates the light over its pixels: a pixel's blur does not depend on where the
+         * motion put it between the photo's pixels. */
+        for (int sy = 0; sy < SUPERSAMPLE; sy++)
+          for (int sx = 0; sx < SUPERSAMPLE; sx++)
+            {
+              double dx = x - fcx + (sx + 0.5) / SUPERSAMPLE - 0.5;
+              double dy = y - fcy + (sy + 0.5) / SUPERSAMPLE - 0.5;
+              float v[3];
+
+              sample (photo, pcx + k * (co * dx - si * dy), pcy + k * (si * dx + co * dy), v);
+              for (int c = 0; c < 3; c++)
+                px[c] += v[c] / (SUPERSAMPLE * SUPERSAMPLE);
+            }
+        if (overlay_photo)
+          {
+            double d = hypot (x - ox, y - oy), a = CLAMP (radius + 0.5 - d, 0.0, 1.0);
+            float o[3];
+
+            if (a <= 0)
+              continue;
+            sample (overlay_photo, (overlay_photo->width - 1) / 2.0 + (x - ox),
+                    (overlay_photo->height - 1) / 2.0 + (y - oy), o);
+            for (int c = 0; c < 3; c++)
+              px[c] = (float) (a * o[c] + (1 - a) * px[c]);
+          }
+      }
+  return out;
+}
+
+NsImage **
+ev_sequence_render (const NsImage *photo, const EvCamera *from, const EvCamera *to,
+                    const NsImage *overlay_photo, const EvOverlay *overlay, int n, int w, int h)
+{
+  NsImage **frames = g_new0 (NsImage *, n);
+
+  g_return_val_if_fail (n >= 2, NULL);
+  for (int t = 0; t < n; t++)
+    {
+      double u = (double) t / (n - 1);
+      EvCamera cam = {
+        from->cx + u * (to->cx - from->cx),
+        from->cy + u * (to->cy - from->cy),
+        from->zoom * pow (to->zoom / from->zoom, u),
+        from->angle + u * (to->angle - from->angle),
+      };
+
+      if (overlay_photo && overlay)
+        frames[t] = ev_frame_render (photo, &cam, w, h, overlay_photo,
+                                     (overlay->x0 + u * (overlay->x1 - overlay->x0)) * (w - 1),
+                                     (overlay->y0 + u * (overlay->y1 - overlay->y0)) * (h - 1),
+                                     overlay->radius * h);
+      else
+        frames[t] = ev_frame_render (photo, &cam, w, h, NULL, 0, 0, 0);
+    }
+  return frames;
+}
+
+NsImage **
+ev_sequence_add_noise (NsImage * const *frames, int n, double sigma, guint32 seed)
+{
+  NsImage **out = g_new0 (NsImage *, n);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+
+  for (int t = 0; t < n; t++)
+    {
+      gsize len = (gsize) frames[t]->width * frames[t]->height * frames[t]->channels;
+
+      out[t] = ns_image_copy (frames[t]);
+      for (gsize i = 0; i < len; i++)
+        {
+          /* Box–Muller */
+          double u = g_rand_double_range (rand, 1e-12, 1.0), v = g_rand_double (rand);
+
+          out[t]->data[i] += (float) (sigma * sqrt (-2 * log (u)) * cos (2 * G_PI * v));
+        }
+    }
+  return out;
+}
+
+void
+ev_sequence_free (NsImage **frames, int n)
+{
+  if (frames == NULL)
+    return;
+  for (int t = 0; t < n; t++)
+    ns_image_free (frames[t]);
+  g_free (frames);
+}
+
+/* ---- the warping error --------------------------------------------------------------------- */
+
+struct _EvFlows
+{
+  int        n, gap, w, h;
+  NsTensor **backward;    /* [t]: flow from frame t to frame t − gap (NULL for t < gap) */
+  guint8   **mask;        /* [t]: 1 where it is reliable                                 */
+  double     coverage;
+};
+
+EvFlows *
+ev_flows_new (NsImage * const *input, int n, int gap, GError **error)
+{
+  g_autoptr (EvFlows) f = g_new0 (EvFlows, 1);
+  gsize len;
+  double kept = 0;
+
+  g_return_val_if_fail (n > gap && gap >= 1, NULL);
+  f->n = n;
+  f->gap = gap;
+  f->w = input[0]->width;
+  f->h = input[0]->height;
+  f->backward = g_new0 (NsTensor *, n);
+  f->mask = g_new0 (guint8 *, n);
+  len = (gsize) f->w * f->h;
+  for (int t = gap; t < n; t++)
+    {
+      g_autoptr (NsTensor) fwd = ns_flow_compute (input[t - gap], input[t], NS_FLOW_MEDIUM, error);
+      g_autoptr (NsTensor) rel = NULL;
+      gsize on = 0;
+
+      if (fwd == NULL)
+        return NULL;
+      f->backward[t] = ns_flow_compute (input[t], input[t - gap], NS_FLOW_MEDIUM, error);
+      if (f->backward[t] == NULL)
+        return NULL;
+      rel = ns_flow_reliability (fwd, f->backward[t]);
+      f->mask[t] = g_new (guint8, len);
+      for (gsize i = 0; i < len; i++)
+        on += f->mask[t][i] = rel->data[i] > 0.5f;
+      kept += (double) on / len;
+    }
+  f->coverage = kept / (n - gap);
+  return g_steal_pointer (&f);
+}
+
+void
+ev_flows_free (EvFlows *flows)
+{
+  if (flows == NULL)
+    return;
+  for (int t = 0; t < flows->n; t++)
+    {
+      ns_tensor_free (flows->backward[t]);
+      g_free (flows->mask[t]);
+    }
+  g_free (flows->backward);
+  g_free (flows->mask);
+  g_free (flows);
+}
+
+double
+ev_flows_coverage (const EvFlows *flows)
+{
+  return flows->coverage;
+}
+
+double
+ev_warp_error (const EvFlows *flows, NsImage * const *frames)
+{
+  gsize len = (gsize) flows->w * flows->h;
+  double total = 0;
+  int pairs = 0;
+
+  for (int t = flows->gap; t < flows->n; t++)
+    {
+      const NsImage *cur = frames[t], *prev = frames[t - flows->gap];
+      g_autoptr (NsImage) prev_rgb = prev->channels == 3 ? NULL : ns_image_to_rgb (prev);
+      g_autoptr (NsImage) cur_rgb = cur->channels == 3 ? NULL : ns_image_to_rgb (cur);
+      g_autoptr (NsTensor) p = NULL, warped = NULL;
+      double sum = 0;
+      gsize on = 0;
+
+      g_return_val_if_fail (cur->width == flows->w && cur->height == flows->h, NAN);
+      if (cur_rgb)
+        cur = cur_rgb;
+      p = ns_color_image_to_tensor (prev_rgb ? prev_rgb : prev);
+      warped = ns_flow_warp (p, flows->backward[t]);
+      for (gsize i = 0; i < len; i++)
+        if (flows->mask[t][i])
+          {
+            for (int c = 0; c < 3; c++)
+              {
+                double d = cur->data[i * 3 + c] - warped->data[c * len + i];
+
+                sum += d * d;
+              }
+            on++;
+          }
+      if (on == 0)
+        continue;
+      g_debug ("warping error of frames %d, %d: %.6f over %.1f%% of the pixels", t - flows->gap,
+               t, sum / on, 100.0 * on / len);
+      total += sum / on;
+      pairs++;
+    }
+  return pairs ? total / pairs : NAN;
+}
