@@ -244,7 +244,7 @@ make_term (NsSequence *seq, const NsImage *frame, int j, NsImage **warped,
   if (backward == NULL)
     return FALSE;
   result = ns_color_image_to_tensor (seq->results[j - 1]);
-  moved = ns_flow_warp (result, backward);
+  moved = ns_flow_warp_cubic (result, backward);
   *warped = ns_color_tensor_to_image (moved);
   *reliability = ns_flow_reliability (forward, backward);
   return TRUE;
