@@ -7,6 +7,13 @@
 #include "ns-internal.h"
 
 #define RELIABILITY_SIGMA 0.8
+
+/* The original frame before, warped, against the frame: a mean difference of its channels
+ * up to COLOUR_DIFF_FULL keeps the reliability, from COLOUR_DIFF_NONE on it is 0.  DIS misses
+ * small or fast things (a walker a few pixels wide); where it does, the warp shows what was
+ * there before, and holding the result to it would leave a ghost behind. */
+#define COLOUR_DIFF_FULL 0.1f
+#define COLOUR_DIFF_NONE 0.2f
 #define RELIABILITY_RADIUS 3            /* ⌈3σ⌉ */
 /* Disocclusions, and pixels that come from outside the frame, are marked below zero so that
  * the blur spreads them outwards rather than letting the reliable side bleed into pixels with
@@ -375,4 +382,48 @@ ns_flow_long_term (NsTensor * const *c, int n)
           seen[i] += own;
         }
     }
+}
+
+typedef struct
+{
+  const NsTensor *moved, *frame;
+  float          *c;
+} Colours;
+
+static void
+colour_rows (gsize from, gsize to, gpointer data)
+{
+  const Colours *cc = data;
+  gsize n = (gsize) cc->frame->w * cc->frame->h;
+  int planes = cc->frame->c;
+
+  for (gsize p = from * cc->frame->w; p < to * cc->frame->w; p++)
+    {
+      float d = 0.0f;
+
+      for (int k = 0; k < planes; k++)
+        d += fabsf (cc->moved->data[k * n + p] - cc->frame->data[k * n + p]);
+      d /= (float) planes;
+      cc->c[p] *= CLAMP ((COLOUR_DIFF_NONE - d) / (COLOUR_DIFF_NONE - COLOUR_DIFF_FULL),
+                         0.0f, 1.0f);
+    }
+}
+
+void
+ns_flow_check_colours (NsTensor *reliability, const NsTensor *before, const NsTensor *frame,
+                       const NsTensor *backward)
+{
+  g_autoptr (NsTensor) moved = NULL;
+  Colours cc;
+
+  g_return_if_fail (reliability != NULL && before != NULL && frame != NULL);
+  g_return_if_fail (ns_tensor_same_shape (before, frame) && reliability->w == frame->w
+                    && reliability->h == frame->h);
+
+  moved = ns_flow_warp (before, backward);
+  cc.moved = moved;
+  cc.frame = frame;
+  cc.c = reliability->data;
+  ns_parallel_range (frame->h, ns_chunk_rows (frame->w), (gsize) frame->w * frame->c,
+                     colour_rows, &cc);
 }

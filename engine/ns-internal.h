@@ -266,6 +266,10 @@ NsTensor *ns_flow_warp_cubic  (const NsTensor *img, const NsTensor *flow);
  * below 0, so that the blur spreads them outwards), 0 at motion boundaries, 1 elsewhere;
  * then a Gaussian blur of σ = 0.8, clipped. */
 NsTensor *ns_flow_reliability (const NsTensor *forward, const NsTensor *backward);
+/* Lowers `reliability` where the original frame `before`, warped by `backward` (frame →
+ * before), does not look like `frame` (colour tensors): there the flow missed the motion. */
+void      ns_flow_check_colours (NsTensor *reliability, const NsTensor *before,
+                                 const NsTensor *frame, const NsTensor *backward);
 /* Long-term weights in place: c[0 … n − 1] are the reliabilities of frames i − j for
  * increasing j; each becomes max (c[j] − Σ_{k<j} c[k], 0), so that a pixel follows the
  * nearest frame that sees it. */

@@ -247,6 +247,12 @@ make_term (NsSequence *seq, const NsImage *frame, int j, NsImage **warped,
   moved = ns_flow_warp_cubic (result, backward);
   *warped = ns_color_tensor_to_image (moved);
   *reliability = ns_flow_reliability (forward, backward);
+  {
+    g_autoptr (NsTensor) from = ns_color_image_to_tensor (before);
+    g_autoptr (NsTensor) to = ns_color_image_to_tensor (frame);
+
+    ns_flow_check_colours (*reliability, from, to, backward);
+  }
   return TRUE;
 }
 

@@ -113,6 +113,40 @@ test_warp_cubic (void)
   g_assert_cmpfloat (contrast_cubic, >, 1.2 * contrast_linear);
 }
 
+/* Where the warped original frame does not look like the frame (a thing the flow missed:
+ * here a dark square that is gone, with a zero flow), the reliability falls to 0; a small
+ * difference (noise) leaves it as it was. */
+static void
+test_check_colours (void)
+{
+  int h = 20, w = 30;
+  gsize n = (gsize) h * w;
+  g_autoptr (NsTensor) before = ns_tensor_new (3, h, w);
+  g_autoptr (NsTensor) frame = ns_tensor_new (3, h, w);
+  g_autoptr (NsTensor) still = constant_flow (h, w, 0.0f, 0.0f);
+  g_autoptr (NsTensor) c = ns_tensor_new (1, h, w);
+
+  for (gsize i = 0; i < 3 * n; i++)
+    {
+      before->data[i] = 0.6f;
+      frame->data[i] = 0.6f + ((i % 7) < 3 ? 0.05f : -0.05f);
+    }
+  for (int k = 0; k < 3; k++)
+    for (int y = 5; y < 12; y++)
+      for (int x = 10; x < 16; x++)
+        before->data[k * n + (gsize) y * w + x] = 0.1f;
+  for (gsize i = 0; i < n; i++)
+    c->data[i] = 0.9f;
+  ns_flow_check_colours (c, before, frame, still);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        gboolean gone = y >= 5 && y < 12 && x >= 10 && x < 16;
+
+        g_assert_cmpfloat (c->data[(gsize) y * w + x], ==, gone ? 0.0f : 0.9f);
+      }
+}
+
 /* A flow resized to half its size has half the displacements; a linear field (a zoom about
  * the centre) stays the same field in the new pixels. */
 static void
@@ -557,6 +591,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/flow/warp-shift", test_warp_shift);
   g_test_add_func ("/flow/warp-cubic", test_warp_cubic);
+  g_test_add_func ("/flow/check-colours", test_check_colours);
   g_test_add_func ("/flow/resize", test_resize);
   g_test_add_func ("/flow/reliability-occlusion", test_reliability_occlusion);
   g_test_add_func ("/flow/reliability-leaving", test_reliability_leaving);
