@@ -422,7 +422,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsPlan, ns_plan_free)
  * (ns_sequence_available). */
 
 /* The temporal weight γ when none is set (chosen by measurement, docs/animation.md). */
-#define NS_TEMPORAL_WEIGHT_DEFAULT 2e4
+#define NS_TEMPORAL_WEIGHT_DEFAULT 1e3
 
 typedef struct _NsSequence NsSequence;
 

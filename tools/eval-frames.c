@@ -112,17 +112,6 @@ method_free (Method *m, int n)
 
 /* ---- the sequences ------------------------------------------------------------------------- */
 
-static gboolean
-listed (const char *list, const char *name)
-{
-  g_auto (GStrv) v = NULL;
-
-  if (list == NULL)
-    return TRUE;
-  v = g_strsplit (list, ",", -1);
-  return g_strv_contains ((const char * const *) v, name);
-}
-
 static int
 compare_names (gconstpointer a, gconstpointer b)
 {
@@ -681,7 +670,7 @@ evaluate (const Args *a)
     {
       NsImage **input;
 
-      if (!listed (a->sequences, specs[s].name))
+      if (!ev_listed (a->sequences, specs[s].name))
         continue;
       if (!(input = make_sequence (a, &specs[s], &error)) ||
           !run_sequence (a, net, opt, specs[s].name, specs[s].what, specs[s].style, input,
@@ -693,7 +682,7 @@ evaluate (const Args *a)
         }
       ev_sequence_free (input, a->n_frames);
     }
-  if (a->video && listed (a->sequences, "video"))
+  if (a->video && ev_listed (a->sequences, "video"))
     {
       int n = a->n_frames;
       NsImage **input = load_video (a->video, a->width, &n, &error);

@@ -128,17 +128,6 @@ row_free (Row *r)
   g_free (r);
 }
 
-static gboolean
-listed (const char *list, const char *name)
-{
-  g_auto (GStrv) v = NULL;
-
-  if (list == NULL)
-    return TRUE;
-  v = g_strsplit (list, ",", -1);
-  return g_strv_contains ((const char * const *) v, name);
-}
-
 /* ---- running the command ------------------------------------------------------------------- */
 
 /* Expands %F and %P in a method's arguments. */
@@ -549,7 +538,7 @@ evaluate (const Args *a)
 
   /* One column of the sheet per method that can run. */
   for (guint m = 0; m < G_N_ELEMENTS (methods); m++)
-    if (listed (a->methods, methods[m].name))
+    if (ev_listed (a->methods, methods[m].name))
       {
         if (supports (help, methods[m].needs) || methods[m].enlarge)
           n_methods++;
@@ -589,8 +578,8 @@ evaluate (const Args *a)
       int full, cx, cy, c;
       double hf_small, mp;
 
-      if (!listed (a->photos, photo_name) || (a->pairs && !listed (a->pairs, idx)
-                                              && !listed (a->pairs, pair)))
+      if (!ev_listed (a->photos, photo_name) || (a->pairs && !ev_listed (a->pairs, idx)
+                                              && !ev_listed (a->pairs, pair)))
         continue;
       g_mkdir_with_parents (dir, 0755);
       if (!(c0 = ev_load_rgb (NULL, photo, &error)) ||
@@ -669,7 +658,7 @@ evaluate (const Args *a)
           g_autoptr (GError) merr = NULL;
           RunInfo info = { 0 };
 
-          if (!listed (a->methods, me->name))
+          if (!ev_listed (a->methods, me->name))
             continue;
           if (me->slow && a->full_max_mp > 0 && mp > a->full_max_mp)
             {

@@ -126,3 +126,14 @@ ev_sheet_paste (NsImage *sheet, const NsImage *img, int x0, int y0)
     memcpy (sheet->data + 3 * ((gsize) (oy + y) * sheet->width + ox),
             s->data + 3 * (gsize) y * w, 3 * (gsize) w * sizeof (float));
 }
+
+gboolean
+ev_listed (const char *list, const char *name)
+{
+  g_auto (GStrv) v = NULL;
+
+  if (list == NULL)
+    return TRUE;
+  v = g_strsplit (list, ",", -1);
+  return g_strv_contains ((const char * const *) v, name);
+}

@@ -32,6 +32,9 @@ void      ev_run_options_init        (EvRunOptions *r);
 void      ev_run_options_add_entries (EvRunOptions *r, GOptionContext *context);
 gboolean  ev_run_options_make        (const EvRunOptions *r, NsOptions **out, GError **error);
 
+/* Whether a --sequences/--methods style list ("a,b,c"; NULL: everything) names `name`. */
+gboolean  ev_listed (const char *list, const char *name);
+
 /* Contact sheets: rows × cols cells of EV_CELL_W × EV_CELL_H on a dark grey ground,
  * EV_GAP apart; ev_sheet_paste fits an image into the cell whose top left is (x0, y0). */
 #define EV_CELL_W 256

@@ -9,15 +9,14 @@
 #   done       every check has been written
 
 import os
-import struct
 import sys
 import time
 import traceback
 
-from gi.repository import Gimp, Gegl
+from gi.repository import Gimp
 
 sys.path.insert(0, os.environ["NS_GIMP_TESTS"])
-from gui_lib import MARKERS, PDB, marker, raw, wait_marker  # noqa: E402
+from gui_lib import MARKERS, PDB, fill, marker, raw, wait_marker  # noqa: E402
 
 TAP = open(os.environ["NS_TAP_OUT"], "w")
 
@@ -43,18 +42,7 @@ def check(description, function):
 # ---- the animation ----------------------------------------------------------------------------
 
 W, H = 48, 40
-
-
-def fill(layer, fmt, channels, pixel):
-    w, h = layer.get_width(), layer.get_height()
-    values = []
-    for y in range(h):
-        for x in range(w):
-            values.extend(pixel(x, y))
-    buf = layer.get_buffer()
-    buf.set(Gegl.Rectangle.new(0, 0, w, h), fmt, struct.pack("<%df" % len(values), *values))
-    buf.flush()
-    layer.update(0, 0, w, h)
+RGBA = "R'G'B'A float"
 
 
 def scene(shift):
@@ -88,15 +76,14 @@ def new_layer(image, name, w, h, alpha):
 def animation():
     """Bottom first: two whole frames, a (combine) patch, a smaller offset frame with alpha."""
     image = Gimp.Image.new(W, H, Gimp.ImageBaseType.RGB)
-    fill(new_layer(image, NAMES[0], W, H, False), "R'G'B' float", 3, scene(0))
-    fill(new_layer(image, NAMES[1], W, H, False), "R'G'B' float", 3, scene(2))
+    fill(new_layer(image, NAMES[0], W, H, False), scene(0))
+    fill(new_layer(image, NAMES[1], W, H, False), scene(2))
     third = new_layer(image, NAMES[2], 20, 16, True)
     third.set_offsets(*PATCH_AT)
-    fill(third, "R'G'B'A float", 4, patch)
+    fill(third, patch, RGBA)
     fourth = new_layer(image, NAMES[3], 40, 32, True)
     fourth.set_offsets(4, 4)
-    fill(fourth, "R'G'B'A float", 4,
-         lambda x, y: scene(6)(x + 4, y + 4) + (0.4 + 0.6 * ((x + y) % 7) / 6.0,))
+    fill(fourth, lambda x, y: scene(6)(x + 4, y + 4) + (0.4 + 0.6 * ((x + y) % 7) / 6.0,), RGBA)
     return image
 
 
@@ -147,7 +134,7 @@ def stripes(x, y):
 
 painting = Gimp.Image.new(32, 32, Gimp.ImageBaseType.RGB)
 style = new_layer(painting, "painting", 32, 32, False)
-fill(style, "R'G'B' float", 3, stripes)
+fill(style, stripes)
 
 
 # ---- bad inputs -----------------------------------------------------------------------------------
@@ -162,12 +149,12 @@ def refused(description, image, needle, **named):
 
 def test_bad_inputs():
     one = Gimp.Image.new(W, H, Gimp.ImageBaseType.RGB)
-    fill(new_layer(one, "only", W, H, False), "R'G'B' float", 3, scene(0))
+    fill(new_layer(one, "only", W, H, False), scene(0))
     refused("an image with one layer is refused: it needs at least 2 layers as frames", one,
             "needs at least 2 layers as frames")
     # The style layer is not a frame: with it, a two-layer image has one frame.
     own = new_layer(one, "painting here", 32, 32, False)
-    fill(own, "R'G'B' float", 3, stripes)
+    fill(own, stripes)
     refused("the style layer in the image itself is not counted as a frame", one,
             "needs at least 2 layers as frames", style=own)
     one.delete()
@@ -240,11 +227,11 @@ def test_combine():
     results = []
     for combined in (True, False):
         image = Gimp.Image.new(W, H, Gimp.ImageBaseType.RGB)
-        fill(new_layer(image, "below (replace)", W, H, False), "R'G'B' float", 3, scene(2))
+        fill(new_layer(image, "below (replace)", W, H, False), scene(2))
         if combined:
             top = new_layer(image, "over (combine)", 20, 16, True)
             top.set_offsets(*PATCH_AT)
-            fill(top, "R'G'B'A float", 4, patch)
+            fill(top, patch, RGBA)
         else:
             top = new_layer(image, "whole (replace)", W, H, True)
 
@@ -253,7 +240,7 @@ def test_combine():
                 if 0 <= px < 20 and 0 <= py < 16 and patch(px, py)[3] == 1.0:
                     return patch(px, py)
                 return scene(2)(x, y) + (1.0,)
-            fill(top, "R'G'B'A float", 4, shown)
+            fill(top, shown, RGBA)
         succeeded, message = frames(image, style, **{"temporal-weight": 50.0})
         results.append((succeeded, message, raw(image.get_layers()[0]),
                         raw(image.get_layers()[1])))

@@ -25,14 +25,15 @@ def wait_marker(name, seconds):
         time.sleep(0.2)
 
 
-def fill(layer, pixel):
+def fill(layer, pixel, fmt="R'G'B' float"):
+    """pixel(x, y) gives the values of one pixel in fmt's channels."""
     w, h = layer.get_width(), layer.get_height()
     values = []
     for y in range(h):
         for x in range(w):
             values.extend(pixel(x, y))
     buf = layer.get_buffer()
-    buf.set(Gegl.Rectangle.new(0, 0, w, h), "R'G'B' float",
+    buf.set(Gegl.Rectangle.new(0, 0, w, h), fmt,
             struct.pack("<%df" % len(values), *values))
     buf.flush()
     layer.update(0, 0, w, h)
