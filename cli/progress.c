@@ -109,6 +109,21 @@ redraw_due (CliProgress *p, gboolean final)
   return final || g_get_monotonic_time () - p->last_draw >= REDRAW_INTERVAL_US;
 }
 
+/* Whether to report now: a bar is redrawn at most every REDRAW_INTERVAL_US (and at the end),
+ * a plain line printed once per tenth of `fraction`. */
+static gboolean
+report_due (CliProgress *p, gboolean final, double fraction)
+{
+  int tenth = (int) (fraction * 10.0);
+
+  if (p->interactive)
+    return redraw_due (p, final);
+  if (tenth <= p->last_step)
+    return FALSE;
+  p->last_step = tenth;
+  return TRUE;
+}
+
 void
 cli_progress_iteration (CliProgress *progress, const NsProgress *state)
 {
@@ -118,27 +133,20 @@ cli_progress_iteration (CliProgress *progress, const NsProgress *state)
   double fraction = (double) state->iteration / total;
   gboolean final = state->iteration >= total;
 
-  if (progress->quiet)
+  if (progress->quiet || !report_due (progress, final, fraction))
     return;
 
   if (progress->interactive)
     {
-      g_autofree char *text = NULL;
+      g_autofree char *text =
+        g_strdup_printf ("%d/%d at %d×%d  loss %.3g  %s elapsed  ETA %s",
+                         state->scale_iteration, state->scale_iterations, state->width,
+                         state->height, state->relative_loss, elapsed, eta);
 
-      if (!redraw_due (progress, final))
-        return;
-      text = g_strdup_printf ("%d/%d at %d×%d  loss %.3g  %s elapsed  ETA %s",
-                              state->scale_iteration, state->scale_iterations, state->width,
-                              state->height, state->relative_loss, elapsed, eta);
       draw_bar (progress, fraction, text);
     }
   else
     {
-      int tenth = (int) (fraction * 10.0);
-
-      if (tenth <= progress->last_step)
-        return;
-      progress->last_step = tenth;
       fprintf (progress->stream,
                "neural-style: iteration %d/%d at %d×%d (%d%% of the run), loss %.3g of the "
                "initial, %s elapsed, %s left\n", state->scale_iteration,
@@ -168,28 +176,23 @@ cli_progress_frame (CliProgress *progress, const NsSequenceProgress *state)
       progress->frame = state->frame;
       progress->last_step = -1;
     }
+  if (!report_due (progress, final, fraction))
+    return;
 
   if (progress->interactive)
     {
-      g_autofree char *text = NULL;
       /* The bar is the sequence's: the frames before this one count as done. */
       double done = state->n_frames > 0
                     ? (state->frame - 1 + fraction) / state->n_frames : fraction;
+      g_autofree char *text =
+        g_strdup_printf ("frame %s, %d/%d at %d×%d  loss %.3g  %s elapsed  ETA %s", frame,
+                         run->scale_iteration, run->scale_iterations, run->width,
+                         run->height, run->relative_loss, elapsed, eta);
 
-      if (!redraw_due (progress, final))
-        return;
-      text = g_strdup_printf ("frame %s, %d/%d at %d×%d  loss %.3g  %s elapsed  ETA %s", frame,
-                              run->scale_iteration, run->scale_iterations, run->width,
-                              run->height, run->relative_loss, elapsed, eta);
       draw_bar (progress, done, text);
     }
   else
     {
-      int tenth = (int) (fraction * 10.0);
-
-      if (tenth <= progress->last_step)
-        return;
-      progress->last_step = tenth;
       fprintf (progress->stream,
                "neural-style: frame %s, iteration %d/%d at %d×%d (%d%% of the frame), loss "
                "%.3g of the initial, %s elapsed, %s left for the sequence\n", frame,

@@ -7,6 +7,12 @@
 #include "ns-internal.h"
 
 #define RELIABILITY_SIGMA 0.8
+#define RELIABILITY_RADIUS 3            /* ⌈3σ⌉ */
+/* Disocclusions, and pixels that come from outside the frame, are marked below zero so that
+ * the blur spreads them outwards rather than letting the reliable side bleed into pixels with
+ * nothing to warp from; clipping brings them back to 0 (consistencyChecker does so for the
+ * disocclusions). */
+#define UNRELIABLE (-0.75f)
 
 /* The original frame before, warped, against the frame: a mean difference of its channels
  * up to COLOUR_DIFF_FULL keeps the reliability, from COLOUR_DIFF_NONE on it is 0.  DIS misses
@@ -14,12 +20,6 @@
  * there before, and holding the result to it would leave a ghost behind. */
 #define COLOUR_DIFF_FULL 0.1f
 #define COLOUR_DIFF_NONE 0.2f
-#define RELIABILITY_RADIUS 3            /* ⌈3σ⌉ */
-/* Disocclusions, and pixels that come from outside the frame, are marked below zero so that
- * the blur spreads them outwards rather than letting the reliable side bleed into pixels with
- * nothing to warp from; clipping brings them back to 0 (consistencyChecker does so for the
- * disocclusions). */
-#define UNRELIABLE (-0.75f)
 
 gboolean
 ns_flow_available (void)

@@ -226,11 +226,11 @@ tensor_plane_image (const NsTensor *t)
   return image;
 }
 
-/* One term: frame i − j's result warped onto `frame` by the flow between the original
- * frames, and the warp's reliability. */
+/* One term: frame i − j's result warped onto `frame` (`frame_t` is it as a tensor) by the
+ * flow between the original frames, and the warp's reliability. */
 static gboolean
-make_term (NsSequence *seq, const NsImage *frame, int j, NsImage **warped,
-           NsTensor **reliability, GError **error)
+make_term (NsSequence *seq, const NsImage *frame, const NsTensor *frame_t, int j,
+           NsImage **warped, NsTensor **reliability, GError **error)
 {
   const NsImage *before = seq->frames[j - 1];
   g_autoptr (NsTensor) forward = ns_flow_compute (before, frame, NS_FLOW_MEDIUM, error);
@@ -249,9 +249,8 @@ make_term (NsSequence *seq, const NsImage *frame, int j, NsImage **warped,
   *reliability = ns_flow_reliability (forward, backward);
   {
     g_autoptr (NsTensor) from = ns_color_image_to_tensor (before);
-    g_autoptr (NsTensor) to = ns_color_image_to_tensor (frame);
 
-    ns_flow_check_colours (*reliability, from, to, backward);
+    ns_flow_check_colours (*reliability, from, frame_t, backward);
   }
   return TRUE;
 }
@@ -289,14 +288,19 @@ stylize (NsSequence *seq, const NsImage *frame, GError **error)
   gboolean ok = TRUE;
   int n = 0;
 
-  if (seq->weight > 0.0)
-    for (guint k = 0; k < G_N_ELEMENTS (offsets) && ok; k++)
-      {
-        if (offsets[k] > seq->position || (k > 0 && ! seq->long_term))
-          break;
-        ok = make_term (seq, frame, offsets[k], (NsImage **) &warped[k], &c[k], error);
-        n += ok;
-      }
+  if (seq->weight > 0.0 && seq->position > 0)
+    {
+      g_autoptr (NsTensor) frame_t = ns_color_image_to_tensor (frame);
+
+      for (guint k = 0; k < G_N_ELEMENTS (offsets) && ok; k++)
+        {
+          if (offsets[k] > seq->position || (k > 0 && ! seq->long_term))
+            break;
+          ok = make_term (seq, frame, frame_t, offsets[k], (NsImage **) &warped[k], &c[k],
+                          error);
+          n += ok;
+        }
+    }
   if (ok)
     {
       ns_flow_long_term (c, n);
