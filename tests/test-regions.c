@@ -8,19 +8,6 @@
 #include "texture.h"
 #include "testutil.h"
 
-static double
-rel_norm (const float *a, const float *b, gsize n)
-{
-  double d = 0.0, r = 0.0;
-
-  for (gsize i = 0; i < n; i++)
-    {
-      d += ((double) a[i] - b[i]) * ((double) a[i] - b[i]);
-      r += (double) b[i] * b[i];
-    }
-  return sqrt (d / MAX (r, 1e-300));
-}
-
 /* ---- the guided loss ---------------------------------------------------------------------- */
 
 typedef struct
@@ -292,7 +279,7 @@ check_full_mask (NsNetwork *net, int tile)
   gg = g_new (float, n);
   eval_at (plain, gp, pp);
   eval_at (guided, gg, pg);
-  err = rel_norm (gg, gp, n);
+  err = ns_test_rel_norm (gg, gp, n);
   g_test_message ("tile %d: style %.9g vs %.9g, gradient rel. error %.2e", tile, pg[1], pp[1],
                   err);
   g_assert_cmpfloat (pp[1], >, 0.0);
@@ -352,7 +339,7 @@ check_tiled (NsNetwork *net, const TiledCase *k)
   gt = g_new (float, n);
   fw = eval_at (whole, gw, pw);
   ft = eval_at (tiled, gt, pt);
-  err = rel_norm (gt, gw, n);
+  err = ns_test_rel_norm (gt, gw, n);
   g_test_message ("mode %d rest %d: loss %.9g vs %.9g (style %.3g), gradient rel. error %.2e",
                   k->mode, k->rest, ft, fw, pw[1], err);
   for (int i = 0; i < 3; i++)
