@@ -57,6 +57,8 @@ typedef struct
   char     *upscale;
   char     *refine_iterations;
   char     *temporal_weight;
+  char     *style_mask;
+  char     *rest;
   gboolean  quiet;
   gboolean  overwrite_input;
   gboolean  version;
@@ -78,6 +80,9 @@ typedef struct
   NsNetworkKind  network;
   double        *blend;           /* one per style, or NULL = equal */
   NsOptions     *options;
+  char         **mask_paths;      /* --style-mask: one per style ("" = everywhere), or NULL */
+  NsImage      **masks;           /* read from them (NULL entries = everywhere) */
+  NsRegionRest   rest;            /* --rest */
 } CliRun;
 
 /* What a progress report needs to write --save-every snapshots beside `output`. */

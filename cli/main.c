@@ -24,6 +24,7 @@
 #include "imageio.h"
 #include "interrupt.h"
 #include "progress.h"
+#include "regions.h"
 
 /* The preview's size in the plug-in: larger results are optimised at it and enlarged. */
 #define CLI_OPTIMIZE_SIZE 512
@@ -74,7 +75,7 @@ cli_args_clear (CliArgs *a)
     &a->network, &a->weights, &a->threads, &a->content_layer, &a->style_layers,
     &a->learning_rate, &a->lbfgs_history, &a->save_every, &a->weights_url, &a->weights_sha256,
     &a->max_memory, &a->scales, &a->scale_iterations, &a->optimize_size, &a->upscale,
-    &a->refine_iterations, &a->temporal_weight,
+    &a->refine_iterations, &a->temporal_weight, &a->style_mask, &a->rest,
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (strings); i++)
@@ -116,6 +117,7 @@ static const char *help_description =
   "Examples:\n"
   "  neural-style photo.jpg starry-night.png -o out.png\n"
   "  neural-style photo.png a.png b.png --style-blend 0.7,0.3 --preserve-colors -o out.png\n"
+  "  neural-style photo.jpg sky.jpg water.jpg --style-mask sky-mask.png,water-mask.png -o out.png\n"
   "  neural-style --frames 'clip/%04d.png' starry-night.png -o 'styled/%04d.png'\n"
   "\n"
   "Exit status: 0 success, 1 failure (unreadable image, weights problem, failed run),\n"
@@ -175,6 +177,12 @@ parse_args (char ***args, CliArgs *a, GError **error)
       "Weight of the smoothness (total variation) term (default: the network's)", "W" },
     { "style-blend", 0, 0, G_OPTION_ARG_STRING, &a->style_blend,
       "Comma-separated weights, one per style image (default: equal)", "W1,W2,…" },
+    { "style-mask", 0, 0, G_OPTION_ARG_STRING, &a->style_mask,
+      "Comma-separated grey images of the content's size, one per style: white where that "
+      "style applies (an empty entry: everywhere)", "M1,M2,…" },
+    { "rest", 0, 0, G_OPTION_ARG_STRING, &a->rest,
+      "With --style-mask, what pixels no mask covers get: the content alone (default) or "
+      "the styles' blend", "content|styles" },
     { "style-scale", 0, 0, G_OPTION_ARG_STRING, &a->style_scale,
       "Size of the style images relative to the result (default 1)", "S" },
     { "preserve-colors", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK,
@@ -456,6 +464,8 @@ validate_run (const CliArgs *a, int n_styles, CliRun *run, GError **error)
         return FALSE;
       ns_options_set_style_scale (o, d);
     }
+  if (!cli_regions_parse (a, n_styles, run, error))
+    return FALSE;
   if (a->style_blend && !parse_blend (a->style_blend, n_styles, &run->blend, error))
     return FALSE;
   if (a->preserve_colors)
@@ -874,6 +884,11 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
 
   if (smaller && content->alpha)
     ctx.alpha_small = small_alpha = ns_image_resize_longest (content->alpha, run->optimize_size);
+  if (!cli_regions_apply (run, stylizer, content->color, n_styles, &error))
+    {
+      say ("cannot use the masks: %s", error->message);
+      return EXIT_RUNTIME;
+    }
   for (int i = 0; i < n_styles; i++)
     style_images[i] = styles[i].color;
   bar = cli_progress_new (stderr, isatty (STDERR_FILENO), a->quiet);
@@ -985,7 +1000,8 @@ run_stylize (const CliArgs *a, CliRun *run)
   if (status >= 0)
     goto out;
   status = EXIT_RUNTIME;
-  if (!load_image ("content", a->operands[0], budget, &content))
+  if (!load_image ("content", a->operands[0], budget, &content)
+      || !cli_regions_load (run, content.color, budget))
     goto out;
   status = prepare_styles_and_network (a, run, a->operands + 1, n_styles, budget, styles, &net);
   if (status >= 0)
@@ -1181,6 +1197,7 @@ main (int argc, char **argv)
 out:
   g_clear_pointer (&run.options, ns_options_free);
   g_free (run.blend);
+  cli_regions_clear (&run);
   cli_args_clear (&args);
   return status;
 }

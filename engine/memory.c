@@ -598,10 +598,13 @@ check_budget (const NsRunPlan *plan, const NsImage *content, GError **error)
 
 NsRunPlan *
 ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *content,
-                 const NsImage * const *styles, int n_styles, GError **error)
+                 const NsImage * const *styles, int n_styles, const NsRegions *regions,
+                 GError **error)
 {
   g_autoptr (NsRunPlan) plan = g_new0 (NsRunPlan, 1);
-  guint64 full = (guint64) content->width * content->height * content->channels * FLOAT;
+  /* Regions: their masks, held beside every size's evaluation (at most the content's size). */
+  guint64 masks = ns_regions_bytes (regions, content->width, content->height);
+  guint64 full = (guint64) content->width * content->height * content->channels * FLOAT + masks;
   int w, h;
 
   plan->budget = opt->max_memory > 0 ? opt->max_memory : ns_memory_default_budget ();
@@ -617,8 +620,8 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
                      + ns_network_calibration_bytes (net);
   if (! ns_run_optimizes_smaller (opt, content->width, content->height, &w, &h))
     {
-      if (! plan_stage (plan, net, opt, content->width, content->height, content->channels, 0,
-                        styles, n_styles, FALSE, error))
+      if (! plan_stage (plan, net, opt, content->width, content->height, content->channels,
+                        masks, styles, n_styles, FALSE, error))
         return NULL;
       plan->n_optimized = plan->n_scales;
       return check_budget (plan, content, error) ? g_steal_pointer (&plan) : NULL;

@@ -324,6 +324,47 @@ NsImage    *ns_stylizer_run  (NsStylizer     *stylizer,
                               GError        **error);
 NsStopReason ns_stylizer_get_stop_reason (const NsStylizer *stylizer);
 
+/* Regions with their own style (guided Gram matrices, Gatys et al. 2017).  Each style may
+ * carry a mask over the content, saying where it applies, and a mask over its own image,
+ * saying which part of the painting its statistics come from.  The masks are 1-channel
+ * images with values in [0,1] (1 = the style applies; feathered edges are fine):
+ *
+ *   content_masks  n_styles entries, each at the content's size, or NULL = everywhere;
+ *                  the array itself may be NULL (every style everywhere)
+ *   style_masks    NULL, or n_styles entries, each at its style image's size, or NULL =
+ *                  the whole style image
+ *   rest           what pixels no mask covers (1 − Σ content masks, clipped to [0,1]) get:
+ *                  the content alone, or the styles' blend as in a run without regions
+ *
+ * The style term is then Σ_r λ_r · Σ_l w_l · mean over C² of (G_r,l − A_r,l)² with
+ * G_r = (F∘T_r)(F∘T_r)ᵀ / (C·H·W), T_r the region's mask carried down to the layer and
+ * scaled so that its mean square is 1 (a small region counts as much as a large one),
+ * A_r the same of the style (with its own mask, if any), λ_r the blend weights (the rest
+ * region: their mean).  A mask of ones everywhere gives the plain style loss.
+ *
+ * The masks are copied and apply to every following ns_stylizer_run and estimate on this
+ * stylizer until ns_stylizer_clear_regions (or set_regions again); all entries NULL is the
+ * same as no regions.  FALSE with NS_ERROR_INVALID_ARGUMENT for a mask that is not one
+ * channel, holds values outside [0,1] or non-finite ones, or is empty (all 0).  Sizes are
+ * checked when the run starts: a content mask not of the content's size, a style mask not
+ * of its style's size, or a run with another number of styles fails there, before any
+ * work, with NS_ERROR_INVALID_ARGUMENT.  The plans and estimates count the masks' memory
+ * (a float per pixel and region at each style layer's size). */
+typedef enum
+{
+  NS_REGION_REST_CONTENT,   /* uncovered pixels: content (and TV) only, no style            */
+  NS_REGION_REST_STYLES     /* uncovered pixels: the blend of all the styles, guided by the
+                             * rest mask, as a region of its own                            */
+} NsRegionRest;
+
+gboolean    ns_stylizer_set_regions  (NsStylizer             *stylizer,
+                                      const NsImage * const  *content_masks,
+                                      const NsImage * const  *style_masks,
+                                      int                     n_styles,
+                                      NsRegionRest            rest,
+                                      GError                **error);
+void        ns_stylizer_clear_regions (NsStylizer *stylizer);
+
 /* What a run of ns_stylizer_run on these images would take: the estimated peak memory of
  * the process in bytes, and (if description is not NULL) one line for the user saying how
  * it will run ("3 sizes (…); at 4096×4096 in tiles of 512 px, L-BFGS with a history of 5;

@@ -555,6 +555,77 @@ void  ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gb
 gsize ns_network_pass_peak_bytes (const NsNetwork *net, int last, const gboolean *hooked,
                                   int h, int w, gboolean backward, int hook_copies);
 
+/* ---- regions.c: regions with their own style (ns_stylizer_set_regions) --------------------- */
+
+/* How a mask over the image is carried down to a layer's feature map (the variants of
+ * Gatys et al. 2017 and deep-photo-styletransfer; docs/regions.md has the measurements). */
+typedef enum
+{
+  NS_MASK_CARRY_FEATHER,   /* 3×3 average at each convolution, 2×2 average at each pooling */
+  NS_MASK_CARRY_SIMPLE,    /* unchanged by convolutions, 2×2 average at each pooling       */
+  NS_MASK_CARRY_INSIDE,    /* 3×3 minimum / 2×2 minimum: the receptive field lies inside   */
+  NS_MASK_CARRY_ALL        /* 3×3 maximum / 2×2 maximum: it touches the region             */
+} NsMaskCarry;
+
+#define NS_MASK_CARRY_DEFAULT NS_MASK_CARRY_FEATHER
+
+/* The caller's regions: copies of the masks. */
+typedef struct
+{
+  int           n_styles;
+  NsImage     **content_masks;   /* n_styles entries; NULL = everywhere */
+  NsImage     **style_masks;     /* n_styles entries; NULL = the whole style */
+  NsRegionRest  rest;
+  NsMaskCarry   carry;
+} NsRegions;
+
+/* NULL without an error when every mask is NULL (no regions); NULL with an error for an
+ * unusable mask. */
+NsRegions *ns_regions_new   (const NsImage * const *content_masks,
+                             const NsImage * const *style_masks, int n_styles,
+                             NsRegionRest rest, GError **error);
+NsRegions *ns_regions_copy  (const NsRegions *regions);
+void       ns_regions_free  (NsRegions *regions);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsRegions, ns_regions_free)
+/* FALSE with an error saying what to do when the masks do not fit these images. */
+gboolean   ns_regions_check (const NsRegions *regions, const NsImage *content,
+                             const NsImage * const *styles, int n_styles, GError **error);
+/* The masks of the regions at w × h (g_free'd floats, h·w each): one per style, then the
+ * rest's when it applies; *n gets their count.  Everywhere-masks are ones. */
+float    **ns_regions_masks_at (const NsRegions *regions, int w, int h, int *n);
+/* Bytes the regions add to an evaluation at w × h (their masks at the style layers). */
+guint64    ns_regions_bytes (const NsRegions *regions, int w, int h);
+
+/* ---- mask-carry.c: a mask carried down the network --------------------------------------- */
+
+/* A mask at each hooked layer's feature-map size (h/s × w/s), scaled to mean square 1 there
+ * (a region that vanishes at a layer is marked empty). */
+typedef struct
+{
+  int       n_layers;
+  float   **at;        /* per layer; NULL where not hooked */
+  int      *w, *h;
+  gboolean *empty;
+} NsLayerMasks;
+
+NsLayerMasks *ns_layer_masks_new  (const NsNetwork *net, const float *mask, int w, int h,
+                                   int last, const gboolean *hooked, NsMaskCarry carry);
+void          ns_layer_masks_free (NsLayerMasks *masks);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsLayerMasks, ns_layer_masks_free)
+/* Rows [y0, y1) × columns [x0, x1) of the layer's mask (global coordinates) to the power
+ * `power`, multiplied into f: c channels of (y1 − y0)·(x1 − x0) values, channel stride ld. */
+void          ns_layer_masks_apply (const NsLayerMasks *masks, int layer, const NsRect *rows,
+                                    int power, float *f, int c, gsize ld);
+
+/* ---- loss-style-guided.c: the style loss of a region ------------------------------------- */
+
+/* gram (c×c) = (F∘T)(F∘T)ᵀ / (c·h·w); mask (h×w) NULL = plain ns_gram. */
+void   ns_gram_guided        (const NsTensor *f, const float *mask, float *gram);
+/* The style loss of the features F∘T (ns_style_loss, or with the channel gains `scale`
+ * ns_scaled_loss's), its gradient with respect to F added to grad. */
+double ns_style_guided_loss  (const NsTensor *f, const float *mask, const float *scale,
+                              const float *target_gram, double weight, NsTensor *grad);
+
 /* ---- objective.c: the total loss of an image, as the optimisers see it ----------------------- */
 
 /* Holds the targets (content features, blended style Grams) of one run at one size.  The
@@ -585,6 +656,7 @@ typedef struct
                              * NaN: at once whole, between tiles tiled; may be NULL */
   gboolean    general;      /* untiled: through the network pass even where the losses all
                              * read the first ReLU (for tests and comparisons) */
+  const NsRegions *regions; /* styles guided by masks (regions.c), or NULL; borrowed */
 } NsObjectiveConfig;
 
 /* TRUE when an objective whose deepest loss layer is `last` is evaluated untiled by
@@ -768,11 +840,12 @@ NsOptions *ns_refine_options (const NsNetwork *net, const NsOptions *opt, GError
 NsImage   *ns_enlarge (const NsImage *result, const NsImage *content_small,
                        const NsImage *content, NsUpscale method, int threads, GError **error);
 
-/* Plans a run of `opt` on content and styles (their sizes), within opt->max_memory (or the
- * default budget).  NS_ERROR_MEMORY if even the leanest arrangement does not fit. */
+/* Plans a run of `opt` on content and styles (their sizes) with regions (may be NULL),
+ * within opt->max_memory (or the default budget).  NS_ERROR_MEMORY if even the leanest
+ * arrangement does not fit. */
 NsRunPlan *ns_run_plan_new      (const NsNetwork *net, const NsOptions *opt,
                                  const NsImage *content, const NsImage * const *styles,
-                                 int n_styles, GError **error);
+                                 int n_styles, const NsRegions *regions, GError **error);
 void       ns_run_plan_free     (NsRunPlan *plan);
 /* One line for the user: sizes, how the largest runs, the estimate and the budget. */
 char      *ns_run_plan_describe (const NsRunPlan *plan);

@@ -4,6 +4,7 @@
  *   objective-tiled.c        the evaluation in tiles
  *   objective-tiled-setup.c  the targets of a tiled objective, made in tiles
  *   objective-shallow.c      the evaluation when every loss reads the first ReLU
+ *   objective-regions.c      style terms per region, guided by masks (regions.c)
  *   channel-gains.c          per-channel gains of the features (normalize_channels)
  *
  * The loss terms themselves are loss-content.c, loss-style.c and loss-tv.c (ns-internal.h). */
@@ -23,6 +24,7 @@ typedef struct
   float  *gram;           /* blended target, c×c (of the scaled features, see scale) */
   int     c;
   float  *scale;          /* per-channel gains applied before the Gram, or NULL */
+  int     region;         /* −1: the plain term; else the region whose mask guides it */
 } NsStyleTerm;
 
 struct _NsObjective
@@ -52,6 +54,12 @@ struct _NsObjective
   float        **style_d;          /* per style term: the scaled (D + Dᵀ) of pass 1 */
   double        *style_alpha;      /* per style term: 2·weight / (c²·C·H·W) */
   NsBufferCache *buffers;          /* evaluations' large buffers, kept between them */
+
+  /* Regions (objective-regions.c): per region its mask carried down the network at this
+   * size; the styles' own masks are read from `regions` while the targets are made. */
+  const NsRegions *regions;
+  int            n_regions;
+  NsLayerMasks **region_masks;
 
   /* Every loss at the first ReLU (objective-shallow.c): content_target is not kept. */
   NsShallow     *shallow;
@@ -87,6 +95,23 @@ void      ns_objective_finish_style     (NsObjective *obj);
 /* The sum of the weighted content, style and TV terms; parts (may be NULL) gets them. */
 double    ns_objective_total            (double lc, double ls, double tv, double parts[3]);
 
+/* ---- objective-regions.c ---------------------------------------------------------------- */
+
+/* One style term per layer and region, weighted by the regions' blend (the rest by their
+ * mean), and the regions' masks at the objective's size. */
+void          ns_objective_setup_regions (NsObjective *obj, const NsRegions *regions,
+                                          const double *blend, int n_styles);
+/* The share of style s's Gram in term's target (b: its blend weight, of sum 1): b for the
+ * plain term and the rest's, 1 for style s's own region, 0 for another's. */
+double        ns_objective_style_share   (const NsObjective *obj, const NsStyleTerm *term,
+                                          int s, double b);
+/* Style s's own mask carried down the network for its image at w × h, or NULL (the whole
+ * style image). */
+NsLayerMasks *ns_objective_style_masks   (const NsObjective *obj, int s, int w, int h);
+/* Per term, the masks guiding it in an evaluation of x: its region's, or NULL (plain);
+ * g_free the array. */
+const NsLayerMasks **ns_objective_term_masks (const NsObjective *obj);
+
 /* ---- objective-tiled.c ------------------------------------------------------------------- */
 
 /* Where crops come from: planar planes (1 plane = luminance, seen as grey RGB) or an
@@ -108,10 +133,12 @@ gboolean     ns_objective_cancelled      (const NsObjective *obj);
  * gains when those are known).  ms, if not NULL, gets Σ f² per channel added. */
 NsTensor    *ns_objective_tile_target    (NsObjective *obj, const NsCropSource *content,
                                           const NsTile *tile, double *ms);
-/* Pass 1 over src (tiled by plan): style Grams (c×c, full, / (C·H·W)) in gram_out; with
+/* Pass 1 over src (tiled by plan): style Grams (c×c, full, / (C·H·W)) in gram_out, each
+ * term's guided by term_masks[k] (src's masks; NULL, or the array NULL: unguided); with
  * content_value also the content loss, returned. */
 double       ns_objective_tiled_grams    (NsObjective *obj, const NsCropSource *src,
                                           const NsTilePlan *plan, gboolean content_value,
+                                          const NsLayerMasks * const *term_masks,
                                           float **gram_out);
 /* The weighted temporal terms of rows [y0, y1) of x; with band (laid out as NsRowsFunc's,
  * from band_y0) their gradient added to it. */

@@ -45,7 +45,8 @@ setup_content (NsObjective *obj, gboolean keep)
   g_free (ms);
 }
 
-/* The blended style Grams, each style image run through tiles of the same size. */
+/* The blended style Grams (ns_objective_style_share), each style image run through tiles
+ * of the same size, guided by its own mask if it has one. */
 static gboolean
 setup_styles (NsObjective *obj, const NsImage * const *styles, const double *blend, int n_styles,
               GError **error)
@@ -68,6 +69,8 @@ setup_styles (NsObjective *obj, const NsImage * const *styles, const double *ble
       g_autoptr (NsResampler) scaled = NULL;
       g_autoptr (NsTensor) planar = NULL;
       g_autoptr (NsTilePlan) plan = NULL;
+      g_autoptr (NsLayerMasks) masks = NULL;
+      g_autofree const NsLayerMasks **term_masks = NULL;
       float **grams = g_new0 (float *, MAX (obj->n_style, 1));
       NsCropSource src = { 0 };
 
@@ -107,13 +110,20 @@ setup_styles (NsObjective *obj, const NsImage * const *styles, const double *ble
           src.h = planar->h;
         }
       plan = ns_tile_plan_new (src.w, src.h, obj->plan->tile, obj->plan->halo);
-      for (int k = 0; k < obj->n_style; k++)
-        grams[k] = ns_floats_new ((gsize) obj->style[k].c * obj->style[k].c);
-      ns_objective_tiled_grams (obj, &src, plan, FALSE, grams);
+      masks = ns_objective_style_masks (obj, s, src.w, src.h);
+      term_masks = g_new0 (const NsLayerMasks *, MAX (obj->n_style, 1));
       for (int k = 0; k < obj->n_style; k++)
         {
-          for (gsize i = 0; i < (gsize) obj->style[k].c * obj->style[k].c; i++)
-            obj->style[k].gram[i] += (float) (b * grams[k][i]);
+          grams[k] = ns_floats_new ((gsize) obj->style[k].c * obj->style[k].c);
+          term_masks[k] = masks;
+        }
+      ns_objective_tiled_grams (obj, &src, plan, FALSE, term_masks, grams);
+      for (int k = 0; k < obj->n_style; k++)
+        {
+          double share = ns_objective_style_share (obj, &obj->style[k], s, b);
+
+          for (gsize i = 0; share != 0.0 && i < (gsize) obj->style[k].c * obj->style[k].c; i++)
+            obj->style[k].gram[i] += (float) (share * grams[k][i]);
           ns_floats_free (grams[k]);
         }
       g_free (grams);
@@ -186,6 +196,7 @@ ns_objective_setup_tiled (NsObjective *obj, const NsImage *content,
     }
   g_clear_pointer (&obj->content, ns_tensor_free);
   ns_objective_finish_style (obj);
+  obj->regions = NULL;
 
   obj->style_d = g_new0 (float *, MAX (obj->n_style, 1));
   obj->style_alpha = g_new0 (double, MAX (obj->n_style, 1));

@@ -124,6 +124,7 @@ typedef struct
   double          *ms;                 /* TILE_CONTENT_TARGET: per channel Σ f² (may be NULL) */
   double           lc;                 /* the content loss of this core */
   float           *buf, *buf2;         /* chunk buffers */
+  const NsLayerMasks * const *masks;   /* per style term, its guide, or NULL */
 } TileCtx;
 
 /* N = c · H · W of the whole image's feature map at `layer`. */
@@ -177,11 +178,11 @@ tile_hook (int layer, const NsTensor *act, NsTensor *grad, gpointer data)
 {
   TileCtx *ctx = data;
   NsObjective *obj = ctx->obj;
-  NsRect core;
+  NsRect core, global;
   int cw, ch, rows;
 
   ns_tile_core_at_layer (ctx->tile, ctx->image_w, ctx->image_h, ns_objective_layer_stride (obj, layer), act,
-                         &core, NULL);
+                         &core, &global);
   cw = core.x1 - core.x0;
   ch = core.y1 - core.y0;
   rows = chunk_rows (act->c, cw);
@@ -219,15 +220,21 @@ tile_hook (int layer, const NsTensor *act, NsTensor *grad, gpointer data)
   for (int k = 0; k < obj->n_style; k++)
     {
       const NsStyleTerm *term = &obj->style[k];
+      const NsLayerMasks *mask = ctx->masks ? ctx->masks[k] : NULL;
 
-      if (term->index != layer)
+      if (term->index != layer || (mask && mask->empty[layer]))
         continue;
       for (int r0 = 0; r0 < ch; r0 += rows)
         {
           int r1 = MIN (ch, r0 + rows);
           int n = (r1 - r0) * cw;
+          NsRect part = { global.x0, global.y0 + r0, global.x1, global.y0 + r1 };
 
           rect_rows_copy (act, &core, r0, r1, ctx->buf);
+          /* Guided: the Gram of F∘T, and the gradient α D (F∘T)∘T. */
+          if (mask)
+            ns_layer_masks_apply (mask, layer, &part, ctx->job == TILE_GRAM ? 1 : 2, ctx->buf,
+                                  act->c, n);
           if (ctx->job == TILE_GRAM)
             ns_gram_add (ctx->buf, act->c, n, n, 1.0 / layer_size (ctx, layer, act->c),
                          ctx->gram[k]);
@@ -288,7 +295,8 @@ ns_objective_content_source (const NsObjective *obj)
 
 double
 ns_objective_tiled_grams (NsObjective *obj, const NsCropSource *src, const NsTilePlan *plan,
-                          gboolean content_value, float **gram_out)
+                          gboolean content_value, const NsLayerMasks * const *term_masks,
+                          float **gram_out)
 {
   g_autofree gboolean *hooked = ns_objective_hooked (obj, content_value, TRUE);
   double **acc = g_new0 (double *, MAX (obj->n_style, 1));
@@ -322,6 +330,7 @@ ns_objective_tiled_grams (NsObjective *obj, const NsCropSource *src, const NsTil
         ctx.target = target = ns_objective_tile_target (obj, &content, tile, NULL);
       ctx.gram = acc;
       ctx.buf = buf;
+      ctx.masks = term_masks;
       ns_network_pass (obj->net, in, last, hooked, tile_hook, &ctx, NULL);
       lc += ctx.lc;
     }
@@ -340,7 +349,7 @@ ns_objective_tiled_grams (NsObjective *obj, const NsCropSource *src, const NsTil
  * at the features F is style_alpha[k] · style_d[k] · F (ns_style_loss's formula, with the
  * channel gains folded in). */
 static double
-style_from_grams (NsObjective *obj, float **grams)
+style_from_grams (NsObjective *obj, float **grams, const NsLayerMasks * const *masks)
 {
   double total = 0.0;
 
@@ -349,6 +358,13 @@ style_from_grams (NsObjective *obj, float **grams)
       const NsStyleTerm *term = &obj->style[k];
       int c = term->c;
       float *d = obj->style_d[k];
+
+      if (masks[k] && masks[k]->empty[term->index])
+        {
+          /* A region too small to reach this layer: no loss, no gradient. */
+          memset (d, 0, (gsize) c * c * sizeof (float));
+          continue;
+        }
 
       for (gsize i = 0; i < (gsize) c * c; i++)
         d[i] = term->scale ? grams[k][i] * term->scale[i / c] * term->scale[i % c] : grams[k][i];
@@ -418,6 +434,7 @@ ns_objective_eval_tiled (NsObjective *obj, const float *x, NsRowsFunc rows_func,
   double lc = 0.0, ls, tv = 0.0, tv_n = (double) planes * obj->w * obj->h, temporal = 0.0;
   float tv_scale = (float) (2.0 * obj->opt->tv_weight / tv_n);
   g_autofree gboolean *hooked = ns_objective_hooked (obj, TRUE, TRUE);
+  g_autofree const NsLayerMasks **masks = ns_objective_term_masks (obj);
   int band_cap, band_y0 = 0, crop_w;
   gsize band_plane;
   float *band, *buf, *buf2;
@@ -425,8 +442,8 @@ ns_objective_eval_tiled (NsObjective *obj, const float *x, NsRowsFunc rows_func,
   for (int k = 0; k < obj->n_style; k++)
     grams[k] = ns_floats_new ((gsize) obj->style[k].c * obj->style[k].c);
   /* Pass 1: the global Grams (and, without a gradient, the content loss). */
-  lc = ns_objective_tiled_grams (obj, &src, plan, rows_func == NULL, grams);
-  ls = style_from_grams (obj, grams);
+  lc = ns_objective_tiled_grams (obj, &src, plan, rows_func == NULL, masks, grams);
+  ls = style_from_grams (obj, grams, masks);
   for (int k = 0; k < obj->n_style; k++)
     ns_floats_free (grams[k]);
   g_free (grams);
@@ -476,6 +493,7 @@ ns_objective_eval_tiled (NsObjective *obj, const float *x, NsRowsFunc rows_func,
           ctx.target = target ? target : obj->tile_targets[t];
           ctx.buf = buf;
           ctx.buf2 = buf2;
+          ctx.masks = masks;
           ns_network_pass (obj->net, in, obj->last, hooked, tile_hook, &ctx, g_net);
           lc += ctx.lc;
           g_assert (tile->crop.y0 >= band_y0 && tile->crop.y1 - band_y0 <= band_cap);

@@ -137,35 +137,42 @@ ns_objective_finish_style (NsObjective *obj)
     }
 }
 
-/* Set-up hooks: the style Grams (blended in with weight b), or a copy of the content layer. */
+/* Set-up hooks: style s's Grams (guided by its own mask, if any) blended into the targets
+ * (ns_objective_style_share, with its blend weight b), or a copy of the content layer. */
 typedef struct
 {
-  NsObjective *obj;
-  double       b;
-  NsTensor    *copy;
+  NsObjective        *obj;
+  double              b;
+  NsTensor           *copy;
+  int                 s;
+  const NsLayerMasks *masks;
 } SetupCtx;
 
 static void
 style_gram_hook (int layer, const NsTensor *f, NsTensor *grad, gpointer data)
 {
   SetupCtx *ctx = data;
+  g_autofree float *g = NULL;
 
   for (int k = 0; k < ctx->obj->n_style; k++)
     {
       NsStyleTerm *term = &ctx->obj->style[k];
-      g_autofree float *g = NULL;
+      double share = ns_objective_style_share (ctx->obj, term, ctx->s, ctx->b);
 
-      if (term->index != layer)
+      if (term->index != layer || share == 0.0)
         continue;
-      g = g_new (float, (gsize) f->c * f->c);
       if (term->gram == NULL)
         {
           term->c = f->c;
           term->gram = g_new0 (float, (gsize) f->c * f->c);
         }
-      ns_gram (f, g);
+      if (g == NULL)
+        {
+          g = g_new (float, (gsize) f->c * f->c);
+          ns_gram_guided (f, ctx->masks ? ctx->masks->at[layer] : NULL, g);
+        }
       for (gsize i = 0; i < (gsize) f->c * f->c; i++)
-        term->gram[i] += (float) (ctx->b * g[i]);
+        term->gram[i] += (float) (share * g[i]);
     }
 }
 
@@ -199,10 +206,12 @@ build_style_targets (NsObjective *obj, const NsImage * const *styles, const doub
       double b = (blend ? blend[s] : 1.0) / blend_sum;
       g_autoptr (NsTensor) rgb = ns_objective_prepare_style (obj, styles[s], error);
       g_autoptr (NsTensor) in = NULL;
-      SetupCtx ctx = { obj, b, NULL };
+      g_autoptr (NsLayerMasks) masks = NULL;
+      SetupCtx ctx = { obj, b, NULL, s, NULL };
 
       if (rgb == NULL)
         return FALSE;
+      ctx.masks = masks = ns_objective_style_masks (obj, s, rgb->w, rgb->h);
       if (ns_objective_cancelled (obj))
         {
           g_set_error (error, NS_ERROR, NS_ERROR_CANCELLED, "The run was cancelled");
@@ -221,7 +230,7 @@ content_target (NsObjective *obj, NsTensor *in)
 {
   g_autoptr (NsTensor) net_in = network_input (obj, in);
   g_autofree gboolean *hooked = ns_objective_hooked (obj, TRUE, FALSE);
-  SetupCtx ctx = { obj, 0.0, NULL };
+  SetupCtx ctx = { obj, 0.0, NULL, 0, NULL };
 
   ns_tensor_free (in);
   ns_network_pass (obj->net, net_in, obj->content_index, hooked, copy_hook, &ctx, NULL);
@@ -314,9 +323,14 @@ ns_objective_new_full (const NsNetwork           *net,
 
   obj->hooked = ns_objective_hooked (obj, TRUE, TRUE);
   for (int k = 0; k < obj->n_style; k++)
-    obj->style[k].weight = obj->opt->style_weight * obj->opt->style_layers[k].weight;
+    {
+      obj->style[k].weight = obj->opt->style_weight * obj->opt->style_layers[k].weight;
+      obj->style[k].region = -1;
+    }
   obj->content_weight = obj->opt->content_weight;
   obj->cancel = config != NULL ? config->cancel : NULL;
+  if (config != NULL && config->regions != NULL)
+    ns_objective_setup_regions (obj, config->regions, blend, n_styles);
   if (config != NULL && config->tile > 0)
     {
       if (! ns_objective_setup_tiled (obj, content, styles, blend, n_styles, config, error))
@@ -329,7 +343,9 @@ ns_objective_new_full (const NsNetwork           *net,
   g_clear_pointer (&rgb, ns_image_free);
   if (obj->luminance)
     obj->content_y = ns_color_luminance (obj->content);
-  if (ns_objective_shallow_applies (net, obj->last) && (config == NULL || ! config->general))
+  /* The shallow path has no regions: they go through the network pass. */
+  if (ns_objective_shallow_applies (net, obj->last) && (config == NULL || ! config->general)
+      && obj->n_regions == 0)
     shallow_content (obj);
   else
     content_target (obj, obj->luminance ? rgb_for (obj, obj->content_y->data)
@@ -338,6 +354,7 @@ ns_objective_new_full (const NsNetwork           *net,
   if (! build_style_targets (obj, styles, blend, n_styles, error))
     return NULL;
   ns_objective_finish_style (obj);
+  obj->regions = NULL;
   return g_steal_pointer (&obj);
 }
 
@@ -352,6 +369,9 @@ ns_objective_free (NsObjective *obj)
       g_free (obj->style[k].scale);
     }
   g_free (obj->content_scale);
+  for (int r = 0; r < obj->n_regions; r++)
+    ns_layer_masks_free (obj->region_masks[r]);
+  g_free (obj->region_masks);
   ns_shallow_free (obj->shallow);
   for (int k = 0; obj->style_d && k < obj->n_style; k++)
     ns_floats_free (obj->style_d[k]);
@@ -446,6 +466,16 @@ whole_hook (int layer, const NsTensor *act, NsTensor *grad, gpointer data)
 
       if (term->index != layer)
         continue;
+      if (term->region >= 0)
+        {
+          const NsLayerMasks *m = obj->region_masks[term->region];
+
+          /* A region too small to reach this layer has no statistics there. */
+          ctx->ls[k] = m->empty[layer] ? 0.0
+                       : ns_style_guided_loss (act, m->at[layer], term->scale, term->gram,
+                                               term->weight, grad);
+          continue;
+        }
       ctx->ls[k] = term->scale
                    ? ns_scaled_loss (act, term->scale, NULL, term->gram, term->weight, grad)
                    : ns_style_loss (act, term->gram, term->weight, grad);

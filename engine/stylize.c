@@ -38,6 +38,7 @@ struct _NsStylizer
   gpointer        progress_data;
   NsStopReason    stop_reason;
   double          seconds_per_unit; /* measured when first asked for (cost.c) */
+  NsRegions      *regions;          /* ns_stylizer_set_regions, or NULL */
 };
 
 /* State of one run, seen by the optimiser callbacks. */
@@ -81,7 +82,35 @@ ns_stylizer_free (NsStylizer *st)
     return;
   ns_network_unref (st->net);
   ns_options_free (st->opt);
+  ns_regions_free (st->regions);
   g_free (st);
+}
+
+gboolean
+ns_stylizer_set_regions (NsStylizer             *st,
+                         const NsImage * const  *content_masks,
+                         const NsImage * const  *style_masks,
+                         int                     n_styles,
+                         NsRegionRest            rest,
+                         GError                **error)
+{
+  GError *local = NULL;
+  NsRegions *regions = ns_regions_new (content_masks, style_masks, n_styles, rest, &local);
+
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  ns_regions_free (st->regions);
+  st->regions = regions;
+  return TRUE;
+}
+
+void
+ns_stylizer_clear_regions (NsStylizer *st)
+{
+  g_clear_pointer (&st->regions, ns_regions_free);
 }
 
 void
@@ -324,7 +353,8 @@ static gboolean
 check_all (NsStylizer *st, const NsOptions *opt, const NsImage *content,
            const NsImage * const *styles, const double *blend, int n_styles, GError **error)
 {
-  return check_inputs (content, styles, blend, n_styles, error) && check_options (opt, error);
+  return check_inputs (content, styles, blend, n_styles, error) && check_options (opt, error)
+         && ns_regions_check (st->regions, content, styles, n_styles, error);
 }
 
 /* The plan of a run on these images (their sizes only: the data may be NULL), with its
@@ -337,7 +367,7 @@ estimate (NsStylizer *st, const NsImage *content, const NsImage * const *styles,
 
   if (! check_all (st, st->opt, content, styles, NULL, n_styles, error))
     return NULL;
-  plan = ns_run_plan_new (st->net, st->opt, content, styles, n_styles, error);
+  plan = ns_run_plan_new (st->net, st->opt, content, styles, n_styles, st->regions, error);
   if (plan == NULL)
     return NULL;
   if (timed || description)
@@ -427,7 +457,8 @@ run_sizes (Run *run, const NsOptions *opt, const NsImage *content, const NsImage
     {
       const NsScalePlan *p = &run->plan->scales[k];
       gboolean last = k == k1 - 1;
-      NsObjectiveConfig config = { p->tile, 0, p->cache_content, TRUE, &st->cancelled };
+      NsObjectiveConfig config = { p->tile, 0, p->cache_content, TRUE, &st->cancelled, FALSE,
+                                   st->regions };
       /* After a numeric failure the remaining sizes only enlarge the result. */
       NsScalePlan idle = *p;
 
@@ -608,7 +639,7 @@ stylizer_run (NsStylizer            *st,
       g_set_error (error, NS_ERROR, NS_ERROR_CANCELLED, "The run was cancelled");
       return NULL;
     }
-  plan = ns_run_plan_new (st->net, opt, content, styles, n_styles, error);
+  plan = ns_run_plan_new (st->net, opt, content, styles, n_styles, st->regions, error);
   if (plan == NULL)
     return NULL;
   return_freed_memory (TRUE);

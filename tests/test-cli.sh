@@ -690,5 +690,33 @@ usage_case "--resume without --frames" "only apply to --frames" "$C" "$S" -o "$F
 usage_case "--temporal-weight without --frames" "only apply to --frames" "$C" "$S" -o "$F/never/x.png" --temporal-weight 5
 check "no bad input wrote anything" '[ -z "$(ls -A "$F/never")" ]'
 
+# ---- regions: --style-mask and --rest ---------------------------------------------------------
+R=$T/regions; mkdir -p "$R"
+"$MK" png   "$R/mask.png"   80 60 gray 8
+"$MK" png   "$R/mask-rgb.png" 80 60 rgb 8
+"$MK" png   "$R/small.png"  40 30 gray 8
+"$MK" blank "$R/black.png"  80 60 gray 8
+run "$C" "$S" "$S" "${fast[@]}" --style-mask "$R/mask.png,$R/mask-rgb.png" --rest styles -o "$R/out.png"
+check "two styles with masks: exit 0 and a result of the content's size" \
+  '[ "$rc" = 0 ] && [ "$(png_header "$R/out.png")" = "64 48 8 2" ]'
+run "$C" "$S" "$S" "${fast[@]}" --style-mask ",$R/mask.png" -o "$R/everywhere.png"
+check "an empty entry means everywhere" '[ "$rc" = 0 ] && [ -f "$R/everywhere.png" ]'
+run "$C" "$S" "${fast[@]}" -o "$R/plain.png"
+run "$C" "$S" "${fast[@]}" --style-mask "$R/mask.png" -o "$R/masked.png"
+check "a mask changes the result" \
+  '[ "$rc" = 0 ] && ! near "$("$MK" diff "$R/plain.png" "$R/masked.png")" 0 1e-4'
+usage_case "--style-mask count mismatch" "one mask per style" "$C" "$S" "$S" -o "$R/never.png" \
+  --style-mask "$R/mask.png"
+usage_case "--style-mask with no file"  "names no file" "$C" "$S" "$S" -o "$R/never.png" --style-mask ","
+usage_case "--rest foo"                 "--rest"        "$C" "$S" -o "$R/never.png" --style-mask "$R/mask.png" --rest foo
+usage_case "--rest without --style-mask" "--rest only applies" "$C" "$S" -o "$R/never.png" --rest styles
+runtime_case "a mask of the wrong size" "is 40×30 pixels but the content is 80×60" \
+  "$C" "$S" -o "$R/never.png" --style-mask "$R/small.png"
+runtime_case "an all-black mask" "all black" "$C" "$S" -o "$R/never.png" --style-mask "$R/black.png"
+runtime_case "an unreadable mask" "cannot read the mask image" "$C" "$S" -o "$R/never.png" \
+  --style-mask "$R/nosuch.png"
+check "bad masks fail before the network is loaded" '! grep -q "using" "$T/err"'
+check "no bad mask wrote anything" '[ ! -e "$R/never.png" ]'
+
 echo "1..$n"
 [ "$failed" = 0 ]

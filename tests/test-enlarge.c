@@ -243,7 +243,7 @@ test_plan (void)
   ns_options_set_iterations (opt, 20);
   ns_options_set_optimize_size (opt, 200);
   ns_options_set_refine_iterations (opt, 7);
-  plan = ns_run_plan_new (net, opt, content, styles, 1, &error);
+  plan = ns_run_plan_new (net, opt, content, styles, 1, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (plan->n_optimized, ==, 1);
   g_assert_cmpint (plan->n_scales, ==, 2);

@@ -323,19 +323,6 @@ test_pass_threads (void)
 
 /* ---- tiled against untiled objectives ----------------------------------------------------------- */
 
-static double
-rel_norm (const float *a, const float *b, gsize n)
-{
-  double d = 0.0, r = 0.0;
-
-  for (gsize i = 0; i < n; i++)
-    {
-      d += ((double) a[i] - b[i]) * ((double) a[i] - b[i]);
-      r += (double) b[i] * b[i];
-    }
-  return sqrt (d / MAX (r, 1e-300));
-}
-
 typedef struct
 {
   const char  *style_layers, *content_layer;
@@ -400,7 +387,7 @@ check_tiled (NsNetwork *net, const Case *k)
   gt = g_new (float, n);
   fw = ns_objective_eval (whole, x, gw, pw);
   ft = ns_objective_eval (tiled, x, gt, pt);
-  err = rel_norm (gt, gw, n);
+  err = ns_test_rel_norm (gt, gw, n);
   g_test_message ("%d×%d, tile %d: loss %.9g vs %.9g (content %.3g style %.3g tv %.3g), "
                   "gradient rel. error %.2e", k->w, k->h, k->tile, ft, fw, pw[0], pw[1], pw[2], err);
   for (int i = 0; i < 3; i++)

@@ -36,6 +36,20 @@ ns_test_pattern (int w, int h, int channels, double fx, double fy, float amplitu
   return img;
 }
 
+/* ‖a − b‖ / ‖b‖, in double. */
+static inline double
+ns_test_rel_norm (const float *a, const float *b, gsize n)
+{
+  double d = 0.0, r = 0.0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      d += ((double) a[i] - b[i]) * ((double) a[i] - b[i]);
+      r += (double) b[i] * b[i];
+    }
+  return sqrt (d / MAX (r, 1e-300));
+}
+
 typedef double (*NsTestFunc) (const float *x, float *grad, gpointer user_data);
 
 /* Central finite differences on `n_probe` coordinates chosen by seed (all if n_probe >= n).

@@ -1,0 +1,225 @@
+/* regions.c — regions with their own style: the caller's masks (ns_stylizer_set_regions),
+ * checked, and made into the masks of an objective at its size.
+ *
+ * Region r < n_styles is style r's: its content mask (or ones).  When the caller asks the
+ * rest to be styled, one more region takes what no mask covers, 1 − Σ masks clipped to
+ * [0,1]; a rest smaller than REST_MIN_SHARE of the image (the seam of two feathered masks
+ * that add up to about 1) is left out: scaled to mean square 1 it would weigh a few pixels
+ * as much as a region. */
+#include <math.h>
+#include <string.h>
+
+#include "ns-internal.h"
+
+#define REST_MIN_SHARE 1e-3
+
+static gboolean
+check_mask (const NsImage *mask, const char *what, int i, GError **error)
+{
+  gsize n;
+  gboolean any = FALSE;
+
+  if (mask->channels != 1 || mask->width < 1 || mask->height < 1 || mask->data == NULL)
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                   "The %s mask of style %d must be a one-channel (grey) image", what, i + 1);
+      return FALSE;
+    }
+  n = (gsize) mask->width * mask->height;
+  for (gsize p = 0; p < n; p++)
+    {
+      float v = mask->data[p];
+
+      if (! (v >= 0.0f && v <= 1.0f))
+        {
+          g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                       "The %s mask of style %d has a value outside [0,1] (%g); give values "
+                       "from 0 (no style) to 1 (the style applies)", what, i + 1, v);
+          return FALSE;
+        }
+      any |= v > 0.0f;
+    }
+  if (! any)
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                   "The %s mask of style %d is empty (all black); paint where the style "
+                   "applies in white, or give no mask for everywhere", what, i + 1);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static NsImage **
+copy_masks (const NsImage * const *masks, int n)
+{
+  NsImage **out = g_new0 (NsImage *, n);
+
+  for (int i = 0; masks && i < n; i++)
+    out[i] = masks[i] ? ns_image_copy (masks[i]) : NULL;
+  return out;
+}
+
+NsRegions *
+ns_regions_new (const NsImage * const *content_masks, const NsImage * const *style_masks,
+                int n_styles, NsRegionRest rest, GError **error)
+{
+  NsRegions *r;
+  gboolean any = FALSE;
+
+  if (n_styles < 1 || (rest != NS_REGION_REST_CONTENT && rest != NS_REGION_REST_STYLES))
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                   "Regions need at least one style and a rest of content or styles");
+      return NULL;
+    }
+  for (int i = 0; i < n_styles; i++)
+    {
+      if (content_masks && content_masks[i]
+          && ! check_mask (content_masks[i], "content", i, error))
+        return NULL;
+      if (style_masks && style_masks[i] && ! check_mask (style_masks[i], "style", i, error))
+        return NULL;
+      any |= (content_masks && content_masks[i]) || (style_masks && style_masks[i]);
+    }
+  if (! any)
+    return NULL;
+  r = g_new0 (NsRegions, 1);
+  r->n_styles = n_styles;
+  r->content_masks = copy_masks (content_masks, n_styles);
+  r->style_masks = copy_masks (style_masks, n_styles);
+  r->rest = rest;
+  r->carry = NS_MASK_CARRY_DEFAULT;
+  return r;
+}
+
+NsRegions *
+ns_regions_copy (const NsRegions *regions)
+{
+  NsRegions *r;
+
+  if (regions == NULL)
+    return NULL;
+  r = g_memdup2 (regions, sizeof *regions);
+  r->content_masks = copy_masks ((const NsImage * const *) regions->content_masks,
+                                 regions->n_styles);
+  r->style_masks = copy_masks ((const NsImage * const *) regions->style_masks,
+                               regions->n_styles);
+  return r;
+}
+
+void
+ns_regions_free (NsRegions *r)
+{
+  if (r == NULL)
+    return;
+  for (int i = 0; i < r->n_styles; i++)
+    {
+      ns_image_free (r->content_masks[i]);
+      ns_image_free (r->style_masks[i]);
+    }
+  g_free (r->content_masks);
+  g_free (r->style_masks);
+  g_free (r);
+}
+
+gboolean
+ns_regions_check (const NsRegions *r, const NsImage *content, const NsImage * const *styles,
+                  int n_styles, GError **error)
+{
+  if (r == NULL)
+    return TRUE;
+  if (n_styles != r->n_styles)
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                   "The regions were set for %d styles, but the run has %d; give a mask (or "
+                   "none) for each style", r->n_styles, n_styles);
+      return FALSE;
+    }
+  for (int i = 0; i < n_styles; i++)
+    {
+      const NsImage *m = r->content_masks[i], *sm = r->style_masks[i];
+
+      if (m && (m->width != content->width || m->height != content->height))
+        {
+          g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                       "The mask of style %d is %d×%d pixels, but the content is %d×%d; give "
+                       "a mask of the content's size", i + 1, m->width, m->height,
+                       content->width, content->height);
+          return FALSE;
+        }
+      if (sm && (sm->width != styles[i]->width || sm->height != styles[i]->height))
+        {
+          g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                       "The style mask of style %d is %d×%d pixels, but its style image is "
+                       "%d×%d; give a mask of the style image's size", i + 1, sm->width,
+                       sm->height, styles[i]->width, styles[i]->height);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* The mask at w × h: resized as images are (area average when shrinking), or ones. */
+static float *
+mask_at (const NsImage *mask, int w, int h)
+{
+  gsize n = (gsize) w * h;
+  float *out;
+
+  if (mask == NULL)
+    {
+      out = g_new (float, n);
+      for (gsize i = 0; i < n; i++)
+        out[i] = 1.0f;
+      return out;
+    }
+  if (mask->width == w && mask->height == h)
+    return g_memdup2 (mask->data, n * sizeof (float));
+  {
+    g_autoptr (NsImage) resized = ns_image_resize (mask, w, h);
+
+    out = g_steal_pointer (&resized->data);
+    return out;
+  }
+}
+
+float **
+ns_regions_masks_at (const NsRegions *r, int w, int h, int *n)
+{
+  gsize np = (gsize) w * h;
+  float **masks = g_new0 (float *, r->n_styles + 1);
+  float *rest;
+  double sum = 0.0;
+
+  *n = r->n_styles;
+  for (int i = 0; i < r->n_styles; i++)
+    masks[i] = mask_at (r->content_masks[i], w, h);
+  if (r->rest != NS_REGION_REST_STYLES)
+    return masks;
+  rest = g_new (float, np);
+  for (gsize p = 0; p < np; p++)
+    {
+      float covered = 0.0f;
+
+      for (int i = 0; i < r->n_styles; i++)
+        covered += masks[i][p];
+      rest[p] = CLAMP (1.0f - covered, 0.0f, 1.0f);
+      sum += rest[p];
+    }
+  if (sum < REST_MIN_SHARE * np)
+    g_free (rest);
+  else
+    masks[(*n)++] = rest;
+  return masks;
+}
+
+guint64
+ns_regions_bytes (const NsRegions *r, int w, int h)
+{
+  if (r == NULL)
+    return 0;
+  /* Each region's masks at the style layers (about 4/3 of a plane for the layers of a
+   * pyramid), the rest's included, and the two planes made while carrying them. */
+  return (guint64) (r->n_styles + 1) * w * h * sizeof (float) * 4 / 3
+         + 2 * (guint64) w * h * sizeof (float);
+}
