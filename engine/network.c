@@ -131,7 +131,7 @@ ns_network_has_layer (const NsNetwork *net, const char *layer)
 }
 
 static NsNetwork *
-load_vgg19 (const char *weights_path, GError **error)
+load_vgg19 (const char *weights_path, const gint *cancel, GError **error)
 {
   g_autofree char *path = ns_weights_find (weights_path, error);
   g_autoptr (NsNetwork) net = NULL;
@@ -139,7 +139,7 @@ load_vgg19 (const char *weights_path, GError **error)
   if (path == NULL)
     return NULL;
   net = ns_network_new_vgg19_topology (NS_NETWORK_VGG19, "vgg19");
-  if (! ns_network_load_vgg19_weights (net, path, error))
+  if (! ns_network_load_vgg19_weights (net, path, cancel, error))
     return NULL;
   net->description = g_strdup_printf ("VGG-19 (ImageNet-trained; Simonyan & Zisserman 2014) from %s", path);
   return g_steal_pointer (&net);
@@ -148,20 +148,27 @@ load_vgg19 (const char *weights_path, GError **error)
 NsNetwork *
 ns_network_load (NsNetworkKind kind, const char *weights_path, GError **error)
 {
+  return ns_network_load_cancellable (kind, weights_path, NULL, error);
+}
+
+NsNetwork *
+ns_network_load_cancellable (NsNetworkKind kind, const char *weights_path, const gint *cancel,
+                             GError **error)
+{
   g_autoptr (GError) local = NULL;
   NsNetwork *net;
 
   switch (kind)
     {
     case NS_NETWORK_VGG19:
-      return load_vgg19 (weights_path, error);
+      return load_vgg19 (weights_path, cancel, error);
     case NS_NETWORK_EMBEDDED:
       return ns_network_new_embedded ();
     case NS_NETWORK_AUTO:
     default:
       /* A file that exists but is broken is reported rather than silently replaced: the
        * user asked for it, by installing it. */
-      net = load_vgg19 (weights_path, &local);
+      net = load_vgg19 (weights_path, cancel, &local);
       if (net != NULL)
         return net;
       if (! g_error_matches (local, NS_ERROR, NS_ERROR_WEIGHTS_NOT_FOUND))

@@ -149,6 +149,13 @@ typedef struct _NsNetwork NsNetwork;
 NsNetwork  *ns_network_load            (NsNetworkKind  kind,
                                         const char    *weights_path,
                                         GError       **error);
+/* As ns_network_load, but once *cancel is non-zero (set with g_atomic_int_set from any
+ * thread) the loading stops at its next layer and fails with NS_ERROR_CANCELLED: VGG-19's
+ * file is 80 MB or more to read and prepare, seconds on a slow disk.  `cancel` may be NULL. */
+NsNetwork  *ns_network_load_cancellable (NsNetworkKind  kind,
+                                         const char    *weights_path,
+                                         const gint    *cancel,
+                                         GError       **error);
 NsNetwork  *ns_network_ref             (NsNetwork     *network);
 void        ns_network_unref           (NsNetwork     *network);
 NsNetworkKind ns_network_get_kind      (const NsNetwork *network);

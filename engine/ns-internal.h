@@ -464,7 +464,8 @@ int        ns_network_layer_stride_log2 (const NsNetwork *net, int index);
 int        ns_network_layer_channels (const NsNetwork *net, int index);
 
 /* Fills the conv weights of a VGG-19 topology from a safetensors file (features.N.*). */
-gboolean   ns_network_load_vgg19_weights (NsNetwork *net, const char *path, GError **error);
+gboolean   ns_network_load_vgg19_weights (NsNetwork *net, const char *path, const gint *cancel,
+                                          GError **error);
 
 /* embedded.c: the built-in network, weights generated deterministically in code. */
 NsNetwork *ns_network_new_embedded (void);

@@ -2,7 +2,8 @@
 #include "ns-internal.h"
 
 gboolean
-ns_network_load_vgg19_weights (NsNetwork *net, const char *path, GError **error)
+ns_network_load_vgg19_weights (NsNetwork *net, const char *path, const gint *cancel,
+                               GError **error)
 {
   g_autoptr (NsSafetensors) st = ns_safetensors_open (path, error);
 
@@ -16,6 +17,12 @@ ns_network_load_vgg19_weights (NsNetwork *net, const char *path, GError **error)
 
       if (net->layers[i].kind != NS_LAYER_CONV)
         continue;
+      if (cancel != NULL && g_atomic_int_get (cancel))
+        {
+          g_set_error_literal (error, NS_ERROR, NS_ERROR_CANCELLED,
+                               "Loading the network was cancelled");
+          return FALSE;
+        }
       wname = g_strdup_printf ("features.%d.weight", i);
       bname = g_strdup_printf ("features.%d.bias", i);
       wshape[0] = conv->cout;

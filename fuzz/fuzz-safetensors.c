@@ -177,7 +177,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   n_conv = check_tensors (st, size, &conv_all_float);
 
   /* The loader opens the file itself. */
-  loaded = ns_network_load_vgg19_weights (tiny_net, in_path, &error);
+  loaded = ns_network_load_vgg19_weights (tiny_net, in_path, NULL, &error);
   if (!loaded)
     {
       fuzz_check_error (error, "ns_network_load_vgg19_weights");

@@ -277,6 +277,16 @@ report_progress (const NsSequenceProgress *progress,
                                    progress->frame, progress->n_frames, text ? text : "");
 }
 
+static GimpPDBStatusType
+engine_failure (const GError  *engine_error,
+                GError       **error)
+{
+  g_autofree char *text = ns_plugin_error_text (engine_error);
+
+  *error = ns_plugin_error (_("Neural Style failed: %s"), text);
+  return GIMP_PDB_EXECUTION_ERROR;
+}
+
 /* Every frame's result, in memory; nothing is written. */
 static GimpPDBStatusType
 stylize (Animation           *a,
@@ -295,11 +305,11 @@ stylize (Animation           *a,
   gdouble temporal_weight;
   int run_side, w, h;
 
-  network = ns_network_cache_get (networks, ns_plugin_config_network (config), &engine_error);
+  network = ns_network_cache_get (networks, ns_plugin_config_network (config), NULL,
+                                  &engine_error);
   if (network == NULL)
     {
-      *error = ns_plugin_error (_("Neural Style failed: %s"), engine_error->message);
-      return GIMP_PDB_EXECUTION_ERROR;
+      return engine_failure (engine_error, error);
     }
   ns_options_apply_network_defaults (options, network);
 
@@ -313,8 +323,7 @@ stylize (Animation           *a,
   sequence = ns_sequence_new (network, options, styles, NULL, 1, &engine_error);
   if (sequence == NULL)
     {
-      *error = ns_plugin_error (_("Neural Style failed: %s"), engine_error->message);
-      return GIMP_PDB_EXECUTION_ERROR;
+      return engine_failure (engine_error, error);
     }
 
   g_object_get (config, "temporal-weight", &temporal_weight, NULL);
@@ -336,8 +345,10 @@ stylize (Animation           *a,
       f->result = ns_sequence_next (sequence, content, &engine_error);
       if (f->result == NULL)
         {
+          g_autofree char *text = ns_plugin_error_text (engine_error);
+
           *error = ns_plugin_error (_("Neural Style failed on frame %d of %d: %s"), k + 1, a->n,
-                                    engine_error->message);
+                                    text);
           return GIMP_PDB_EXECUTION_ERROR;
         }
       if (scaled)

@@ -49,6 +49,7 @@ cache_store (NsNetworkCache *cache,
 NsNetwork *
 ns_network_cache_get (NsNetworkCache *cache,
                       NsNetworkKind   kind,
+                      const gint     *cancel,
                       GError        **error)
 {
   NsNetwork *network;
@@ -62,7 +63,7 @@ ns_network_cache_get (NsNetworkCache *cache,
     ns_network_ref (network);
   else
     {
-      network = ns_network_load (kind, NULL, error);
+      network = ns_network_load_cancellable (kind, NULL, cancel, error);
       if (network)
         cache_store (cache, kind, network);
     }
@@ -474,7 +475,7 @@ job_thread (gpointer data)
   GError *error = NULL;
   NsImage *result = NULL;
 
-  network = ns_network_cache_get (job->cache, job->kind, &error);
+  network = ns_network_cache_get (job->cache, job->kind, &job->cancelled, &error);
   if (network)
     {
       g_mutex_lock (&job->lock);

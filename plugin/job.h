@@ -19,9 +19,11 @@ typedef struct _NsNetworkCache NsNetworkCache;
 
 NsNetworkCache *ns_network_cache_new   (void);
 void            ns_network_cache_free  (NsNetworkCache *cache);
-/* Thread-safe.  Returns a new reference, or NULL with the engine's error. */
+/* Thread-safe.  Returns a new reference, or NULL with the engine's error (a load stops
+ * with NS_ERROR_CANCELLED once *cancel is set; `cancel` may be NULL). */
 NsNetwork      *ns_network_cache_get   (NsNetworkCache *cache,
                                         NsNetworkKind   kind,
+                                        const gint     *cancel,
                                         GError        **error);
 /* Hands a network that is already loaded (as `kind`) to the cache. */
 void            ns_network_cache_add   (NsNetworkCache *cache,

@@ -149,7 +149,9 @@ apply (NeuralStyle         *self,
   result = ns_job_run_sync (job, report_progress, NULL, &run_error);
   if (result == NULL)
     {
-      *error = ns_plugin_error (_("Neural Style failed: %s"), run_error->message);
+      g_autofree char *text = ns_plugin_error_text (run_error);
+
+      *error = ns_plugin_error (_("Neural Style failed: %s"), text);
       gimp_progress_end ();
       return GIMP_PDB_EXECUTION_ERROR;
     }

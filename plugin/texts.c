@@ -256,3 +256,51 @@ ns_plugin_plan_summary (const NsPlan *plan)
   g_ptr_array_add (parts, memory_text (plan));
   return join_parts (parts);
 }
+
+/* What an engine error means to a GIMP user, and what to do about it; NULL where the
+ * engine's message says it best (a mask or an image it cannot use, named there). */
+static const char *
+engine_error_lead (int code)
+{
+  switch (code)
+    {
+    case NS_ERROR_WEIGHTS:
+      return _("The VGG-19 weights cannot be used: the file is damaged or is not VGG-19's. "
+               "Get them again with “Get VGG-19…”, or choose the built-in network.");
+    case NS_ERROR_WEIGHTS_NOT_FOUND:
+      return _("VGG-19's weights are not installed. “Get VGG-19…” downloads them once; "
+               "or choose the built-in network.");
+    case NS_ERROR_MEMORY:
+      return _("This run does not fit in the memory budget. Choose a smaller optimisation "
+               "size, or allow more memory (Advanced, Memory budget).");
+    case NS_ERROR_NUMERIC:
+      return _("The optimisation broke down: its numbers overflowed. Try a lower style "
+               "weight, or start from the content image.");
+    case NS_ERROR_IO:
+      return _("A file could not be read or written.");
+    case NS_ERROR_DOWNLOAD:
+      return _("Downloading VGG-19's weights failed.");
+    case NS_ERROR_UNSUPPORTED:
+      return _("This build of Neural Style lacks what this needs.");
+    case NS_ERROR_CANCELLED:
+      return _("Stopped.");
+    default:
+      return NULL;
+    }
+}
+
+char *
+ns_plugin_error_text (const GError *error)
+{
+  const char *lead;
+
+  g_return_val_if_fail (error != NULL, NULL);
+
+  lead = error->domain == NS_ERROR ? engine_error_lead (error->code) : NULL;
+  if (lead == NULL)
+    return g_strdup (error->message);
+  if (error->code == NS_ERROR_CANCELLED)
+    return g_strdup (lead);
+  /* TRANSLATORS: an explanation, then the engine's own message in English. */
+  return g_strdup_printf (_("%s (Details: %s)"), lead, error->message);
+}

@@ -25,6 +25,10 @@ char *ns_plugin_plan_text       (const NsPlan *plan);
  * enlargement, the memory. */
 char *ns_plugin_plan_summary    (const NsPlan *plan);
 
+/* An error for a GIMP user: for the engine's errors, what went wrong and what to do in the
+ * user's language, then the engine's own (English) message as the details; other errors'
+ * messages as they are. */
+char *ns_plugin_error_text      (const GError *error);
 G_END_DECLS
 
 #endif /* NS_PLUGIN_TEXTS_H */

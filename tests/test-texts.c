@@ -209,6 +209,38 @@ test_plan_chinese (void)
                   "L-BFGS（保留 100 步历史）；预计内存峰值 ", NBSP "MiB，预算 4096" NBSP "MiB");
 }
 
+/* An engine error: what it means and what to do, in the user's language, then the engine's
+ * message; a cancel is only "Stopped."; other errors as they are. */
+static void
+test_errors (void)
+{
+  g_autoptr (GError) memory = g_error_new_literal (NS_ERROR, NS_ERROR_MEMORY,
+                                                   "needs 900 MiB of a 512 MiB budget");
+  g_autoptr (GError) cancelled = g_error_new_literal (NS_ERROR, NS_ERROR_CANCELLED,
+                                                      "The run was cancelled");
+  g_autoptr (GError) argument = g_error_new_literal (NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                                                     "mask 2 is 10×10, the content 20×20");
+  g_autoptr (GError) other = g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_NOENT, "gone");
+  g_autofree char *english = ns_plugin_error_text (memory);
+  g_autofree char *german = NULL;
+  g_autofree char *stopped = ns_plugin_error_text (cancelled);
+  g_autofree char *said = ns_plugin_error_text (argument);
+  g_autofree char *plain = ns_plugin_error_text (other);
+
+  g_assert_true (g_str_has_prefix (english, "This run does not fit in the memory budget."));
+  g_assert_true (g_str_has_suffix (english, "(Details: needs 900 MiB of a 512 MiB budget)"));
+  g_assert_cmpstr (stopped, ==, "Stopped.");
+  g_assert_cmpstr (said, ==, argument->message);
+  g_assert_cmpstr (plain, ==, "gone");
+
+  if (! use_language ("de_DE.UTF-8"))
+    return;
+  german = ns_plugin_error_text (memory);
+  use_english ();
+  g_assert_true (g_str_has_prefix (german, "Dieser Lauf passt nicht in das Speicherbudget."));
+  g_assert_nonnull (strstr (german, "needs 900 MiB of a 512 MiB budget"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -219,5 +251,6 @@ main (int argc, char **argv)
   g_test_add_func ("/texts/plan-tiles", test_plan_tiles);
   g_test_add_func ("/texts/plan-german", test_plan_german);
   g_test_add_func ("/texts/plan-chinese", test_plan_chinese);
+  g_test_add_func ("/texts/errors", test_errors);
   return g_test_run ();
 }

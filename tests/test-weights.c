@@ -1,4 +1,5 @@
-/* test-weights.c — the search order of ns_weights_find and trimming a checkpoint. */
+/* test-weights.c — the search order of ns_weights_find, trimming a checkpoint, and a load
+ * that is cancelled. */
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -428,6 +429,44 @@ test_trim_errors (void)
   ns_test_rm_rf (root);
 }
 
+/* ---- loading ------------------------------------------------------------------------------- */
+
+/* A file with VGG-19's first convolution only: loading it fails at the second one, unless a
+ * cancel stops it before the first (the plug-in's Stop while VGG-19 is read). */
+static void
+test_load_cancel (void)
+{
+  g_autofree char *root = make_tmp_dir ();
+  g_autofree char *path = g_build_filename (root, "first-layer.safetensors", NULL);
+  g_autofree float *weight = g_new0 (float, 64 * 3 * 3 * 3);
+  g_autofree float *bias = g_new0 (float, 64);
+  const NsSafetensorsEntry entries[] = {
+    { "features.0.weight", 4, { 64, 3, 3, 3 }, weight },
+    { "features.0.bias", 1, { 64 }, bias },
+  };
+  gint cancel = 0;
+  GError *error = NULL;
+
+  g_assert_true (ns_safetensors_write (path, entries, G_N_ELEMENTS (entries), &error));
+  g_assert_no_error (error);
+
+  g_assert_null (ns_network_load_cancellable (NS_NETWORK_VGG19, path, &cancel, &error));
+  g_assert_error (error, NS_ERROR, NS_ERROR_WEIGHTS);
+  g_assert_nonnull (strstr (error->message, "features.2.weight"));
+  g_clear_error (&error);
+
+  g_atomic_int_set (&cancel, 1);
+  g_assert_null (ns_network_load_cancellable (NS_NETWORK_VGG19, path, &cancel, &error));
+  g_assert_error (error, NS_ERROR, NS_ERROR_CANCELLED);
+  g_clear_error (&error);
+  /* "auto" does not fall back to the built-in network when the user stopped it. */
+  g_assert_null (ns_network_load_cancellable (NS_NETWORK_AUTO, path, &cancel, &error));
+  g_assert_error (error, NS_ERROR, NS_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  ns_test_rm_rf (root);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -442,6 +481,7 @@ main (int argc, char **argv)
   g_test_add_func ("/weights/public/not-found", test_public_not_found);
   g_test_add_func ("/weights/trim", test_trim);
   g_test_add_func ("/weights/trim-errors", test_trim_errors);
+  g_test_add_func ("/weights/load-cancel", test_load_cancel);
 
   return g_test_run ();
 }

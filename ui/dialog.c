@@ -10,6 +10,7 @@
 #include "preview.h"
 #include "labels.h"
 #include "style.h"
+#include "texts.h"
 #include "weights-button.h"
 
 typedef struct
@@ -310,10 +311,13 @@ network_changed (Dialog *d)
   g_autoptr (NsNetwork) network = NULL;
   g_autofree char *sentence = NULL;
 
-  network = ns_network_cache_get (d->networks, ns_plugin_config_network (d->config), &error);
+  network = ns_network_cache_get (d->networks, ns_plugin_config_network (d->config), NULL,
+                                  &error);
   if (network == NULL)
     {
-      ns_preview_set_status (d->preview, error->message);
+      g_autofree char *text = ns_plugin_error_text (error);
+
+      ns_preview_set_status (d->preview, text);
       return;
     }
 

@@ -223,7 +223,7 @@ estimate_done (NsJob        *job,
   if (error)
     {
       g_free (p->plan);
-      p->plan = g_strdup (error->message);
+      p->plan = ns_plugin_error_text (error);
     }
   else if (p->plan && final_size (p, &w, &h))
     {
@@ -472,7 +472,9 @@ job_done (NsJob        *job,
     {
       gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (p->progress), 0.0);
       set_progress_text (p, _("Failed"));
-      ns_preview_set_status (p, error ? error->message : "");
+      g_autofree char *text = error ? ns_plugin_error_text (error) : NULL;
+
+      ns_preview_set_status (p, text ? text : "");
     }
 
   ns_ui_state_set ("progress", gtk_label_get_text (GTK_LABEL (p->progress_text)));
