@@ -31,6 +31,7 @@ ns_flow_available (void)
 #endif
 }
 
+#ifdef NS_HAVE_OPENCV
 /* Rec. 601 luminance in 8 bits, what DIS works on. */
 static guint8 *
 grey8 (const NsImage *img)
@@ -47,6 +48,7 @@ grey8 (const NsImage *img)
     }
   return g;
 }
+#endif
 
 NsTensor *
 ns_flow_compute (const NsImage *from, const NsImage *to, NsFlowPreset preset, GError **error)

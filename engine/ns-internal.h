@@ -337,7 +337,10 @@ typedef struct
   const float  *data;             /* F32, product(shape) values */
 } NsSafetensorsEntry;
 
-/* Writes F32 tensors (sorted by name, 8-byte aligned header) atomically to path. */
+/* "[a, b, c]": a shape in a header or a message. */
+void ns_safetensors_append_shape (GString *s, const gint64 *shape, int n_dims);
+/* Writes F32 tensors (sorted by name, 8-byte aligned header) atomically to path
+ * (safetensors-write.c). */
 gboolean ns_safetensors_write (const char *path, const NsSafetensorsEntry *entries, guint n_entries,
                                GError **error);
 
