@@ -29,6 +29,7 @@
 #include "overlay.h"
 #include "state.h"
 #include "style.h"
+#include "regions.h"
 
 /* Draw the engine's current image every this many iterations. */
 #define PREVIEW_EVERY 2
@@ -509,43 +510,43 @@ preview_side (NsPreview           *p,
  * a selection that fits the view is then run exactly as the final run runs it); the job
  * optimises it at `side` and enlarges it as the final run does. */
 static NsImage *
-read_area (NsPreview *p,
-           int       *side,
-           double    *style_factor)
+read_area (NsPreview     *p,
+           GeglRectangle *rect,
+           int           *side,
+           double        *style_factor)
 {
-  GeglRectangle rect, selected;
+  GeglRectangle selected;
 
-  current_rect (p, &rect);
-  if (! gimp_drawable_mask_intersect (p->drawable, &selected.x, &selected.y,
-                                      &selected.width, &selected.height) ||
-      ! gegl_rectangle_intersect (&rect, &rect, &selected))
+  current_rect (p, rect);
+  if (! ns_plugin_regions_area (p->config, p->drawable, &selected) ||
+      ! gegl_rectangle_intersect (rect, rect, &selected))
     return NULL;
-  *side = preview_side (p, &rect, style_factor);
+  *side = preview_side (p, rect, style_factor);
   if (*side == 0)
     return NULL;
 
-  p->job_region = ns_region_read (p->drawable, &rect);
+  p->job_region = ns_region_read (p->drawable, rect);
   return g_steal_pointer (&p->job_region->content);
 }
 
 /* Whole layer: the region of the final run read at the optimisation size (GEGL shrinks it
  * box-filtered); the job runs it at that size, as the final run's optimisation does. */
 static NsImage *
-read_whole (NsPreview *p,
-            int       *side,
-            double    *style_factor)
+read_whole (NsPreview     *p,
+            GeglRectangle *rect,
+            int           *side,
+            double        *style_factor)
 {
   g_autoptr (NsRegion) region = NULL;
-  GeglRectangle rect;
   int longest;
 
-  if (! gimp_drawable_mask_intersect (p->drawable, &rect.x, &rect.y, &rect.width, &rect.height))
+  if (! ns_plugin_regions_area (p->config, p->drawable, rect))
     return NULL;
 
-  longest = MAX (rect.width, rect.height);
-  *side = ns_plugin_run_side (ns_plugin_config_size (p->config), rect.width, rect.height);
+  longest = MAX (rect->width, rect->height);
+  *side = ns_plugin_run_side (ns_plugin_config_size (p->config), rect->width, rect->height);
   *style_factor = 1.0;
-  region = ns_region_read_scaled (p->drawable, &rect, MIN (1.0, (double) *side / longest));
+  region = ns_region_read_scaled (p->drawable, rect, MIN (1.0, (double) *side / longest));
   return g_steal_pointer (&region->content);
 }
 
@@ -554,8 +555,11 @@ run_clicked (NsPreview *p)
 {
   g_autoptr (GimpLayer) style = NULL;
   g_autofree char *problem = NULL;
+  g_autoptr (GError) error = NULL;
+  NsStyles *styles;
   NsImage *content;
   NsOptions *options;
+  GeglRectangle rect;
   gdouble style_scale;
   double style_factor = 1.0;
   int side = 0;
@@ -564,6 +568,8 @@ run_clicked (NsPreview *p)
 
   g_object_get (p->config, "style-layer", &style, "style-scale", &style_scale, NULL);
   problem = ns_style_problem (style);
+  if (problem == NULL && ns_plugin_regions_check (p->config, p->drawable, &error) != GIMP_PDB_SUCCESS)
+    problem = g_strdup (error->message);
   if (problem)
     {
       ns_preview_set_status (p, problem);
@@ -571,12 +577,23 @@ run_clicked (NsPreview *p)
     }
 
   p->job_whole = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (p->whole));
-  content = p->job_whole ? read_whole (p, &side, &style_factor)
-                         : read_area (p, &side, &style_factor);
+  content = p->job_whole ? read_whole (p, &rect, &side, &style_factor)
+                         : read_area (p, &rect, &side, &style_factor);
   if (content == NULL)
     {
       g_clear_pointer (&p->job_region, ns_region_free);
       ns_preview_set_status (p, _("Nothing of this layer is selected."));
+      return;
+    }
+
+  /* The regions over the same area, at the size it was read. */
+  styles = ns_plugin_regions_read (p->config, p->drawable, &rect, content->width, content->height,
+                            p->job_whole ? NS_REGIONS_WHOLE : NS_REGIONS_PART, &error);
+  if (styles == NULL)
+    {
+      ns_image_free (content);
+      g_clear_pointer (&p->job_region, ns_region_free);
+      ns_preview_set_status (p, error->message);
       return;
     }
 
@@ -585,9 +602,7 @@ run_clicked (NsPreview *p)
   ns_options_set_preview_every (options, PREVIEW_EVERY);
 
   p->job = ns_job_new (p->networks, ns_plugin_config_network (p->config), options, content,
-                       ns_style_read (GIMP_DRAWABLE (style),
-                                      gimp_drawable_get_format (p->drawable)),
-                       side);
+                       styles, side);
 
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (p->progress), 0.0);
   set_progress_text (p, _("Starting…"));
