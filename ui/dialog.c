@@ -11,6 +11,7 @@
 #include "labels.h"
 #include "style.h"
 #include "weights-button.h"
+#include "style-rows.h"
 
 typedef struct
 {
@@ -20,6 +21,7 @@ typedef struct
   NsNetworkCache      *networks;
   NsPreview           *preview;
   NsWeightsRow        *weights;
+  NsStyleRows         *rows;          /* NULL for frames (one style everywhere) */
   GtkWidget           *dialog;
   GtkWidget           *content_weight;
   GtkWidget           *style_weight;
@@ -425,10 +427,13 @@ build (Dialog              *d,
                                             "temporal-weight", "advanced", NULL);
     }
   else
-    box = gimp_procedure_dialog_fill_box (dialog, "options-box",
-                                          "content-weight", "style-weight",
-                                          "iterations", "size", "preserve-colors",
-                                          "advanced", NULL);
+    {
+      d->rows = ns_style_rows_new (dialog, config, drawable);
+      box = gimp_procedure_dialog_fill_box (dialog, "options-box",
+                                            "content-weight", "style-weight",
+                                            "iterations", "size", "preserve-colors",
+                                            "regions", "advanced", NULL);
+    }
   gtk_widget_set_size_request (box, 380, -1);
   /* The style layer matters most: first, above the weights. */
   gtk_box_pack_start (GTK_BOX (box), style_row (d), FALSE, FALSE, 0);
@@ -502,6 +507,7 @@ dialog_run (GimpProcedure       *procedure,
   g_source_remove (d.watch_id);
   g_signal_handlers_disconnect_by_data (config, &d);
   ns_weights_row_free (d.weights);
+  ns_style_rows_free (d.rows);
   ns_preview_free (d.preview);
   gtk_widget_destroy (d.dialog);
   g_free (d.style_name);

@@ -1,0 +1,256 @@
+/* style-rows.c — the styles' weights and regions in the dialog (see style-rows.h).
+ *
+ * The layer, channel and mask-layer pickers are GIMP's item combos restricted to what fits
+ * (layers other than the one painted; this image's channels; this image's layers that have
+ * a layer mask), kept in sync with their config properties both ways; the weights and the
+ * Region combos are the procedure dialog's own widgets. */
+#include "style-rows.h"
+
+#include <glib/gi18n.h>
+
+#include "regions.h"
+#include "labels.h"
+
+/* A picker bound to an item property of the config. */
+typedef struct
+{
+  GimpProcedureConfig *config;
+  char                *property;
+  GtkWidget           *combo;
+  GtkWidget           *row;
+  gulong               combo_id;
+  gulong               notify_id;
+} Picker;
+
+struct _NsStyleRows
+{
+  GimpProcedureConfig *config;
+  GimpDrawable        *drawable;
+  Picker               pickers[3 * NS_PLUGIN_N_STYLES];
+  gint                 n_pickers;
+  GtkWidget           *channel_rows[NS_PLUGIN_N_STYLES];
+  GtkWidget           *mask_rows[NS_PLUGIN_N_STYLES];
+  gulong               region_ids[NS_PLUGIN_N_STYLES];
+};
+
+/* ---- pickers ----------------------------------------------------------------------------------- */
+
+static void
+picker_changed (GtkWidget *combo,
+                Picker    *picker)
+{
+  GimpItem *item = NULL;
+  gint id;
+
+  if (gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &id) && id > 0)
+    item = gimp_item_get_by_id (id);
+  g_signal_handler_block (picker->config, picker->notify_id);
+  g_object_set (picker->config, picker->property, item, NULL);
+  g_signal_handler_unblock (picker->config, picker->notify_id);
+}
+
+/* The config to the combo (at first, and after "Reset"). */
+static void
+picker_show (Picker *picker)
+{
+  g_autoptr (GimpItem) item = NULL;
+
+  g_object_get (picker->config, picker->property, &item, NULL);
+  g_signal_handler_block (picker->combo, picker->combo_id);
+  if (item == NULL || ! gimp_item_is_valid (item) ||
+      ! gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (picker->combo),
+                                       gimp_item_get_id (item)))
+    gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (picker->combo), -1);
+  g_signal_handler_unblock (picker->combo, picker->combo_id);
+}
+
+/* A row "label [combo]" for the item property `base` of style `index`; `none` is the
+ * combo's first entry, meaning no item. */
+static GtkWidget *
+picker_row (NsStyleRows *rows,
+            const char  *base,
+            int          index,
+            const char  *label,
+            GtkWidget   *combo,
+            const char  *none)
+{
+  Picker *picker = &rows->pickers[rows->n_pickers++];
+  g_autofree char *signal = NULL;
+  GtkWidget *title;
+
+  picker->config   = rows->config;
+  picker->property = ns_plugin_regions_property (base, index);
+  picker->combo    = combo;
+  picker->row      = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+
+  gimp_int_combo_box_prepend (GIMP_INT_COMBO_BOX (combo),
+                              GIMP_INT_STORE_VALUE, -1,
+                              GIMP_INT_STORE_LABEL, none,
+                              -1);
+  title = gtk_label_new (label);
+  gtk_label_set_xalign (GTK_LABEL (title), 0.0);
+  gtk_box_pack_start (GTK_BOX (picker->row), title, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (picker->row), combo, TRUE, TRUE, 0);
+
+  signal = g_strconcat ("notify::", picker->property, NULL);
+  picker->combo_id  = g_signal_connect (combo, "changed", G_CALLBACK (picker_changed), picker);
+  picker->notify_id = g_signal_connect_swapped (rows->config, signal,
+                                                G_CALLBACK (picker_show), picker);
+  picker_show (picker);
+  gtk_widget_show_all (picker->row);
+  return picker->row;
+}
+
+static gboolean
+other_layer (GimpImage *image,
+             GimpItem  *item,
+             gpointer   drawable)
+{
+  return (gpointer) item != drawable;
+}
+
+static gboolean
+same_image (GimpImage *image,
+            GimpItem  *item,
+            gpointer   drawable)
+{
+  return gimp_image_get_id (image) ==
+         gimp_image_get_id (gimp_item_get_image (GIMP_ITEM (drawable)));
+}
+
+static gboolean
+masked_layer (GimpImage *image,
+              GimpItem  *item,
+              gpointer   drawable)
+{
+  return same_image (image, item, drawable) && gimp_layer_get_mask (GIMP_LAYER (item));
+}
+
+/* ---- regions ----------------------------------------------------------------------------------- */
+
+/* The channel picker for a channel region, the layer picker for a layer-mask one. */
+static void
+region_changed (NsStyleRows *rows)
+{
+  for (int i = 0; i < NS_PLUGIN_N_STYLES; i++)
+    {
+      NsRegionKind kind = ns_plugin_regions_kind (rows->config, i);
+
+      gtk_widget_set_visible (rows->channel_rows[i], kind == NS_REGION_CHANNEL);
+      gtk_widget_set_visible (rows->mask_rows[i], kind == NS_REGION_LAYER_MASK);
+    }
+}
+
+/* "style-N-frame": the style's layer (after the first: the first has its row at the top of
+ * the dialog), weight, Region and the region's picker. */
+static void
+style_frame (NsStyleRows         *rows,
+             GimpProcedureDialog *dialog,
+             int                  index)
+{
+  int n = index + 1;
+  g_autofree char *weight  = ns_plugin_regions_property ("style-weight", index);
+  g_autofree char *region  = ns_plugin_regions_property ("style-region", index);
+  g_autofree char *box_id  = g_strdup_printf ("style-%d-box", n);
+  g_autofree char *title_id = g_strdup_printf ("style-%d-title", n);
+  g_autofree char *frame_id = g_strdup_printf ("style-%d-frame", n);
+  g_autofree char *title   = g_strdup_printf (_("Style %d"), n);
+  g_autofree char *signal  = g_strconcat ("notify::", region, NULL);
+  GtkWidget *box;
+  GtkWidget *entry;
+
+  entry = gimp_procedure_dialog_get_scale_entry (dialog, weight, 1.0);
+  gimp_scale_entry_set_logarithmic (GIMP_SCALE_ENTRY (entry), TRUE);
+  gimp_procedure_dialog_get_widget (dialog, region, G_TYPE_NONE);
+  box = gimp_procedure_dialog_fill_box (dialog, box_id, weight, region, NULL);
+
+  if (index > 0)
+    {
+      GtkWidget *combo = gimp_layer_combo_box_new (other_layer, rows->drawable, NULL);
+      GtkWidget *row;
+
+      ns_style_combo_use_short_labels (combo, rows->drawable);
+      row = picker_row (rows, "style-layer", index, _("Layer"), combo, _("None"));
+      gtk_widget_set_tooltip_text (row, _("A further style: a painting opened as a layer "
+                                          "(None: not used)"));
+      gtk_box_pack_start (GTK_BOX (box), row, FALSE, FALSE, 0);
+      gtk_box_reorder_child (GTK_BOX (box), row, 0);
+    }
+
+  rows->channel_rows[index] =
+    picker_row (rows, "style-channel", index, _("Channel"),
+                gimp_channel_combo_box_new (same_image, rows->drawable, NULL),
+                _("Choose a channel"));
+  gtk_widget_set_tooltip_text (rows->channel_rows[index],
+                               _("White where the style goes (Select ▸ Save to Channel "
+                                 "makes a channel of a selection)"));
+  gtk_widget_set_no_show_all (rows->channel_rows[index], TRUE);
+  gtk_box_pack_start (GTK_BOX (box), rows->channel_rows[index], FALSE, FALSE, 0);
+
+  rows->mask_rows[index] =
+    picker_row (rows, "style-mask-layer", index, _("Mask of layer"),
+                gimp_layer_combo_box_new (masked_layer, rows->drawable, NULL),
+                _("Choose a layer with a mask"));
+  gtk_widget_set_tooltip_text (rows->mask_rows[index],
+                               _("A layer of this image whose layer mask is white where the "
+                                 "style goes"));
+  gtk_widget_set_no_show_all (rows->mask_rows[index], TRUE);
+  gtk_box_pack_start (GTK_BOX (box), rows->mask_rows[index], FALSE, FALSE, 0);
+
+  gimp_procedure_dialog_get_label (dialog, title_id, title, FALSE, FALSE);
+  gimp_procedure_dialog_fill_frame (dialog, frame_id, title_id, FALSE, box_id);
+  rows->region_ids[index] = g_signal_connect_swapped (rows->config, signal,
+                                                      G_CALLBACK (region_changed), rows);
+}
+
+NsStyleRows *
+ns_style_rows_new (GimpProcedureDialog *dialog,
+                   GimpProcedureConfig *config,
+                   GimpDrawable        *drawable)
+{
+  NsStyleRows *rows = g_new0 (NsStyleRows, 1);
+  GtkWidget *label;
+
+  rows->config   = g_object_ref (config);
+  rows->drawable = g_object_ref (drawable);
+
+  for (int i = 0; i < NS_PLUGIN_N_STYLES; i++)
+    style_frame (rows, dialog, i);
+
+  label = gimp_procedure_dialog_get_label (dialog, "regions-hint",
+                                           _("Each style goes where its region is white; "
+                                             "where regions overlap, the styles blend by "
+                                             "weight."),
+                                           FALSE, FALSE);
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 40);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gimp_label_set_attributes (GTK_LABEL (label), PANGO_ATTR_SCALE, PANGO_SCALE_SMALL, -1);
+
+  gimp_procedure_dialog_fill_box (dialog, "regions-box", "regions-hint", "style-1-frame",
+                                  "style-2-frame", "style-3-frame", "region-rest", NULL);
+  gimp_procedure_dialog_get_label (dialog, "regions-title", _("More styles and regions"),
+                                   FALSE, FALSE);
+  gimp_procedure_dialog_fill_expander (dialog, "regions", "regions-title", FALSE,
+                                       "regions-box");
+  region_changed (rows);
+
+  return rows;
+}
+
+void
+ns_style_rows_free (NsStyleRows *rows)
+{
+  if (rows == NULL)
+    return;
+  for (gint i = 0; i < rows->n_pickers; i++)
+    {
+      g_signal_handler_disconnect (rows->config, rows->pickers[i].notify_id);
+      g_free (rows->pickers[i].property);
+    }
+  for (int i = 0; i < NS_PLUGIN_N_STYLES; i++)
+    g_signal_handler_disconnect (rows->config, rows->region_ids[i]);
+  g_object_unref (rows->drawable);
+  g_object_unref (rows->config);
+  g_free (rows);
+}
