@@ -4,7 +4,7 @@
 #include <math.h>
 #include <glib/gi18n.h>
 
-/* ---- network cache ------------------------------------------------------------------------- */
+/* ---- network cache -------------------------------------------------------------------------- */
 
 struct _NsNetworkCache
 {
@@ -95,7 +95,7 @@ ns_network_sentence (const NsNetwork *network)
                      "better results: “Get VGG-19…” below downloads it once."));
 }
 
-/* ---- the styles of a run ---------------------------------------------------------------------- */
+/* ---- the styles of a run -------------------------------------------------------------------- */
 
 NsStyles *
 ns_styles_new (int n)

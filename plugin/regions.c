@@ -7,11 +7,11 @@
 #include "pixels.h"
 #include "style.h"
 
-/* ---- arguments ------------------------------------------------------------------------------- */
+/* ---- arguments ------------------------------------------------------------------------------ */
 
 char *
 ns_plugin_regions_property (const char *base,
-                     int         index)
+                            int         index)
 {
   /* "style-weight" was β before there were several styles: the first style's blend weight
    * is "style-weight-1"; its other arguments keep the plain names, as "style-layer" does. */
@@ -107,7 +107,7 @@ ns_plugin_regions_add_arguments (GimpProcedure *procedure)
                                       "content", G_PARAM_READWRITE);
 }
 
-/* ---- the config ------------------------------------------------------------------------------ */
+/* ---- the config ----------------------------------------------------------------------------- */
 
 /* The frames procedure has one style everywhere: none of these arguments. */
 static gboolean
@@ -118,7 +118,7 @@ has_regions (GimpProcedureConfig *config)
 
 NsRegionKind
 ns_plugin_regions_kind (GimpProcedureConfig *config,
-                 int                  index)
+                        int                  index)
 {
   g_autofree char *region = ns_plugin_regions_property ("style-region", index);
 
@@ -142,7 +142,7 @@ get_item (GimpProcedureConfig *config,
 
 gboolean
 ns_plugin_regions_style_used (GimpProcedureConfig *config,
-                       int                  index)
+                              int                  index)
 {
   g_autoptr (GimpLayer) layer = NULL;
 
@@ -158,15 +158,16 @@ gboolean
 ns_plugin_regions_whole_layer (GimpProcedureConfig *config)
 {
   for (int i = 0; i < NS_PLUGIN_N_STYLES; i++)
-    if (ns_plugin_regions_style_used (config, i) && ns_plugin_regions_kind (config, i) == NS_REGION_SELECTION)
+    if (ns_plugin_regions_style_used (config, i) &&
+        ns_plugin_regions_kind (config, i) == NS_REGION_SELECTION)
       return TRUE;
   return FALSE;
 }
 
 gboolean
 ns_plugin_regions_area (GimpProcedureConfig *config,
-                 GimpDrawable        *drawable,
-                 GeglRectangle       *rect)
+                        GimpDrawable        *drawable,
+                        GeglRectangle       *rect)
 {
   if (! ns_plugin_regions_whole_layer (config))
     return gimp_drawable_mask_intersect (drawable, &rect->x, &rect->y,
@@ -177,7 +178,7 @@ ns_plugin_regions_area (GimpProcedureConfig *config,
   return TRUE;
 }
 
-/* ---- checks ---------------------------------------------------------------------------------- */
+/* ---- checks --------------------------------------------------------------------------------- */
 
 static GError *
 check_channel (GimpChannel *channel,
@@ -278,8 +279,8 @@ check_style (GimpProcedureConfig *config,
 
 GimpPDBStatusType
 ns_plugin_regions_check (GimpProcedureConfig *config,
-                  GimpDrawable        *drawable,
-                  GError             **error)
+                         GimpDrawable        *drawable,
+                         GError             **error)
 {
   GimpImage *image = gimp_item_get_image (GIMP_ITEM (drawable));
 
@@ -289,7 +290,7 @@ ns_plugin_regions_check (GimpProcedureConfig *config,
   return GIMP_PDB_SUCCESS;
 }
 
-/* ---- masks ----------------------------------------------------------------------------------- */
+/* ---- masks ---------------------------------------------------------------------------------- */
 
 /* `mask` (a channel, a layer mask or the selection) over `rect` of `drawable`, both placed
  * where they are in the image (outside `mask`: 0), at width × height. */
@@ -433,12 +434,12 @@ rest_inside (NsStyles      *styles,
 
 NsStyles *
 ns_plugin_regions_read (GimpProcedureConfig *config,
-                 GimpDrawable        *drawable,
-                 const GeglRectangle *rect,
-                 int                  width,
-                 int                  height,
-                 NsRegionsArea        area,
-                 GError             **error)
+                        GimpDrawable        *drawable,
+                        const GeglRectangle *rect,
+                        int                  width,
+                        int                  height,
+                        NsRegionsArea        area,
+                        GError             **error)
 {
   g_autoptr (NsImage) guide = selection_guide (config, drawable, rect, width, height);
   g_autoptr (NsStyles) styles = ns_styles_new (NS_PLUGIN_N_STYLES);

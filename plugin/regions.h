@@ -41,15 +41,15 @@ void        ns_plugin_regions_add_arguments (GimpProcedure *procedure);
  * "style-channel" or "style-mask-layer") for style `index` (0 = the first style).  Free it
  * with g_free. */
 char       *ns_plugin_regions_property      (const char *base,
-                                      int         index);
+                                             int         index);
 
 /* The region chosen for style `index`. */
 NsRegionKind ns_plugin_regions_kind         (GimpProcedureConfig *config,
-                                      int                  index);
+                                             int                  index);
 
 /* Whether style `index` is used: the first always, the others when they have a layer. */
 gboolean    ns_plugin_regions_style_used    (GimpProcedureConfig *config,
-                                      int                  index);
+                                             int                  index);
 
 /* Whether a style's region is the selection: then the whole of `drawable` is stylized. */
 gboolean    ns_plugin_regions_whole_layer   (GimpProcedureConfig *config);
@@ -57,8 +57,8 @@ gboolean    ns_plugin_regions_whole_layer   (GimpProcedureConfig *config);
 /* The area of `drawable` a run stylizes: the selected part's bounds, or all of it when
  * ns_plugin_regions_whole_layer.  FALSE when nothing of the layer is selected. */
 gboolean    ns_plugin_regions_area          (GimpProcedureConfig *config,
-                                      GimpDrawable        *drawable,
-                                      GeglRectangle       *rect);
+                                             GimpDrawable        *drawable,
+                                             GeglRectangle       *rect);
 
 /* The further style layers and the regions' arguments, for a run on `drawable`:
  * GIMP_PDB_SUCCESS, or GIMP_PDB_CALLING_ERROR with `error` saying, for a GIMP user, what is
@@ -66,8 +66,8 @@ gboolean    ns_plugin_regions_area          (GimpProcedureConfig *config,
  * with one of another image or size, a region "layer-mask" without a layer mask, a region
  * "selection" without a selection). */
 GimpPDBStatusType ns_plugin_regions_check   (GimpProcedureConfig *config,
-                                      GimpDrawable        *drawable,
-                                      GError             **error);
+                                             GimpDrawable        *drawable,
+                                             GError             **error);
 
 /* How ns_plugin_regions_read treats a region with nothing of it inside `rect`. */
 typedef enum
@@ -77,16 +77,17 @@ typedef enum
 } NsRegionsArea;
 
 /* The styles of a run on `rect` of `drawable` (the drawable's coordinates; the selection's
- * bounds, or all of it when ns_plugin_regions_whole_layer): the style layers in the drawable's colour
- * space, their blend weights, and their regions as masks over `rect` at width × height
- * (the size of the content given to the job).  NULL with `error` when a region is empty. */
+ * bounds, or all of it when ns_plugin_regions_whole_layer): the style layers in the
+ * drawable's colour space, their blend weights, and their regions as masks over `rect` at
+ * width × height (the size of the content given to the job).  NULL with `error` when a
+ * region is empty. */
 NsStyles   *ns_plugin_regions_read          (GimpProcedureConfig *config,
-                                      GimpDrawable        *drawable,
-                                      const GeglRectangle *rect,
-                                      int                  width,
-                                      int                  height,
-                                      NsRegionsArea        area,
-                                      GError             **error);
+                                             GimpDrawable        *drawable,
+                                             const GeglRectangle *rect,
+                                             int                  width,
+                                             int                  height,
+                                             NsRegionsArea        area,
+                                             GError             **error);
 
 G_END_DECLS
 

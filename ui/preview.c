@@ -568,7 +568,8 @@ run_clicked (NsPreview *p)
 
   g_object_get (p->config, "style-layer", &style, "style-scale", &style_scale, NULL);
   problem = ns_style_problem (style);
-  if (problem == NULL && ns_plugin_regions_check (p->config, p->drawable, &error) != GIMP_PDB_SUCCESS)
+  if (problem == NULL &&
+      ns_plugin_regions_check (p->config, p->drawable, &error) != GIMP_PDB_SUCCESS)
     problem = g_strdup (error->message);
   if (problem)
     {

@@ -33,7 +33,7 @@ struct _NsStyleRows
   gulong               region_ids[NS_PLUGIN_N_STYLES];
 };
 
-/* ---- pickers ----------------------------------------------------------------------------------- */
+/* ---- pickers -------------------------------------------------------------------------------- */
 
 static void
 picker_changed (GtkWidget *combo,
@@ -126,7 +126,7 @@ masked_layer (GimpImage *image,
   return same_image (image, item, drawable) && gimp_layer_get_mask (GIMP_LAYER (item));
 }
 
-/* ---- regions ----------------------------------------------------------------------------------- */
+/* ---- regions -------------------------------------------------------------------------------- */
 
 /* The channel picker for a channel region, the layer picker for a layer-mask one. */
 static void
