@@ -244,9 +244,13 @@ neural_style_run (GimpProcedure        *procedure,
    * takes back the last run's style layer while it is open, or another layer of the
    * image. */
   if (run_mode != GIMP_RUN_NONINTERACTIVE)
-    status = ns_style_recall_for_run (config, ns_plugin_default_style_layer (drawables[0]),
-                                      run_mode, _("Filters ▸ Artistic ▸ Neural Style…"),
-                                      &notice, &error);
+    {
+      status = ns_style_recall_for_run (config, ns_plugin_default_style_layer (drawables[0]),
+                                        run_mode, _("Filters ▸ Artistic ▸ Neural Style…"),
+                                        &notice, &error);
+      /* The further styles' layers and the regions' channels and mask layers likewise. */
+      ns_style_recall_items (config);
+    }
   if (status != GIMP_PDB_SUCCESS)
     return gimp_procedure_new_return_values (procedure, status, error);
 
@@ -256,7 +260,10 @@ neural_style_run (GimpProcedure        *procedure,
 
   /* Stored with the other values after an interactive run, for the next one. */
   if (run_mode == GIMP_RUN_INTERACTIVE)
-    ns_style_remember (config);
+    {
+      ns_style_remember (config);
+      ns_style_remember_items (config, ns_plugin_regions_items ());
+    }
 
   status = apply (self, drawables[0], config, &error);
 

@@ -107,6 +107,28 @@ ns_plugin_regions_add_arguments (GimpProcedure *procedure)
                                       "content", G_PARAM_READWRITE);
 }
 
+const char * const *
+ns_plugin_regions_items (void)
+{
+  static GStrv items;
+
+  if (g_once_init_enter (&items))
+    {
+      GPtrArray *names = g_ptr_array_new ();
+
+      for (int i = 0; i < NS_PLUGIN_N_STYLES; i++)
+        {
+          if (i > 0)
+            g_ptr_array_add (names, ns_plugin_regions_property ("style-layer", i));
+          g_ptr_array_add (names, ns_plugin_regions_property ("style-channel", i));
+          g_ptr_array_add (names, ns_plugin_regions_property ("style-mask-layer", i));
+        }
+      g_ptr_array_add (names, NULL);
+      g_once_init_leave (&items, (GStrv) g_ptr_array_free (names, FALSE));
+    }
+  return (const char * const *) items;
+}
+
 /* ---- the config ----------------------------------------------------------------------------- */
 
 /* The frames procedure has one style everywhere: none of these arguments. */

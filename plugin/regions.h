@@ -43,6 +43,10 @@ void        ns_plugin_regions_add_arguments (GimpProcedure *procedure);
 char       *ns_plugin_regions_property      (const char *base,
                                              int         index);
 
+/* The layer and channel arguments above (NULL-terminated): GIMP does not remember them
+ * between runs, so the plug-in does (ns_style_remember_items). */
+const char * const *ns_plugin_regions_items (void);
+
 /* The region chosen for style `index`. */
 NsRegionKind ns_plugin_regions_kind         (GimpProcedureConfig *config,
                                              int                  index);

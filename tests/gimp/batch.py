@@ -600,6 +600,42 @@ def test_selection_guide():
     image.delete()
 
 
+
+def test_regions_repeat():
+    """A repeat run (WITH_LAST_VALS) takes back the further style's layer and the regions'
+    channel and mask layer, which GIMP does not store: the plug-in remembers them after an
+    interactive run (here written into the stored last values as it would have)."""
+    image, content, red, blue = regions_image()
+    left = add_channel(image, "left", lambda x, y: half(x, y, True))
+    right = add_mask_layer(image, "right", lambda x, y: half(x, y, False))
+    last = os.path.join(os.environ["GIMP3_DIRECTORY"], "plug-in-settings",
+                        "GimpProcedureConfigRun-plug-in-neural-style.last")
+    saved = open(last).read()
+    items = ("style-channel\\t%d\\tleft\\nstyle-layer-2\\t%d\\tblue\\n"
+             "style-mask-layer-2\\t%d\\tright\\n" %
+             (left.get_id(), blue.get_id(), right.get_id()))
+    with open(last, "w") as f:
+        f.write(saved + '(style-weight 1e9)\n(iterations 30)\n(style-region "channel")\n'
+                '(style-region-2 "layer-mask")\n(style-layer-id %d)\n(style-layer-name "red")\n'
+                '(item-arguments "%s")\n' % (red.get_id(), items))
+    try:
+        proc = PDB.lookup_procedure("plug-in-neural-style")
+        config = proc.create_config()
+        config.set_property("run-mode", Gimp.RunMode.WITH_LAST_VALS)
+        config.set_property("image", image)
+        config.set_core_object_array("drawables", [content])
+        result = proc.run(config)
+    finally:
+        with open(last, "w") as f:
+            f.write(saved)
+    lr, rr = redness(content, 0, RW // 2 - 8), redness(content, RW // 2 + 8, RW)
+    note("repeat, R - B: left %.3f, right %.3f" % (lr, rr))
+    check("a repeat run takes back style 2's layer, the channel and the mask layer",
+          lambda: (result.index(0) == Gimp.PDBStatusType.SUCCESS and lr > 0.1 and rr < -0.1,
+                   "%s; R - B left %.3f, right %.3f" % (PDB.get_last_error(), lr, rr)))
+    image.delete()
+
+
 def test_region_errors():
     image, content, red, blue = regions_image()
     before = raw(content)
@@ -648,7 +684,11 @@ def test_region_errors():
 for test in (test_rgb_selection, test_high_bit_depth, test_gray_and_size, test_new_layer,
              test_last_values, test_bad_calls, test_memory_and_sizes, test_upscale,
              test_positional, test_regions, test_region_selection, test_selection_guide,
-             test_region_errors):
+             test_region_errors, test_regions_repeat):
+    # NS_BATCH_ONLY="test_a test_b": only those (while working on them).
+    only = os.environ.get("NS_BATCH_ONLY")
+    if only and test.__name__ not in only.split():
+        continue
     try:
         test()
     except Exception:
