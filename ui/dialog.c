@@ -12,6 +12,7 @@
 #include "style.h"
 #include "weights-button.h"
 #include "style-rows.h"
+#include "regions.h"
 
 typedef struct
 {
@@ -454,17 +455,29 @@ build (Dialog              *d,
   record_controls (dialog);
 }
 
-/* Whether the chosen style layer can be used now (it may have gone since the last check). */
+/* Whether the chosen style layer can be used now (it may have gone since the last check),
+ * and the further styles and the regions too. */
 static gboolean
-style_usable (Dialog *d)
+can_run (Dialog *d)
 {
   g_autoptr (GimpLayer) style = NULL;
+  g_autoptr (GError) error = NULL;
 
   watch_layers (d);
   g_object_get (d->config, "style-layer", &style, NULL);
   check_style (d, style);
-  return gtk_widget_is_sensitive (gtk_dialog_get_widget_for_response (GTK_DIALOG (d->dialog),
-                                                                      GTK_RESPONSE_OK));
+  if (! gtk_widget_is_sensitive (gtk_dialog_get_widget_for_response (GTK_DIALOG (d->dialog),
+                                                                     GTK_RESPONSE_OK)))
+    return FALSE;
+
+  /* The further styles and the regions: say what is wrong, and stay. */
+  if (d->rows &&
+      ns_plugin_regions_check (d->config, d->drawable, &error) != GIMP_PDB_SUCCESS)
+    {
+      ns_preview_set_status (d->preview, error->message);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -502,7 +515,7 @@ dialog_run (GimpProcedure       *procedure,
   /* OK with a layer that went away in the last moment: say so, and stay. */
   do
     run = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (d.dialog));
-  while (run && ! style_usable (&d));
+  while (run && ! can_run (&d));
 
   g_source_remove (d.watch_id);
   g_signal_handlers_disconnect_by_data (config, &d);

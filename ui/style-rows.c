@@ -10,6 +10,7 @@
 
 #include "regions.h"
 #include "labels.h"
+#include "state.h"
 
 /* A picker bound to an item property of the config. */
 typedef struct
@@ -28,9 +29,13 @@ struct _NsStyleRows
   GimpDrawable        *drawable;
   Picker               pickers[3 * NS_PLUGIN_N_STYLES];
   gint                 n_pickers;
+  GtkSizeGroup        *labels;        /* one label column in every frame */
+  GtkWidget           *weights[NS_PLUGIN_N_STYLES];
+  GtkWidget           *regions[NS_PLUGIN_N_STYLES];
   GtkWidget           *channel_rows[NS_PLUGIN_N_STYLES];
   GtkWidget           *mask_rows[NS_PLUGIN_N_STYLES];
   gulong               region_ids[NS_PLUGIN_N_STYLES];
+  gulong               layer_ids[NS_PLUGIN_N_STYLES];    /* [0] unused */
 };
 
 /* ---- pickers -------------------------------------------------------------------------------- */
@@ -89,6 +94,7 @@ picker_row (NsStyleRows *rows,
                               -1);
   title = gtk_label_new (label);
   gtk_label_set_xalign (GTK_LABEL (title), 0.0);
+  gtk_size_group_add_widget (rows->labels, title);
   gtk_box_pack_start (GTK_BOX (picker->row), title, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (picker->row), combo, TRUE, TRUE, 0);
 
@@ -128,17 +134,36 @@ masked_layer (GimpImage *image,
 
 /* ---- regions -------------------------------------------------------------------------------- */
 
-/* The channel picker for a channel region, the layer picker for a layer-mask one. */
+/* The channel picker for a channel region, the layer picker for a layer-mask one; a style
+ * without a layer has nothing else to set. */
 static void
 region_changed (NsStyleRows *rows)
 {
   for (int i = 0; i < NS_PLUGIN_N_STYLES; i++)
     {
       NsRegionKind kind = ns_plugin_regions_kind (rows->config, i);
+      gboolean used = ns_plugin_regions_style_used (rows->config, i);
 
-      gtk_widget_set_visible (rows->channel_rows[i], kind == NS_REGION_CHANNEL);
-      gtk_widget_set_visible (rows->mask_rows[i], kind == NS_REGION_LAYER_MASK);
+      gtk_widget_set_visible (rows->channel_rows[i], used && kind == NS_REGION_CHANNEL);
+      gtk_widget_set_visible (rows->mask_rows[i], used && kind == NS_REGION_LAYER_MASK);
+      gtk_widget_set_sensitive (rows->weights[i], used);
+      gtk_widget_set_sensitive (rows->regions[i], used);
     }
+}
+
+/* A control of the procedure dialog, labelled shortly (its frame names the style). */
+static void
+relabel (NsStyleRows *rows,
+         GtkWidget   *widget,
+         const char  *text)
+{
+  GtkWidget *label;
+
+  if (! GIMP_IS_LABELED (widget))
+    return;
+  label = gimp_labeled_get_label (GIMP_LABELED (widget));
+  gtk_label_set_text (GTK_LABEL (label), text);
+  gtk_size_group_add_widget (rows->labels, label);
 }
 
 /* "style-N-frame": the style's layer (after the first: the first has its row at the top of
@@ -156,12 +181,14 @@ style_frame (NsStyleRows         *rows,
   g_autofree char *frame_id = g_strdup_printf ("style-%d-frame", n);
   g_autofree char *title   = g_strdup_printf (_("Style %d"), n);
   g_autofree char *signal  = g_strconcat ("notify::", region, NULL);
+  g_autofree char *layer_signal = NULL;
   GtkWidget *box;
-  GtkWidget *entry;
 
-  entry = gimp_procedure_dialog_get_scale_entry (dialog, weight, 1.0);
-  gimp_scale_entry_set_logarithmic (GIMP_SCALE_ENTRY (entry), TRUE);
-  gimp_procedure_dialog_get_widget (dialog, region, G_TYPE_NONE);
+  rows->weights[index] = gimp_procedure_dialog_get_scale_entry (dialog, weight, 1.0);
+  rows->regions[index] = gimp_procedure_dialog_get_widget (dialog, region, G_TYPE_NONE);
+  relabel (rows, rows->weights[index], _("Weight"));
+  relabel (rows, rows->regions[index], _("Region"));
+  gimp_scale_entry_set_logarithmic (GIMP_SCALE_ENTRY (rows->weights[index]), TRUE);
   box = gimp_procedure_dialog_fill_box (dialog, box_id, weight, region, NULL);
 
   if (index > 0)
@@ -175,6 +202,10 @@ style_frame (NsStyleRows         *rows,
                                           "(None: not used)"));
       gtk_box_pack_start (GTK_BOX (box), row, FALSE, FALSE, 0);
       gtk_box_reorder_child (GTK_BOX (box), row, 0);
+      layer_signal = g_strconcat ("notify::", rows->pickers[rows->n_pickers - 1].property,
+                                  NULL);
+      rows->layer_ids[index] = g_signal_connect_swapped (rows->config, layer_signal,
+                                                         G_CALLBACK (region_changed), rows);
     }
 
   rows->channel_rows[index] =
@@ -203,16 +234,24 @@ style_frame (NsStyleRows         *rows,
                                                       G_CALLBACK (region_changed), rows);
 }
 
+static void
+expanded (GtkExpander *expander)
+{
+  ns_ui_state_set ("regions-expanded", gtk_expander_get_expanded (expander) ? "1" : "0");
+}
+
 NsStyleRows *
 ns_style_rows_new (GimpProcedureDialog *dialog,
                    GimpProcedureConfig *config,
                    GimpDrawable        *drawable)
 {
   NsStyleRows *rows = g_new0 (NsStyleRows, 1);
+  GtkWidget *expander;
   GtkWidget *label;
 
   rows->config   = g_object_ref (config);
   rows->drawable = g_object_ref (drawable);
+  rows->labels   = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
 
   for (int i = 0; i < NS_PLUGIN_N_STYLES; i++)
     style_frame (rows, dialog, i);
@@ -231,8 +270,13 @@ ns_style_rows_new (GimpProcedureDialog *dialog,
                                   "style-2-frame", "style-3-frame", "region-rest", NULL);
   gimp_procedure_dialog_get_label (dialog, "regions-title", _("More styles and regions"),
                                    FALSE, FALSE);
-  gimp_procedure_dialog_fill_expander (dialog, "regions", "regions-title", FALSE,
-                                       "regions-box");
+  expander = gimp_procedure_dialog_fill_expander (dialog, "regions", "regions-title", FALSE,
+                                                  "regions-box");
+  /* For the tests: the expander has no mnemonic (every letter is taken). */
+  g_signal_connect (expander, "size-allocate", G_CALLBACK (ns_ui_state_record_geometry),
+                    (gpointer) "regions-expander");
+  g_signal_connect (expander, "notify::expanded", G_CALLBACK (expanded), NULL);
+  ns_ui_state_set ("regions-expanded", "0");
   region_changed (rows);
 
   return rows;
@@ -249,7 +293,12 @@ ns_style_rows_free (NsStyleRows *rows)
       g_free (rows->pickers[i].property);
     }
   for (int i = 0; i < NS_PLUGIN_N_STYLES; i++)
-    g_signal_handler_disconnect (rows->config, rows->region_ids[i]);
+    {
+      g_signal_handler_disconnect (rows->config, rows->region_ids[i]);
+      if (rows->layer_ids[i])
+        g_signal_handler_disconnect (rows->config, rows->layer_ids[i]);
+    }
+  g_object_unref (rows->labels);
   g_object_unref (rows->drawable);
   g_object_unref (rows->config);
   g_free (rows);

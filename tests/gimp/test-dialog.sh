@@ -12,7 +12,8 @@
 # that language.
 # Saves a screenshot of the dialog showing the whole layer (to SCREENSHOT,
 # default: dialog.png in the current directory; the 100% view beside it as *-100.png, the
-# German and Chinese dialogs as *-de.png and *-zh_CN.png).
+# German and Chinese dialogs as *-de.png and *-zh_CN.png, the open "More styles and regions"
+# as *-regions.png).
 # What the dialog shows is read from the state file it keeps for tests
 # ($NS_PLUGIN_DIALOG_STATE).  TAP on stdout.
 set -u
@@ -21,7 +22,7 @@ source "$here/lib.sh" "$1" "$2"
 source "$here/gui.sh"
 shot=${3:-$PWD/dialog.png}
 
-plan 17
+plan 18
 
 # Small values for the run started by OK (GIMP shows the last used values in the dialog);
 # the 160×120 layer is optimised at 64 px, then enlarged and refined.
@@ -226,6 +227,19 @@ else
   not_ok "a screenshot of the dialog was taken"; echo "# colours: $colours"
 fi
 
+# "More styles and regions" (no mnemonic either): it opens on a click and shows the styles'
+# rows; the picture beside SCREENSHOT as *-regions.png.
+geometry=($(state regions-expander))
+if [ ${#geometry[@]} = 4 ] &&
+   python3 "$here/x11.py" click "Neural Style" $((geometry[0] + 20)) $((geometry[1] + 10)) \
+     2>>"$ns_work/x11.log" &&
+   wait_state regions-expanded "^1" 10; then
+  sleep 1
+  ok "\"More styles and regions\" opens ($(screenshot "$window" "${shot%.png}-regions.png") colours)"
+else
+  not_ok "\"More styles and regions\" opens"
+  echo "# expander at: ${geometry[*]}, expanded: $(state regions-expanded)"
+fi
 
 if press_ok; then
   read -r status changed <"$NS_MARKERS/applied"
