@@ -166,6 +166,25 @@ relabel (NsStyleRows *rows,
   gtk_size_group_add_widget (rows->labels, label);
 }
 
+/* A picker row of a region, packed into `box`, shown only for its kind of region. */
+static GtkWidget *
+region_picker (NsStyleRows *rows,
+               GtkWidget   *box,
+               const char  *base,
+               int          index,
+               const char  *label,
+               GtkWidget   *combo,
+               const char  *none,
+               const char  *tooltip)
+{
+  GtkWidget *row = picker_row (rows, base, index, label, combo, none);
+
+  gtk_widget_set_tooltip_text (row, tooltip);
+  gtk_widget_set_no_show_all (row, TRUE);
+  gtk_box_pack_start (GTK_BOX (box), row, FALSE, FALSE, 0);
+  return row;
+}
+
 /* "style-N-frame": the style's layer (after the first: the first has its row at the top of
  * the dialog), weight, Region and the region's picker. */
 static void
@@ -209,24 +228,16 @@ style_frame (NsStyleRows         *rows,
     }
 
   rows->channel_rows[index] =
-    picker_row (rows, "style-channel", index, _("Channel"),
-                gimp_channel_combo_box_new (same_image, rows->drawable, NULL),
-                _("Choose a channel"));
-  gtk_widget_set_tooltip_text (rows->channel_rows[index],
-                               _("White where the style goes (Select ▸ Save to Channel "
-                                 "makes a channel of a selection)"));
-  gtk_widget_set_no_show_all (rows->channel_rows[index], TRUE);
-  gtk_box_pack_start (GTK_BOX (box), rows->channel_rows[index], FALSE, FALSE, 0);
-
+    region_picker (rows, box, "style-channel", index, _("Channel"),
+                   gimp_channel_combo_box_new (same_image, rows->drawable, NULL),
+                   _("Choose a channel"),
+                   _("White where the style goes (Select ▸ Save to Channel makes a channel "
+                     "of a selection)"));
   rows->mask_rows[index] =
-    picker_row (rows, "style-mask-layer", index, _("Mask of layer"),
-                gimp_layer_combo_box_new (masked_layer, rows->drawable, NULL),
-                _("Choose a layer with a mask"));
-  gtk_widget_set_tooltip_text (rows->mask_rows[index],
-                               _("A layer of this image whose layer mask is white where the "
-                                 "style goes"));
-  gtk_widget_set_no_show_all (rows->mask_rows[index], TRUE);
-  gtk_box_pack_start (GTK_BOX (box), rows->mask_rows[index], FALSE, FALSE, 0);
+    region_picker (rows, box, "style-mask-layer", index, _("Mask of layer"),
+                   gimp_layer_combo_box_new (masked_layer, rows->drawable, NULL),
+                   _("Choose a layer with a mask"),
+                   _("A layer of this image whose layer mask is white where the style goes"));
 
   gimp_procedure_dialog_get_label (dialog, title_id, title, FALSE, FALSE);
   gimp_procedure_dialog_fill_frame (dialog, frame_id, title_id, FALSE, box_id);
