@@ -172,7 +172,7 @@ final_size (NsPreview *p,
             gint      *width,
             gint      *height)
 {
-  gint x, y;
+  GeglRectangle area;
 
   if (p->n_frames > 0)
     {
@@ -182,7 +182,11 @@ final_size (NsPreview *p,
       *height = gimp_image_get_height (image);
       return TRUE;
     }
-  return gimp_drawable_mask_intersect (p->drawable, &x, &y, width, height);
+  if (! ns_plugin_regions_area (p->config, p->drawable, &area))
+    return FALSE;
+  *width  = area.width;
+  *height = area.height;
+  return TRUE;
 }
 
 /* The estimate is of one frame: what all of them take, before it. */
@@ -489,20 +493,22 @@ preview_side (NsPreview           *p,
               const GeglRectangle *area,
               double              *style_factor)
 {
-  gint x, y, w, h;
-  int  final_side, longest, shortest, side, needed;
+  GeglRectangle final;
+  int final_side, final_longest, longest, shortest, side, needed;
 
-  if (! gimp_drawable_mask_intersect (p->drawable, &x, &y, &w, &h))
+  if (! ns_plugin_regions_area (p->config, p->drawable, &final))
     return 0;
 
-  final_side = ns_plugin_run_side (ns_plugin_config_size (p->config), w, h);
-  longest    = MAX (area->width, area->height);
-  shortest   = MAX (MIN (area->width, area->height), 1);
-  side       = (int) lround ((double) longest * final_side / MAX (w, h));
+  final_side    = ns_plugin_run_side (ns_plugin_config_size (p->config), final.width,
+                                      final.height);
+  final_longest = MAX (final.width, final.height);
+  longest       = MAX (area->width, area->height);
+  shortest      = MAX (MIN (area->width, area->height), 1);
+  side          = (int) lround ((double) longest * final_side / final_longest);
   /* As in the final run, the short side must reach the network's minimum. */
-  needed     = (NS_PLUGIN_MIN_SIZE * longest + shortest - 1) / shortest;
+  needed        = (NS_PLUGIN_MIN_SIZE * longest + shortest - 1) / shortest;
 
-  *style_factor = (double) MAX (w, h) / longest;
+  *style_factor = (double) final_longest / longest;
   return MAX (side, needed);
 }
 
