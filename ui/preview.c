@@ -562,6 +562,7 @@ run_clicked (NsPreview *p)
   g_autoptr (GimpLayer) style = NULL;
   g_autofree char *problem = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree char *given = NULL;
   NsStyles *styles;
   NsImage *content;
   NsOptions *options;
@@ -607,6 +608,11 @@ run_clicked (NsPreview *p)
   options = ns_plugin_config_options (p->config);
   ns_options_set_style_scale (options, style_scale * style_factor);
   ns_options_set_preview_every (options, PREVIEW_EVERY);
+
+  /* For the tests: what the run was given. */
+  given = g_strdup_printf ("%d styles, regions %s", styles->n,
+                           ns_styles_have_regions (styles) ? "yes" : "no");
+  ns_ui_state_set ("preview-styles", given);
 
   p->job = ns_job_new (p->networks, ns_plugin_config_network (p->config), options, content,
                        styles, side);

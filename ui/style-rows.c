@@ -149,6 +149,9 @@ region_changed (NsStyleRows *rows)
       gtk_widget_set_sensitive (rows->weights[i], used);
       gtk_widget_set_sensitive (rows->regions[i], used);
     }
+  ns_ui_state_set ("style-1-region-kind",
+                   ns_plugin_regions_kind (rows->config, 0) == NS_REGION_CHANNEL ? "channel"
+                                                                                : "other");
 }
 
 /* A control of the procedure dialog, labelled shortly (its frame names the style). */
@@ -283,9 +286,14 @@ ns_style_rows_new (GimpProcedureDialog *dialog,
                                    FALSE, FALSE);
   expander = gimp_procedure_dialog_fill_expander (dialog, "regions", "regions-title", FALSE,
                                                   "regions-box");
-  /* For the tests: the expander has no mnemonic (every letter is taken). */
+  /* For the tests: the expander has no mnemonic (every letter is taken); nor have the first
+   * style's Region and channel picker. */
   g_signal_connect (expander, "size-allocate", G_CALLBACK (ns_ui_state_record_geometry),
                     (gpointer) "regions-expander");
+  g_signal_connect (rows->regions[0], "size-allocate",
+                    G_CALLBACK (ns_ui_state_record_geometry), (gpointer) "style-1-region");
+  g_signal_connect (rows->channel_rows[0], "size-allocate",
+                    G_CALLBACK (ns_ui_state_record_geometry), (gpointer) "style-1-channel");
   g_signal_connect (expander, "notify::expanded", G_CALLBACK (expanded), NULL);
   ns_ui_state_set ("regions-expanded", "0");
   region_changed (rows);
