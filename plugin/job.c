@@ -4,7 +4,7 @@
 #include <math.h>
 #include <glib/gi18n.h>
 
-/* ---- network cache -------------------------------------------------------------------------- */
+/* ---- network cache ------------------------------------------------------------------------- */
 
 struct _NsNetworkCache
 {
@@ -207,7 +207,7 @@ ns_job_new (NsNetworkCache *cache,
   job->kind      = kind;
   job->options   = options;
   job->content   = content;
-  job->styles   = styles;
+  job->styles    = styles;
   job->run_side  = run_side;
   g_mutex_init (&job->lock);
 

@@ -49,7 +49,7 @@ void      ns_engine_size (NsOptions *options,
                           int       *w,
                           int       *h);
 
-/* ---- the styles of a run ---------------------------------------------------------------------- */
+/* ---- the styles of a run -------------------------------------------------------------------- */
 
 /* One or more styles, blended by weight, each everywhere or in a region of the content
  * (ns_stylizer_set_regions). */

@@ -164,7 +164,7 @@ apply (NeuralStyle         *self,
 
   /* The regions first: an empty one is an error before any work. */
   styles = ns_plugin_regions_read (config, drawable, &rect, rect.width, rect.height,
-                            NS_REGIONS_WHOLE, error);
+                                   NS_REGIONS_WHOLE, error);
   if (styles == NULL)
     {
       gimp_progress_end ();

@@ -595,8 +595,9 @@ run_clicked (NsPreview *p)
     }
 
   /* The regions over the same area, at the size it was read. */
-  styles = ns_plugin_regions_read (p->config, p->drawable, &rect, content->width, content->height,
-                            p->job_whole ? NS_REGIONS_WHOLE : NS_REGIONS_PART, &error);
+  styles = ns_plugin_regions_read (p->config, p->drawable, &rect, content->width,
+                                   content->height,
+                                   p->job_whole ? NS_REGIONS_WHOLE : NS_REGIONS_PART, &error);
   if (styles == NULL)
     {
       ns_image_free (content);

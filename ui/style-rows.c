@@ -309,6 +309,7 @@ ns_style_rows_free (NsStyleRows *rows)
   for (gint i = 0; i < rows->n_pickers; i++)
     {
       g_signal_handler_disconnect (rows->config, rows->pickers[i].notify_id);
+      g_signal_handler_disconnect (rows->pickers[i].combo, rows->pickers[i].combo_id);
       g_free (rows->pickers[i].property);
     }
   for (int i = 0; i < NS_PLUGIN_N_STYLES; i++)
