@@ -571,6 +571,44 @@ def test_regions():
     image.delete()
 
 
+
+def test_region_rest():
+    """region-rest: what no region covers gets no style ("content") or the styles'."""
+    results = {}
+    for rest in ("content", "styles"):
+        image, content, red, blue = regions_image()
+        left = add_channel(image, "left", lambda x, y: half(x, y, True))
+        succeeded, message = neural_style(
+            image, content, red.get_id(),
+            **{"style-region": '"channel"', "style-channel": left.get_id(),
+               "region-rest": '"%s"' % rest, **REGION_RUN})
+        results[rest] = (succeeded, message, halves(content))
+        image.delete()
+    note("rest: %r" % {k: v[2] for k, v in results.items()})
+    check("region-rest \"content\" leaves the uncovered right half grey, \"styles\" makes it "
+          "red as well",
+          lambda: (results["content"][0] and results["styles"][0] and
+                   results["content"][2][0] > 0.1 and abs(results["content"][2][1]) < 0.05 and
+                   results["styles"][2][1] > 0.1,
+                   results["content"][1] or results["styles"][1] or str(results)))
+
+    # With an elliptic selection the rest stays inside it (plugin/regions.c, rest_inside).
+    image, content, red, blue = regions_image()
+    before = raw(content)
+    left = add_channel(image, "left", lambda x, y: half(x, y, True))
+    image.select_ellipse(Gimp.ChannelOps.REPLACE, 4, 4, 56, 40)
+    succeeded, message = neural_style(
+        image, content, red.get_id(),
+        **{"style-region": '"channel"', "style-channel": left.get_id(),
+           "region-rest": '"styles"', "iterations": 5})
+    after = raw(content)
+    check("region-rest \"styles\" on an elliptic selection: succeeds, corners untouched",
+          lambda: (succeeded and after != before and
+                   inside(after, RW, 3, (0, 0, 4, 4)) == inside(before, RW, 3, (0, 0, 4, 4)),
+                   message or "unchanged, or a corner changed"))
+    image.delete()
+
+
 def test_region_selection():
     """A style whose region is the selection: the whole layer is stylized, the selection
     stays as it was."""
@@ -689,7 +727,7 @@ def test_region_errors():
 for test in (test_rgb_selection, test_high_bit_depth, test_gray_and_size, test_new_layer,
              test_last_values, test_bad_calls, test_memory_and_sizes, test_upscale,
              test_positional, test_regions, test_region_selection, test_selection_guide,
-             test_region_errors, test_regions_repeat):
+             test_region_errors, test_regions_repeat, test_region_rest):
     # NS_BATCH_ONLY="test_a test_b": only those (while working on them).
     only = os.environ.get("NS_BATCH_ONLY")
     if only and test.__name__ not in only.split():
