@@ -96,6 +96,59 @@ ns_network_sentence (const NsNetwork *network)
                      "better results: “Get VGG-19…” below downloads it once."));
 }
 
+/* ---- the styles of a run -------------------------------------------------------------------- */
+
+NsStyles *
+ns_styles_new (int n)
+{
+  NsStyles *styles = g_new0 (NsStyles, 1);
+
+  g_return_val_if_fail (n >= 1, NULL);
+
+  styles->n      = n;
+  styles->images = g_new0 (NsImage *, n);
+  styles->blend  = g_new (double, n);
+  styles->masks  = g_new0 (NsImage *, n);
+  styles->rest   = NS_REGION_REST_CONTENT;
+  for (int i = 0; i < n; i++)
+    styles->blend[i] = 1.0;
+  return styles;
+}
+
+NsStyles *
+ns_styles_new_single (NsImage *style)
+{
+  NsStyles *styles = ns_styles_new (1);
+
+  styles->images[0] = style;
+  return styles;
+}
+
+gboolean
+ns_styles_have_regions (const NsStyles *styles)
+{
+  for (int i = 0; i < styles->n; i++)
+    if (styles->masks[i])
+      return TRUE;
+  return FALSE;
+}
+
+void
+ns_styles_free (NsStyles *styles)
+{
+  if (styles == NULL)
+    return;
+  for (int i = 0; i < styles->n; i++)
+    {
+      ns_image_free (styles->images[i]);
+      ns_image_free (styles->masks[i]);
+    }
+  g_free (styles->images);
+  g_free (styles->blend);
+  g_free (styles->masks);
+  g_free (styles);
+}
+
 /* ---- jobs ----------------------------------------------------------------------------------- */
 
 struct _NsJob
@@ -107,7 +160,7 @@ struct _NsJob
   NsNetworkKind     kind;
   NsOptions        *options;
   NsImage          *content;
-  NsImage          *style;
+  NsStyles         *styles;          /* NULL for an estimate */
   int               run_side;
   /* an estimate (ns_job_new_estimate): sizes instead of pixels, and what it found */
   gboolean          estimate;
@@ -145,7 +198,7 @@ ns_job_new (NsNetworkCache *cache,
             NsNetworkKind   kind,
             NsOptions      *options,
             NsImage        *content,
-            NsImage        *style,
+            NsStyles       *styles,
             int             run_side)
 {
   NsJob *job = g_new0 (NsJob, 1);
@@ -155,7 +208,7 @@ ns_job_new (NsNetworkCache *cache,
   job->kind      = kind;
   job->options   = options;
   job->content   = content;
-  job->style     = style;
+  job->styles    = styles;
   job->run_side  = run_side;
   g_mutex_init (&job->lock);
 
@@ -205,7 +258,7 @@ ns_job_unref (NsJob *job)
     g_main_context_unref (job->context);
   ns_options_free (job->options);
   ns_image_free (job->content);
-  ns_image_free (job->style);
+  ns_styles_free (job->styles);
   ns_image_free (job->last_preview);
   ns_image_free (job->result);
   g_clear_error (&job->error);
@@ -315,10 +368,11 @@ report_plan (NsJob                 *job,
              NsStylizer            *stylizer,
              const NsImage         *content,
              const NsImage * const *styles,
+             int                    n_styles,
              GError               **error)
 {
   /* Untimed: measuring the machine would delay the run by a second. */
-  NsPlan *plan = ns_stylizer_plan (stylizer, content, styles, 1, FALSE, error);
+  NsPlan *plan = ns_stylizer_plan (stylizer, content, styles, n_styles, FALSE, error);
 
   if (plan == NULL)
     return FALSE;
@@ -378,12 +432,40 @@ detach_stylizer (NsJob      *job,
   ns_stylizer_free (stylizer);
 }
 
+/* The styles' regions at the size the engine runs at (w × h), as the content was scaled. */
+static gboolean
+set_regions (NsStylizer     *stylizer,
+             const NsStyles *styles,
+             int             w,
+             int             h,
+             GError        **error)
+{
+  g_autofree NsImage **sized = g_new0 (NsImage *, styles->n);
+  gboolean ok;
+
+  for (int i = 0; i < styles->n; i++)
+    if (styles->masks[i])
+      {
+        NsImage *mask = ns_image_resize (styles->masks[i], w, h);
+
+        /* The engine takes [0,1] only; an enlargement may overshoot by a rounding. */
+        for (gsize p = 0; p < (gsize) w * h; p++)
+          mask->data[p] = CLAMP (mask->data[p], 0.0f, 1.0f);
+        sized[i] = mask;
+      }
+  ok = ns_stylizer_set_regions (stylizer, (const NsImage * const *) sized, NULL, styles->n,
+                                styles->rest, error);
+  for (int i = 0; i < styles->n; i++)
+    ns_image_free (sized[i]);
+  return ok;
+}
+
 static NsImage *
 stylize (NsJob      *job,
          NsNetwork  *network,
          GError    **error)
 {
-  const NsImage *styles[1] = { job->style };
+  const NsImage * const *styles = (const NsImage * const *) job->styles->images;
   g_autoptr (NsImage) scaled = NULL;
   const NsImage *content = job->content;
   NsStylizer *stylizer;
@@ -403,10 +485,15 @@ stylize (NsJob      *job,
       g_set_error_literal (error, NS_ERROR, NS_ERROR_CANCELLED, "The run was cancelled");
       result = NULL;
     }
-  else if (job->plan_func && ! report_plan (job, stylizer, content, styles, error))
+  else if (ns_styles_have_regions (job->styles) &&
+           ! set_regions (stylizer, job->styles, w, h, error))
+    result = NULL;
+  else if (job->plan_func && ! report_plan (job, stylizer, content, styles, job->styles->n,
+                                            error))
     result = NULL;
   else
-    result = ns_stylizer_run (stylizer, content, styles, NULL, 1, error);
+    result = ns_stylizer_run (stylizer, content, styles, job->styles->blend, job->styles->n,
+                              error);
 
   detach_stylizer (job, stylizer);
 

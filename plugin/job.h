@@ -51,6 +51,30 @@ void      ns_engine_size (NsOptions *options,
                           int       *w,
                           int       *h);
 
+/* ---- the styles of a run -------------------------------------------------------------------- */
+
+/* One or more styles, blended by weight, each everywhere or in a region of the content
+ * (ns_stylizer_set_regions). */
+typedef struct
+{
+  int           n;        /* at least 1 */
+  NsImage     **images;   /* n style images, owned */
+  double       *blend;    /* n blend weights (> 0; ns_stylizer_run normalises them) */
+  NsImage     **masks;    /* n masks over the content as given to ns_job_new, owned (NULL
+                           * entry = everywhere); made the size the engine runs at */
+  NsRegionRest  rest;     /* what the pixels no mask covers get */
+} NsStyles;
+
+/* n styles with no images yet, weights 1, everywhere, the rest content only. */
+NsStyles *ns_styles_new        (int n);
+/* One style everywhere (takes `style`). */
+NsStyles *ns_styles_new_single (NsImage *style);
+/* Whether any style has a region. */
+gboolean  ns_styles_have_regions (const NsStyles *styles);
+void      ns_styles_free       (NsStyles *styles);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsStyles, ns_styles_free)
+
 /* ---- jobs ----------------------------------------------------------------------------------- */
 
 typedef struct _NsJob NsJob;
@@ -73,7 +97,7 @@ typedef void (*NsJobPlanFunc)     (NsJob            *job,
                                    const NsPlan     *plan,
                                    gpointer          user_data);
 
-/* Takes ownership of `options`, `content` and `style`.  The optimisation runs at `run_side`
+/* Takes ownership of `options`, `content` and `styles`.  The optimisation runs at `run_side`
  * pixels on the longest side (0 = the content's own size): a smaller run_side becomes the
  * engine's optimisation size (ns_options_set_optimize_size), so that the engine enlarges
  * the result by the options' upscale method; a larger one (a thin region) enlarges the
@@ -82,7 +106,7 @@ NsJob    *ns_job_new     (NsNetworkCache *cache,
                           NsNetworkKind   kind,
                           NsOptions      *options,
                           NsImage        *content,
-                          NsImage        *style,
+                          NsStyles       *styles,
                           int             run_side);
 /* A job that only plans: the run ns_job_new would make of a width × height content and a
  * style_width × style_height style (no pixels needed).  The plan function gets its plan,

@@ -15,6 +15,7 @@
 #include "dialog.h"
 #include "style.h"
 #include "frames.h"
+#include "regions.h"
 
 typedef struct
 {
@@ -96,6 +97,8 @@ check_arguments (GimpDrawable        *drawable,
 {
   GimpPDBStatusType status = ns_plugin_config_check (config, error);
 
+  if (status == GIMP_PDB_SUCCESS)
+    status = ns_plugin_regions_check (config, drawable, error);
   if (status != GIMP_PDB_SUCCESS)
     return status;
   if (ns_plugin_config_output (config) == NS_OUTPUT_NEW_LAYER &&
@@ -108,14 +111,38 @@ check_arguments (GimpDrawable        *drawable,
   return GIMP_PDB_SUCCESS;
 }
 
+/* Writes the result; a selection that is a style's region does not mask the write (the
+ * whole layer was stylized), so it is set aside meanwhile, in the same undo step. */
+static void
+write_result (const NsRegion      *region,
+              const NsImage       *result,
+              GimpDrawable        *target,
+              GimpProcedureConfig *config)
+{
+  GimpImage *image = gimp_item_get_image (GIMP_ITEM (target));
+  GimpChannel *saved = NULL;
+
+  if (ns_plugin_regions_whole_layer (config))
+    {
+      saved = gimp_selection_save (image);
+      gimp_selection_none (image);
+    }
+  ns_region_apply (region, result, target);
+  if (saved)
+    {
+      gimp_image_select_item (image, GIMP_CHANNEL_OP_REPLACE, GIMP_ITEM (saved));
+      gimp_image_remove_channel (image, saved);
+    }
+}
+
 static GimpPDBStatusType
 apply (NeuralStyle         *self,
        GimpDrawable        *drawable,
        GimpProcedureConfig *config,
        GError             **error)
 {
-  g_autoptr (GimpLayer) style = NULL;
   g_autoptr (NsRegion) region = NULL;
+  g_autoptr (NsStyles) styles = NULL;
   g_autoptr (NsImage) result = NULL;
   g_autoptr (NsJob) job = NULL;
   g_autoptr (GError) run_error = NULL;
@@ -128,21 +155,28 @@ apply (NeuralStyle         *self,
   status = check_arguments (drawable, config, error);
   if (status != GIMP_PDB_SUCCESS)
     return status;
-  g_object_get (config, "style-layer", &style, NULL);
 
   /* Nothing of this layer is selected: nothing to do, as with GIMP's own filters. */
-  if (! gimp_drawable_mask_intersect (drawable, &rect.x, &rect.y, &rect.width, &rect.height))
+  if (! ns_plugin_regions_area (config, drawable, &rect))
     return GIMP_PDB_SUCCESS;
 
   gimp_progress_init (_("Neural Style: preparing"));
+
+  /* The regions first: an empty one is an error before any work. */
+  styles = ns_plugin_regions_read (config, drawable, &rect, rect.width, rect.height,
+                                   NS_REGIONS_WHOLE, error);
+  if (styles == NULL)
+    {
+      gimp_progress_end ();
+      return GIMP_PDB_CALLING_ERROR;
+    }
 
   size    = ns_plugin_config_size (config);
   region  = ns_region_read (drawable, &rect);
   options = ns_plugin_config_options (config);
   /* The job takes the content image; the region keeps what the write needs. */
   job     = ns_job_new (self->networks, ns_plugin_config_network (config), options,
-                        g_steal_pointer (&region->content),
-                        ns_style_read (GIMP_DRAWABLE (style), region->native),
+                        g_steal_pointer (&region->content), g_steal_pointer (&styles),
                         ns_plugin_run_side (size, rect.width, rect.height));
 
   ns_job_set_plan_func (job, report_plan, NULL);
@@ -160,7 +194,8 @@ apply (NeuralStyle         *self,
 
   image = gimp_item_get_image (GIMP_ITEM (drawable));
   gimp_image_undo_group_start (image);
-  ns_region_apply (region, result, output_target (drawable, ns_plugin_config_output (config)));
+  write_result (region, result, output_target (drawable, ns_plugin_config_output (config)),
+                config);
   gimp_image_undo_group_end (image);
 
   gimp_progress_update (1.0);
@@ -211,9 +246,13 @@ neural_style_run (GimpProcedure        *procedure,
    * takes back the last run's style layer while it is open, or another layer of the
    * image. */
   if (run_mode != GIMP_RUN_NONINTERACTIVE)
-    status = ns_style_recall_for_run (config, ns_plugin_default_style_layer (drawables[0]),
-                                      run_mode, _("Filters ▸ Artistic ▸ Neural Style…"),
-                                      &notice, &error);
+    {
+      status = ns_style_recall_for_run (config, ns_plugin_default_style_layer (drawables[0]),
+                                        run_mode, _("Filters ▸ Artistic ▸ Neural Style…"),
+                                        &notice, &error);
+      /* The further styles' layers and the regions' channels and mask layers likewise. */
+      ns_style_recall_items (config);
+    }
   if (status != GIMP_PDB_SUCCESS)
     return gimp_procedure_new_return_values (procedure, status, error);
 
@@ -223,7 +262,10 @@ neural_style_run (GimpProcedure        *procedure,
 
   /* Stored with the other values after an interactive run, for the next one. */
   if (run_mode == GIMP_RUN_INTERACTIVE)
-    ns_style_remember (config);
+    {
+      ns_style_remember (config);
+      ns_style_remember_items (config, ns_plugin_regions_items ());
+    }
 
   status = apply (self, drawables[0], config, &error);
 
@@ -297,6 +339,7 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
 
   ns_plugin_add_arguments (procedure, &defaults, NS_PLUGIN_ARGS_LAYER);
   ns_style_add_arguments (procedure);
+  ns_plugin_regions_add_arguments (procedure);
 
   return procedure;
 }

@@ -1,6 +1,7 @@
 /* style.c — the style layer: whether it can be used, and remembering it between runs. */
 #include "style.h"
 
+#include <stdlib.h>
 #include <glib/gi18n.h>
 
 #include "neural-style.h"
@@ -18,6 +19,68 @@ ns_style_add_arguments (GimpProcedure *procedure)
                                           "with the same ID in a later session is not taken "
                                           "for it",
                                           "", G_PARAM_READWRITE);
+  gimp_procedure_add_string_aux_argument (procedure, "item-arguments",
+                                          "Other item arguments",
+                                          "The other layer and channel arguments of the "
+                                          "last run: a line \"property ID name\" each",
+                                          "", G_PARAM_READWRITE);
+}
+
+void
+ns_style_remember_items (GimpProcedureConfig *config,
+                         const char * const  *properties)
+{
+  GString *text = g_string_new (NULL);
+  g_autofree char *stored = NULL;
+
+  for (gint i = 0; properties[i]; i++)
+    {
+      g_autoptr (GimpItem) item = NULL;
+      g_autofree char *name = NULL;
+
+      g_object_get (config, properties[i], &item, NULL);
+      if (item == NULL || ! gimp_item_is_valid (item))
+        continue;
+      name = gimp_item_get_name (item);
+      g_string_append_printf (text, "%s\t%d\t%s\n", properties[i], gimp_item_get_id (item),
+                              name);
+    }
+  stored = g_string_free (text, FALSE);
+  g_object_set (config, "item-arguments", stored, NULL);
+}
+
+void
+ns_style_recall_items (GimpProcedureConfig *config)
+{
+  g_autofree char *stored = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  g_object_get (config, "item-arguments", &stored, NULL);
+  lines = g_strsplit (stored ? stored : "", "\n", -1);
+  for (gint i = 0; lines[i]; i++)
+    {
+      g_auto (GStrv) fields = g_strsplit (lines[i], "\t", 3);
+      g_autoptr (GimpItem) current = NULL;
+      g_autofree char *name = NULL;
+      GParamSpec *pspec;
+      GimpItem *item;
+      gint id;
+
+      if (g_strv_length (fields) != 3)
+        continue;
+      pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (config), fields[0]);
+      id = atoi (fields[1]);
+      if (pspec == NULL || ! gimp_item_id_is_valid (id))
+        continue;
+      g_object_get (config, fields[0], &current, NULL);
+      item = gimp_item_get_by_id (id);
+      if (current || ! g_type_is_a (G_OBJECT_TYPE (item), pspec->value_type))
+        continue;
+      /* Not another item that got the ID in a later session. */
+      name = gimp_item_get_name (item);
+      if (g_strcmp0 (name, fields[2]) == 0)
+        g_object_set (config, fields[0], item, NULL);
+    }
 }
 
 void

@@ -10,12 +10,21 @@
 
 G_BEGIN_DECLS
 
-/* Registers the aux arguments that remember the style layer. */
+/* Registers the aux arguments that remember the style layer (and other item arguments). */
 void       ns_style_add_arguments (GimpProcedure *procedure);
 
 /* Records the config's "style-layer" in it, to be stored as a last value after an
  * interactive run. */
 void       ns_style_remember      (GimpProcedureConfig *config);
+
+/* The same for the config's other layer and channel arguments named in `properties`
+ * (NULL-terminated): their items' IDs and names. */
+void       ns_style_remember_items (GimpProcedureConfig *config,
+                                    const char * const  *properties);
+
+/* Before a repeated or interactive run: each of those arguments that is unset takes back
+ * the item remembered for it, if that is still open (and has the same name). */
+void       ns_style_recall_items  (GimpProcedureConfig *config);
 
 /* The layer a previous run remembered, if it is still open; else NULL, and if one had been
  * remembered, `gone` (when not NULL) gets its name.  Free it with g_free. */

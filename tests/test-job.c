@@ -67,7 +67,8 @@ small_job (NsNetworkCache *cache,
   ns_options_set_scales (options, 1);
   ns_options_set_max_memory (options, max_memory);
 
-  return ns_job_new (cache, NS_NETWORK_EMBEDDED, options, content, style, 0);
+  return ns_job_new (cache, NS_NETWORK_EMBEDDED, options, content, ns_styles_new_single (style),
+                     0);
 }
 
 /* Runs a small job with the plan asked for; fills *seen. */
@@ -138,7 +139,8 @@ test_large_region (void)
   ns_test_fill (style->data, 30 * 26 * 3, 2, 0.0f, 1.0f);
   ns_options_set_iterations (options, 2);
   ns_options_set_refine_iterations (options, 2);
-  job = ns_job_new (cache, NS_NETWORK_EMBEDDED, options, content, style, 60);
+  job = ns_job_new (cache, NS_NETWORK_EMBEDDED, options, content, ns_styles_new_single (style),
+                     60);
   ns_job_set_plan_func (job, on_plan, &seen);
   result = ns_job_run_sync (job, on_progress, &seen, &error);
 

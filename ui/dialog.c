@@ -12,6 +12,8 @@
 #include "style.h"
 #include "texts.h"
 #include "weights-button.h"
+#include "style-rows.h"
+#include "regions.h"
 
 typedef struct
 {
@@ -21,6 +23,7 @@ typedef struct
   NsNetworkCache      *networks;
   NsPreview           *preview;
   NsWeightsRow        *weights;
+  NsStyleRows         *rows;          /* NULL for frames (one style everywhere) */
   GtkWidget           *dialog;
   GtkWidget           *content_weight;
   GtkWidget           *style_weight;
@@ -429,10 +432,13 @@ build (Dialog              *d,
                                             "temporal-weight", "advanced", NULL);
     }
   else
-    box = gimp_procedure_dialog_fill_box (dialog, "options-box",
-                                          "content-weight", "style-weight",
-                                          "iterations", "size", "preserve-colors",
-                                          "advanced", NULL);
+    {
+      d->rows = ns_style_rows_new (dialog, config, drawable);
+      box = gimp_procedure_dialog_fill_box (dialog, "options-box",
+                                            "content-weight", "style-weight",
+                                            "iterations", "size", "preserve-colors",
+                                            "regions", "advanced", NULL);
+    }
   gtk_widget_set_size_request (box, 380, -1);
   /* The style layer matters most: first, above the weights. */
   gtk_box_pack_start (GTK_BOX (box), style_row (d), FALSE, FALSE, 0);
@@ -453,17 +459,29 @@ build (Dialog              *d,
   record_controls (dialog);
 }
 
-/* Whether the chosen style layer can be used now (it may have gone since the last check). */
+/* Whether the chosen style layer can be used now (it may have gone since the last check),
+ * and the further styles and the regions too. */
 static gboolean
-style_usable (Dialog *d)
+can_run (Dialog *d)
 {
   g_autoptr (GimpLayer) style = NULL;
+  g_autoptr (GError) error = NULL;
 
   watch_layers (d);
   g_object_get (d->config, "style-layer", &style, NULL);
   check_style (d, style);
-  return gtk_widget_is_sensitive (gtk_dialog_get_widget_for_response (GTK_DIALOG (d->dialog),
-                                                                      GTK_RESPONSE_OK));
+  if (! gtk_widget_is_sensitive (gtk_dialog_get_widget_for_response (GTK_DIALOG (d->dialog),
+                                                                     GTK_RESPONSE_OK)))
+    return FALSE;
+
+  /* The further styles and the regions: say what is wrong, and stay. */
+  if (d->rows &&
+      ns_plugin_regions_check (d->config, d->drawable, &error) != GIMP_PDB_SUCCESS)
+    {
+      ns_preview_set_status (d->preview, error->message);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -501,11 +519,12 @@ dialog_run (GimpProcedure       *procedure,
   /* OK with a layer that went away in the last moment: say so, and stay. */
   do
     run = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (d.dialog));
-  while (run && ! style_usable (&d));
+  while (run && ! can_run (&d));
 
   g_source_remove (d.watch_id);
   g_signal_handlers_disconnect_by_data (config, &d);
   ns_weights_row_free (d.weights);
+  ns_style_rows_free (d.rows);
   ns_preview_free (d.preview);
   gtk_widget_destroy (d.dialog);
   g_free (d.style_name);

@@ -29,6 +29,7 @@
 #include "overlay.h"
 #include "state.h"
 #include "style.h"
+#include "regions.h"
 
 /* Draw the engine's current image every this many iterations. */
 #define PREVIEW_EVERY 2
@@ -171,7 +172,7 @@ final_size (NsPreview *p,
             gint      *width,
             gint      *height)
 {
-  gint x, y;
+  GeglRectangle area;
 
   if (p->n_frames > 0)
     {
@@ -181,7 +182,11 @@ final_size (NsPreview *p,
       *height = gimp_image_get_height (image);
       return TRUE;
     }
-  return gimp_drawable_mask_intersect (p->drawable, &x, &y, width, height);
+  if (! ns_plugin_regions_area (p->config, p->drawable, &area))
+    return FALSE;
+  *width  = area.width;
+  *height = area.height;
+  return TRUE;
 }
 
 /* The estimate is of one frame: what all of them take, before it. */
@@ -490,20 +495,22 @@ preview_side (NsPreview           *p,
               const GeglRectangle *area,
               double              *style_factor)
 {
-  gint x, y, w, h;
-  int  final_side, longest, shortest, side, needed;
+  GeglRectangle final;
+  int final_side, final_longest, longest, shortest, side, needed;
 
-  if (! gimp_drawable_mask_intersect (p->drawable, &x, &y, &w, &h))
+  if (! ns_plugin_regions_area (p->config, p->drawable, &final))
     return 0;
 
-  final_side = ns_plugin_run_side (ns_plugin_config_size (p->config), w, h);
-  longest    = MAX (area->width, area->height);
-  shortest   = MAX (MIN (area->width, area->height), 1);
-  side       = (int) lround ((double) longest * final_side / MAX (w, h));
+  final_side    = ns_plugin_run_side (ns_plugin_config_size (p->config), final.width,
+                                      final.height);
+  final_longest = MAX (final.width, final.height);
+  longest       = MAX (area->width, area->height);
+  shortest      = MAX (MIN (area->width, area->height), 1);
+  side          = (int) lround ((double) longest * final_side / final_longest);
   /* As in the final run, the short side must reach the network's minimum. */
-  needed     = (NS_PLUGIN_MIN_SIZE * longest + shortest - 1) / shortest;
+  needed        = (NS_PLUGIN_MIN_SIZE * longest + shortest - 1) / shortest;
 
-  *style_factor = (double) MAX (w, h) / longest;
+  *style_factor = (double) final_longest / longest;
   return MAX (side, needed);
 }
 
@@ -511,43 +518,43 @@ preview_side (NsPreview           *p,
  * a selection that fits the view is then run exactly as the final run runs it); the job
  * optimises it at `side` and enlarges it as the final run does. */
 static NsImage *
-read_area (NsPreview *p,
-           int       *side,
-           double    *style_factor)
+read_area (NsPreview     *p,
+           GeglRectangle *rect,
+           int           *side,
+           double        *style_factor)
 {
-  GeglRectangle rect, selected;
+  GeglRectangle selected;
 
-  current_rect (p, &rect);
-  if (! gimp_drawable_mask_intersect (p->drawable, &selected.x, &selected.y,
-                                      &selected.width, &selected.height) ||
-      ! gegl_rectangle_intersect (&rect, &rect, &selected))
+  current_rect (p, rect);
+  if (! ns_plugin_regions_area (p->config, p->drawable, &selected) ||
+      ! gegl_rectangle_intersect (rect, rect, &selected))
     return NULL;
-  *side = preview_side (p, &rect, style_factor);
+  *side = preview_side (p, rect, style_factor);
   if (*side == 0)
     return NULL;
 
-  p->job_region = ns_region_read (p->drawable, &rect);
+  p->job_region = ns_region_read (p->drawable, rect);
   return g_steal_pointer (&p->job_region->content);
 }
 
 /* Whole layer: the region of the final run read at the optimisation size (GEGL shrinks it
  * box-filtered); the job runs it at that size, as the final run's optimisation does. */
 static NsImage *
-read_whole (NsPreview *p,
-            int       *side,
-            double    *style_factor)
+read_whole (NsPreview     *p,
+            GeglRectangle *rect,
+            int           *side,
+            double        *style_factor)
 {
   g_autoptr (NsRegion) region = NULL;
-  GeglRectangle rect;
   int longest;
 
-  if (! gimp_drawable_mask_intersect (p->drawable, &rect.x, &rect.y, &rect.width, &rect.height))
+  if (! ns_plugin_regions_area (p->config, p->drawable, rect))
     return NULL;
 
-  longest = MAX (rect.width, rect.height);
-  *side = ns_plugin_run_side (ns_plugin_config_size (p->config), rect.width, rect.height);
+  longest = MAX (rect->width, rect->height);
+  *side = ns_plugin_run_side (ns_plugin_config_size (p->config), rect->width, rect->height);
   *style_factor = 1.0;
-  region = ns_region_read_scaled (p->drawable, &rect, MIN (1.0, (double) *side / longest));
+  region = ns_region_read_scaled (p->drawable, rect, MIN (1.0, (double) *side / longest));
   return g_steal_pointer (&region->content);
 }
 
@@ -556,8 +563,12 @@ run_clicked (NsPreview *p)
 {
   g_autoptr (GimpLayer) style = NULL;
   g_autofree char *problem = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *given = NULL;
+  NsStyles *styles;
   NsImage *content;
   NsOptions *options;
+  GeglRectangle rect;
   gdouble style_scale;
   double style_factor = 1.0;
   int side = 0;
@@ -566,6 +577,9 @@ run_clicked (NsPreview *p)
 
   g_object_get (p->config, "style-layer", &style, "style-scale", &style_scale, NULL);
   problem = ns_style_problem (style);
+  if (problem == NULL &&
+      ns_plugin_regions_check (p->config, p->drawable, &error) != GIMP_PDB_SUCCESS)
+    problem = g_strdup (error->message);
   if (problem)
     {
       ns_preview_set_status (p, problem);
@@ -573,8 +587,8 @@ run_clicked (NsPreview *p)
     }
 
   p->job_whole = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (p->whole));
-  content = p->job_whole ? read_whole (p, &side, &style_factor)
-                         : read_area (p, &side, &style_factor);
+  content = p->job_whole ? read_whole (p, &rect, &side, &style_factor)
+                         : read_area (p, &rect, &side, &style_factor);
   if (content == NULL)
     {
       g_clear_pointer (&p->job_region, ns_region_free);
@@ -582,14 +596,29 @@ run_clicked (NsPreview *p)
       return;
     }
 
+  /* The regions over the same area, at the size it was read. */
+  styles = ns_plugin_regions_read (p->config, p->drawable, &rect, content->width,
+                                   content->height,
+                                   p->job_whole ? NS_REGIONS_WHOLE : NS_REGIONS_PART, &error);
+  if (styles == NULL)
+    {
+      ns_image_free (content);
+      g_clear_pointer (&p->job_region, ns_region_free);
+      ns_preview_set_status (p, error->message);
+      return;
+    }
+
   options = ns_plugin_config_options (p->config);
   ns_options_set_style_scale (options, style_scale * style_factor);
   ns_options_set_preview_every (options, PREVIEW_EVERY);
 
+  /* For the tests: what the run was given. */
+  given = g_strdup_printf ("%d styles, regions %s", styles->n,
+                           ns_styles_have_regions (styles) ? "yes" : "no");
+  ns_ui_state_set ("preview-styles", given);
+
   p->job = ns_job_new (p->networks, ns_plugin_config_network (p->config), options, content,
-                       ns_style_read (GIMP_DRAWABLE (style),
-                                      gimp_drawable_get_format (p->drawable)),
-                       side);
+                       styles, side);
 
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (p->progress), 0.0);
   set_progress_text (p, _("Starting…"));

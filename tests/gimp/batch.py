@@ -244,15 +244,21 @@ def test_new_layer():
     image.delete()
 
 
-def test_last_values():
-    image, content, style = make_image()
-    before = raw(content)
+def repeat_run(image, drawable):
+    """plug-in-neural-style run WITH_LAST_VALS (Filters ▸ Repeat); the procedure, its config
+    and the result."""
     proc = PDB.lookup_procedure("plug-in-neural-style")
     config = proc.create_config()
     config.set_property("run-mode", Gimp.RunMode.WITH_LAST_VALS)
     config.set_property("image", image)
-    config.set_core_object_array("drawables", [content])
-    result = proc.run(config)
+    config.set_core_object_array("drawables", [drawable])
+    return proc, config, proc.run(config)
+
+
+def test_last_values():
+    image, content, style = make_image()
+    before = raw(content)
+    proc, config, result = repeat_run(image, content)
     # Seconds: the stored 3 iterations were used, not the default 500.
     check("a repeat run (WITH_LAST_VALS, no style layer remembered) uses another layer",
           lambda: (result.index(0) == Gimp.PDBStatusType.SUCCESS and raw(content) != before,
@@ -460,9 +466,272 @@ def test_positional():
     image.delete()
 
 
+# ---- regions: a style per region (issue 17) -------------------------------------------------
+
+RW, RH = 64, 48
+
+
+def regions_image():
+    """A grey, lightly textured 64×48 photo and two style layers above it: red strokes and
+    blue strokes."""
+    image = Gimp.Image.new(RW, RH, Gimp.ImageBaseType.RGB)
+    content = Gimp.Layer.new(image, "photo", RW, RH, Gimp.ImageType.RGB_IMAGE, 100.0,
+                             Gimp.LayerMode.NORMAL)
+    red = Gimp.Layer.new(image, "red", 40, 40, Gimp.ImageType.RGB_IMAGE, 100.0,
+                         Gimp.LayerMode.NORMAL)
+    blue = Gimp.Layer.new(image, "blue", 40, 40, Gimp.ImageType.RGB_IMAGE, 100.0,
+                          Gimp.LayerMode.NORMAL)
+    for layer in (content, red, blue):
+        image.insert_layer(layer, None, 0)
+    fill(content, "R'G'B' float", 3,
+         lambda x, y: (0.45 + 0.1 * ((x // 4 + y // 4) % 2),) * 3)
+    fill(red, "R'G'B' float", 3,
+         lambda x, y: (0.9, 0.1, 0.1) if (x // 3) % 2 else (0.6, 0.05, 0.1))
+    fill(blue, "R'G'B' float", 3,
+         lambda x, y: (0.1, 0.1, 0.9) if (x // 3) % 2 else (0.1, 0.05, 0.6))
+    return image, content, red, blue
+
+
+def half(x, y, left):
+    return (1.0 if (x < RW // 2) == left else 0.0,)
+
+
+def add_channel(image, name, pixel, width=RW, height=RH):
+    channel = Gimp.Channel.new(image, name, width, height, 100.0, Gegl.Color.new("black"))
+    image.insert_channel(channel, None, 0)
+    fill(channel, "Y float", 1, pixel)
+    return channel
+
+
+def add_mask_layer(image, name, pixel):
+    """A layer whose layer mask is pixel(x, y), as a user paints one."""
+    holder = Gimp.Layer.new(image, name, RW, RH, Gimp.ImageType.RGBA_IMAGE, 100.0,
+                            Gimp.LayerMode.NORMAL)
+    image.insert_layer(holder, None, 0)
+    mask = holder.create_mask(Gimp.AddMaskType.BLACK)
+    holder.add_mask(mask)
+    fill(mask, "Y float", 1, pixel)
+    return holder
+
+
+def redness(drawable, x0, x1):
+    """Mean of R − B over the columns x0 … x1 − 1."""
+    v = floats(drawable)
+    w, h = drawable.get_width(), drawable.get_height()
+    total = 0.0
+    for y in range(h):
+        for x in range(x0, x1):
+            i = (y * w + x) * 3
+            total += v[i] - v[i + 2]
+    return total / (h * (x1 - x0))
+
+
+def halves(content):
+    """R − B of the left and of the right half, away from the boundary (where the network's
+    receptive field mixes the two)."""
+    return redness(content, 0, RW // 2 - 8), redness(content, RW // 2 + 8, RW)
+
+
+REGION_RUN = {"iterations": 30, "style-weight": 1e9}
+
+
+def test_regions():
+    image, content, red, blue = regions_image()
+    left = add_channel(image, "left", lambda x, y: half(x, y, True))
+    right = add_mask_layer(image, "right", lambda x, y: half(x, y, False))
+    before = raw(content)
+    succeeded, message = neural_style(
+        image, content, red.get_id(),
+        **{"style-region": '"channel"', "style-channel": left.get_id(),
+           "style-layer-2": blue.get_id(), "style-region-2": '"layer-mask"',
+           "style-mask-layer-2": right.get_id(), **REGION_RUN})
+    check("two styles, the first in a channel, the second in a layer mask: the call succeeds",
+          lambda: (succeeded and raw(content) != before, message or "unchanged"))
+    lr, rr = halves(content)
+    note("R - B: left %.3f, right %.3f" % (lr, rr))
+    check("the left half (channel) is red, the right half (layer mask) blue",
+          lambda: (lr > 0.1 and rr < -0.1, "R - B left %.3f, right %.3f" % (lr, rr)))
+    image.delete()
+
+    # The same regions swapped: the colours follow the regions, not the styles' order.
+    image, content, red, blue = regions_image()
+    left = add_channel(image, "left", lambda x, y: half(x, y, True))
+    right = add_channel(image, "right", lambda x, y: half(x, y, False))
+    succeeded, message = neural_style(
+        image, content, red.get_id(),
+        **{"style-region": '"channel"', "style-channel": right.get_id(),
+           "style-layer-2": blue.get_id(), "style-region-2": '"channel"',
+           "style-channel-2": left.get_id(), "style-weight-1": 1.0, "style-weight-2": 1.0,
+           **REGION_RUN})
+    lr, rr = halves(content)
+    note("swapped, R - B: left %.3f, right %.3f" % (lr, rr))
+    check("the regions swapped (two channels): the left half blue, the right half red",
+          lambda: (succeeded and lr < -0.1 and rr > 0.1,
+                   message or "R - B left %.3f, right %.3f" % (lr, rr)))
+    image.delete()
+
+
+
+def test_region_rest():
+    """region-rest: what no region covers gets no style ("content") or the styles'."""
+    results = {}
+    for rest in ("content", "styles"):
+        image, content, red, blue = regions_image()
+        left = add_channel(image, "left", lambda x, y: half(x, y, True))
+        succeeded, message = neural_style(
+            image, content, red.get_id(),
+            **{"style-region": '"channel"', "style-channel": left.get_id(),
+               "region-rest": '"%s"' % rest, **REGION_RUN})
+        results[rest] = (succeeded, message, halves(content))
+        image.delete()
+    note("rest: %r" % {k: v[2] for k, v in results.items()})
+    check("region-rest \"content\" leaves the uncovered right half grey, \"styles\" makes it "
+          "red as well",
+          lambda: (results["content"][0] and results["styles"][0] and
+                   results["content"][2][0] > 0.1 and abs(results["content"][2][1]) < 0.05 and
+                   results["styles"][2][1] > 0.1,
+                   results["content"][1] or results["styles"][1] or str(results)))
+
+    # With an elliptic selection the rest stays inside it (plugin/regions.c, rest_inside).
+    image, content, red, blue = regions_image()
+    before = raw(content)
+    left = add_channel(image, "left", lambda x, y: half(x, y, True))
+    image.select_ellipse(Gimp.ChannelOps.REPLACE, 4, 4, 56, 40)
+    succeeded, message = neural_style(
+        image, content, red.get_id(),
+        **{"style-region": '"channel"', "style-channel": left.get_id(),
+           "region-rest": '"styles"', "iterations": 5})
+    after = raw(content)
+    check("region-rest \"styles\" on an elliptic selection: succeeds, corners untouched",
+          lambda: (succeeded and after != before and
+                   inside(after, RW, 3, (0, 0, 4, 4)) == inside(before, RW, 3, (0, 0, 4, 4)),
+                   message or "unchanged, or a corner changed"))
+    image.delete()
+
+
+def test_region_selection():
+    """A style whose region is the selection: the whole layer is stylized, the selection
+    stays as it was."""
+    image, content, red, blue = regions_image()
+    right = add_channel(image, "right", lambda x, y: half(x, y, False))
+    image.select_rectangle(Gimp.ChannelOps.REPLACE, 0, 0, RW // 2, RH)
+    succeeded, message = neural_style(
+        image, content, red.get_id(),
+        **{"style-region": '"selection"', "style-layer-2": blue.get_id(),
+           "style-region-2": '"channel"', "style-channel-2": right.get_id(), **REGION_RUN})
+    lr, rr = halves(content)
+    note("selection region, R - B: left %.3f, right %.3f" % (lr, rr))
+    check("region \"selection\": the selected left half red, the channel's right half blue",
+          lambda: (succeeded and lr > 0.1 and rr < -0.1,
+                   message or "R - B left %.3f, right %.3f" % (lr, rr)))
+    bounds = Gimp.Selection.bounds(image)
+    check("region \"selection\": the selection is the same afterwards",
+          lambda: (list(bounds)[-4:] == [0, 0, RW // 2, RH], str(bounds)))
+    image.delete()
+
+
+def test_selection_guide():
+    """Only an elliptic selection is stylized: it guides the style (its masked statistics),
+    and the pixels outside it stay."""
+    image, content, red, blue = regions_image()
+    before = raw(content)
+    image.select_ellipse(Gimp.ChannelOps.REPLACE, 8, 4, 40, 36)
+    succeeded, message = neural_style(image, content, red.get_id(), iterations=5)
+    after = raw(content)
+    corner = (0, 0, 6, 6)
+    check("an elliptic selection (the selection guides the style): the call succeeds and "
+          "changes the layer inside it only",
+          lambda: (succeeded and after != before and
+                   inside(after, RW, 3, corner) == inside(before, RW, 3, corner) and
+                   inside(after, RW, 3, (50, 0, 14, RH)) == inside(before, RW, 3, (50, 0, 14, RH)),
+                   message or "unchanged, or changed outside the selection"))
+    image.delete()
+
+
+
+def test_regions_repeat():
+    """A repeat run (WITH_LAST_VALS) takes back the further style's layer and the regions'
+    channel and mask layer, which GIMP does not store: the plug-in remembers them after an
+    interactive run (here written into the stored last values as it would have)."""
+    image, content, red, blue = regions_image()
+    left = add_channel(image, "left", lambda x, y: half(x, y, True))
+    right = add_mask_layer(image, "right", lambda x, y: half(x, y, False))
+    last = os.path.join(os.environ["GIMP3_DIRECTORY"], "plug-in-settings",
+                        "GimpProcedureConfigRun-plug-in-neural-style.last")
+    saved = open(last).read()
+    items = ("style-channel\\t%d\\tleft\\nstyle-layer-2\\t%d\\tblue\\n"
+             "style-mask-layer-2\\t%d\\tright\\n" %
+             (left.get_id(), blue.get_id(), right.get_id()))
+    with open(last, "w") as f:
+        f.write(saved + '(style-weight 1e9)\n(iterations 30)\n(style-region "channel")\n'
+                '(style-region-2 "layer-mask")\n(style-layer-id %d)\n(style-layer-name "red")\n'
+                '(item-arguments "%s")\n' % (red.get_id(), items))
+    try:
+        result = repeat_run(image, content)[2]
+    finally:
+        with open(last, "w") as f:
+            f.write(saved)
+    lr, rr = halves(content)
+    note("repeat, R - B: left %.3f, right %.3f" % (lr, rr))
+    check("a repeat run takes back style 2's layer, the channel and the mask layer",
+          lambda: (result.index(0) == Gimp.PDBStatusType.SUCCESS and lr > 0.1 and rr < -0.1,
+                   "%s; R - B left %.3f, right %.3f" % (PDB.get_last_error(), lr, rr)))
+    image.delete()
+
+
+def test_region_errors():
+    image, content, red, blue = regions_image()
+    before = raw(content)
+    empty = add_channel(image, "empty", lambda x, y: (0.0,))
+    other = Gimp.Image.new(RW, RH, Gimp.ImageBaseType.RGB)
+    foreign = Gimp.Channel.new(other, "foreign", RW, RH, 100.0, Gegl.Color.new("white"))
+    other.insert_channel(foreign, None, 0)
+    plain = Gimp.Layer.new(image, "no mask", RW, RH, Gimp.ImageType.RGB_IMAGE, 100.0,
+                           Gimp.LayerMode.NORMAL)
+    image.insert_layer(plain, None, 0)
+    two = {"style-layer-2": blue.get_id()}
+    cases = [
+        ("an all-black channel", {"style-region-2": '"channel"',
+                                  "style-channel-2": empty.get_id(), **two},
+         "The region for style 2 is empty"),
+        ("a channel of another image", {"style-region": '"channel"',
+                                        "style-channel": foreign.get_id()},
+         "belongs to another image"),
+        ("region \"channel\" without a channel", {"style-region-2": '"channel"', **two},
+         "no channel was chosen"),
+        ("region \"layer-mask\" on a layer without a mask",
+         {"style-region-2": '"layer-mask"', "style-mask-layer-2": plain.get_id(), **two},
+         "has no layer mask"),
+        ("region \"selection\" with nothing selected", {"style-region": '"selection"'},
+         "nothing is selected"),
+    ]
+    try:
+        small = Gimp.Channel.new(image, "small", 20, 10, 100.0, Gegl.Color.new("white"))
+        image.insert_channel(small, None, 0)
+        cases.append(("a channel of another size", {"style-region": '"channel"',
+                                                    "style-channel": small.get_id()},
+                      "is 20×10 pixels, but the image is 64×48"))
+    except Exception as e:
+        note("a channel of another size cannot be made: %s" % e)
+    for what, named, expected in cases:
+        succeeded, message = neural_style(image, content, red.get_id(), **named)
+        note("error: " + message)
+        check("%s fails with a message for the user" % what,
+              lambda: (not succeeded and expected in message, message))
+    check("the failed calls leave the image unchanged",
+          lambda: (raw(content) == before, "the layer changed"))
+    other.delete()
+    image.delete()
+
+
 for test in (test_rgb_selection, test_high_bit_depth, test_gray_and_size, test_new_layer,
              test_last_values, test_bad_calls, test_memory_and_sizes, test_upscale,
-             test_positional):
+             test_positional, test_regions, test_region_selection, test_selection_guide,
+             test_region_errors, test_regions_repeat, test_region_rest):
+    # NS_BATCH_ONLY="test_a test_b": only those (while working on them).
+    only = os.environ.get("NS_BATCH_ONLY")
+    if only and test.__name__ not in only.split():
+        continue
     try:
         test()
     except Exception:

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from gi.repository import Gimp, Gio
+from gi.repository import Gegl, Gimp, Gio
 
 sys.path.insert(0, os.environ["NS_GIMP_TESTS"])
 from gui_lib import MARKERS, PDB, W, H, fill, marker, raw, scene, swirl, wait_marker  # noqa: E402
@@ -52,6 +52,11 @@ painting_layer = Gimp.Layer.new(painting, "painting", 64, 64, Gimp.ImageType.RGB
 painting.insert_layer(painting_layer, None, 0)
 painting.set_file(Gio.File.new_for_path(os.path.join(MARKERS, "painting.xcf")))
 marker("painting-image", painting.get_name())
+# A saved selection for the regions: the left half of the image.
+left = Gimp.Channel.new(image, "left", image.get_width(), image.get_height(), 100.0,
+                        Gegl.Color.new("black"))
+image.insert_channel(left, None, 0)
+fill(left, lambda x, y: (1.0 if x < image.get_width() // 2 else 0.0,), "Y float")
 Gimp.Display.new(image)
 Gimp.displays_flush()
 before = raw(content)

@@ -12,7 +12,8 @@
 # that language.
 # Saves a screenshot of the dialog showing the whole layer (to SCREENSHOT,
 # default: dialog.png in the current directory; the 100% view beside it as *-100.png, the
-# German and Chinese dialogs as *-de.png and *-zh_CN.png).
+# German and Chinese dialogs as *-de.png and *-zh_CN.png, the open "More styles and regions"
+# with the first style on a channel, previewed, as *-regions.png).
 # What the dialog shows is read from the state file it keeps for tests
 # ($NS_PLUGIN_DIALOG_STATE).  TAP on stdout.
 set -u
@@ -21,7 +22,7 @@ source "$here/lib.sh" "$1" "$2"
 source "$here/gui.sh"
 shot=${3:-$PWD/dialog.png}
 
-plan 17
+plan 19
 
 # Small values for the run started by OK (GIMP shows the last used values in the dialog);
 # the 160×120 layer is optimised at 64 px, then enlarged and refined.
@@ -200,6 +201,41 @@ fi
 sleep "${NS_DIALOG_PREVIEW_WAIT:-1}"
 screenshot "$window" "${shot%.png}-100.png" >/dev/null
 
+# "More styles and regions" (no mnemonic: every letter is taken) opens on a click and shows
+# the styles' rows.
+geometry=($(state regions-expander))
+if [ ${#geometry[@]} = 4 ] &&
+   python3 "$here/x11.py" click "Neural Style" $((geometry[0] + 20)) $((geometry[1] + 10)) \
+     2>>"$ns_work/x11.log" &&
+   wait_state regions-expanded "^1" 10; then
+  sleep 1
+  ok "\"More styles and regions\" opens"
+else
+  not_ok "\"More styles and regions\" opens"
+  echo "# expander at: ${geometry[*]}, expanded: $(state regions-expanded)"
+fi
+
+# The first style's Region set to Channel and the channel "left" (dialog.py) chosen, both
+# with the mouse and the open combo's menu; then Preview runs with a region.
+click_at () {
+  local g=($(state "$1"))
+  [ ${#g[@]} = 4 ] &&
+    python3 "$here/x11.py" click "Neural Style" $((g[0] + g[2] * 3 / 4)) $((g[1] + g[3] / 2)) \
+      2>>"$ns_work/x11.log" && sleep 1
+}
+if click_at style-1-region && python3 "$here/x11.py" press End Up Return &&
+   wait_state style-1-region-kind "^channel" 10 && sleep 1 &&
+   click_at style-1-channel && python3 "$here/x11.py" press End Return && sleep 1 &&
+   python3 "$here/x11.py" key "Neural Style" alt+p &&
+   wait_state preview-styles "^1 styles, regions yes" 30 && wait_state progress "^Done" 120; then
+  sleep "${NS_DIALOG_PREVIEW_WAIT:-1}"
+  colours=$(screenshot "$window" "${shot%.png}-regions.png")
+  ok "Region: Channel with a channel chosen in the dialog previews with a region ($colours colours)"
+else
+  not_ok "Region: Channel with a channel chosen in the dialog previews with a region"
+  echo "# region: $(state style-1-region-kind); preview: $(state preview-styles); progress: $(state progress); status: $(state status)"
+fi
+
 # "Whole layer" has no mnemonic (every letter is taken): click it where the dialog says it is.
 geometry=($(state whole-layer-toggle))
 if [ ${#geometry[@]} = 4 ] &&
@@ -225,7 +261,6 @@ if [ "${colours:-0}" -gt 50 ]; then
 else
   not_ok "a screenshot of the dialog was taken"; echo "# colours: $colours"
 fi
-
 
 if press_ok; then
   read -r status changed <"$NS_MARKERS/applied"

@@ -14,7 +14,7 @@ rc=$GIMP3_DIRECTORY/pluginrc
 field () { python3 "$here/pluginrc.py" "$rc" "$1"; }
 echo 'print("started")' >"$ns_work/start.py"
 
-plan 20
+plan 21
 
 gimp_batch python-fu-eval "$ns_work/start.py"
 status=$?
@@ -27,9 +27,15 @@ check "the menu path is <Image>/Filters/Artistic" [ "$(field menu-path)" = "<Ima
 check "the menu label is \"Neural _Style…\"" [ "$(field menu-label)" = "Neural _Style…" ]
 check "the image types are RGB*, GRAY*" [ "$(field image-types)" = "RGB*, GRAY*" ]
 
-expected="run-mode image drawables style-layer content-weight style-weight tv-weight iterations
+common="run-mode image drawables style-layer content-weight style-weight tv-weight iterations
 size preserve-colors style-scale optimizer init seed network output max-memory scales upscale
 refine-iterations"
+# Styles and their regions (plugin/regions.h), only on the single procedure.
+regions="style-weight-1 style-region style-channel style-mask-layer
+style-layer-2 style-weight-2 style-region-2 style-channel-2 style-mask-layer-2
+style-layer-3 style-weight-3 style-region-3 style-channel-3 style-mask-layer-3 region-rest"
+regions_re='^(style-weight-[0-9]|style-region|style-channel|style-mask-layer|style-layer-[0-9]|region-rest)'
+expected="$common $regions"
 actual=$(field args | tr '\n' ' ' | sed 's/ $//')
 if [ "$actual" = "$(echo $expected)" ]; then
   ok "the arguments are exactly: $(echo $expected)"
@@ -53,6 +59,13 @@ else
   not_ok "defaults: auto network, replace, lbfgs, content start, weights 1/1e6/1, automatic memory and sizes, refine with 8 iterations"
   sed 's/^/# /' <<<"$defaults"
 fi
+if [ "$(default style-region)" = '"everywhere"' ] && [ "$(default style-region-3)" = '"everywhere"' ] &&
+   [ "$(default region-rest)" = '"content"' ] && [ "$(default style-weight-2)" = 1 ]; then
+  ok "regions' defaults: everywhere, the rest content only, blend weights 1"
+else
+  not_ok "regions' defaults: everywhere, the rest content only, blend weights 1"
+  grep -E "$regions_re" <<<"$defaults" | sed 's/^/# /'
+fi
 
 # The frames procedure: the same arguments but "output" (frames are replaced), then γ.
 frames_field () { NS_PROC=plug-in-neural-style-frames python3 "$here/pluginrc.py" "$rc" "$1"; }
@@ -62,7 +75,7 @@ check "its menu path is <Image>/Filters/Animation" \
   [ "$(frames_field menu-path)" = "<Image>/Filters/Animation" ]
 check "its menu label is \"_Neural Style (frames)…\"" \
   [ "$(frames_field menu-label)" = "_Neural Style (frames)…" ]
-frames_expected=$(echo $expected | sed 's/ output / /')" temporal-weight"
+frames_expected=$(echo $common | sed 's/ output / /')" temporal-weight"
 actual=$(frames_field args | tr '\n' ' ' | sed 's/ $//')
 if [ "$actual" = "$frames_expected" ]; then
   ok "its arguments are exactly: $frames_expected"
@@ -72,7 +85,7 @@ else
 fi
 # Every default it shares is the single procedure's; γ's is the engine's.
 frames_defaults=$(frames_field defaults)
-shared=$(grep -v '^output=' <<<"$defaults")
+shared=$(grep -v -E '^output=|'"$regions_re" <<<"$defaults")
 gamma=$(sed -n 's/^#define NS_TEMPORAL_WEIGHT_DEFAULT *\([0-9.e+]*\).*/\1/p' \
           "$here/../../engine/neural-style.h")
 if [ "$(grep -v '^temporal-weight=' <<<"$frames_defaults")" = "$shared" ] &&

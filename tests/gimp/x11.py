@@ -5,6 +5,7 @@ Xvfb without a window manager:
   x11.py wait TITLE [SECONDS]     wait until a mapped top-level window whose title contains
                                   TITLE exists; print its id (hex)
   x11.py key TITLE KEY...         focus that window and type keys such as alt+p, Return, ctrl+z
+  x11.py press KEY...             type keys to whatever has the keyboard (an open menu)
   x11.py click TITLE X Y          click at X, Y (pixels from that window's top-left corner)
   x11.py pointer X Y              move the pointer to X, Y on the screen (away from a widget
                                   whose tooltip would cover a screenshot)
@@ -143,6 +144,12 @@ elif sys.argv[1] == "key":
     X.XSync(dpy, 0)
     time.sleep(0.5)
     for spec in sys.argv[3:]:
+        press(spec)
+        time.sleep(0.3)
+    X.XSync(dpy, 0)
+elif sys.argv[1] == "press":
+    # To whatever has the keyboard (e.g. an open combo box's menu), no window focused.
+    for spec in sys.argv[2:]:
         press(spec)
         time.sleep(0.3)
     X.XSync(dpy, 0)
