@@ -213,6 +213,14 @@ ns_regions_masks_at (const NsRegions *r, int w, int h, int *n)
   return masks;
 }
 
+int
+ns_regions_count (const NsRegions *r)
+{
+  if (r == NULL)
+    return 0;
+  return r->n_styles + (r->rest == NS_REGION_REST_STYLES);
+}
+
 guint64
 ns_regions_bytes (const NsRegions *r, int w, int h)
 {

@@ -1,6 +1,6 @@
 /* test-regions.c — regions with their own style (ns_stylizer_set_regions): the guided
  * style loss and its gradient, masks carried down the network, a full mask as the plain
- * loss, tiled as whole with masks, the API's checks, and a run with two regions whose
+ * loss, tiled as whole with masks, the shallow path as the network pass with masks, the API's checks, and a run with two regions whose
  * textures follow their own styles (tools/texture.c's descriptor). */
 #include <math.h>
 #include <string.h>
@@ -226,17 +226,34 @@ ramp_mask (int w, int h, int edge, int feather, gboolean invert)
   return m;
 }
 
+/* `general`: untiled through the network pass even where objective-shallow.c applies. */
 static NsObjective *
-objective (NsNetwork *net, NsOptions *opt, const NsImage *content, const NsImage * const *styles,
-           int n_styles, const NsRegions *regions, int tile)
+objective_by (NsNetwork *net, NsOptions *opt, const NsImage *content,
+              const NsImage * const *styles, int n_styles, const NsRegions *regions, int tile,
+              gboolean general)
 {
-  NsObjectiveConfig config = { tile, 0, TRUE, TRUE, NULL, TRUE, regions };
+  NsObjectiveConfig config = { tile, 0, TRUE, TRUE, NULL, general, regions };
   g_autoptr (GError) error = NULL;
   NsObjective *obj = ns_objective_new_full (net, opt, content, styles, NULL, n_styles, &config,
                                             &error);
 
   g_assert_no_error (error);
   return obj;
+}
+
+static NsObjective *
+objective (NsNetwork *net, NsOptions *opt, const NsImage *content, const NsImage * const *styles,
+           int n_styles, const NsRegions *regions, int tile)
+{
+  return objective_by (net, opt, content, styles, n_styles, regions, tile, TRUE);
+}
+
+/* Every loss at the first ReLU, as the refinement at full size has it. */
+static void
+shallow_layers (NsOptions *opt)
+{
+  ns_options_set_style_layers (opt, "relu1_1", NULL);
+  ns_options_set_content_layer (opt, "relu1_1");
 }
 
 /* Loss and gradient at a point near the content. */
@@ -251,8 +268,9 @@ eval_at (NsObjective *obj, float *grad, double parts[3])
   return ns_objective_eval (obj, x, grad, parts);
 }
 
+/* shallow: every loss at relu1_1, evaluated by objective-shallow.c. */
 static void
-check_full_mask (NsNetwork *net, int tile)
+check_full_mask (NsNetwork *net, int tile, gboolean shallow)
 {
   g_autoptr (NsOptions) opt = ns_options_new ();
   g_autoptr (NsImage) content = make_image (64, 48, 1);
@@ -272,8 +290,11 @@ check_full_mask (NsNetwork *net, int tile)
     ones->data[i] = 1.0f;
   regions = ns_regions_new (masks, NULL, 1, NS_REGION_REST_STYLES, NULL);
   g_assert_nonnull (regions);
-  plain = objective (net, opt, content, styles, 1, NULL, tile);
-  guided = objective (net, opt, content, styles, 1, regions, tile);
+  if (shallow)
+    shallow_layers (opt);
+  plain = objective_by (net, opt, content, styles, 1, NULL, tile, ! shallow);
+  guided = objective_by (net, opt, content, styles, 1, regions, tile, ! shallow);
+  g_assert_true ((guided->shallow != NULL) == shallow);
   n = ns_objective_len (plain);
   gp = g_new (float, n);
   gg = g_new (float, n);
@@ -293,8 +314,65 @@ test_full_mask (void)
 {
   g_autoptr (NsNetwork) net = ns_network_new_embedded ();
 
-  check_full_mask (net, 0);
-  check_full_mask (net, 32);
+  check_full_mask (net, 0, FALSE);
+  check_full_mask (net, 32, FALSE);
+  check_full_mask (net, 0, TRUE);
+}
+
+/* objective-shallow.c with regions = the network pass with regions, within float rounding:
+ * two feathered regions and a rest between them, on an image wider than a segment (1024
+ * pixels) and taller than a group of rows (16), in colour and in luminance. */
+static void
+check_shallow (NsNetwork *net, NsColorMode mode, NsRegionRest rest)
+{
+  int w = 1100, h = 37;
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) content = make_image (w, h, 1);
+  g_autoptr (NsImage) style1 = make_image (60, 70, 2);
+  g_autoptr (NsImage) style2 = make_image (80, 50, 3);
+  g_autoptr (NsImage) left = ramp_mask (w, h, 450, 40, FALSE);
+  g_autoptr (NsImage) right = ramp_mask (w, h, 650, 40, TRUE);
+  const NsImage *styles[] = { style1, style2 };
+  const NsImage *masks[] = { left, right };
+  g_autoptr (NsRegions) regions = ns_regions_new (masks, NULL, 2, rest, NULL);
+  g_autoptr (NsObjective) fast = NULL;
+  g_autoptr (NsObjective) general = NULL;
+  g_autofree float *gf = NULL;
+  g_autofree float *gg = NULL;
+  double pf[3], pg[3], err;
+  gsize n;
+
+  ns_options_set_color_mode (opt, mode);
+  ns_options_set_tv_weight (opt, 5.0);
+  shallow_layers (opt);
+  fast = objective_by (net, opt, content, styles, 2, regions, 0, FALSE);
+  general = objective_by (net, opt, content, styles, 2, regions, 0, TRUE);
+  g_assert_nonnull (fast->shallow);
+  g_assert_null (general->shallow);
+  g_assert_cmpint (fast->n_regions, ==, rest == NS_REGION_REST_STYLES ? 3 : 2);
+  n = ns_objective_len (fast);
+  gf = g_new (float, n);
+  gg = g_new (float, n);
+  eval_at (fast, gf, pf);
+  eval_at (general, gg, pg);
+  err = ns_test_rel_norm (gf, gg, n);
+  g_test_message ("mode %d rest %d: style %.9g shallow, %.9g general; gradient rel. error "
+                  "%.2e", mode, rest, pf[1], pg[1], err);
+  for (int i = 0; i < 3; i++)
+    {
+      g_assert_cmpfloat (pg[i], >, 0.0);
+      g_assert_cmpfloat (fabs (pf[i] - pg[i]), <=, 1e-5 * pg[i]);
+    }
+  g_assert_cmpfloat (err, <, 1e-5);
+}
+
+static void
+test_shallow (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+
+  check_shallow (net, NS_COLOR_STYLE, NS_REGION_REST_STYLES);
+  check_shallow (net, NS_COLOR_LUMINANCE, NS_REGION_REST_CONTENT);
 }
 
 typedef struct
@@ -578,6 +656,7 @@ main (int argc, char **argv)
   g_test_add_func ("/regions/carry", test_carry);
   g_test_add_func ("/regions/full-mask", test_full_mask);
   g_test_add_func ("/regions/tiled", test_tiled);
+  g_test_add_func ("/regions/shallow", test_shallow);
   g_test_add_func ("/regions/rest", test_rest);
   g_test_add_func ("/regions/api", test_api);
   g_test_add_func ("/regions/two-regions", test_two_regions);
