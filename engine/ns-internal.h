@@ -569,6 +569,10 @@ typedef enum
 
 #define NS_MASK_CARRY_DEFAULT NS_MASK_CARRY_FEATHER
 
+/* How the regions set on st (if any) carry their masks: for measurements
+ * (tools/eval-regions.c) and tests; runs use NS_MASK_CARRY_DEFAULT. */
+void ns_stylizer_set_region_carry (NsStylizer *st, NsMaskCarry carry);
+
 /* The caller's regions: copies of the masks. */
 typedef struct
 {
