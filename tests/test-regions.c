@@ -319,51 +319,81 @@ test_full_mask (void)
   check_full_mask (net, 0, TRUE);
 }
 
-/* objective-shallow.c with regions = the network pass with regions, within float rounding:
- * two feathered regions and a rest between them, on an image wider than a segment (1024
- * pixels) and taller than a group of rows (16), in colour and in luminance. */
+/* A content, two styles and two feathered regions: left of edge_l and right of edge_r, the
+ * rest between them. */
+typedef struct
+{
+  NsImage *content, *style[2], *mask[2];
+} TwoRegions;
+
+static void
+two_regions_init (TwoRegions *t, int w, int h, int edge_l, int edge_r, int feather)
+{
+  t->content = make_image (w, h, 1);
+  t->style[0] = make_image (60, 70, 2);
+  t->style[1] = make_image (80, 50, 3);
+  t->mask[0] = ramp_mask (w, h, edge_l, feather, FALSE);
+  t->mask[1] = ramp_mask (w, h, edge_r, feather, TRUE);
+}
+
+static void
+two_regions_clear (TwoRegions *t)
+{
+  ns_image_free (t->content);
+  for (int i = 0; i < 2; i++)
+    {
+      ns_image_free (t->style[i]);
+      ns_image_free (t->mask[i]);
+    }
+}
+
+/* a's loss terms within tol of b's (relative) and its gradient within tol_grad (relative
+ * norm), at the same point; b's style term is not zero. */
+static void
+check_same (NsObjective *a, NsObjective *b, double tol, double tol_grad, const char *what)
+{
+  gsize n = ns_objective_len (a);
+  g_autofree float *ga = g_new (float, n);
+  g_autofree float *gb = g_new (float, n);
+  double pa[3], pb[3], err;
+
+  eval_at (a, ga, pa);
+  eval_at (b, gb, pb);
+  err = ns_test_rel_norm (ga, gb, n);
+  g_test_message ("%s: style %.9g vs %.9g, content %.6g vs %.6g, gradient rel. error %.2e",
+                  what, pa[1], pb[1], pa[0], pb[0], err);
+  g_assert_cmpfloat (pb[1], >, 0.0);
+  for (int i = 0; i < 3; i++)
+    g_assert_cmpfloat (fabs (pa[i] - pb[i]), <=, tol * fabs (pb[i]) + 1e-12);
+  g_assert_cmpfloat (err, <, tol_grad);
+}
+
+/* objective-shallow.c with regions = the network pass with regions, within float rounding,
+ * on an image wider than a segment (1024 pixels) and taller than a group of rows (16). */
 static void
 check_shallow (NsNetwork *net, NsColorMode mode, NsRegionRest rest)
 {
-  int w = 1100, h = 37;
   g_autoptr (NsOptions) opt = ns_options_new ();
-  g_autoptr (NsImage) content = make_image (w, h, 1);
-  g_autoptr (NsImage) style1 = make_image (60, 70, 2);
-  g_autoptr (NsImage) style2 = make_image (80, 50, 3);
-  g_autoptr (NsImage) left = ramp_mask (w, h, 450, 40, FALSE);
-  g_autoptr (NsImage) right = ramp_mask (w, h, 650, 40, TRUE);
-  const NsImage *styles[] = { style1, style2 };
-  const NsImage *masks[] = { left, right };
-  g_autoptr (NsRegions) regions = ns_regions_new (masks, NULL, 2, rest, NULL);
+  g_autoptr (NsRegions) regions = NULL;
   g_autoptr (NsObjective) fast = NULL;
   g_autoptr (NsObjective) general = NULL;
-  g_autofree float *gf = NULL;
-  g_autofree float *gg = NULL;
-  double pf[3], pg[3], err;
-  gsize n;
+  g_autofree char *what = g_strdup_printf ("shallow, mode %d rest %d", mode, rest);
+  TwoRegions t;
 
+  two_regions_init (&t, 1100, 37, 450, 650, 40);
+  regions = ns_regions_new ((const NsImage * const *) t.mask, NULL, 2, rest, NULL);
   ns_options_set_color_mode (opt, mode);
   ns_options_set_tv_weight (opt, 5.0);
   shallow_layers (opt);
-  fast = objective_by (net, opt, content, styles, 2, regions, 0, FALSE);
-  general = objective_by (net, opt, content, styles, 2, regions, 0, TRUE);
+  fast = objective_by (net, opt, t.content, (const NsImage * const *) t.style, 2, regions, 0,
+                       FALSE);
+  general = objective_by (net, opt, t.content, (const NsImage * const *) t.style, 2, regions,
+                          0, TRUE);
   g_assert_nonnull (fast->shallow);
   g_assert_null (general->shallow);
   g_assert_cmpint (fast->n_regions, ==, rest == NS_REGION_REST_STYLES ? 3 : 2);
-  n = ns_objective_len (fast);
-  gf = g_new (float, n);
-  gg = g_new (float, n);
-  eval_at (fast, gf, pf);
-  eval_at (general, gg, pg);
-  err = ns_test_rel_norm (gf, gg, n);
-  g_test_message ("mode %d rest %d: style %.9g shallow, %.9g general; gradient rel. error "
-                  "%.2e", mode, rest, pf[1], pg[1], err);
-  for (int i = 0; i < 3; i++)
-    {
-      g_assert_cmpfloat (pg[i], >, 0.0);
-      g_assert_cmpfloat (fabs (pf[i] - pg[i]), <=, 1e-5 * pg[i]);
-    }
-  g_assert_cmpfloat (err, <, 1e-5);
+  check_same (fast, general, 1e-5, 1e-5, what);
+  two_regions_clear (&t);
 }
 
 static void
@@ -386,45 +416,26 @@ typedef struct
 static void
 check_tiled (NsNetwork *net, const TiledCase *k)
 {
-  int w = 72, h = 53;
   g_autoptr (NsOptions) opt = ns_options_new ();
-  g_autoptr (NsImage) content = make_image (w, h, 1);
-  g_autoptr (NsImage) style1 = make_image (60, 70, 2);
-  g_autoptr (NsImage) style2 = make_image (80, 50, 3);
-  /* Two regions that leave a band in the middle to the rest. */
-  g_autoptr (NsImage) left = ramp_mask (w, h, 25, 8, FALSE);
-  g_autoptr (NsImage) right = ramp_mask (w, h, 47, 8, TRUE);
   g_autoptr (NsImage) style_mask = ramp_mask (60, 70, 30, 6, FALSE);
-  const NsImage *styles[] = { style1, style2 };
-  const NsImage *masks[] = { left, right };
   const NsImage *style_masks[] = { style_mask, NULL };
   g_autoptr (NsRegions) regions = NULL;
   g_autoptr (NsObjective) whole = NULL;
   g_autoptr (NsObjective) tiled = NULL;
-  g_autofree float *gw = NULL;
-  g_autofree float *gt = NULL;
-  double pw[3], pt[3], fw, ft, err;
-  gsize n;
+  g_autofree char *what = g_strdup_printf ("tiled, mode %d rest %d", k->mode, k->rest);
+  TwoRegions t;
 
+  two_regions_init (&t, 72, 53, 25, 47, 8);
   ns_options_set_color_mode (opt, k->mode);
   ns_options_set_content_weight (opt, 300.0);
   ns_options_set_tv_weight (opt, 10.0);
-  regions = ns_regions_new (masks, k->style_mask ? style_masks : NULL, 2, k->rest, NULL);
-  whole = objective (net, opt, content, styles, 2, regions, 0);
-  tiled = objective (net, opt, content, styles, 2, regions, k->tile);
-  n = ns_objective_len (whole);
-  gw = g_new (float, n);
-  gt = g_new (float, n);
-  fw = eval_at (whole, gw, pw);
-  ft = eval_at (tiled, gt, pt);
-  err = ns_test_rel_norm (gt, gw, n);
-  g_test_message ("mode %d rest %d: loss %.9g vs %.9g (style %.3g), gradient rel. error %.2e",
-                  k->mode, k->rest, ft, fw, pw[1], err);
-  for (int i = 0; i < 3; i++)
-    g_assert_cmpfloat (fabs (pt[i] - pw[i]), <=, 1e-5 * fabs (pw[i]) + 1e-12);
-  g_assert_cmpfloat (fabs (ft - fw), <=, 1e-5 * fabs (fw));
-  g_assert_cmpfloat (pw[1], >, 0.0);
-  g_assert_cmpfloat (err, <, 1e-4);
+  regions = ns_regions_new ((const NsImage * const *) t.mask, k->style_mask ? style_masks : NULL,
+                            2, k->rest, NULL);
+  whole = objective (net, opt, t.content, (const NsImage * const *) t.style, 2, regions, 0);
+  tiled = objective (net, opt, t.content, (const NsImage * const *) t.style, 2, regions,
+                     k->tile);
+  check_same (tiled, whole, 1e-5, 1e-4, what);
+  two_regions_clear (&t);
 }
 
 static void
