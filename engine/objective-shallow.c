@@ -189,6 +189,16 @@ times_mask (const float *f, const float *t, int c, int n, float *fm)
       fm[(gsize) i * n + q] = f[(gsize) i * n + q] * t[q];
 }
 
+/* Whether a region's mask is zero on a segment: it adds nothing there. */
+static gboolean
+outside (const float *t, int n)
+{
+  for (int q = 0; q < n; q++)
+    if (t[q] != 0.0f)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 gram_group (int group, int worker, gpointer data)
 {
@@ -214,9 +224,11 @@ gram_group (int group, int worker, gpointer data)
 
             if (p->t != NULL)
               {
-                if (p->t[r] == NULL)
+                const float *t = p->t[r] ? p->t[r] + (gsize) y * s->w + x0 : NULL;
+
+                if (t == NULL || outside (t, n))
                   continue;
-                times_mask (f, p->t[r] + (gsize) y * s->w + x0, c, n, fm);
+                times_mask (f, t, c, n, fm);
                 fr = fm;
               }
             /* A segment's sums in float (1024 terms), the image's in double. */
@@ -244,9 +256,9 @@ style_gradient (const Pass *p, int y, int x0, int n, const float *f, float *d, f
     }
   for (int r = 0; r < p->n_grams; r++)
     {
-      const float *t = p->t[r] + (gsize) y * s->w + x0;
+      const float *t = p->t[r] ? p->t[r] + (gsize) y * s->w + x0 : NULL;
 
-      if (p->t[r] == NULL)
+      if (t == NULL || outside (t, n))
         continue;
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, c, n, c, 1.0f,
                    p->m + (gsize) r * c * c, c, f, n, 0.0f, tmp, n);
