@@ -393,6 +393,20 @@ check_shallow (NsNetwork *net, NsColorMode mode, NsRegionRest rest)
   g_assert_null (general->shallow);
   g_assert_cmpint (fast->n_regions, ==, rest == NS_REGION_REST_STYLES ? 3 : 2);
   check_same (fast, general, 1e-5, 1e-5, what);
+  {
+    /* The same bits on one thread and on two (the items are fixed by the image's size). */
+    gsize n = ns_objective_len (fast);
+    g_autofree float *g1 = g_new (float, n);
+    g_autofree float *g2 = g_new (float, n);
+    int before = ns_parallel_set_threads (1);
+    double f1 = eval_at (fast, g1, NULL), f2;
+
+    ns_parallel_set_threads (2);
+    f2 = eval_at (fast, g2, NULL);
+    ns_parallel_set_threads (before);
+    g_assert_cmpmem (&f1, sizeof f1, &f2, sizeof f2);
+    g_assert_cmpmem (g1, n * sizeof (float), g2, n * sizeof (float));
+  }
   two_regions_clear (&t);
 }
 
