@@ -45,15 +45,19 @@ double
 ns_style_guided_loss (const NsTensor *f, const float *mask, const float *scale,
                       const float *target_gram, double weight, NsTensor *grad)
 {
-  int c = f->c;
-  gsize hw = (gsize) f->h * f->w, cc = (gsize) c * c, n = 0;
-  double norm = (double) c * hw, loss;
+  int c;
+  gsize hw, cc, n = 0;
+  double norm, loss;
   g_autofree gsize *at = NULL;
   g_autofree double *acc = NULL;
   float *fm, *d;
 
   g_return_val_if_fail (f != NULL && mask != NULL && target_gram != NULL, NAN);
 
+  c = f->c;
+  hw = (gsize) f->h * f->w;
+  cc = (gsize) c * c;
+  norm = (double) c * hw;
   if (c == 0 || hw == 0)
     return 0.0;
   at = g_new (gsize, hw);

@@ -599,7 +599,8 @@ gboolean   ns_regions_check (const NsRegions *regions, const NsImage *content,
 float    **ns_regions_masks_at (const NsRegions *regions, int w, int h, int *n);
 /* The most regions an objective makes of them (the rest's may be left out); 0 for NULL. */
 int        ns_regions_count    (const NsRegions *regions);
-/* Bytes the regions add to an evaluation at w × h (their masks at the style layers). */
+/* Bytes the regions add to a run whose objectives are at most w × h: the caller's masks, and
+ * the masks at an objective's size and at its style layers. */
 guint64    ns_regions_bytes (const NsRegions *regions, int w, int h);
 
 /* ---- mask-carry.c: a mask carried down the network --------------------------------------- */
