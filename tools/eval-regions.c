@@ -1,9 +1,9 @@
 /* eval-regions.c — regions with their own style, measured (tools/run eval-regions,
  * docs/regions.md, issue 17).
  *
- * Each photo of data/samples gets two regions drawn from its own structure (sky and ground,
- * background and subject; the rule below, with seed boxes per photo, written into the
- * output and the masks saved as PNGs), and is stylized with two paintings: region A in
+ * Four photos of data/samples get two regions each, drawn from their own structure (sky and
+ * ground, background and subject; the rule below, with seed boxes per photo, written into
+ * the output and the masks saved as PNGs).  Each is stylized with two paintings: region A in
  * painting A's manner, region B in painting B's (ns_stylizer_set_regions, the rest left to
  * the content), and once plainly with both paintings blended everywhere, with the same
  * size and iterations.  Measured per photo and region with the harness's descriptor
@@ -19,9 +19,9 @@
  *
  * The mask rule: the photo blurred (σ 2 px) in CIELAB (each channel weighted, and the height
  * in the image added where the spec says so) split by 2-means, the means started at the two
- * seed boxes'; the split smoothed (blurred σ 4 px, cut at 1/2); each
- * region kept to the parts connected to its seed box (the others go to the other region);
- * feathered (σ 1.5 px).  Mask B = 1 − mask A.
+ * seed boxes'; the split smoothed (blurred σ 4 px, cut at 1/2); each region kept to the
+ * parts connected to its seed box (the others go to the other region); feathered (σ 1.5
+ * px).  Mask B = 1 − mask A.
  */
 #include <locale.h>
 #include <math.h>
@@ -667,7 +667,7 @@ main (int argc, char **argv)
   a.run.iterations = 150;
   a.run.scales = 1;
   g_option_context_set_summary (ctx, "Small defaults, so that two cores measure four photos "
-                                "in about a quarter of an hour: 384 px, 150 iterations at "
+                                "in about ten minutes: 384 px, 150 iterations at "
                                 "one size.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   ev_run_options_add_entries (&a.run, ctx);
