@@ -37,27 +37,57 @@ ns_gram_guided (const NsTensor *f, const float *mask, float *gram)
   ns_gram (fm, gram);
 }
 
+/* The loss is ns_style_loss of F∘T (with the gains: of s ⊙ F∘T, as ns_scaled_loss) with
+ * the pixels where T = 0 left out: they add nothing to the Gram sums or the gradient, and
+ * the regions of a run share the image, so that R regions cost about one plain term
+ * instead of R.  The normalisation keeps N = c·h·w of the whole map. */
 double
 ns_style_guided_loss (const NsTensor *f, const float *mask, const float *scale,
                       const float *target_gram, double weight, NsTensor *grad)
 {
-  g_autoptr (NsTensor) fm = NULL;
-  g_autoptr (NsTensor) gm = NULL;
-  double loss;
+  int c;
+  gsize hw, cc, n = 0;
+  double norm, loss;
+  g_autofree gsize *at = NULL;
+  g_autofree double *acc = NULL;
+  float *fm, *d;
 
   g_return_val_if_fail (f != NULL && mask != NULL && target_gram != NULL, NAN);
 
-  fm = masked (f, mask);
-  gm = grad ? ns_tensor_new_like (f) : NULL;
-  loss = scale ? ns_scaled_loss (fm, scale, NULL, target_gram, weight, gm)
-               : ns_style_loss (fm, target_gram, weight, gm);
-  if (grad)
+  c = f->c;
+  hw = (gsize) f->h * f->w;
+  cc = (gsize) c * c;
+  norm = (double) c * hw;
+  if (c == 0 || hw == 0)
+    return 0.0;
+  at = g_new (gsize, hw);
+  for (gsize i = 0; i < hw; i++)
+    if (mask[i] != 0.0f)
+      at[n++] = i;
+  /* fm (c × n): the masked, scaled features of those pixels. */
+  fm = ns_floats_new (MAX ((gsize) c * n, 1));
+  for (int k = 0; k < c; k++)
+    for (gsize j = 0; j < n; j++)
+      fm[k * n + j] = f->data[k * hw + at[j]] * mask[at[j]] * (scale ? scale[k] : 1.0f);
+  acc = g_new0 (double, cc);
+  d = ns_floats_new (cc);
+  if (n > 0)
+    ns_gram_add (fm, c, n, n, 1.0 / norm, acc);
+  ns_gram_store (acc, c, d);
+  loss = ns_style_gram_loss (d, target_gram, c, weight, grad != NULL);
+  if (grad != NULL && n > 0)
     {
-      gsize hw = (gsize) f->h * f->w;
+      /* ∂L/∂fm = 2w/(c²N) (D + Dᵀ) fm, then the chain through T and the gains. */
+      float *gm = ns_floats_new ((gsize) c * n);
 
-      for (int k = 0; k < f->c; k++)
-        for (gsize i = 0; i < hw; i++)
-          grad->data[k * hw + i] += gm->data[k * hw + i] * mask[i];
+      ns_sgemm (FALSE, c, (int) n, c, (float) (2.0 * weight / ((double) cc * norm)), d, c, fm,
+                (int) n, 0.0f, gm, (int) n);
+      for (int k = 0; k < c; k++)
+        for (gsize j = 0; j < n; j++)
+          grad->data[k * hw + at[j]] += gm[k * n + j] * mask[at[j]] * (scale ? scale[k] : 1.0f);
+      ns_floats_free (gm);
     }
+  ns_floats_free (d);
+  ns_floats_free (fm);
   return loss;
 }

@@ -52,6 +52,7 @@ typedef struct
   gboolean        *hooked_style;      /* the style layers alone */
   int              n_style;
   int             *style_index;
+  int              n_regions;         /* style terms per style layer: one per region (0: none) */
 } Layers;
 
 static void
@@ -115,7 +116,8 @@ feature_bytes (const NsNetwork *net, int index, int w, int h)
 /* ns_gram_add's conversion chunk (2 MiB) and one layer's double sums (≤ 2 MiB). */
 #define GRAM_SCRATCH ((guint64) 4 << 20)
 
-/* All style Gram matrices (targets, and the same again while one evaluation works). */
+/* All style Gram matrices (targets, and the same again while one evaluation works); one
+ * per region and layer with regions. */
 static guint64
 gram_bytes (const Layers *l)
 {
@@ -127,7 +129,7 @@ gram_bytes (const Layers *l)
 
       b += c * c * FLOAT;
     }
-  return b;
+  return b * MAX (1, l->n_regions);
 }
 
 guint64
@@ -230,8 +232,10 @@ whole_bytes (const SizeInfo *s, guint64 *setup, guint64 *kept)
       /* objective-shallow.c keeps no features: its content targets are recomputed, and
        * an evaluation holds a few rows and a segment per thread. */
       targets = gram_bytes (l);
-      eval = gram_bytes (l) + ns_shallow_eval_bytes (l->net, s->w, s->h, s->planes);
-      content_setup = 3 * px * FLOAT + ns_shallow_eval_bytes (l->net, s->w, s->h, s->planes);
+      eval = gram_bytes (l) + ns_shallow_eval_bytes (l->net, s->w, s->h, s->planes,
+                                                      l->n_regions);
+      content_setup = 3 * px * FLOAT + ns_shallow_eval_bytes (l->net, s->w, s->h, s->planes,
+                                                              l->n_regions);
     }
   *setup = content + targets + MAX (style_setup, content_setup);
   *kept = content + targets;
@@ -467,11 +471,12 @@ style_size (const NsImage *style, int longest, int *w, int *h)
 
 /* One stage of a run: the coarse-to-fine sizes of `opt` on a w×h image with `channels`,
  * appended to plan->scales.  `extra` is what the stage holds besides the caller's styles
- * and its own content (the caller's full-size content while a smaller one is optimised). */
+ * and its own content (the caller's full-size content while a smaller one is optimised);
+ * n_regions the regions' count (ns_regions_count). */
 static gboolean
 plan_stage (NsRunPlan *plan, const NsNetwork *net, const NsOptions *opt, int width, int height,
-            int channels, guint64 extra, const NsImage * const *styles, int n_styles,
-            gboolean refine, GError **error)
+            int channels, guint64 extra, int n_regions, const NsImage * const *styles,
+            int n_styles, gboolean refine, GError **error)
 {
   Layers layers;
   NsScale *sizes;
@@ -484,6 +489,7 @@ plan_stage (NsRunPlan *plan, const NsNetwork *net, const NsOptions *opt, int wid
       layers_clear (&layers);
       return FALSE;
     }
+  layers.n_regions = n_regions;
   min_side = 1 << ns_network_layer_stride_log2 (net, layers.last);
   share = ns_objective_cost_share (net, layers.last, layers.content_index, layers.style_index,
                                   layers.n_style);
@@ -605,6 +611,7 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
   /* Regions: their masks, held beside every size's evaluation (at most the content's size). */
   guint64 masks = ns_regions_bytes (regions, content->width, content->height);
   guint64 full = (guint64) content->width * content->height * content->channels * FLOAT + masks;
+  int n_regions = ns_regions_count (regions);
   int w, h;
 
   plan->budget = opt->max_memory > 0 ? opt->max_memory : ns_memory_default_budget ();
@@ -621,7 +628,7 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
   if (! ns_run_optimizes_smaller (opt, content->width, content->height, &w, &h))
     {
       if (! plan_stage (plan, net, opt, content->width, content->height, content->channels,
-                        masks, styles, n_styles, FALSE, error))
+                        masks, n_regions, styles, n_styles, FALSE, error))
         return NULL;
       plan->n_optimized = plan->n_scales;
       return check_budget (plan, content, error) ? g_steal_pointer (&plan) : NULL;
@@ -630,8 +637,8 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
   /* Optimised small with the full-size content held, then enlarged into a full-size RGB
    * image (the guide's copy), then perhaps refined with that image as the content. */
   plan->upscale = opt->upscale;
-  if (! plan_stage (plan, net, opt, w, h, content->channels, full, styles, n_styles, FALSE,
-                    error))
+  if (! plan_stage (plan, net, opt, w, h, content->channels, full, n_regions, styles, n_styles,
+                    FALSE, error))
     return NULL;
   plan->n_optimized = plan->n_scales;
   plan->enlarge_bytes = BASELINE_BYTES + ns_network_weight_bytes (net) + full
@@ -643,8 +650,8 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
       g_autoptr (NsOptions) ropt = ns_refine_options (net, opt, error);
 
       if (ropt == NULL
-          || ! plan_stage (plan, net, ropt, content->width, content->height, 3, full, styles,
-                           n_styles, TRUE, error))
+          || ! plan_stage (plan, net, ropt, content->width, content->height, 3, full, n_regions,
+                           styles, n_styles, TRUE, error))
         return NULL;
     }
   return check_budget (plan, content, error) ? g_steal_pointer (&plan) : NULL;

@@ -573,6 +573,10 @@ typedef enum
 
 #define NS_MASK_CARRY_DEFAULT NS_MASK_CARRY_FEATHER
 
+/* How the regions set on st (if any) carry their masks: for measurements
+ * (tools/eval-regions.c) and tests; runs use NS_MASK_CARRY_DEFAULT. */
+void ns_stylizer_set_region_carry (NsStylizer *st, NsMaskCarry carry);
+
 /* The caller's regions: copies of the masks. */
 typedef struct
 {
@@ -597,7 +601,10 @@ gboolean   ns_regions_check (const NsRegions *regions, const NsImage *content,
 /* The masks of the regions at w × h (g_free'd floats, h·w each): one per style, then the
  * rest's when it applies; *n gets their count.  Everywhere-masks are ones. */
 float    **ns_regions_masks_at (const NsRegions *regions, int w, int h, int *n);
-/* Bytes the regions add to an evaluation at w × h (their masks at the style layers). */
+/* The most regions an objective makes of them (the rest's may be left out); 0 for NULL. */
+int        ns_regions_count    (const NsRegions *regions);
+/* Bytes the regions add to a run whose objectives are at most w × h: the caller's masks, and
+ * the masks at an objective's size and at its style layers. */
 guint64    ns_regions_bytes (const NsRegions *regions, int w, int h);
 
 /* ---- mask-carry.c: a mask carried down the network --------------------------------------- */
@@ -666,9 +673,10 @@ typedef struct
 /* TRUE when an objective whose deepest loss layer is `last` is evaluated untiled by
  * objective-shallow.c: every loss reads the ReLU of one convolution of the image. */
 gboolean ns_objective_shallow_applies (const NsNetwork *net, int last);
-/* Peak bytes of such an evaluation of a w × h image with x of `planes` planes, besides x, its
- * gradient, the content and the targets. */
-guint64  ns_shallow_eval_bytes        (const NsNetwork *net, int w, int h, int planes);
+/* Peak bytes of such an evaluation of a w × h image with x of `planes` planes and n_regions
+ * regions (0: none), besides x, its gradient, the content, the targets and the masks. */
+guint64  ns_shallow_eval_bytes        (const NsNetwork *net, int w, int h, int planes,
+                                       int n_regions);
 /* Its work per pixel, as a share of a pass through the whole network (cost.c). */
 double   ns_shallow_cost_share        (const NsNetwork *net);
 

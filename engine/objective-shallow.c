@@ -10,6 +10,9 @@
  * features computed from the content image instead of being kept: 2.1–2.5× less time an
  * evaluation, and no features in memory (docs/performance.md).
  *
+ * With regions (objective-regions.c) each region has its Gram sums of the features times its
+ * mask T (full size at this layer): Σ T² F Fᵀ; the style gradient is then Σ_r T_r² M_r F.
+ *
  * The results equal the general path's up to float rounding.  Every loop is cut into items
  * fixed by the image's size (groups of rows, segments of rows), and their sums are added in
  * item order, so the bits do not depend on the thread count. */
@@ -20,7 +23,7 @@
 #include "objective-internal.h"
 
 /* Pixels per segment: a segment's buffers (27 + 2·c floats a pixel, 0.5 MiB for 54
- * channels) stay in a core's L2 cache. */
+ * channels; c more with regions) stay in a core's L2 cache. */
 #define SEGMENT_MAX 1024
 
 /* Rows per work item: enough items for the threads; each pass-2 item keeps two rows of
@@ -78,19 +81,28 @@ ns_shallow_free (NsShallow *s)
   g_free (s);
 }
 
+/* Floats of a worker's scratch: col, F, F_c or ∂L/∂F, a segment's c × c Gram; with
+ * regions also M_r · F. */
+static gsize
+scratch_floats (int c, int segment, int n_regions)
+{
+  return (gsize) (TAPS + (n_regions > 0 ? 3 : 2) * c) * segment + (gsize) c * c;
+}
+
 guint64
-ns_shallow_eval_bytes (const NsNetwork *net, int w, int h, int planes)
+ns_shallow_eval_bytes (const NsNetwork *net, int w, int h, int planes, int n_regions)
 {
   int c = net->layers[0].conv.cout, threads = ns_parallel_threads ();
-  guint64 scratch = ((guint64) (TAPS + 2 * c) * MIN (w, SEGMENT_MAX) + (guint64) c * c)
-                    * sizeof (float);
+  guint64 scratch = scratch_floats (c, MIN (w, SEGMENT_MAX), n_regions) * sizeof (float);
+  int grams = MAX (1, n_regions);
 
-  /* Per thread a segment's buffers; per group its Gram sums and two edge rows; the gradient
-   * when the caller takes it by rows. */
+  /* Per thread a segment's buffers; per group its Gram sums (one per region) and two edge
+   * rows; the gradient when the caller takes it by rows; the style gradients M_r. */
   return threads * scratch
-         + (guint64) n_groups (h) * ((guint64) c * c * sizeof (double)
+         + (guint64) n_groups (h) * ((guint64) grams * c * c * sizeof (double)
                                      + 2 * (guint64) planes * w * sizeof (float))
-         + (guint64) planes * w * h * sizeof (float);
+         + (guint64) planes * w * h * sizeof (float)
+         + (guint64) grams * c * c * (sizeof (float) + sizeof (double));
 }
 
 /* ---- one segment ----------------------------------------------------------------------------- */
@@ -150,9 +162,12 @@ typedef struct
   int              workers;
   float           *scratch;          /* per worker */
   gsize            scratch_floats;
-  double          *gram;             /* per group, c × c (upper triangle) */
+  int              n_grams;          /* Gram sums per group: 1, or one per region */
+  const float    **t;                /* per region its mask (h × w), NULL where empty; or
+                                      * NULL without regions */
+  double          *gram;             /* per group, n_grams × c × c (upper triangle) */
   double          *content_sum;      /* per group */
-  const float     *m;                /* c × c: ∂L_style/∂F = M · F */
+  const float     *m;                /* per Gram, c × c: ∂L_style/∂F = Σ_r T_r² M_r · F */
   const float     *content_gain;     /* per channel: the content term's gains g_i */
   float            content_k;        /* ∂L_content/∂F_i = content_k · g_i² (F − F_c) */
   float           *grad;             /* planes × h × w, or NULL */
@@ -165,17 +180,37 @@ scratch_of (const Pass *p, int worker)
   return p->scratch + (gsize) worker * p->scratch_floats;
 }
 
+/* fm (c × n) = f with each pixel multiplied by t's. */
+static void
+times_mask (const float *f, const float *t, int c, int n, float *fm)
+{
+  for (int i = 0; i < c; i++)
+    for (int q = 0; q < n; q++)
+      fm[(gsize) i * n + q] = f[(gsize) i * n + q] * t[q];
+}
+
+/* Whether a region's mask is zero on a segment: it adds nothing there. */
+static gboolean
+outside (const float *t, int n)
+{
+  for (int q = 0; q < n; q++)
+    if (t[q] != 0.0f)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 gram_group (int group, int worker, gpointer data)
 {
   const Pass *p = data;
   const NsShallow *s = p->s;
   int c = s->c, y1 = MIN (s->h, (group + 1) * GROUP_ROWS);
+  gsize cc = (gsize) c * c;
   float *col = scratch_of (p, worker), *f = col + (gsize) TAPS * s->segment;
-  float *g = f + (gsize) 2 * c * s->segment;
-  double *acc = p->gram + (gsize) group * c * c;
+  float *fm = f + (gsize) c * s->segment, *g = f + (gsize) 2 * c * s->segment;
+  double *acc = p->gram + (gsize) group * p->n_grams * cc;
 
-  memset (acc, 0, (gsize) c * c * sizeof (double));
+  memset (acc, 0, p->n_grams * cc * sizeof (double));
   for (int y = group * GROUP_ROWS; y < y1; y++)
     for (int x0 = 0; x0 < s->w; x0 += s->segment)
       {
@@ -183,12 +218,54 @@ gram_group (int group, int worker, gpointer data)
 
         gather (s, p->x, y, x0, n, col);
         features (s, col, n, f);
-        /* A segment's sums in float (1024 terms), the image's in double. */
-        cblas_ssyrk (CblasRowMajor, CblasUpper, CblasNoTrans, c, n, 1.0f, f, n, 0.0f, g, c);
-        for (int i = 0; i < c; i++)
-          for (int j = i; j < c; j++)
-            acc[(gsize) i * c + j] += g[(gsize) i * c + j];
+        for (int r = 0; r < p->n_grams; r++)
+          {
+            const float *fr = f;
+
+            if (p->t != NULL)
+              {
+                const float *t = p->t[r] ? p->t[r] + (gsize) y * s->w + x0 : NULL;
+
+                if (t == NULL || outside (t, n))
+                  continue;
+                times_mask (f, t, c, n, fm);
+                fr = fm;
+              }
+            /* A segment's sums in float (1024 terms), the image's in double. */
+            cblas_ssyrk (CblasRowMajor, CblasUpper, CblasNoTrans, c, n, 1.0f, fr, n, 0.0f, g,
+                         c);
+            for (int i = 0; i < c; i++)
+              for (int j = i; j < c; j++)
+                acc[r * cc + (gsize) i * c + j] += g[(gsize) i * c + j];
+          }
       }
+}
+
+/* d += ∂L_style/∂F: M · F, or with regions Σ_r T_r² ∘ (M_r · F) (tmp: c × n). */
+static void
+style_gradient (const Pass *p, int y, int x0, int n, const float *f, float *d, float *tmp)
+{
+  const NsShallow *s = p->s;
+  int c = s->c;
+
+  if (p->t == NULL)
+    {
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, c, n, c, 1.0f, p->m, c, f, n,
+                   1.0f, d, n);
+      return;
+    }
+  for (int r = 0; r < p->n_grams; r++)
+    {
+      const float *t = p->t[r] ? p->t[r] + (gsize) y * s->w + x0 : NULL;
+
+      if (t == NULL || outside (t, n))
+        continue;
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, c, n, c, 1.0f,
+                   p->m + (gsize) r * c * c, c, f, n, 0.0f, tmp, n);
+      for (int i = 0; i < c; i++)
+        for (int q = 0; q < n; q++)
+          d[(gsize) i * n + q] += t[q] * t[q] * tmp[(gsize) i * n + q];
+    }
 }
 
 /* Σ over the segment of (g_i (F − F_c))², and ∂L_content/∂F in place of F_c. */
@@ -278,6 +355,7 @@ gradient_group (int group, int worker, gpointer data)
   int c = s->c, y0 = group * GROUP_ROWS, y1 = MIN (s->h, y0 + GROUP_ROWS);
   float *col = scratch_of (p, worker), *f = col + (gsize) TAPS * s->segment;
   float *d = f + (gsize) c * s->segment;
+  float *tmp = d + (gsize) c * s->segment + (gsize) c * c;
   double sum = 0.0;
 
   if (p->grad != NULL)
@@ -300,10 +378,9 @@ gradient_group (int group, int worker, gpointer data)
         sum += content_segment (p, f, d, n);
         if (p->grad == NULL)
           continue;
-        /* d = ∂L/∂F: the style term's M · F added, then the ReLU's mask (F > 0 exactly
-         * where its input was); then ∂L/∂col = Wᵀ · d. */
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, c, n, c, 1.0f, p->m, c, f, n,
-                     1.0f, d, n);
+        /* d = ∂L/∂F: the style terms' added, then the ReLU's mask (F > 0 exactly where
+         * its input was); then ∂L/∂col = Wᵀ · d. */
+        style_gradient (p, y, x0, n, f, d, tmp);
         for (gsize i = 0; i < (gsize) c * n; i++)
           d[i] = f[i] > 0.0f ? d[i] : 0.0f;
         cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, TAPS, n, c, 1.0f,
@@ -344,29 +421,37 @@ edges_group (int group, int worker, gpointer data)
     }
 }
 
-/* The style terms from the Gram sums: their losses, and M = Σ_k ∂L_k/∂F · F⁻¹ (the chain
- * through the channel gains s: M = diag (s) · 2w/(c²N) (D + Dᵀ) · diag (s)). */
+/* The style terms from the Gram sums (n_grams of them): their losses, and per Gram
+ * M = Σ_k ∂L_k/∂F · F⁻¹ (the chain through the channel gains s: M = diag (s) · 2w/(c²N)
+ * (D + Dᵀ) · diag (s)).  A region empty at the layer has no term. */
 static double
-style_terms (NsObjective *obj, const double *gram_sum, float *m, gboolean gradient)
+style_terms (NsObjective *obj, const Pass *p, const double *gram_sum, float *m,
+             gboolean gradient)
 {
   const NsShallow *s = obj->shallow;
   int c = s->c;
   gsize cc = (gsize) c * c;
   double n = (double) c * s->w * s->h, ls = 0.0;
   g_autofree double *acc = g_new (double, cc);
-  g_autofree float *g = g_new (float, cc);
+  g_autofree float *g = g_new (float, p->n_grams * cc);
   g_autofree float *d = g_new (float, cc);
 
-  for (gsize i = 0; i < cc; i++)
-    acc[i] = gram_sum[i] / n;
-  ns_gram_store (acc, c, g);
-  memset (m, 0, cc * sizeof (float));
+  for (int r = 0; r < p->n_grams; r++)
+    {
+      for (gsize i = 0; i < cc; i++)
+        acc[i] = gram_sum[r * cc + i] / n;
+      ns_gram_store (acc, c, g + r * cc);
+    }
+  memset (m, 0, p->n_grams * cc * sizeof (float));
   for (int k = 0; k < obj->n_style; k++)
     {
       const NsStyleTerm *term = &obj->style[k];
       double alpha = 2.0 * term->weight / ((double) cc * n);
+      int r = MAX (term->region, 0);
 
-      memcpy (d, g, cc * sizeof (float));
+      if (p->t != NULL && p->t[r] == NULL)
+        continue;
+      memcpy (d, g + r * cc, cc * sizeof (float));
       if (term->scale)
         ns_gram_scale (d, c, term->scale);
       ls += ns_style_gram_loss (d, term->gram, c, term->weight, gradient);
@@ -375,7 +460,7 @@ style_terms (NsObjective *obj, const double *gram_sum, float *m, gboolean gradie
       if (term->scale)
         ns_gram_scale (d, c, term->scale);
       for (gsize i = 0; i < cc; i++)
-        m[i] += (float) (alpha * d[i]);
+        m[r * cc + i] += (float) (alpha * d[i]);
     }
   return ls;
 }
@@ -394,10 +479,32 @@ pass_init (Pass *p, NsObjective *obj, const float *x, const float *content)
       p->x[k] = x + (s->planes == 1 ? 0 : k * np);
       p->content[k] = content + (s->planes == 1 ? 0 : k * np);
     }
+  p->n_grams = 1;
   p->workers = ns_parallel_workers (s->n_groups, (double) np * s->c * TAPS);
-  /* col, F, F_c or ∂L/∂F, and a segment's c × c Gram. */
-  p->scratch_floats = (gsize) (TAPS + 2 * s->c) * s->segment + (gsize) s->c * s->c;
+  p->scratch_floats = scratch_floats (s->c, s->segment, obj->n_regions);
   p->scratch = ns_floats_new (p->scratch_floats * p->workers);
+}
+
+/* The regions' masks at the first ReLU: the image's size. */
+static void
+pass_regions (Pass *p, NsObjective *obj)
+{
+  const float **t;
+  int layer;
+
+  if (obj->n_regions == 0 || obj->n_style == 0)
+    return;
+  layer = obj->style[0].index;
+  t = g_new0 (const float *, obj->n_regions);
+  for (int r = 0; r < obj->n_regions; r++)
+    {
+      const NsLayerMasks *m = obj->region_masks[r];
+
+      g_assert (m->w[layer] == p->s->w && m->h[layer] == p->s->h);
+      t[r] = m->empty[layer] ? NULL : m->at[layer];
+    }
+  p->n_grams = obj->n_regions;
+  p->t = t;
 }
 
 /* Σ over the image of each channel's squared features (ms, c values, / (h·w)): the
@@ -430,8 +537,8 @@ ns_objective_eval_shallow (NsObjective *obj, const float *x, float *grad, double
   int c = s->c;
   gsize cc = (gsize) c * c;
   const float *content = s->planes == 1 ? obj->content_y->data : obj->content->data;
-  g_autofree double *gram_sum = g_new0 (double, cc);
-  g_autofree float *m = g_new (float, cc);
+  g_autofree double *gram_sum = NULL;
+  g_autofree float *m = NULL;
   g_autofree float *ones = NULL;
   NsTensor img = { s->planes, s->h, s->w, (float *) x };
   NsTensor g_img = { s->planes, s->h, s->w, grad };
@@ -439,7 +546,10 @@ ns_objective_eval_shallow (NsObjective *obj, const float *x, float *grad, double
   Pass p;
 
   pass_init (&p, obj, x, content);
-  p.gram = g_new (double, (gsize) s->n_groups * cc);
+  pass_regions (&p, obj);
+  gram_sum = g_new0 (double, p.n_grams * cc);
+  m = g_new (float, p.n_grams * cc);
+  p.gram = g_new (double, (gsize) s->n_groups * p.n_grams * cc);
   p.content_sum = g_new (double, s->n_groups);
   if (obj->content_scale == NULL)
     {
@@ -451,9 +561,9 @@ ns_objective_eval_shallow (NsObjective *obj, const float *x, float *grad, double
 
   ns_parallel_for (s->n_groups, p.workers, gram_group, &p);
   for (int g = 0; g < s->n_groups; g++)
-    for (gsize i = 0; i < cc; i++)
-      gram_sum[i] += p.gram[g * cc + i];
-  ls = style_terms (obj, gram_sum, m, grad != NULL);
+    for (gsize i = 0; i < p.n_grams * cc; i++)
+      gram_sum[i] += p.gram[g * p.n_grams * cc + i];
+  ls = style_terms (obj, &p, gram_sum, m, grad != NULL);
 
   if (! ns_objective_cancelled (obj))
     {
@@ -478,5 +588,6 @@ ns_objective_eval_shallow (NsObjective *obj, const float *x, float *grad, double
   ns_floats_free (p.scratch);
   g_free (p.gram);
   g_free (p.content_sum);
+  g_free (p.t);
   return ns_objective_total (lc, ls, ltv, parts);
 }

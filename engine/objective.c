@@ -343,9 +343,7 @@ ns_objective_new_full (const NsNetwork           *net,
   g_clear_pointer (&rgb, ns_image_free);
   if (obj->luminance)
     obj->content_y = ns_color_luminance (obj->content);
-  /* The shallow path has no regions: they go through the network pass. */
-  if (ns_objective_shallow_applies (net, obj->last) && (config == NULL || ! config->general)
-      && obj->n_regions == 0)
+  if (ns_objective_shallow_applies (net, obj->last) && (config == NULL || ! config->general))
     shallow_content (obj);
   else
     content_target (obj, obj->luminance ? rgb_for (obj, obj->content_y->data)

@@ -213,13 +213,32 @@ ns_regions_masks_at (const NsRegions *r, int w, int h, int *n)
   return masks;
 }
 
-guint64
-ns_regions_bytes (const NsRegions *r, int w, int h)
+int
+ns_regions_count (const NsRegions *r)
 {
   if (r == NULL)
     return 0;
-  /* Each region's masks at the style layers (about 4/3 of a plane for the layers of a
-   * pyramid), the rest's included, and the two planes made while carrying them. */
-  return (guint64) (r->n_styles + 1) * w * h * sizeof (float) * 4 / 3
-         + 2 * (guint64) w * h * sizeof (float);
+  return r->n_styles + (r->rest == NS_REGION_REST_STYLES);
+}
+
+static guint64
+image_bytes (const NsImage *img)
+{
+  return img ? (guint64) img->width * img->height * img->channels * sizeof (float) : 0;
+}
+
+guint64
+ns_regions_bytes (const NsRegions *r, int w, int h)
+{
+  guint64 plane = (guint64) w * h * sizeof (float), copies = 0;
+  int n = ns_regions_count (r);
+
+  if (r == NULL)
+    return 0;
+  for (int i = 0; i < r->n_styles; i++)
+    copies += image_bytes (r->content_masks[i]) + image_bytes (r->style_masks[i]);
+  /* The caller's masks (copied); while an objective is made, the masks at its size
+   * (ns_regions_masks_at), each region's masks at the style layers (about 4/3 of a plane
+   * for the layers of a pyramid) and the two planes made while carrying one. */
+  return copies + (guint64) n * plane + (guint64) n * plane * 4 / 3 + 2 * plane;
 }

@@ -108,6 +108,13 @@ ns_stylizer_set_regions (NsStylizer             *st,
 }
 
 void
+ns_stylizer_set_region_carry (NsStylizer *st, NsMaskCarry carry)
+{
+  if (st->regions != NULL)
+    st->regions->carry = carry;
+}
+
+void
 ns_stylizer_clear_regions (NsStylizer *st)
 {
   g_clear_pointer (&st->regions, ns_regions_free);

@@ -1,6 +1,6 @@
 /* test-regions.c — regions with their own style (ns_stylizer_set_regions): the guided
  * style loss and its gradient, masks carried down the network, a full mask as the plain
- * loss, tiled as whole with masks, the API's checks, and a run with two regions whose
+ * loss, tiled as whole with masks, the shallow path as the network pass with masks, the API's checks, and a run with two regions whose
  * textures follow their own styles (tools/texture.c's descriptor). */
 #include <math.h>
 #include <string.h>
@@ -226,17 +226,34 @@ ramp_mask (int w, int h, int edge, int feather, gboolean invert)
   return m;
 }
 
+/* `general`: untiled through the network pass even where objective-shallow.c applies. */
 static NsObjective *
-objective (NsNetwork *net, NsOptions *opt, const NsImage *content, const NsImage * const *styles,
-           int n_styles, const NsRegions *regions, int tile)
+objective_by (NsNetwork *net, NsOptions *opt, const NsImage *content,
+              const NsImage * const *styles, int n_styles, const NsRegions *regions, int tile,
+              gboolean general)
 {
-  NsObjectiveConfig config = { tile, 0, TRUE, TRUE, NULL, TRUE, regions };
+  NsObjectiveConfig config = { tile, 0, TRUE, TRUE, NULL, general, regions };
   g_autoptr (GError) error = NULL;
   NsObjective *obj = ns_objective_new_full (net, opt, content, styles, NULL, n_styles, &config,
                                             &error);
 
   g_assert_no_error (error);
   return obj;
+}
+
+static NsObjective *
+objective (NsNetwork *net, NsOptions *opt, const NsImage *content, const NsImage * const *styles,
+           int n_styles, const NsRegions *regions, int tile)
+{
+  return objective_by (net, opt, content, styles, n_styles, regions, tile, TRUE);
+}
+
+/* Every loss at the first ReLU, as the refinement at full size has it. */
+static void
+shallow_layers (NsOptions *opt)
+{
+  ns_options_set_style_layers (opt, "relu1_1", NULL);
+  ns_options_set_content_layer (opt, "relu1_1");
 }
 
 /* Loss and gradient at a point near the content. */
@@ -251,8 +268,9 @@ eval_at (NsObjective *obj, float *grad, double parts[3])
   return ns_objective_eval (obj, x, grad, parts);
 }
 
+/* shallow: every loss at relu1_1, evaluated by objective-shallow.c. */
 static void
-check_full_mask (NsNetwork *net, int tile)
+check_full_mask (NsNetwork *net, int tile, gboolean shallow)
 {
   g_autoptr (NsOptions) opt = ns_options_new ();
   g_autoptr (NsImage) content = make_image (64, 48, 1);
@@ -272,8 +290,11 @@ check_full_mask (NsNetwork *net, int tile)
     ones->data[i] = 1.0f;
   regions = ns_regions_new (masks, NULL, 1, NS_REGION_REST_STYLES, NULL);
   g_assert_nonnull (regions);
-  plain = objective (net, opt, content, styles, 1, NULL, tile);
-  guided = objective (net, opt, content, styles, 1, regions, tile);
+  if (shallow)
+    shallow_layers (opt);
+  plain = objective_by (net, opt, content, styles, 1, NULL, tile, ! shallow);
+  guided = objective_by (net, opt, content, styles, 1, regions, tile, ! shallow);
+  g_assert_true ((guided->shallow != NULL) == shallow);
   n = ns_objective_len (plain);
   gp = g_new (float, n);
   gg = g_new (float, n);
@@ -293,8 +314,109 @@ test_full_mask (void)
 {
   g_autoptr (NsNetwork) net = ns_network_new_embedded ();
 
-  check_full_mask (net, 0);
-  check_full_mask (net, 32);
+  check_full_mask (net, 0, FALSE);
+  check_full_mask (net, 32, FALSE);
+  check_full_mask (net, 0, TRUE);
+}
+
+/* A content, two styles and two feathered regions: left of edge_l and right of edge_r, the
+ * rest between them. */
+typedef struct
+{
+  NsImage *content, *style[2], *mask[2];
+} TwoRegions;
+
+static void
+two_regions_init (TwoRegions *t, int w, int h, int edge_l, int edge_r, int feather)
+{
+  t->content = make_image (w, h, 1);
+  t->style[0] = make_image (60, 70, 2);
+  t->style[1] = make_image (80, 50, 3);
+  t->mask[0] = ramp_mask (w, h, edge_l, feather, FALSE);
+  t->mask[1] = ramp_mask (w, h, edge_r, feather, TRUE);
+}
+
+static void
+two_regions_clear (TwoRegions *t)
+{
+  ns_image_free (t->content);
+  for (int i = 0; i < 2; i++)
+    {
+      ns_image_free (t->style[i]);
+      ns_image_free (t->mask[i]);
+    }
+}
+
+/* a's loss terms within tol of b's (relative) and its gradient within tol_grad (relative
+ * norm), at the same point; b's style term is not zero. */
+static void
+check_same (NsObjective *a, NsObjective *b, double tol, double tol_grad, const char *what)
+{
+  gsize n = ns_objective_len (a);
+  g_autofree float *ga = g_new (float, n);
+  g_autofree float *gb = g_new (float, n);
+  double pa[3], pb[3], err;
+
+  eval_at (a, ga, pa);
+  eval_at (b, gb, pb);
+  err = ns_test_rel_norm (ga, gb, n);
+  g_test_message ("%s: style %.9g vs %.9g, content %.6g vs %.6g, gradient rel. error %.2e",
+                  what, pa[1], pb[1], pa[0], pb[0], err);
+  g_assert_cmpfloat (pb[1], >, 0.0);
+  for (int i = 0; i < 3; i++)
+    g_assert_cmpfloat (fabs (pa[i] - pb[i]), <=, tol * fabs (pb[i]) + 1e-12);
+  g_assert_cmpfloat (err, <, tol_grad);
+}
+
+/* objective-shallow.c with regions = the network pass with regions, within float rounding,
+ * on an image wider than a segment (1024 pixels) and taller than a group of rows (16). */
+static void
+check_shallow (NsNetwork *net, NsColorMode mode, NsRegionRest rest)
+{
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsRegions) regions = NULL;
+  g_autoptr (NsObjective) fast = NULL;
+  g_autoptr (NsObjective) general = NULL;
+  g_autofree char *what = g_strdup_printf ("shallow, mode %d rest %d", mode, rest);
+  TwoRegions t;
+
+  two_regions_init (&t, 1100, 37, 450, 650, 40);
+  regions = ns_regions_new ((const NsImage * const *) t.mask, NULL, 2, rest, NULL);
+  ns_options_set_color_mode (opt, mode);
+  ns_options_set_tv_weight (opt, 5.0);
+  shallow_layers (opt);
+  fast = objective_by (net, opt, t.content, (const NsImage * const *) t.style, 2, regions, 0,
+                       FALSE);
+  general = objective_by (net, opt, t.content, (const NsImage * const *) t.style, 2, regions,
+                          0, TRUE);
+  g_assert_nonnull (fast->shallow);
+  g_assert_null (general->shallow);
+  g_assert_cmpint (fast->n_regions, ==, rest == NS_REGION_REST_STYLES ? 3 : 2);
+  check_same (fast, general, 1e-5, 1e-5, what);
+  {
+    /* The same bits on one thread and on two (the items are fixed by the image's size). */
+    gsize n = ns_objective_len (fast);
+    g_autofree float *g1 = g_new (float, n);
+    g_autofree float *g2 = g_new (float, n);
+    int before = ns_parallel_set_threads (1);
+    double f1 = eval_at (fast, g1, NULL), f2;
+
+    ns_parallel_set_threads (2);
+    f2 = eval_at (fast, g2, NULL);
+    ns_parallel_set_threads (before);
+    g_assert_cmpmem (&f1, sizeof f1, &f2, sizeof f2);
+    g_assert_cmpmem (g1, n * sizeof (float), g2, n * sizeof (float));
+  }
+  two_regions_clear (&t);
+}
+
+static void
+test_shallow (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+
+  check_shallow (net, NS_COLOR_STYLE, NS_REGION_REST_STYLES);
+  check_shallow (net, NS_COLOR_LUMINANCE, NS_REGION_REST_CONTENT);
 }
 
 typedef struct
@@ -308,45 +430,26 @@ typedef struct
 static void
 check_tiled (NsNetwork *net, const TiledCase *k)
 {
-  int w = 72, h = 53;
   g_autoptr (NsOptions) opt = ns_options_new ();
-  g_autoptr (NsImage) content = make_image (w, h, 1);
-  g_autoptr (NsImage) style1 = make_image (60, 70, 2);
-  g_autoptr (NsImage) style2 = make_image (80, 50, 3);
-  /* Two regions that leave a band in the middle to the rest. */
-  g_autoptr (NsImage) left = ramp_mask (w, h, 25, 8, FALSE);
-  g_autoptr (NsImage) right = ramp_mask (w, h, 47, 8, TRUE);
   g_autoptr (NsImage) style_mask = ramp_mask (60, 70, 30, 6, FALSE);
-  const NsImage *styles[] = { style1, style2 };
-  const NsImage *masks[] = { left, right };
   const NsImage *style_masks[] = { style_mask, NULL };
   g_autoptr (NsRegions) regions = NULL;
   g_autoptr (NsObjective) whole = NULL;
   g_autoptr (NsObjective) tiled = NULL;
-  g_autofree float *gw = NULL;
-  g_autofree float *gt = NULL;
-  double pw[3], pt[3], fw, ft, err;
-  gsize n;
+  g_autofree char *what = g_strdup_printf ("tiled, mode %d rest %d", k->mode, k->rest);
+  TwoRegions t;
 
+  two_regions_init (&t, 72, 53, 25, 47, 8);
   ns_options_set_color_mode (opt, k->mode);
   ns_options_set_content_weight (opt, 300.0);
   ns_options_set_tv_weight (opt, 10.0);
-  regions = ns_regions_new (masks, k->style_mask ? style_masks : NULL, 2, k->rest, NULL);
-  whole = objective (net, opt, content, styles, 2, regions, 0);
-  tiled = objective (net, opt, content, styles, 2, regions, k->tile);
-  n = ns_objective_len (whole);
-  gw = g_new (float, n);
-  gt = g_new (float, n);
-  fw = eval_at (whole, gw, pw);
-  ft = eval_at (tiled, gt, pt);
-  err = ns_test_rel_norm (gt, gw, n);
-  g_test_message ("mode %d rest %d: loss %.9g vs %.9g (style %.3g), gradient rel. error %.2e",
-                  k->mode, k->rest, ft, fw, pw[1], err);
-  for (int i = 0; i < 3; i++)
-    g_assert_cmpfloat (fabs (pt[i] - pw[i]), <=, 1e-5 * fabs (pw[i]) + 1e-12);
-  g_assert_cmpfloat (fabs (ft - fw), <=, 1e-5 * fabs (fw));
-  g_assert_cmpfloat (pw[1], >, 0.0);
-  g_assert_cmpfloat (err, <, 1e-4);
+  regions = ns_regions_new ((const NsImage * const *) t.mask, k->style_mask ? style_masks : NULL,
+                            2, k->rest, NULL);
+  whole = objective (net, opt, t.content, (const NsImage * const *) t.style, 2, regions, 0);
+  tiled = objective (net, opt, t.content, (const NsImage * const *) t.style, 2, regions,
+                     k->tile);
+  check_same (tiled, whole, 1e-5, 1e-4, what);
+  two_regions_clear (&t);
 }
 
 static void
@@ -578,6 +681,7 @@ main (int argc, char **argv)
   g_test_add_func ("/regions/carry", test_carry);
   g_test_add_func ("/regions/full-mask", test_full_mask);
   g_test_add_func ("/regions/tiled", test_tiled);
+  g_test_add_func ("/regions/shallow", test_shallow);
   g_test_add_func ("/regions/rest", test_rest);
   g_test_add_func ("/regions/api", test_api);
   g_test_add_func ("/regions/two-regions", test_two_regions);

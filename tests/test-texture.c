@@ -1,6 +1,6 @@
 /* test-texture.c — the quality harness's descriptor (tools/texture.c): a distance of 0 for
  * identical statistics, small for two crops of one texture and large between different
- * textures; SSIM and the CIELAB histogram baseline. */
+ * textures, a region's statistics; SSIM and the CIELAB histogram baseline. */
 #include <math.h>
 #include <string.h>
 #include "ns-internal.h"
@@ -198,6 +198,51 @@ test_ssim (void)
   g_assert_cmpfloat (different, <, 0.3);
 }
 
+/* A region's statistics (ev_stats_compute_masked): the strokes on the left and the blobs on
+ * the right of one image; the left half's mask is near the strokes' own statistics and far
+ * from the blobs', and a mask of ones is the unmasked statistics; the masked SSIM of an
+ * image half replaced by another counts that half alone. */
+static void
+test_masked (void)
+{
+  int w = 256, h = 128;
+  g_autoptr (NsImage) strokes = texture (0, 0, 0, w, h);
+  g_autoptr (NsImage) blobs = texture (1, 0, 0, w, h);
+  g_autoptr (NsImage) both = ns_image_copy (strokes);
+  g_autoptr (NsImage) left = ns_image_new (w, h, 1);
+  g_autoptr (NsImage) right = ns_image_new (w, h, 1);
+  g_autoptr (NsImage) ones = ns_image_new (w, h, 1);
+  EvStats s_strokes, s_blobs, s_left, s_all, s_ones;
+  double near, far, ssim_left, ssim_right;
+
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        gsize i = (gsize) y * w + x;
+
+        if (x >= w / 2)
+          memcpy (both->data + 3 * i, blobs->data + 3 * i, 3 * sizeof (float));
+        left->data[i] = x < w / 2 - 16 ? 1.0f : 0.0f;
+        right->data[i] = x >= w / 2 + 16 ? 1.0f : 0.0f;
+        ones->data[i] = 1.0f;
+      }
+  ev_stats_compute (strokes, &s_strokes);
+  ev_stats_compute (blobs, &s_blobs);
+  ev_stats_compute_masked (both, left, &s_left);
+  near = ev_distance (&s_left, &s_strokes, NULL);
+  far = ev_distance (&s_left, &s_blobs, NULL);
+  ev_stats_compute (both, &s_all);
+  ev_stats_compute_masked (both, ones, &s_ones);
+  ssim_left = ev_ssim_blurred_masked (both, strokes, left);
+  ssim_right = ev_ssim_blurred_masked (both, strokes, right);
+  g_test_message ("left half: %.3f to the strokes, %.3f to the blobs; SSIM to the strokes "
+                  "left %.3f, right %.3f", near, far, ssim_left, ssim_right);
+  g_assert_cmpfloat (3.0 * near, <, far);
+  g_assert_cmpfloat (ev_distance (&s_ones, &s_all, NULL), <, 1e-9);
+  g_assert_cmpfloat (ssim_left, >, 0.99);
+  g_assert_cmpfloat (ssim_right, <, 0.5);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -208,5 +253,6 @@ main (int argc, char **argv)
   g_test_add_func ("/texture/lab-round-trip", test_lab_round_trip);
   g_test_add_func ("/texture/histogram-baseline", test_histogram_baseline);
   g_test_add_func ("/texture/ssim", test_ssim);
+  g_test_add_func ("/texture/masked", test_masked);
   return g_test_run ();
 }

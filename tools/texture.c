@@ -14,6 +14,10 @@
  *              across and along the band's orientation (stroke length and spacing)
  * plus the colour distribution: EV_QUANTILES quantiles of each of L*, a*, b* and their three
  * correlation coefficients.  Borders are reflected.
+ *
+ * Masked (a region of an image): every mean and correlation is weighted by the mask, carried
+ * down the pyramid as the luminance is; the quantiles take the pixels of weight ≥ 1/2.  The
+ * filters still see the pixels around the region (up to 6·2^octave px away).
  */
 #include "texture.h"
 
@@ -198,9 +202,10 @@ gabor_magnitude (const Plane *lum, const Plane *lowpass, double theta)
   return m;
 }
 
-/* Pearson correlation of a(x) and b(x + (dx, dy)) over the positions where both exist. */
+/* Pearson correlation of a(x) and b(x + (dx, dy)) over the positions where both exist,
+ * each weighted by wt(x)·wt(x + (dx, dy)) (wt NULL: 1; a, b and wt of one size). */
 static double
-correlation (const Plane *a, const Plane *b, int dx, int dy)
+correlation (const Plane *a, const Plane *b, const Plane *wt, int dx, int dy)
 {
   double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, n = 0, va, vb;
 
@@ -208,13 +213,15 @@ correlation (const Plane *a, const Plane *b, int dx, int dy)
     for (int x = MAX (0, -dx); x < a->w && x + dx < b->w; x++)
       {
         double u = a->d[(gsize) y * a->w + x], v = b->d[(gsize) (y + dy) * b->w + x + dx];
+        double k = wt ? (double) wt->d[(gsize) y * wt->w + x]
+                        * wt->d[(gsize) (y + dy) * wt->w + x + dx] : 1.0;
 
-        sa += u;
-        sb += v;
-        saa += u * u;
-        sbb += v * v;
-        sab += u * v;
-        n++;
+        sa += k * u;
+        sb += k * v;
+        saa += k * u * u;
+        sbb += k * v * v;
+        sab += k * u * v;
+        n += k;
       }
   if (n < 2)
     return 0.0;
@@ -315,21 +322,26 @@ cmp_float (const void *a, const void *b)
 }
 
 static void
-colour_stats (Plane **lab, EvStats *s)
+colour_stats (Plane **lab, const Plane *wt, EvStats *s)
 {
-  gsize n = (gsize) lab[0]->w * lab[0]->h;
-  g_autofree float *sorted = g_new (float, n);
+  gsize all = (gsize) lab[0]->w * lab[0]->h, n;
+  g_autofree float *sorted = g_new (float, all);
   static const int pairs[3][2] = { { 0, 1 }, { 0, 2 }, { 1, 2 } };
 
   for (int c = 0; c < 3; c++)
     {
-      memcpy (sorted, lab[c]->d, n * sizeof (float));
+      n = 0;
+      for (gsize i = 0; i < all; i++)
+        if (wt == NULL || wt->d[i] >= 0.5f)
+          sorted[n++] = lab[c]->d[i];
+      if (n == 0)
+        continue;
       qsort (sorted, n, sizeof (float), cmp_float);
       for (int q = 0; q < EV_QUANTILES; q++)
         s->quantile[c][q] = sorted[MIN (n - 1, (gsize) ((q + 0.5) / EV_QUANTILES * n))];
     }
   for (int k = 0; k < 3; k++)
-    s->lab_corr[k] = correlation (lab[pairs[k][0]], lab[pairs[k][1]], 0, 0);
+    s->lab_corr[k] = correlation (lab[pairs[k][0]], lab[pairs[k][1]], wt, 0, 0);
 }
 
 /* Step of 2 px (per axis) in direction theta, rounded to the pixel grid. */
@@ -342,17 +354,41 @@ step (double theta, int *dx, int *dy)
   *dy = (int) lround (2.0 * s / m);
 }
 
+/* A grey image as a plane (NULL for NULL). */
+static Plane *
+mask_plane (const NsImage *mask)
+{
+  Plane *p;
+
+  if (mask == NULL)
+    return NULL;
+  p = plane_new (mask->width, mask->height);
+  for (gsize i = 0; i < (gsize) mask->width * mask->height; i++)
+    p->d[i] = mask->data[i * mask->channels];
+  return p;
+}
+
 void
 ev_stats_compute (const NsImage *image, EvStats *s)
 {
+  ev_stats_compute_masked (image, NULL, s);
+}
+
+void
+ev_stats_compute_masked (const NsImage *image, const NsImage *mask, EvStats *s)
+{
   Plane **lab = image_to_lab (image);
   Plane *level = plane_new (lab[0]->w, lab[0]->h);
+  Plane *wt = mask_plane (mask);
   Plane *mag[EV_SCALES][EV_ORIENTS];
+  Plane *wts[EV_SCALES];
 
+  g_return_if_fail (mask == NULL || (mask->width == image->width
+                                     && mask->height == image->height));
   memset (s, 0, sizeof *s);
   for (gsize i = 0; i < (gsize) level->w * level->h; i++)
     level->d[i] = lab[0]->d[i] / 100.0f;
-  colour_stats (lab, s);
+  colour_stats (lab, wt, s);
   lab_free (lab);
 
   for (int sc = 0; sc < EV_SCALES; sc++)
@@ -360,37 +396,42 @@ ev_stats_compute (const NsImage *image, EvStats *s)
       g_autoptr (Plane) lowpass = blur (level, GABOR_SIGMA);
       int k = 0;
 
+      wts[sc] = wt;
       for (int o = 0; o < EV_ORIENTS; o++)
         {
           double theta = G_PI * o / EV_ORIENTS;
           Plane *m = mag[sc][o] = gabor_magnitude (level, lowpass, theta);
           gsize n = (gsize) m->w * m->h;
-          double s1 = 0, s2 = 0;
+          double s1 = 0, s2 = 0, sw = 0;
           int dx, dy;
 
           for (gsize i = 0; i < n; i++)
             {
-              s1 += m->d[i];
-              s2 += (double) m->d[i] * m->d[i];
+              double wk = wt ? wt->d[i] : 1.0;
+
+              s1 += wk * m->d[i];
+              s2 += wk * m->d[i] * m->d[i];
+              sw += wk;
             }
-          s1 /= n;
-          s2 /= n;
+          s1 /= MAX (sw, 1e-12);
+          s2 /= MAX (sw, 1e-12);
           s->energy[sc][o] = 0.5 * log (s2 + 1e-12);
           s->sparsity[sc][o] = s1 / sqrt (s2 + 1e-24);
           step (theta, &dx, &dy);
-          s->spatial[sc][o][0] = correlation (m, m, dx, dy);
+          s->spatial[sc][o][0] = correlation (m, m, wt, dx, dy);
           step (theta + G_PI / 2, &dx, &dy);
-          s->spatial[sc][o][1] = correlation (m, m, dx, dy);
+          s->spatial[sc][o][1] = correlation (m, m, wt, dx, dy);
         }
       for (int o = 0; o < EV_ORIENTS; o++)
         for (int p = o + 1; p < EV_ORIENTS; p++)
-          s->orient[sc][k++] = correlation (mag[sc][o], mag[sc][p], 0, 0);
+          s->orient[sc][k++] = correlation (mag[sc][o], mag[sc][p], wt, 0, 0);
       if (sc + 1 < EV_SCALES)
         {
           Plane *next = reduce (level);
 
           plane_free (level);
           level = next;
+          wt = wt ? reduce (wt) : NULL;
         }
     }
   for (int sc = 0; sc + 1 < EV_SCALES; sc++)
@@ -399,11 +440,14 @@ ev_stats_compute (const NsImage *image, EvStats *s)
         g_autoptr (Plane) pooled = reduce (mag[sc][o]);
 
         for (int p = 0; p < EV_ORIENTS; p++)
-          s->scale[sc][o][p] = correlation (pooled, mag[sc + 1][p], 0, 0);
+          s->scale[sc][o][p] = correlation (pooled, mag[sc + 1][p], wts[sc + 1], 0, 0);
       }
   for (int sc = 0; sc < EV_SCALES; sc++)
-    for (int o = 0; o < EV_ORIENTS; o++)
-      plane_free (mag[sc][o]);
+    {
+      for (int o = 0; o < EV_ORIENTS; o++)
+        plane_free (mag[sc][o]);
+      plane_free (wts[sc]);
+    }
   plane_free (level);
 }
 
@@ -456,6 +500,17 @@ ev_distance (const EvStats *a, const EvStats *b, double groups[EV_N_GROUPS])
   return sqrt (s / EV_N_GROUPS);
 }
 
+NsImage *
+ev_blur_grey (const NsImage *grey, double sigma)
+{
+  g_autoptr (Plane) in = mask_plane (grey);
+  g_autoptr (Plane) out = blur (in, sigma);
+  NsImage *img = ns_image_new (grey->width, grey->height, 1);
+
+  memcpy (img->data, out->d, (gsize) grey->width * grey->height * sizeof (float));
+  return img;
+}
+
 /* ---- SSIM -------------------------------------------------------------------------------- */
 
 static Plane *
@@ -472,9 +527,10 @@ luma (const NsImage *img)
   return p;
 }
 
-/* Mean SSIM of two luminance planes of the same size (Gaussian window σ = 1.5). */
+/* Mean SSIM of two luminance planes of the same size (Gaussian window σ = 1.5), weighted
+ * by wt (NULL: 1). */
 static double
-ssim_planes (const Plane *x, const Plane *y)
+ssim_planes (const Plane *x, const Plane *y, const Plane *wt)
 {
   const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
   g_autoptr (Plane) xx = plane_new (x->w, x->h);
@@ -482,7 +538,7 @@ ssim_planes (const Plane *x, const Plane *y)
   g_autoptr (Plane) xy = plane_new (x->w, x->h);
   g_autoptr (Plane) mx = NULL, my = NULL, mxx = NULL, myy = NULL, mxy = NULL;
   gsize n = (gsize) x->w * x->h;
-  double sum = 0.0;
+  double sum = 0.0, sw = 0.0;
 
   for (gsize i = 0; i < n; i++)
     {
@@ -499,24 +555,33 @@ ssim_planes (const Plane *x, const Plane *y)
     {
       double ux = mx->d[i], uy = my->d[i];
       double vx = mxx->d[i] - ux * ux, vy = myy->d[i] - uy * uy, cxy = mxy->d[i] - ux * uy;
+      double k = wt ? wt->d[i] : 1.0;
 
-      sum += ((2 * ux * uy + c1) * (2 * cxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+      sum += k * ((2 * ux * uy + c1) * (2 * cxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+      sw += k;
     }
-  return sum / n;
+  return sum / sw;
 }
 
 double
 ev_ssim_blurred (const NsImage *a, const NsImage *b)
 {
+  return ev_ssim_blurred_masked (a, b, NULL);
+}
+
+double
+ev_ssim_blurred_masked (const NsImage *a, const NsImage *b, const NsImage *mask)
+{
   double sigma_b = MAX (a->width, a->height) / 256.0;
   g_autoptr (Plane) la = luma (a);
   g_autoptr (Plane) lb = luma (b);
+  g_autoptr (Plane) wt = mask_plane (mask);
   g_autoptr (Plane) x = NULL, y = NULL;
 
   g_return_val_if_fail (a->width == b->width && a->height == b->height, NAN);
   x = blur (la, sigma_b);
   y = blur (lb, sigma_b);
-  return ssim_planes (x, y);
+  return ssim_planes (x, y, wt);
 }
 
 double
@@ -526,7 +591,7 @@ ev_ssim (const NsImage *a, const NsImage *b)
   g_autoptr (Plane) y = luma (b);
 
   g_return_val_if_fail (a->width == b->width && a->height == b->height, NAN);
-  return ssim_planes (x, y);
+  return ssim_planes (x, y, NULL);
 }
 
 float *

@@ -46,6 +46,8 @@ extern const char * const ev_group_names[EV_N_GROUPS];
 
 /* Statistics of an RGB (or grey) image, values in [0,1] sRGB. */
 void     ev_stats_compute (const NsImage *image, EvStats *stats);
+/* The same of the part of the image a grey mask of its size weighs (texture.c). */
+void     ev_stats_compute_masked (const NsImage *image, const NsImage *mask, EvStats *stats);
 
 /* Raw distance of each group (RMS difference of its statistics; for the colour quantiles
  * the mean absolute difference in CIELAB units, i.e. the Wasserstein-1 distance). */
@@ -62,6 +64,8 @@ extern const double ev_group_scale[EV_N_GROUPS];
  * images of the same size, each first blurred with a Gaussian of σ = longest side / 256
  * pixels, so that brush-stroke texture does not count and the layout does. */
 double   ev_ssim_blurred (const NsImage *a, const NsImage *b);
+/* The same, its map averaged with the weights of a grey mask (a region's SSIM). */
+double   ev_ssim_blurred_masked (const NsImage *a, const NsImage *b, const NsImage *mask);
 
 /* The same SSIM without the blur: how alike two images are at the pixel scale. */
 double   ev_ssim         (const NsImage *a, const NsImage *b);
@@ -71,6 +75,9 @@ double   ev_ssim         (const NsImage *a, const NsImage *b);
  * result's mean to its content's says how much fine detail it has kept or made: a blurred
  * enlargement scores low. */
 float   *ev_highpass_energy (const NsImage *image, double sigma, double *mean);
+
+/* A grey image blurred with a Gaussian of σ pixels (borders reflected). */
+NsImage *ev_blur_grey (const NsImage *grey, double sigma);
 
 /* `content` with each CIELAB channel's histogram specified to `style`'s (exact quantile
  * mapping), back in sRGB, clipped to [0,1]. */
