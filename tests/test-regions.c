@@ -196,18 +196,11 @@ test_carry (void)
 
 /* ---- objectives with regions -------------------------------------------------------------- */
 
+/* Images of different seeds differ in structure too. */
 static NsImage *
 make_image (int w, int h, guint32 seed)
 {
-  NsImage *img = ns_image_new (w, h, 3);
-
-  ns_test_fill (img->data, (gsize) w * h * 3, seed, 0.0f, 0.3f);
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      for (int c = 0; c < 3; c++)
-        img->data[((gsize) y * w + x) * 3 + c] += 0.35f + 0.3f * sinf (0.07f * x * (c + 1)
-                                                                       + 0.05f * y * seed);
-  return img;
+  return ns_test_image (w, h, seed, 0.05f * seed);
 }
 
 /* A feathered mask: 1 left of column `edge`, 0 right of it, a linear ramp `feather` wide. */

@@ -32,15 +32,7 @@ random_vgg19 (guint32 seed)
 static NsImage *
 make_image (int w, int h, guint32 seed)
 {
-  NsImage *img = ns_image_new (w, h, 3);
-
-  /* Smooth structure plus noise, so that every layer sees varied features. */
-  ns_test_fill (img->data, (gsize) w * h * 3, seed, 0.0f, 0.3f);
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      for (int c = 0; c < 3; c++)
-        img->data[((gsize) y * w + x) * 3 + c] += 0.35f + 0.3f * sinf (0.07f * x * (c + 1) + 0.05f * y);
-  return img;
+  return ns_test_image (w, h, seed, 0.05f);
 }
 
 /* ---- the grid ------------------------------------------------------------------------------ */

@@ -36,6 +36,22 @@ ns_test_pattern (int w, int h, int channels, double fx, double fy, float amplitu
   return img;
 }
 
+/* Smooth structure plus noise, so that every layer sees varied features: noise in [0, 0.3)
+ * plus 0.35 + 0.3 · sin (0.07·x·(c + 1) + fy·y), three channels. */
+static inline NsImage *
+ns_test_image (int w, int h, guint32 seed, float fy)
+{
+  NsImage *img = ns_image_new (w, h, 3);
+
+  ns_test_fill (img->data, (gsize) w * h * 3, seed, 0.0f, 0.3f);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      for (int c = 0; c < 3; c++)
+        img->data[((gsize) y * w + x) * 3 + c] += 0.35f + 0.3f * sinf (0.07f * x * (c + 1)
+                                                                       + fy * y);
+  return img;
+}
+
 /* ‖a − b‖ / ‖b‖, in double. */
 static inline double
 ns_test_rel_norm (const float *a, const float *b, gsize n)
