@@ -166,7 +166,8 @@ parse_args (char ***args, CliArgs *a, GError **error)
       "iterations at full size that draw the style's fine texture; the default), guided "
       "(edges and fine detail from the full-size content) or bilinear", "refine|guided|bilinear" },
     { "refine-iterations", 0, 0, G_OPTION_ARG_STRING, &a->refine_iterations,
-      "Iterations at full size of --upscale refine (default 5)", "N" },
+      "Iterations at full size of --upscale refine (default "
+      G_STRINGIFY (NS_REFINE_ITERATIONS) ")", "N" },
     { "iterations", 'n', 0, G_OPTION_ARG_STRING, &a->iterations,
       "Optimisation steps (default 500)", "N" },
     { "content-weight", 0, 0, G_OPTION_ARG_STRING, &a->content_weight,
