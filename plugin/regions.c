@@ -31,7 +31,8 @@ region_choice (void)
            NULL);
 }
 
-/* The nicks have no mnemonic: every letter is taken (see settings.c). */
+/* The nicks have no mnemonic (every letter is taken, see settings.c): the dialog makes these
+ * arguments' controls itself, under frames titled "Style _N" (ui/style-rows.c). */
 static void
 add_style_arguments (GimpProcedure *procedure,
                      int            index)
