@@ -218,7 +218,7 @@ ns_network_seconds_per_unit (const NsNetwork *net)
     {
       gint64 t0 = g_get_monotonic_time ();
 
-      ns_network_pass (net, x, last, hooked, unit_gradient, NULL, grad);
+      ns_network_pass (net, NULL, x, last, hooked, unit_gradient, NULL, grad);
       best = MIN (best, (g_get_monotonic_time () - t0) / 1e6);
     }
   return best / ((double) n * n);

@@ -14,7 +14,14 @@
  * no image-sized vector besides x itself.  Tiles cost time (each is run twice per
  * evaluation, with a halo of 96 px for VGG-19), a short history costs convergence, Adam
  * and the streamed steps more of it: the order is the least loss first.  The plan says which it
- * chose, and why, through ns_run_plan_describe. */
+ * chose, and why, through ns_run_plan_describe.
+ *
+ * Each of these is tried first with the objective keeping Winograd's transformed weights
+ * (conv-cache.c: about 400 MB for VGG-19, counted for the layers the size's passes run by
+ * Winograd), then without, in which case every call transforms them again, as before the
+ * cache: the result is the same, only slower (a tenth of an evaluation at 256 px, a
+ * twentieth at 512), so the cache is the first thing a tight budget gives up, before the
+ * history, the tiles or the optimiser. */
 
 #include <math.h>
 #include <stdio.h>
@@ -308,26 +315,31 @@ scale_peak (const SizeInfo *s, const NsScalePlan *p)
 {
   guint64 n = (guint64) s->planes * s->w * s->h;
   guint64 setup, eval, kept, opt, result, preview;
-
-  guint64 wino;
+  /* The passes' inputs: the content's and the largest style's, or their tiles' crops. */
+  int h = s->h, w = s->w, style_h = s->style_h, style_w = s->style_w;
+  guint64 wino, transforms;
 
   if (p->tile > 0)
     {
       int halo = ns_network_halo (s->layers->net, s->layers->last);
       g_autoptr (NsTilePlan) tiles = ns_tile_plan_new (s->w, s->h, p->tile, halo);
-      int cw, ch;
+      g_autoptr (NsTilePlan) style_tiles = ns_tile_plan_new (s->style_w, s->style_h, p->tile,
+                                                             halo);
 
-      ns_tile_plan_max_crop (tiles, &cw, &ch);
+      ns_tile_plan_max_crop (tiles, &w, &h);
+      ns_tile_plan_max_crop (style_tiles, &style_w, &style_h);
       eval = tiled_bytes (s, p->tile, halo, p->cache_content, &setup, &kept);
-      wino = wino_bytes (s->layers->net, s->layers->last, ch, cw);
     }
   else
-    {
-      eval = whole_bytes (s, &setup, &kept);
-      wino = wino_bytes (s->layers->net, s->layers->last, s->h, s->w);
-    }
+    eval = whole_bytes (s, &setup, &kept);
+  wino = wino_bytes (s->layers->net, s->layers->last, h, w);
   /* The workspace stays from the largest convolution so far. */
   wino = MAX (wino, s->wino);
+  /* The objective's transformed weights, made in its set-up and kept to its end. */
+  transforms = p->keep_transforms
+               ? ns_conv_cache_plan_bytes (s->layers->net, s->layers->last, h, w, style_h,
+                                           style_w)
+               : 0;
   opt = optimizer_floats (p->optimizer, p->lbfgs_history, p->streaming, n, p->iterations) * FLOAT;
   /* The result: made in place from x when tiled in colour (ns_planes_interleave), else a
    * clamped copy and the image. */
@@ -338,8 +350,21 @@ scale_peak (const SizeInfo *s, const NsScalePlan *p)
 
   /* Set-up holds the previous size's x; then x is enlarged from it (ns_planes_resize needs
    * no more than the two); then the optimiser runs. */
-  return s->fixed + wino + MAX (MAX (s->x_prev + setup, s->x_prev + n * FLOAT + kept),
-                         n * FLOAT + MAX (opt + eval + preview, result));
+  return s->fixed + wino + transforms
+         + MAX (MAX (s->x_prev + setup, s->x_prev + n * FLOAT + kept),
+                n * FLOAT + MAX (opt + eval + preview, result));
+}
+
+/* Whether p fits the budget, with the transformed weights kept if it fits with them (see
+ * the top of the file); p->peak_bytes is set either way. */
+static gboolean
+fits (const SizeInfo *s, NsScalePlan *p, guint64 budget)
+{
+  p->keep_transforms = TRUE;
+  if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+    return TRUE;
+  p->keep_transforms = FALSE;
+  return (p->peak_bytes = scale_peak (s, p)) <= budget;
 }
 
 /* The largest tile (a multiple of NS_TILE_GRID, and of the alignment) from `most` down
@@ -355,10 +380,10 @@ fit_tile (const SizeInfo *s, NsScalePlan *p, guint64 budget, int least)
     {
       p->tile = tile;
       p->cache_content = TRUE;
-      if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+      if (fits (s, p, budget))
         return tile;
       p->cache_content = FALSE;
-      if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+      if (fits (s, p, budget))
         return tile;
     }
   p->tile = 0;
@@ -381,16 +406,17 @@ plan_size (const SizeInfo *s, const NsOptions *opt, guint64 budget, NsScalePlan 
   p->tile = 0;
   p->streaming = FALSE;
   p->cache_content = FALSE;
-  if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+  if (fits (s, p, budget))
     return TRUE;
-  /* What the leanest whole-image arrangement needs, for the message if nothing fits. */
+  /* What the leanest whole-image arrangement needs, for the message if nothing fits
+   * (p->keep_transforms is FALSE now). */
   p->optimizer = NS_OPTIMIZER_LBFGS;
   p->lbfgs_history = 1;
   least = scale_peak (s, p);
   p->optimizer = asked;
   if (asked == NS_OPTIMIZER_LBFGS)
     for (p->lbfgs_history = history - 1; p->lbfgs_history >= MIN (history, 10); p->lbfgs_history--)
-      if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+      if (fits (s, p, budget))
         return TRUE;
   if (! tileable)
     {
@@ -416,7 +442,7 @@ plan_size (const SizeInfo *s, const NsOptions *opt, guint64 budget, NsScalePlan 
               /* Adam on the whole image before Adam in tiles. */
               adam_whole_tried = TRUE;
               p->tile = 0;
-              if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+              if (fits (s, p, budget))
                 return TRUE;
             }
           if (fit_tile (s, p, budget, min_tile))
@@ -433,6 +459,7 @@ plan_size (const SizeInfo *s, const NsOptions *opt, guint64 budget, NsScalePlan 
       p->streaming = TRUE;
       p->tile = NS_TILE_GRID;
       p->cache_content = FALSE;
+      p->keep_transforms = FALSE;
       least = MIN (least, scale_peak (s, p));
     }
   p->peak_bytes = least;

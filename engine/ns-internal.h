@@ -114,19 +114,29 @@ typedef struct
   float *weight_t;        /* [cin][cout][3][3] spatially flipped, for the input gradient; set by ns_conv_prepare */
 } NsConv;
 
+/* What a network's convolutions keep between calls (conv-cache.c); NULL: nothing. */
+typedef struct _NsConvCache NsConvCache;
+
 void ns_conv_prepare (NsConv *conv);            /* (re)computes weight_t from weight */
 void ns_conv_clear   (NsConv *conv);            /* frees the three arrays */
-/* out (cout×h×w) = conv(in (cin×h×w)) + bias; out is overwritten. */
-void ns_conv3x3_forward        (const NsConv *conv, const NsTensor *in, NsTensor *out);
+/* out (cout×h×w) = conv(in (cin×h×w)) + bias; out is overwritten.  cache (may be NULL) is
+ * one for the network conv belongs to; the result is the same bits with or without. */
+void ns_conv3x3_forward        (const NsConv *conv, NsConvCache *cache, const NsTensor *in,
+                                NsTensor *out);
 /* grad_in (cin×h×w) = ∂L/∂in given grad_out = ∂L/∂out; grad_in is overwritten. */
-void ns_conv3x3_backward_input (const NsConv *conv, const NsTensor *grad_out, NsTensor *grad_in);
+void ns_conv3x3_backward_input (const NsConv *conv, NsConvCache *cache,
+                                const NsTensor *grad_out, NsTensor *grad_in);
 /* The same with bands of at most max_band_rows output rows (<= 0: the memory budget
  * alone decides), so tests can force many bands.  weight, bias and weight_t are
  * ns_floats_new allocations (ns_conv_clear frees them with ns_floats_free). */
-void ns_conv3x3_forward_banded        (const NsConv *conv, const NsTensor *in, NsTensor *out,
+void ns_conv3x3_forward_banded        (const NsConv *conv, NsConvCache *cache,
+                                       const NsTensor *in, NsTensor *out, int max_band_rows);
+void ns_conv3x3_backward_input_banded (const NsConv *conv, NsConvCache *cache,
+                                       const NsTensor *grad_out, NsTensor *grad_in,
                                        int max_band_rows);
-void ns_conv3x3_backward_input_banded (const NsConv *conv, const NsTensor *grad_out,
-                                       NsTensor *grad_in, int max_band_rows);
+/* Whether the convolution runs by Winograd (winograd.c) on an h × w input: forward, or its
+ * input gradient (adjoint). */
+gboolean ns_conv_uses_winograd (const NsConv *conv, gboolean adjoint, int h, int w);
 /* Rows per band when n_rows (> 0) are processed in bands whose workspace is row_bytes a row:
  * as many as budget_bytes allows (at least one; at most max_rows when that is > 0), evened out
  * over the bands so that the last is not a sliver. */
@@ -136,15 +146,41 @@ int  ns_band_rows (gsize budget_bytes, gsize row_bytes, int n_rows, int max_rows
 
 /* out = conv(in) (+ bias, when not NULL and not adjoint); weight is [cout][cin][3][3].  With
  * adjoint, the input gradient instead: in is ∂L/∂out (cout channels) and out receives
- * ∂L/∂in (cin channels).  out is overwritten; max_band_rows > 0 caps the tile rows (of 4
- * pixels) per band, for tests. */
+ * ∂L/∂in (cin channels).  u is ns_winograd_weights (weight, cin, cout, adjoint), or NULL to
+ * transform the weights in this call; the result is the same bits.  out is overwritten;
+ * max_band_rows > 0 caps the tile rows (of 4 pixels) per band, for tests. */
 void  ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
-                           gboolean adjoint, const NsTensor *in, NsTensor *out,
+                           gboolean adjoint, const float *u, const NsTensor *in, NsTensor *out,
                            int max_band_rows);
+/* The weights transformed for ns_winograd_conv3x3 in that direction (adjoint: for the input
+ * gradient): ns_winograd_weights_floats (n_in, n_out) floats, n_in = cin and n_out = cout
+ * forward, the other way round for the adjoint; ns_floats_free it. */
+float *ns_winograd_weights (const float *weight, int cin, int cout, gboolean adjoint);
+gsize  ns_winograd_weights_floats (int n_in, int n_out);
 /* Floats of workspace it needs for an n_in → n_out convolution at h × w. */
 gsize ns_winograd_workspace_floats (int n_in, int n_out, int h, int w);
 /* The workspace is kept per calling thread between calls: at most this many bytes. */
 gsize ns_winograd_cached_bytes (void);
+
+/* ---- conv-cache.c: Winograd's transformed weights, kept between calls ----------------------- */
+
+/* Per convolution of `net` and per direction (forward, input gradient), its weights
+ * transformed for Winograd, made the first time a call needs them (from any thread) and kept
+ * until the cache is freed.  net must outlive the cache, its weights unchanged. */
+NsConvCache *ns_conv_cache_new   (const NsNetwork *net);
+void         ns_conv_cache_free  (NsConvCache *cache);
+/* conv's transformed weights in that direction (ns_winograd_weights), made now if they are
+ * not yet; conv must be one of the network's. */
+const float *ns_conv_cache_get   (NsConvCache *cache, const NsConv *conv, gboolean adjoint);
+/* Bytes the cache holds now. */
+guint64      ns_conv_cache_bytes (NsConvCache *cache);
+/* Bytes a cache comes to when passes through layers 0 … last run forward and backward on
+ * eval_h × eval_w inputs (the evaluations) and forward on setup_h × setup_w ones (the style
+ * targets' set-up): what the memory plan counts. */
+guint64      ns_conv_cache_plan_bytes (const NsNetwork *net, int last, int eval_h, int eval_w,
+                                       int setup_h, int setup_w);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsConvCache, ns_conv_cache_free)
 
 /* ---- activation.c: ReLU ------------------------------------------------------------------- */
 
@@ -488,12 +524,15 @@ typedef struct
   NsTensor **act;               /* n entries; entries may alias */
 } NsActivations;
 
-/* Runs layers 0 … last (inclusive) on input (3×h×w, already preprocessed). */
-NsActivations *ns_network_forward  (const NsNetwork *net, NsTensor *input, int last);
+/* Runs layers 0 … last (inclusive) on input (3×h×w, already preprocessed).  cache (may be
+ * NULL) is one made for net: the convolutions keep their transformed weights there. */
+NsActivations *ns_network_forward  (const NsNetwork *net, NsConvCache *cache, NsTensor *input,
+                                    int last);
 /* Back-propagates: grads[i] (may be NULL) is ∂L/∂(output of layer i) to add at layer i.
  * Writes ∂L/∂input into grad_input (overwritten). */
-void           ns_network_backward (const NsNetwork *net, const NsActivations *acts,
-                                    NsTensor * const *grads, NsTensor *grad_input);
+void           ns_network_backward (const NsNetwork *net, NsConvCache *cache,
+                                    const NsActivations *acts, NsTensor * const *grads,
+                                    NsTensor *grad_input);
 void           ns_activations_free (NsActivations *acts);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsActivations, ns_activations_free)
@@ -550,9 +589,10 @@ typedef void (*NsLayerHook) (int layer, const NsTensor *act, NsTensor *grad, gpo
 /* Runs layers 0 … last on input (not modified), calling hook at each layer with
  * hooked[layer] set.  With grad_input (the shape of input, overwritten) it then writes
  * ∂L/∂input.  Keeps only ReLU bits, pooling winners and the hooks' gradients for the
- * backward; the results equal ns_network_forward/backward's. */
-void  ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean *hooked,
-                       NsLayerHook hook, gpointer data, NsTensor *grad_input);
+ * backward; the results equal ns_network_forward/backward's.  cache as theirs. */
+void  ns_network_pass (const NsNetwork *net, NsConvCache *cache, NsTensor *input, int last,
+                       const gboolean *hooked, NsLayerHook hook, gpointer data,
+                       NsTensor *grad_input);
 /* Peak bytes ns_network_pass allocates for an h × w input (not counting input and
  * grad_input), with a hook that holds `hook_copies` copies of the hooked layer's output
  * while it runs (the scaled features and their gradient when channel gains are on). */
@@ -668,6 +708,9 @@ typedef struct
   gboolean    general;      /* untiled: through the network pass even where the losses all
                              * read the first ReLU (for tests and comparisons) */
   const NsRegions *regions; /* styles guided by masks (regions.c), or NULL; borrowed */
+  gboolean    transform_per_call;   /* Winograd's transformed weights are not kept (the
+                                     * plan's fallback when the budget is tight, memory.c);
+                                     * the same results either way */
 } NsObjectiveConfig;
 
 /* TRUE when an objective whose deepest loss layer is `last` is evaluated untiled by
@@ -814,6 +857,8 @@ typedef struct
   NsOptimizer optimizer;          /* when not streaming */
   int         lbfgs_history;
   gboolean    refine;             /* NS_UPSCALE_REFINE's stage at full size */
+  gboolean    keep_transforms;    /* the objective keeps Winograd's transformed weights
+                                   * (conv-cache.c); else they are made per call */
   guint64     peak_bytes;         /* estimated peak of the process during this size */
   double      work_setup;         /* pixel evaluations of the set-up (cost.c) */
   double      work_eval;          /* … of one evaluation */

@@ -276,7 +276,7 @@ ns_objective_tile_target (NsObjective *obj, const NsCropSource *content, const N
   TileCtx ctx = { obj, TILE_CONTENT_TARGET, tile, content->w, content->h };
 
   ctx.ms = ms;
-  ns_network_pass (obj->net, in, obj->content_index, hooked, tile_hook, &ctx, NULL);
+  ns_network_pass (obj->net, obj->convs, in, obj->content_index, hooked, tile_hook, &ctx, NULL);
   return ctx.target_out;
 }
 
@@ -331,7 +331,7 @@ ns_objective_tiled_grams (NsObjective *obj, const NsCropSource *src, const NsTil
       ctx.gram = acc;
       ctx.buf = buf;
       ctx.masks = term_masks;
-      ns_network_pass (obj->net, in, last, hooked, tile_hook, &ctx, NULL);
+      ns_network_pass (obj->net, obj->convs, in, last, hooked, tile_hook, &ctx, NULL);
       lc += ctx.lc;
     }
 
@@ -494,7 +494,7 @@ ns_objective_eval_tiled (NsObjective *obj, const float *x, NsRowsFunc rows_func,
           ctx.buf = buf;
           ctx.buf2 = buf2;
           ctx.masks = masks;
-          ns_network_pass (obj->net, in, obj->last, hooked, tile_hook, &ctx, g_net);
+          ns_network_pass (obj->net, obj->convs, in, obj->last, hooked, tile_hook, &ctx, g_net);
           lc += ctx.lc;
           g_assert (tile->crop.y0 >= band_y0 && tile->crop.y1 - band_y0 <= band_cap);
           add_crop_gradient (obj, g_net, &tile->crop, band, band_y0, band_plane);
