@@ -623,10 +623,28 @@ NsLayerMasks *ns_layer_masks_new  (const NsNetwork *net, const float *mask, int 
                                    int last, const gboolean *hooked, NsMaskCarry carry);
 void          ns_layer_masks_free (NsLayerMasks *masks);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsLayerMasks, ns_layer_masks_free)
-/* Rows [y0, y1) × columns [x0, x1) of the layer's mask (global coordinates) to the power
- * `power`, multiplied into f: c channels of (y1 − y0)·(x1 − x0) values, channel stride ld. */
-void          ns_layer_masks_apply (const NsLayerMasks *masks, int layer, const NsRect *rows,
-                                    int power, float *f, int c, gsize ld);
+
+/* The pixels of a w × h part of a feature map where a mask is not 0, so that a guided term
+ * works on those alone (a region's Gram costs its share of the image, not all of it). */
+typedef struct
+{
+  gsize  n;      /* how many */
+  gsize *at;     /* their offsets from the part's first pixel in a channel of the features */
+  float *t;      /* the mask there */
+} NsMaskedPixels;
+
+/* mask: its value at the part's first pixel, rows mask_stride apart; the features' rows
+ * are stride apart.  Clear with ns_masked_pixels_clear. */
+void ns_masked_pixels_init    (NsMaskedPixels *px, const float *mask, gsize mask_stride,
+                               int w, int h, gsize stride);
+void ns_masked_pixels_clear   (NsMaskedPixels *px);
+/* dst (c × n) = F ∘ T^power at those pixels (times scale[k] in channel k, if not NULL); f
+ * points at the part's first pixel of channel 0, channels `plane` floats apart. */
+void ns_masked_gather         (const NsMaskedPixels *px, const float *f, gsize plane, int c,
+                               int power, const float *scale, float *dst);
+/* The reverse: f += src (c × n) ∘ T^power (times scale[k]) at those pixels. */
+void ns_masked_scatter_add    (const NsMaskedPixels *px, const float *src, int c, int power,
+                               const float *scale, float *f, gsize plane);
 
 /* ---- loss-style-guided.c: the style loss of a region ------------------------------------- */
 
