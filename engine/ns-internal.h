@@ -585,6 +585,7 @@ typedef struct
   NsImage     **style_masks;     /* n_styles entries; NULL = the whole style */
   NsRegionRest  rest;
   NsMaskCarry   carry;
+  double        coverage;        /* ns_regions_coverage */
 } NsRegions;
 
 /* NULL without an error when every mask is NULL (no regions); NULL with an error for an
@@ -598,11 +599,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsRegions, ns_regions_free)
 /* FALSE with an error saying what to do when the masks do not fit these images. */
 gboolean   ns_regions_check (const NsRegions *regions, const NsImage *content,
                              const NsImage * const *styles, int n_styles, GError **error);
-/* The masks of the regions at w × h (g_free'd floats, h·w each): one per style, then the
- * rest's when it applies; *n gets their count.  Everywhere-masks are ones. */
+/* A mask (of any size of its image's shape; NULL = ones) at w × h, in [0,1]: g_free'd
+ * floats, h·w. */
+float     *ns_region_mask_at   (const NsImage *mask, int w, int h);
+/* The masks of the regions at w × h (g_free'd floats, h·w each, ns_region_mask_at): one per
+ * style, then the rest's when it applies; *n gets their count.  Everywhere-masks are ones. */
 float    **ns_regions_masks_at (const NsRegions *regions, int w, int h, int *n);
 /* The most regions an objective makes of them (the rest's may be left out); 0 for NULL. */
 int        ns_regions_count    (const NsRegions *regions);
+/* Σ over the regions of the share of the image its mask covers: the guided style terms'
+ * cost in plain ones (each skips the pixels outside its mask); 1 for NULL. */
+double     ns_regions_coverage (const NsRegions *regions);
 /* Bytes the regions add to a run whose objectives are at most w × h: the caller's masks, and
  * the masks at an objective's size and at its style layers. */
 guint64    ns_regions_bytes (const NsRegions *regions, int w, int h);
@@ -695,8 +702,9 @@ gboolean ns_objective_shallow_applies (const NsNetwork *net, int last);
  * regions (0: none), besides x, its gradient, the content, the targets and the masks. */
 guint64  ns_shallow_eval_bytes        (const NsNetwork *net, int w, int h, int planes,
                                        int n_regions);
-/* Its work per pixel, as a share of a pass through the whole network (cost.c). */
-double   ns_shallow_cost_share        (const NsNetwork *net);
+/* Its work per pixel, as a share of a pass through the whole network (cost.c); its Gram
+ * and style gradient times style_coverage (ns_regions_coverage: 1 without regions). */
+double   ns_shallow_cost_share        (const NsNetwork *net, double style_coverage);
 
 NsObjective *ns_objective_new_full (const NsNetwork *net, const NsOptions *options,
                                     const NsImage *content, const NsImage * const *styles,
@@ -908,6 +916,10 @@ double ns_network_cost_share             (const NsNetwork *net, int last);
  * and on the image. */
 double ns_objective_cost_share           (const NsNetwork *net, int last, int content,
                                           const int *style_layers, int n_style);
+/* The part of it the style layers take (their Grams, gradients and passes): with regions,
+ * the guided terms cost ns_regions_coverage times it. */
+double ns_style_cost_share               (const NsNetwork *net, const int *style_layers,
+                                          int n_style);
 /* Seconds of one pixel evaluation on this machine, measured (about two evaluations at 256 px). */
 double ns_network_seconds_per_unit       (const NsNetwork *net);
 /* The most memory that measurement takes. */
