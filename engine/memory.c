@@ -499,27 +499,30 @@ style_size (const NsImage *style, int longest, int *w, int *h)
 /* One stage of a run: the coarse-to-fine sizes of `opt` on a w×h image with `channels`,
  * appended to plan->scales.  `extra` is what the stage holds besides the caller's styles
  * and its own content (the caller's full-size content while a smaller one is optimised);
- * n_regions the regions' count (ns_regions_count). */
+ * `regions` the caller's (NULL: none). */
 static gboolean
 plan_stage (NsRunPlan *plan, const NsNetwork *net, const NsOptions *opt, int width, int height,
-            int channels, guint64 extra, int n_regions, const NsImage * const *styles,
+            int channels, guint64 extra, const NsRegions *regions, const NsImage * const *styles,
             int n_styles, gboolean refine, GError **error)
 {
   Layers layers;
   NsScale *sizes;
   guint64 fixed, x_prev = 0, wino = 0;
   int min_side, n, first = plan->n_scales;
-  double share;
+  double share, coverage = ns_regions_coverage (regions);
 
   if (! layers_init (&layers, net, opt, error))
     {
       layers_clear (&layers);
       return FALSE;
     }
-  layers.n_regions = n_regions;
+  layers.n_regions = ns_regions_count (regions);
   min_side = 1 << ns_network_layer_stride_log2 (net, layers.last);
+  /* With regions each guided term works on the pixels its mask covers: together coverage
+   * times a plain style term. */
   share = ns_objective_cost_share (net, layers.last, layers.content_index, layers.style_index,
-                                  layers.n_style);
+                                  layers.n_style)
+          + (coverage - 1.0) * ns_style_cost_share (net, layers.style_index, layers.n_style);
   sizes = ns_scales_plan (opt, width, height, min_side, &n);
   plan->n_scales += n;
   plan->scales = g_renew (NsScalePlan, plan->scales, plan->n_scales);
@@ -578,7 +581,7 @@ plan_stage (NsRunPlan *plan, const NsNetwork *net, const NsOptions *opt, int wid
       ns_scale_plan_set_work (p, ns_network_halo (net, layers.last), style_pixels);
       p->work_setup *= share;
       p->work_eval *= p->tile == 0 && ns_objective_shallow_applies (net, layers.last)
-                      ? ns_shallow_cost_share (net) : share;
+                      ? ns_shallow_cost_share (net, coverage) : share;
       plan->work += ns_scale_plan_work (p);
       x_prev = (guint64) s.planes * s.w * s.h * FLOAT;
       {
@@ -638,7 +641,6 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
   /* Regions: their masks, held beside every size's evaluation (at most the content's size). */
   guint64 masks = ns_regions_bytes (regions, content->width, content->height);
   guint64 full = (guint64) content->width * content->height * content->channels * FLOAT + masks;
-  int n_regions = ns_regions_count (regions);
   int w, h;
 
   plan->budget = opt->max_memory > 0 ? opt->max_memory : ns_memory_default_budget ();
@@ -655,7 +657,7 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
   if (! ns_run_optimizes_smaller (opt, content->width, content->height, &w, &h))
     {
       if (! plan_stage (plan, net, opt, content->width, content->height, content->channels,
-                        masks, n_regions, styles, n_styles, FALSE, error))
+                        masks, regions, styles, n_styles, FALSE, error))
         return NULL;
       plan->n_optimized = plan->n_scales;
       return check_budget (plan, content, error) ? g_steal_pointer (&plan) : NULL;
@@ -664,7 +666,7 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
   /* Optimised small with the full-size content held, then enlarged into a full-size RGB
    * image (the guide's copy), then perhaps refined with that image as the content. */
   plan->upscale = opt->upscale;
-  if (! plan_stage (plan, net, opt, w, h, content->channels, full, n_regions, styles, n_styles,
+  if (! plan_stage (plan, net, opt, w, h, content->channels, full, regions, styles, n_styles,
                     FALSE, error))
     return NULL;
   plan->n_optimized = plan->n_scales;
@@ -677,7 +679,7 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
       g_autoptr (NsOptions) ropt = ns_refine_options (net, opt, error);
 
       if (ropt == NULL
-          || ! plan_stage (plan, net, ropt, content->width, content->height, 3, full, n_regions,
+          || ! plan_stage (plan, net, ropt, content->width, content->height, 3, full, regions,
                            styles, n_styles, TRUE, error))
         return NULL;
     }

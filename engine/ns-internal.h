@@ -625,6 +625,7 @@ typedef struct
   NsImage     **style_masks;     /* n_styles entries; NULL = the whole style */
   NsRegionRest  rest;
   NsMaskCarry   carry;
+  double        coverage;        /* ns_regions_coverage */
 } NsRegions;
 
 /* NULL without an error when every mask is NULL (no regions); NULL with an error for an
@@ -638,11 +639,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsRegions, ns_regions_free)
 /* FALSE with an error saying what to do when the masks do not fit these images. */
 gboolean   ns_regions_check (const NsRegions *regions, const NsImage *content,
                              const NsImage * const *styles, int n_styles, GError **error);
-/* The masks of the regions at w × h (g_free'd floats, h·w each): one per style, then the
- * rest's when it applies; *n gets their count.  Everywhere-masks are ones. */
+/* A mask (of any size of its image's shape; NULL = ones) at w × h, in [0,1]: g_free'd
+ * floats, h·w. */
+float     *ns_region_mask_at   (const NsImage *mask, int w, int h);
+/* The masks of the regions at w × h (g_free'd floats, h·w each, ns_region_mask_at): one per
+ * style, then the rest's when it applies; *n gets their count.  Everywhere-masks are ones. */
 float    **ns_regions_masks_at (const NsRegions *regions, int w, int h, int *n);
 /* The most regions an objective makes of them (the rest's may be left out); 0 for NULL. */
 int        ns_regions_count    (const NsRegions *regions);
+/* Σ over the regions of the share of the image its mask covers: the guided style terms'
+ * cost in plain ones (each skips the pixels outside its mask); 1 for NULL. */
+double     ns_regions_coverage (const NsRegions *regions);
 /* Bytes the regions add to a run whose objectives are at most w × h: the caller's masks, and
  * the masks at an objective's size and at its style layers. */
 guint64    ns_regions_bytes (const NsRegions *regions, int w, int h);
@@ -663,10 +670,28 @@ NsLayerMasks *ns_layer_masks_new  (const NsNetwork *net, const float *mask, int 
                                    int last, const gboolean *hooked, NsMaskCarry carry);
 void          ns_layer_masks_free (NsLayerMasks *masks);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsLayerMasks, ns_layer_masks_free)
-/* Rows [y0, y1) × columns [x0, x1) of the layer's mask (global coordinates) to the power
- * `power`, multiplied into f: c channels of (y1 − y0)·(x1 − x0) values, channel stride ld. */
-void          ns_layer_masks_apply (const NsLayerMasks *masks, int layer, const NsRect *rows,
-                                    int power, float *f, int c, gsize ld);
+
+/* The pixels of a w × h part of a feature map where a mask is not 0, so that a guided term
+ * works on those alone (a region's Gram costs its share of the image, not all of it). */
+typedef struct
+{
+  gsize  n;      /* how many */
+  gsize *at;     /* their offsets from the part's first pixel in a channel of the features */
+  float *t;      /* the mask there */
+} NsMaskedPixels;
+
+/* mask: its value at the part's first pixel, rows mask_stride apart; the features' rows
+ * are stride apart.  Clear with ns_masked_pixels_clear. */
+void ns_masked_pixels_init    (NsMaskedPixels *px, const float *mask, gsize mask_stride,
+                               int w, int h, gsize stride);
+void ns_masked_pixels_clear   (NsMaskedPixels *px);
+/* dst (c × n) = F ∘ T^power at those pixels (times scale[k] in channel k, if not NULL); f
+ * points at the part's first pixel of channel 0, channels `plane` floats apart. */
+void ns_masked_gather         (const NsMaskedPixels *px, const float *f, gsize plane, int c,
+                               int power, const float *scale, float *dst);
+/* The reverse: f += src (c × n) ∘ T^power (times scale[k]) at those pixels. */
+void ns_masked_scatter_add    (const NsMaskedPixels *px, const float *src, int c, int power,
+                               const float *scale, float *f, gsize plane);
 
 /* ---- loss-style-guided.c: the style loss of a region ------------------------------------- */
 
@@ -720,8 +745,9 @@ gboolean ns_objective_shallow_applies (const NsNetwork *net, int last);
  * regions (0: none), besides x, its gradient, the content, the targets and the masks. */
 guint64  ns_shallow_eval_bytes        (const NsNetwork *net, int w, int h, int planes,
                                        int n_regions);
-/* Its work per pixel, as a share of a pass through the whole network (cost.c). */
-double   ns_shallow_cost_share        (const NsNetwork *net);
+/* Its work per pixel, as a share of a pass through the whole network (cost.c); its Gram
+ * and style gradient times style_coverage (ns_regions_coverage: 1 without regions). */
+double   ns_shallow_cost_share        (const NsNetwork *net, double style_coverage);
 
 NsObjective *ns_objective_new_full (const NsNetwork *net, const NsOptions *options,
                                     const NsImage *content, const NsImage * const *styles,
@@ -935,6 +961,10 @@ double ns_network_cost_share             (const NsNetwork *net, int last);
  * and on the image. */
 double ns_objective_cost_share           (const NsNetwork *net, int last, int content,
                                           const int *style_layers, int n_style);
+/* The part of it the style layers take (their Grams, gradients and passes): with regions,
+ * the guided terms cost ns_regions_coverage times it. */
+double ns_style_cost_share               (const NsNetwork *net, const int *style_layers,
+                                          int n_style);
 /* Seconds of one pixel evaluation on this machine, measured (about two evaluations at 256 px). */
 double ns_network_seconds_per_unit       (const NsNetwork *net);
 /* The most memory that measurement takes. */
