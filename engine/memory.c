@@ -19,9 +19,9 @@
  * Each of these is tried first with the objective keeping Winograd's transformed weights
  * (conv-cache.c: about 400 MB for VGG-19, counted for the layers the size's passes run by
  * Winograd), then without, in which case every call transforms them again, as before the
- * cache: the result is the same, only slower (a tenth of an evaluation at 256 px, a
- * twentieth at 512), so the cache is the first thing a tight budget gives up, before the
- * history, the tiles or the optimiser. */
+ * cache: the result is the same, only slower (measured 5% of an evaluation at 256 px and
+ * 2–4% at 512, docs/performance.md), so the cache is the first thing a tight budget gives up,
+ * before the history, the tiles or the optimiser. */
 
 #include <math.h>
 #include <stdio.h>
