@@ -107,6 +107,15 @@ int      usage_error    (const char *message);
 /* Sets a usage error (G_OPTION_ERROR_BAD_VALUE); returns FALSE. */
 gboolean fail           (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
+/* args.c: GOption's view of argv (a bare --preserve-colors spelled out; a new vector), the
+ * parsing into `a` (the vector keeps the operands), and the checks of option combinations
+ * that parsing cannot make (-1 to go on, else an exit status).  cli_args_clear frees `a`'s
+ * strings. */
+char   **expand_optional_args (int argc, char **argv);
+gboolean parse_args     (char ***args, CliArgs *a, GError **error);
+int      check_mode     (const CliArgs *a);
+void     cli_args_clear (CliArgs *a);
+
 gboolean parse_double   (const char *option, const char *text, double min, gboolean above_min,
                          double max, double *out, GError **error);
 gboolean has_png_suffix (const char *path);
