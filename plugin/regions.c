@@ -505,6 +505,11 @@ read_styles (GimpProcedureConfig *config,
                                                      gimp_drawable_get_format (drawable))
                                     : ns_style_size (GIMP_DRAWABLE (layer));
       styles->masks[kept]  = mask;
+      /* Cut to the selection, the mask is carried inside: nothing outside the selection
+       * reaches the style statistics (feathered, the coarse features that see across its
+       * edge would count the unselected part of its bounds). */
+      if (guide)
+        styles->carries[kept] = NS_REGION_CARRY_INSIDE;
       kept++;
     }
 

@@ -1,6 +1,8 @@
 /* test-regions.c — regions with their own style (ns_stylizer_set_regions): the guided
  * style loss and its gradient, masks carried down the network, a full mask as the plain
- * loss, tiled as whole with masks, the shallow path as the network pass with masks, the API's checks, and a run with two regions whose
+ * loss, tiled as whole with masks, the shallow path as the network pass with masks, the
+ * API's checks, the carry of a region (ns_stylizer_set_region_carry: inside keeps what is
+ * outside the mask out of the region's statistics), and a run with two regions whose
  * textures follow their own styles (tools/texture.c's descriptor). */
 #include <math.h>
 #include <string.h>
@@ -128,7 +130,7 @@ test_carry (void)
       }
   {
     g_autoptr (NsLayerMasks) m = ns_layer_masks_new (net, step, w, h, 4, hooked,
-                                                     NS_MASK_CARRY_FEATHER);
+                                                     NS_REGION_CARRY_FEATHERED);
 
     g_assert_null (m->at[0]);
     g_assert_cmpint (m->w[4], ==, 6);
@@ -153,11 +155,11 @@ test_carry (void)
   }
   {
     g_autoptr (NsLayerMasks) in = ns_layer_masks_new (net, step, w, h, 4, hooked,
-                                                      NS_MASK_CARRY_INSIDE);
+                                                      NS_REGION_CARRY_INSIDE);
     g_autoptr (NsLayerMasks) all = ns_layer_masks_new (net, step, w, h, 4, hooked,
-                                                       NS_MASK_CARRY_ALL);
+                                                       NS_REGION_CARRY_ALL);
     g_autoptr (NsLayerMasks) simple = ns_layer_masks_new (net, step, w, h, 4, hooked,
-                                                          NS_MASK_CARRY_SIMPLE);
+                                                          NS_REGION_CARRY_SIMPLE);
 
     /* Inside: the edge moves in by one pixel per convolution; all: out by one. */
     g_assert_cmpfloat (in->at[1][4], >, 0.0f);
@@ -175,7 +177,7 @@ test_carry (void)
     g_assert_cmpfloat (simple->at[4][3], ==, 0.0f);
   }
   /* A full mask stays exactly ones with every variant. */
-  for (int carry = NS_MASK_CARRY_FEATHER; carry <= NS_MASK_CARRY_ALL; carry++)
+  for (int carry = NS_REGION_CARRY_FEATHERED; carry <= NS_REGION_CARRY_ALL; carry++)
     {
       g_autoptr (NsLayerMasks) m = ns_layer_masks_new (net, ones, w, h, 4, hooked, carry);
 
@@ -188,7 +190,7 @@ test_carry (void)
     g_autoptr (NsLayerMasks) m = NULL;
 
     dot[2 * w + 3] = 1.0f;
-    m = ns_layer_masks_new (net, dot, w, h, 4, hooked, NS_MASK_CARRY_INSIDE);
+    m = ns_layer_masks_new (net, dot, w, h, 4, hooked, NS_REGION_CARRY_INSIDE);
     g_assert_true (m->empty[4]);
   }
   kinds_network_free (net);
@@ -263,7 +265,7 @@ eval_at (NsObjective *obj, float *grad, double parts[3])
 
 /* shallow: every loss at relu1_1, evaluated by objective-shallow.c. */
 static void
-check_full_mask (NsNetwork *net, int tile, gboolean shallow)
+check_full_mask (NsNetwork *net, int tile, gboolean shallow, NsRegionCarry carry)
 {
   g_autoptr (NsOptions) opt = ns_options_new ();
   g_autoptr (NsImage) content = make_image (64, 48, 1);
@@ -283,6 +285,7 @@ check_full_mask (NsNetwork *net, int tile, gboolean shallow)
     ones->data[i] = 1.0f;
   regions = ns_regions_new (masks, NULL, 1, NS_REGION_REST_STYLES, NULL);
   g_assert_nonnull (regions);
+  regions->carries[0] = carry;
   if (shallow)
     shallow_layers (opt);
   plain = objective_by (net, opt, content, styles, 1, NULL, tile, ! shallow);
@@ -294,8 +297,8 @@ check_full_mask (NsNetwork *net, int tile, gboolean shallow)
   eval_at (plain, gp, pp);
   eval_at (guided, gg, pg);
   err = ns_test_rel_norm (gg, gp, n);
-  g_test_message ("tile %d: style %.9g vs %.9g, gradient rel. error %.2e", tile, pg[1], pp[1],
-                  err);
+  g_test_message ("tile %d, carry %d: style %.9g vs %.9g, gradient rel. error %.2e", tile,
+                  carry, pg[1], pp[1], err);
   g_assert_cmpfloat (pp[1], >, 0.0);
   g_assert_cmpfloat (fabs (pg[1] - pp[1]), <=, 1e-6 * pp[1]);
   g_assert_cmpfloat (pg[0], ==, pp[0]);
@@ -307,9 +310,13 @@ test_full_mask (void)
 {
   g_autoptr (NsNetwork) net = ns_network_new_embedded ();
 
-  check_full_mask (net, 0, FALSE);
-  check_full_mask (net, 32, FALSE);
-  check_full_mask (net, 0, TRUE);
+  for (NsRegionCarry carry = NS_REGION_CARRY_FEATHERED; carry <= NS_REGION_CARRY_INSIDE;
+       carry++)
+    {
+      check_full_mask (net, 0, FALSE, carry);
+      check_full_mask (net, 32, FALSE, carry);
+      check_full_mask (net, 0, TRUE, carry);
+    }
 }
 
 /* A content, two styles and two feathered regions: left of edge_l and right of edge_r, the
@@ -414,10 +421,11 @@ test_shallow (void)
 
 typedef struct
 {
-  NsColorMode  mode;
-  NsRegionRest rest;
-  gboolean     style_mask;
-  int          tile;
+  NsColorMode   mode;
+  NsRegionRest  rest;
+  gboolean      style_mask;
+  int           tile;
+  NsRegionCarry carry;
 } TiledCase;
 
 static void
@@ -429,7 +437,8 @@ check_tiled (NsNetwork *net, const TiledCase *k)
   g_autoptr (NsRegions) regions = NULL;
   g_autoptr (NsObjective) whole = NULL;
   g_autoptr (NsObjective) tiled = NULL;
-  g_autofree char *what = g_strdup_printf ("tiled, mode %d rest %d", k->mode, k->rest);
+  g_autofree char *what = g_strdup_printf ("tiled, mode %d rest %d carry %d", k->mode, k->rest,
+                                           k->carry);
   TwoRegions t;
 
   two_regions_init (&t, 72, 53, 25, 47, 8);
@@ -438,6 +447,8 @@ check_tiled (NsNetwork *net, const TiledCase *k)
   ns_options_set_tv_weight (opt, 10.0);
   regions = ns_regions_new ((const NsImage * const *) t.mask, k->style_mask ? style_masks : NULL,
                             2, k->rest, NULL);
+  for (int r = 0; r <= 2; r++)
+    regions->carries[r] = k->carry;
   whole = objective (net, opt, t.content, (const NsImage * const *) t.style, 2, regions, 0);
   tiled = objective (net, opt, t.content, (const NsImage * const *) t.style, 2, regions,
                      k->tile);
@@ -454,6 +465,8 @@ test_tiled (void)
     { NS_COLOR_STYLE, NS_REGION_REST_CONTENT, TRUE, 32 },
     { NS_COLOR_LUMINANCE, NS_REGION_REST_STYLES, TRUE, 32 },
     { NS_COLOR_HISTOGRAM, NS_REGION_REST_CONTENT, FALSE, 32 },
+    { NS_COLOR_STYLE, NS_REGION_REST_STYLES, TRUE, 32, NS_REGION_CARRY_INSIDE },
+    { NS_COLOR_LUMINANCE, NS_REGION_REST_CONTENT, FALSE, 32, NS_REGION_CARRY_INSIDE },
   };
 
   for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
@@ -617,6 +630,218 @@ crop (const NsImage *img, int y0, int y1)
   return c;
 }
 
+/* ---- the carry of a region ---------------------------------------------------------------- */
+
+static double
+objective_func (const float *x, float *grad, gpointer data)
+{
+  return ns_objective_eval (data, x, grad, NULL);
+}
+
+/* The built-in network with positive weights and biases: every ReLU stays on, so the
+ * objective is smooth and central differences are meaningful (as in test-embedded.c). */
+static NsNetwork *
+smooth_network (void)
+{
+  NsNetwork *net = ns_network_new_embedded ();
+
+  for (int i = 0; i < net->n_layers; i++)
+    {
+      NsLayer *l = &net->layers[i];
+
+      if (l->kind != NS_LAYER_CONV)
+        continue;
+      ns_test_fill (l->conv.weight, (gsize) l->conv.cout * l->conv.cin * 9, 100 + i, 0.0f,
+                    2.0f / (l->conv.cin * 9));
+      ns_test_fill (l->conv.bias, l->conv.cout, 200 + i, 0.2f, 0.4f);
+      ns_conv_prepare (&l->conv);
+    }
+  return net;
+}
+
+/* The objective's gradient with regions carried inside, against finite differences
+ * (directional: see test-embedded.c's per-channel check for why), at layers before and
+ * after a pooling (its maxima are the kinks left: the step is kept small). */
+static void
+test_inside_gradient (void)
+{
+  g_autoptr (NsNetwork) net = smooth_network ();
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsRegions) regions = NULL;
+  g_autoptr (NsObjective) inside = NULL;
+  g_autoptr (NsObjective) feathered = NULL;
+  g_autofree float *x = NULL;
+  double err, fi, ff;
+  TwoRegions t;
+
+  two_regions_init (&t, 64, 48, 24, 40, 4);
+  regions = ns_regions_new ((const NsImage * const *) t.mask, NULL, 2, NS_REGION_REST_STYLES,
+                            NULL);
+  ns_options_set_style_layers (opt, "relu1_1,relu2_1", NULL);
+  ns_options_set_content_layer (opt, "relu2_1");
+  ns_options_set_tv_weight (opt, 0.5);
+  feathered = objective (net, opt, t.content, (const NsImage * const *) t.style, 2, regions, 0);
+  for (int r = 0; r <= 2; r++)
+    regions->carries[r] = NS_REGION_CARRY_INSIDE;
+  inside = objective (net, opt, t.content, (const NsImage * const *) t.style, 2, regions, 0);
+  x = ns_objective_initial (inside);
+  for (gsize i = 0; i < ns_objective_len (inside); i++)
+    x[i] += 0.1f * sinf ((float) i);
+  err = ns_test_gradcheck_directional (objective_func, inside, x, ns_objective_len (inside),
+                                       1e-3, 8, 11);
+  fi = ns_objective_eval (inside, x, NULL, NULL);
+  ff = ns_objective_eval (feathered, x, NULL, NULL);
+  g_test_message ("inside: worst directional gradient error %.3g; loss %.6g (feathered %.6g)",
+                  err, fi, ff);
+  g_assert_cmpfloat (err, <, 1e-2);
+  /* The carry is in effect. */
+  g_assert_cmpfloat (fabs (fi - ff), >, 1e-4 * ff);
+  two_regions_clear (&t);
+}
+
+/* A disc in a w × w square; `red`: the pixels outside it saturated red, else grey. */
+static NsImage *
+disc_content (int w, gboolean red, NsImage **mask)
+{
+  NsImage *img = ns_test_pattern (w, w, 3, 0.11, 0.07, 0.3f, 0.0f);
+
+  *mask = ns_image_new (w, w, 1);
+  for (int y = 0; y < w; y++)
+    for (int x = 0; x < w; x++)
+      {
+        double dx = x + 0.5 - w / 2.0, dy = y + 0.5 - w / 2.0;
+        gboolean in = dx * dx + dy * dy <= (w / 2.0 - 2) * (w / 2.0 - 2);
+        float *p = img->data + 3 * ((gsize) y * w + x);
+
+        (*mask)->data[(gsize) y * w + x] = in;
+        if (! in && red)
+          {
+            p[0] = 1.0f;
+            p[1] = p[2] = 0.0f;
+          }
+      }
+  return img;
+}
+
+/* Style term alone, Adam: each pixel moves by its own gradient, so what is outside the
+ * region can reach its inside only through the region's statistics. */
+static NsImage *
+disc_run (NsNetwork *net, gboolean red, NsRegionCarry carry, NsImage **mask)
+{
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsStylizer) st = NULL;
+  g_autoptr (NsImage) content = disc_content (64, red, mask);
+  g_autoptr (NsImage) style = painting (0, 64, 64);
+  const NsImage *styles[] = { style };
+  const NsImage *masks[] = { *mask };
+  g_autoptr (GError) error = NULL;
+  NsImage *out;
+
+  ns_options_set_iterations (opt, 8);
+  ns_options_set_scales (opt, 1);
+  ns_options_set_optimizer (opt, NS_OPTIMIZER_ADAM);
+  ns_options_set_content_weight (opt, 0.0);
+  ns_options_set_tv_weight (opt, 0.0);
+  st = ns_stylizer_new (net, opt);
+  g_assert_true (ns_stylizer_set_regions (st, masks, NULL, 1, NS_REGION_REST_CONTENT, NULL));
+  g_assert_true (ns_stylizer_set_region_carry (st, 0, carry, &error));
+  g_assert_no_error (error);
+  out = ns_stylizer_run (st, content, styles, NULL, 1, &error);
+  g_assert_no_error (error);
+  return out;
+}
+
+/* Mean |a − b| over the pixels where mask is 1. */
+static double
+change_inside (const NsImage *a, const NsImage *b, const NsImage *mask)
+{
+  double sum = 0.0;
+  gsize n = 0;
+
+  for (gsize p = 0; p < (gsize) mask->width * mask->height; p++)
+    if (mask->data[p] == 1.0f)
+      {
+        for (int c = 0; c < 3; c++)
+          sum += fabs (a->data[3 * p + c] - b->data[3 * p + c]);
+        n += 3;
+      }
+  return sum / n;
+}
+
+/* ns_stylizer_set_region_carry: its bad inputs, and what inside changes: painting the
+ * outside of a disc red instead of grey moves the stylized inside when the disc's mask is
+ * carried feathered, and leaves it where it was when carried inside. */
+static void
+test_carry_api (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsStylizer) st = ns_stylizer_new (net, opt);
+  g_autoptr (NsImage) good = ramp_mask (64, 48, 20, 4, FALSE);
+  const NsImage *masks[] = { good, NULL };
+  const NsImage *none[] = { NULL, NULL };
+  struct { int style, carry; const char *says; } bad[] = {
+    { 2, NS_REGION_CARRY_INSIDE, "no style 2" },
+    { -2, NS_REGION_CARRY_INSIDE, "no style -2" },
+    { 0, NS_REGION_CARRY_ALL + 1, "Unknown region carry" },
+    { 0, -1, "Unknown region carry" },
+  };
+  GError *error = NULL;
+  double feathered, inside, stylized;
+
+  /* No regions yet, none after clearing them, none when every mask is NULL. */
+  for (int k = 0; k < 3; k++)
+    {
+      if (k == 1)
+        {
+          g_assert_true (ns_stylizer_set_regions (st, masks, NULL, 2, NS_REGION_REST_STYLES,
+                                                  NULL));
+          ns_stylizer_clear_regions (st);
+        }
+      if (k == 2)
+        g_assert_true (ns_stylizer_set_regions (st, none, NULL, 2, NS_REGION_REST_STYLES,
+                                                NULL));
+      g_assert_false (ns_stylizer_set_region_carry (st, 0, NS_REGION_CARRY_INSIDE, &error));
+      g_assert_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "no regions"));
+      g_clear_error (&error);
+    }
+  g_assert_true (ns_stylizer_set_regions (st, masks, NULL, 2, NS_REGION_REST_STYLES, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_false (ns_stylizer_set_region_carry (st, bad[i].style, bad[i].carry, &error));
+      g_assert_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, bad[i].says));
+      g_clear_error (&error);
+    }
+  /* Every style's region, one given everywhere, and the rest's. */
+  for (int s = NS_REGION_THE_REST; s < 2; s++)
+    {
+      g_assert_true (ns_stylizer_set_region_carry (st, s, NS_REGION_CARRY_INSIDE, &error));
+      g_assert_no_error (error);
+    }
+
+  {
+    g_autoptr (NsImage) mask = NULL;
+    g_autoptr (NsImage) grey = disc_content (64, FALSE, &mask);
+    g_autoptr (NsImage) m1 = NULL, m2 = NULL, m3 = NULL, m4 = NULL;
+    g_autoptr (NsImage) f_grey = disc_run (net, FALSE, NS_REGION_CARRY_FEATHERED, &m1);
+    g_autoptr (NsImage) f_red = disc_run (net, TRUE, NS_REGION_CARRY_FEATHERED, &m2);
+    g_autoptr (NsImage) i_grey = disc_run (net, FALSE, NS_REGION_CARRY_INSIDE, &m3);
+    g_autoptr (NsImage) i_red = disc_run (net, TRUE, NS_REGION_CARRY_INSIDE, &m4);
+
+    feathered = change_inside (f_grey, f_red, mask);
+    inside = change_inside (i_grey, i_red, mask);
+    stylized = change_inside (i_grey, grey, mask);
+  }
+  g_test_message ("red outside moves the inside by %.5f feathered, %.5f inside (the inside "
+                  "stylized moved %.4f from the content)", feathered, inside, stylized);
+  g_assert_cmpfloat (stylized, >, 0.01);
+  g_assert_cmpfloat (feathered, >, 1e-3);
+  g_assert_cmpfloat (inside, <, 0.01 * feathered);
+}
+
 static void
 test_two_regions (void)
 {
@@ -677,6 +902,8 @@ main (int argc, char **argv)
   g_test_add_func ("/regions/shallow", test_shallow);
   g_test_add_func ("/regions/rest", test_rest);
   g_test_add_func ("/regions/api", test_api);
+  g_test_add_func ("/regions/inside-gradient", test_inside_gradient);
+  g_test_add_func ("/regions/carry-api", test_carry_api);
   g_test_add_func ("/regions/two-regions", test_two_regions);
   return g_test_run ();
 }
