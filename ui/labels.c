@@ -1,5 +1,6 @@
 /* labels.c — how the dialog's controls read: "Automatic" for the settings where 0 means
- * automatic, and sliders of one width whatever the language. */
+ * automatic, sliders of one width whatever the language, and wrapping labels that keep a
+ * height. */
 #include "labels.h"
 
 #include <glib/gi18n.h>
