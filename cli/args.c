@@ -26,7 +26,7 @@ cli_args_clear (CliArgs *a)
     &a->network, &a->weights, &a->threads, &a->content_layer, &a->style_layers,
     &a->learning_rate, &a->lbfgs_history, &a->save_every, &a->weights_url, &a->weights_sha256,
     &a->max_memory, &a->scales, &a->scale_iterations, &a->optimize_size, &a->upscale,
-    &a->refine_iterations, &a->temporal_weight, &a->style_mask, &a->rest,
+    &a->refine_iterations, &a->temporal_weight, &a->style_mask, &a->rest, &a->region_carry,
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (strings); i++)
@@ -135,6 +135,10 @@ parse_args (char ***args, CliArgs *a, GError **error)
     { "rest", 0, 0, G_OPTION_ARG_STRING, &a->rest,
       "With --style-mask, what pixels no mask covers get: the content alone (default) or "
       "the styles' blend", "content|styles" },
+    { "region-carry", 0, 0, G_OPTION_ARG_STRING, &a->region_carry,
+      "With --style-mask, which features count toward a region's style: feathered (default: "
+      "by the share of what they see that is in the mask) or inside (only those that see "
+      "nothing outside it)", "feathered|inside" },
     { "style-scale", 0, 0, G_OPTION_ARG_STRING, &a->style_scale,
       "Size of the style images relative to the result (default 1)", "S" },
     { "preserve-colors", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK,

@@ -59,6 +59,7 @@ typedef struct
   char     *temporal_weight;
   char     *style_mask;
   char     *rest;
+  char     *region_carry;
   gboolean  quiet;
   gboolean  overwrite_input;
   gboolean  version;
@@ -83,6 +84,7 @@ typedef struct
   char         **mask_paths;      /* --style-mask: one per style ("" = everywhere), or NULL */
   NsImage      **masks;           /* read from them (NULL entries = everywhere) */
   NsRegionRest   rest;            /* --rest */
+  NsRegionCarry  carry;           /* --region-carry */
 } CliRun;
 
 /* What a progress report needs to write --save-every snapshots beside `output`. */

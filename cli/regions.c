@@ -1,5 +1,5 @@
-/* regions.c — --style-mask and --rest: a style per region of the content
- * (ns_stylizer_set_regions).  The masks are read and checked against the content as read,
+/* regions.c — --style-mask, --rest and --region-carry: a style per region of the content
+ * (ns_stylizer_set_regions, ns_stylizer_set_region_carry).  The masks are read and checked against the content as read,
  * before the network is loaded: a mask of the content's shape may have any size, and the
  * engine makes it the size the content is stylized at. */
 #include <string.h>
@@ -14,6 +14,17 @@ cli_regions_parse (const CliArgs *a, int n_styles, CliRun *run, GError **error)
   gboolean any = FALSE;
 
   run->rest = NS_REGION_REST_CONTENT;
+  run->carry = NS_REGION_CARRY_FEATHERED;
+  if (a->region_carry != NULL)
+    {
+      if (strcmp (a->region_carry, "inside") == 0)
+        run->carry = NS_REGION_CARRY_INSIDE;
+      else if (strcmp (a->region_carry, "feathered") != 0)
+        return fail (error, "--region-carry must be “feathered” or “inside”, not “%s”",
+                     a->region_carry);
+      if (a->style_mask == NULL)
+        return fail (error, "--region-carry only applies with --style-mask");
+    }
   if (a->rest != NULL)
     {
       if (strcmp (a->rest, "styles") == 0)
@@ -110,8 +121,15 @@ cli_regions_apply (const CliRun *run, NsStylizer *stylizer, int n_styles, GError
 {
   if (run->masks == NULL)
     return TRUE;
-  return ns_stylizer_set_regions (stylizer, (const NsImage * const *) run->masks, NULL,
-                                  n_styles, run->rest, error);
+  if (! ns_stylizer_set_regions (stylizer, (const NsImage * const *) run->masks, NULL,
+                                 n_styles, run->rest, error))
+    return FALSE;
+  /* Every region alike, the rest's too. */
+  for (int i = NS_REGION_THE_REST; i < n_styles && run->carry != NS_REGION_CARRY_FEATHERED;
+       i++)
+    if (! ns_stylizer_set_region_carry (stylizer, i, run->carry, error))
+      return FALSE;
+  return TRUE;
 }
 
 void

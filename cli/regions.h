@@ -1,11 +1,12 @@
-/* regions.h — --style-mask and --rest (regions.c). */
+/* regions.h — --style-mask, --rest and --region-carry (regions.c). */
 #ifndef NS_CLI_REGIONS_H
 #define NS_CLI_REGIONS_H
 #include "cli.h"
 
 G_BEGIN_DECLS
 
-/* Checks --style-mask (one entry per style) and --rest into run; a usage error if not. */
+/* Checks --style-mask (one entry per style), --rest and --region-carry into run; a usage
+ * error if not. */
 gboolean cli_regions_parse (const CliArgs *a, int n_styles, CliRun *run, GError **error);
 /* Reads the masks (grey; RGB taken as its luminance) and checks each against the content
  * as read: its shape (ns_region_mask_fits: any size), and that it is not all black.  FALSE

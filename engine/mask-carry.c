@@ -12,7 +12,7 @@
 
 /* The 3×3 window around each pixel of src (w × h): mean, min or max of its in-map pixels. */
 static void
-window3 (const float *src, int w, int h, NsMaskCarry carry, float *dst)
+window3 (const float *src, int w, int h, NsRegionCarry carry, float *dst)
 {
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++)
@@ -31,14 +31,14 @@ window3 (const float *src, int w, int h, NsMaskCarry carry, float *dst)
               hi = MAX (hi, v);
               n++;
             }
-        dst[(gsize) y * w + x] = carry == NS_MASK_CARRY_INSIDE ? lo
-                                 : carry == NS_MASK_CARRY_ALL ? hi : (float) (sum / n);
+        dst[(gsize) y * w + x] = carry == NS_REGION_CARRY_INSIDE ? lo
+                                 : carry == NS_REGION_CARRY_ALL ? hi : (float) (sum / n);
       }
 }
 
 /* 2×2 stride-2 windows, floor size: mean, min or max. */
 static void
-window2 (const float *src, int w, int h, NsMaskCarry carry, float *dst)
+window2 (const float *src, int w, int h, NsRegionCarry carry, float *dst)
 {
   int w2 = w / 2, h2 = h / 2;
 
@@ -48,8 +48,8 @@ window2 (const float *src, int w, int h, NsMaskCarry carry, float *dst)
         const float *p = src + (gsize) 2 * y * w + 2 * x;
         float a = p[0], b = p[1], c = p[w], d = p[w + 1];
 
-        dst[(gsize) y * w2 + x] = carry == NS_MASK_CARRY_INSIDE ? MIN (MIN (a, b), MIN (c, d))
-                                  : carry == NS_MASK_CARRY_ALL ? MAX (MAX (a, b), MAX (c, d))
+        dst[(gsize) y * w2 + x] = carry == NS_REGION_CARRY_INSIDE ? MIN (MIN (a, b), MIN (c, d))
+                                  : carry == NS_REGION_CARRY_ALL ? MAX (MAX (a, b), MAX (c, d))
                                   : (a + b + c + d) * 0.25f;
       }
 }
@@ -73,7 +73,7 @@ normalised (const float *m, gsize n, gboolean *empty)
 
 NsLayerMasks *
 ns_layer_masks_new (const NsNetwork *net, const float *mask, int w, int h, int last,
-                    const gboolean *hooked, NsMaskCarry carry)
+                    const gboolean *hooked, NsRegionCarry carry)
 {
   NsLayerMasks *m = g_new0 (NsLayerMasks, 1);
   float *cur = g_memdup2 (mask, (gsize) w * h * sizeof (float));
@@ -98,7 +98,7 @@ ns_layer_masks_new (const NsNetwork *net, const float *mask, int w, int h, int l
           h /= 2;
         }
       else if ((kind == NS_LAYER_CONV || kind == NS_LAYER_CONV_KEEP)
-               && carry != NS_MASK_CARRY_SIMPLE)
+               && carry != NS_REGION_CARRY_SIMPLE)
         {
           float *next = g_new (float, (gsize) w * h);
 

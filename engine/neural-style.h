@@ -378,6 +378,49 @@ gboolean    ns_stylizer_set_regions  (NsStylizer             *stylizer,
                                       GError                **error);
 void        ns_stylizer_clear_regions (NsStylizer *stylizer);
 
+/* How a region's mask is carried down the network to each style layer (docs/regions.md).
+ * A pixel of a deep layer sees a window of the image, its receptive footprint (a 3×3
+ * convolution widens it by a pixel each side, a 2×2 pooling doubles it); the carry says how
+ * much of the mask that pixel takes, and so how much its features count toward the
+ * region's statistics:
+ *
+ *   FEATHERED  the mean of the mask over each convolution's 3×3 window and each pooling's
+ *              2×2: a pixel counts by the share of its footprint in the region, so that
+ *              neighbouring regions' styles meet smoothly.  The default, and the best for
+ *              regions of one picture: each region takes its own painting's texture best.
+ *   INSIDE     the minimum instead: a pixel counts only if its whole footprint is inside
+ *              the region (and then by the least of the mask there), so nothing outside
+ *              the mask reaches the region's statistics.  For a region whose outside must
+ *              not count, such as a selection stylized on its own; the deep layers see the
+ *              region shrunk by their footprint, and none of a region narrower than it.
+ *   SIMPLE     unchanged by convolutions, the 2×2 mean at each pooling.
+ *   ALL        the maximum: a pixel counts fully if any of its footprint is in the region
+ *              (the regions overlap at the deep layers; for comparison).
+ *
+ * A mask of ones stays ones with every carry (the plain style loss).  A style's mask over
+ * its own image (style_masks) is carried as its region's is. */
+typedef enum
+{
+  NS_REGION_CARRY_FEATHERED,
+  NS_REGION_CARRY_INSIDE,
+  NS_REGION_CARRY_SIMPLE,
+  NS_REGION_CARRY_ALL
+} NsRegionCarry;
+
+/* ns_stylizer_set_region_carry's `style` for the rest region (NS_REGION_REST_STYLES). */
+#define NS_REGION_THE_REST (-1)
+
+/* Sets how the region of style `style` (0 … n_styles − 1 of ns_stylizer_set_regions, or
+ * NS_REGION_THE_REST) carries its mask, for the following runs and estimates, until
+ * set_regions or clear_regions (which make every region NS_REGION_CARRY_FEATHERED again).
+ * FALSE with NS_ERROR_INVALID_ARGUMENT when the stylizer has no regions (none set, or all
+ * the masks given were NULL), for a style outside the regions' styles, or a carry that is
+ * not one of the above. */
+gboolean    ns_stylizer_set_region_carry (NsStylizer    *stylizer,
+                                          int            style,
+                                          NsRegionCarry  carry,
+                                          GError       **error);
+
 /* Whether a mask of mask_width × mask_height is of the shape of a width × height image, so
  * that it can guide it (ns_stylizer_set_regions): the one resized to the other's width or
  * height is within a pixel of it (what rounding a size leaves).  For a program that checks

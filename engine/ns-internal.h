@@ -601,22 +601,6 @@ gsize ns_network_pass_peak_bytes (const NsNetwork *net, int last, const gboolean
 
 /* ---- regions.c: regions with their own style (ns_stylizer_set_regions) --------------------- */
 
-/* How a mask over the image is carried down to a layer's feature map (the variants of
- * Gatys et al. 2017 and deep-photo-styletransfer; docs/regions.md has the measurements). */
-typedef enum
-{
-  NS_MASK_CARRY_FEATHER,   /* 3×3 average at each convolution, 2×2 average at each pooling */
-  NS_MASK_CARRY_SIMPLE,    /* unchanged by convolutions, 2×2 average at each pooling       */
-  NS_MASK_CARRY_INSIDE,    /* 3×3 minimum / 2×2 minimum: the receptive field lies inside   */
-  NS_MASK_CARRY_ALL        /* 3×3 maximum / 2×2 maximum: it touches the region             */
-} NsMaskCarry;
-
-#define NS_MASK_CARRY_DEFAULT NS_MASK_CARRY_FEATHER
-
-/* How the regions set on st (if any) carry their masks: for measurements
- * (tools/eval-regions.c) and tests; runs use NS_MASK_CARRY_DEFAULT. */
-void ns_stylizer_set_region_carry (NsStylizer *st, NsMaskCarry carry);
-
 /* The caller's regions: copies of the masks. */
 typedef struct
 {
@@ -624,7 +608,7 @@ typedef struct
   NsImage     **content_masks;   /* n_styles entries; NULL = everywhere */
   NsImage     **style_masks;     /* n_styles entries; NULL = the whole style */
   NsRegionRest  rest;
-  NsMaskCarry   carry;
+  NsRegionCarry *carries;        /* n_styles + 1: each style's region's, then the rest's */
   double        coverage;        /* ns_regions_coverage */
 } NsRegions;
 
@@ -636,6 +620,8 @@ NsRegions *ns_regions_new   (const NsImage * const *content_masks,
 NsRegions *ns_regions_copy  (const NsRegions *regions);
 void       ns_regions_free  (NsRegions *regions);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsRegions, ns_regions_free)
+/* The carry of region r of an objective (r = n_styles: the rest's). */
+NsRegionCarry ns_regions_carry (const NsRegions *regions, int r);
 /* FALSE with an error saying what to do when the masks do not fit these images. */
 gboolean   ns_regions_check (const NsRegions *regions, const NsImage *content,
                              const NsImage * const *styles, int n_styles, GError **error);
@@ -667,7 +653,7 @@ typedef struct
 } NsLayerMasks;
 
 NsLayerMasks *ns_layer_masks_new  (const NsNetwork *net, const float *mask, int w, int h,
-                                   int last, const gboolean *hooked, NsMaskCarry carry);
+                                   int last, const gboolean *hooked, NsRegionCarry carry);
 void          ns_layer_masks_free (NsLayerMasks *masks);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsLayerMasks, ns_layer_masks_free)
 

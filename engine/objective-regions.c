@@ -25,7 +25,7 @@ ns_objective_setup_regions (NsObjective *obj, const NsRegions *regions, const do
   for (int r = 0; r < n; r++)
     {
       obj->region_masks[r] = ns_layer_masks_new (obj->net, masks[r], obj->w, obj->h, obj->last,
-                                                 hooked, regions->carry);
+                                                 hooked, ns_regions_carry (regions, r));
       g_free (masks[r]);
     }
   g_free (masks);
@@ -66,7 +66,9 @@ ns_objective_style_masks (const NsObjective *obj, int s, int w, int h)
     return NULL;
   hooked = ns_objective_hooked (obj, FALSE, TRUE);
   mask = ns_region_mask_at (obj->regions->style_masks[s], w, h);
-  return ns_layer_masks_new (obj->net, mask, w, h, obj->last, hooked, obj->regions->carry);
+  /* Carried as its region's mask is, so that the target is the same statistic. */
+  return ns_layer_masks_new (obj->net, mask, w, h, obj->last, hooked,
+                             ns_regions_carry (obj->regions, s));
 }
 
 const NsLayerMasks **

@@ -129,7 +129,7 @@ ns_regions_new (const NsImage * const *content_masks, const NsImage * const *sty
   r->content_masks = copy_masks (content_masks, n_styles);
   r->style_masks = copy_masks (style_masks, n_styles);
   r->rest = rest;
-  r->carry = NS_MASK_CARRY_DEFAULT;
+  r->carries = g_new0 (NsRegionCarry, n_styles + 1);   /* all NS_REGION_CARRY_FEATHERED */
   r->coverage = coverage (r);
   return r;
 }
@@ -146,6 +146,7 @@ ns_regions_copy (const NsRegions *regions)
                                  regions->n_styles);
   r->style_masks = copy_masks ((const NsImage * const *) regions->style_masks,
                                regions->n_styles);
+  r->carries = g_memdup2 (regions->carries, (regions->n_styles + 1) * sizeof *r->carries);
   return r;
 }
 
@@ -161,6 +162,7 @@ ns_regions_free (NsRegions *r)
     }
   g_free (r->content_masks);
   g_free (r->style_masks);
+  g_free (r->carries);
   g_free (r);
 }
 
@@ -270,6 +272,12 @@ ns_regions_masks_at (const NsRegions *r, int w, int h, int *n)
   else
     masks[(*n)++] = rest;
   return masks;
+}
+
+NsRegionCarry
+ns_regions_carry (const NsRegions *r, int region)
+{
+  return r->carries[MIN (region, r->n_styles)];
 }
 
 double

@@ -107,11 +107,35 @@ ns_stylizer_set_regions (NsStylizer             *st,
   return TRUE;
 }
 
-void
-ns_stylizer_set_region_carry (NsStylizer *st, NsMaskCarry carry)
+gboolean
+ns_stylizer_set_region_carry (NsStylizer    *st,
+                              int            style,
+                              NsRegionCarry  carry,
+                              GError       **error)
 {
-  if (st->regions != NULL)
-    st->regions->carry = carry;
+  if (st->regions == NULL)
+    {
+      g_set_error_literal (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                           "The stylizer has no regions; set them (ns_stylizer_set_regions) "
+                           "before their carry");
+      return FALSE;
+    }
+  if (style != NS_REGION_THE_REST && (style < 0 || style >= st->regions->n_styles))
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                   "There is no style %d among the regions' %d styles; give 0 to %d, or "
+                   "NS_REGION_THE_REST", style, st->regions->n_styles,
+                   st->regions->n_styles - 1);
+      return FALSE;
+    }
+  if ((int) carry < NS_REGION_CARRY_FEATHERED || (int) carry > NS_REGION_CARRY_ALL)
+    {
+      g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                   "Unknown region carry %d; give one of NsRegionCarry", (int) carry);
+      return FALSE;
+    }
+  st->regions->carries[style == NS_REGION_THE_REST ? st->regions->n_styles : style] = carry;
+  return TRUE;
 }
 
 void

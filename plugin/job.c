@@ -105,11 +105,12 @@ ns_styles_new (int n)
 
   g_return_val_if_fail (n >= 1, NULL);
 
-  styles->n      = n;
-  styles->images = g_new0 (NsImage *, n);
-  styles->blend  = g_new (double, n);
-  styles->masks  = g_new0 (NsImage *, n);
-  styles->rest   = NS_REGION_REST_CONTENT;
+  styles->n       = n;
+  styles->images  = g_new0 (NsImage *, n);
+  styles->blend   = g_new (double, n);
+  styles->masks   = g_new0 (NsImage *, n);
+  styles->carries = g_new0 (NsRegionCarry, n);
+  styles->rest    = NS_REGION_REST_CONTENT;
   for (int i = 0; i < n; i++)
     styles->blend[i] = 1.0;
   return styles;
@@ -146,6 +147,7 @@ ns_styles_free (NsStyles *styles)
   g_free (styles->images);
   g_free (styles->blend);
   g_free (styles->masks);
+  g_free (styles->carries);
   g_free (styles);
 }
 
@@ -429,15 +431,23 @@ detach_stylizer (NsJob      *job,
 }
 
 /* The styles' regions, if any, on the stylizer: their masks are over the content as given
- * (of its shape), and the engine resizes them to the size it runs at. */
+ * (of its shape), and the engine resizes them to the size it runs at; each carried down the
+ * network as the styles say. */
 static gboolean
 set_regions (NsStylizer     *stylizer,
              const NsStyles *styles,
              GError        **error)
 {
-  return ! ns_styles_have_regions (styles) ||
-         ns_stylizer_set_regions (stylizer, (const NsImage * const *) styles->masks, NULL,
-                                  styles->n, styles->rest, error);
+  if (! ns_styles_have_regions (styles))
+    return TRUE;
+  if (! ns_stylizer_set_regions (stylizer, (const NsImage * const *) styles->masks, NULL,
+                                 styles->n, styles->rest, error))
+    return FALSE;
+  for (int i = 0; i < styles->n; i++)
+    if (styles->masks[i] && styles->carries[i] != NS_REGION_CARRY_FEATHERED &&
+        ! ns_stylizer_set_region_carry (stylizer, i, styles->carries[i], error))
+      return FALSE;
+  return TRUE;
 }
 
 static NsImage *

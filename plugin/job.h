@@ -57,13 +57,15 @@ void      ns_engine_size (NsOptions *options,
  * (ns_stylizer_set_regions). */
 typedef struct
 {
-  int           n;        /* at least 1 */
-  NsImage     **images;   /* n style images, owned */
-  double       *blend;    /* n blend weights (> 0; ns_stylizer_run normalises them) */
-  NsImage     **masks;    /* n masks over the content as given to ns_job_new, of its shape
-                           * (any size), owned (NULL entry = everywhere); the engine makes
-                           * them the size it runs at */
-  NsRegionRest  rest;     /* what the pixels no mask covers get */
+  int            n;        /* at least 1 */
+  NsImage      **images;   /* n style images, owned */
+  double        *blend;    /* n blend weights (> 0; ns_stylizer_run normalises them) */
+  NsImage      **masks;    /* n masks over the content as given to ns_job_new, of its shape
+                            * (any size), owned (NULL entry = everywhere); the engine makes
+                            * them the size it runs at */
+  NsRegionCarry *carries;  /* n: how each mask is carried down the network
+                            * (ns_stylizer_set_region_carry; ns_styles_new: feathered) */
+  NsRegionRest   rest;     /* what the pixels no mask covers get */
 } NsStyles;
 
 /* n styles with no images yet, weights 1, everywhere, the rest content only. */

@@ -1,7 +1,6 @@
 /* pixels.c — reading regions and style layers, writing results through the shadow buffer. */
 #include "pixels.h"
 
-#include <math.h>
 #include <string.h>
 
 static const Babl *
@@ -9,15 +8,6 @@ float_format (gboolean    alpha,
               const Babl *space_of)
 {
   return babl_format_with_space (alpha ? "R'G'B'A float" : "R'G'B' float", space_of);
-}
-
-GeglRectangle
-ns_rect_scaled (const GeglRectangle *rect,
-                double               scale)
-{
-  return (GeglRectangle) { (gint) floor (rect->x * scale), (gint) floor (rect->y * scale),
-                           MAX (1, (gint) lround (rect->width * scale)),
-                           MAX (1, (gint) lround (rect->height * scale)) };
 }
 
 /* `rect` (drawable coordinates) scaled by `scale`: GEGL box-filters when shrinking. */

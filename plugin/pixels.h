@@ -10,6 +10,7 @@
 #include <libgimp/gimp.h>
 
 #include "neural-style.h"
+#include "scaled-read.h"
 
 G_BEGIN_DECLS
 
@@ -24,18 +25,6 @@ typedef struct
   float        *alpha;           /* one float per pixel, or NULL without alpha */
   NsImage      *content;         /* R'G'B', what the engine stylizes (may be stolen) */
 } NsRegion;
-
-/* The engine works on [0,1]; values outside (float images) would only be clipped later,
- * and masks outside it are refused.  NaN: 0. */
-static inline float
-ns_clamp01 (float v)
-{
-  return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : (v == v ? v : 0.0f));
-}
-
-/* `rect` in the coordinates of a read scaled by `scale` (ns_region_read_scaled): what
- * gegl_buffer_get is asked for, and the size such a read has. */
-GeglRectangle ns_rect_scaled (const GeglRectangle *rect, double scale);
 
 NsRegion *ns_region_read (GimpDrawable *drawable, const GeglRectangle *rect);
 /* The same scaled by `scale` (box-filtered when shrinking); its rect is then in scaled

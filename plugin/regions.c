@@ -321,8 +321,9 @@ ns_plugin_regions_check (GimpProcedureConfig *config,
 
 /* `mask` (a channel, a layer mask or the selection) over `rect` of `drawable`, both placed
  * where they are in the image (outside `mask`: 0), read at `scale` as the content is
- * (ns_region_read_scaled): of the content's shape, which is all the engine asks of a mask
- * (it resizes it to the size it runs at). */
+ * (ns_region_read_scaled), sampled where the content is sampled (ns_mask_read_scaled): of
+ * the content's shape, which is all the engine asks of a mask (it resizes it to the size
+ * it runs at). */
 static NsImage *
 read_mask (GimpDrawable        *mask,
            GimpDrawable        *drawable,
@@ -330,21 +331,11 @@ read_mask (GimpDrawable        *mask,
            double               scale)
 {
   g_autoptr (GeglBuffer) buffer = gimp_drawable_get_buffer (mask);
-  GeglRectangle at;
-  NsImage *out;
   gint dx, dy, mx, my;
 
   gimp_drawable_get_offsets (drawable, &dx, &dy);
   gimp_drawable_get_offsets (mask, &mx, &my);
-  at = ns_rect_scaled (GEGL_RECTANGLE (rect->x + dx - mx, rect->y + dy - my,
-                                       rect->width, rect->height), scale);
-  out = ns_image_new (at.width, at.height, 1);
-  gegl_buffer_get (buffer, &at, scale, babl_format ("Y float"), out->data,
-                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
-  /* A channel of a float image may hold values outside [0,1]. */
-  for (gsize i = 0; i < (gsize) at.width * at.height; i++)
-    out->data[i] = ns_clamp01 (out->data[i]);
-  return out;
+  return ns_mask_read_scaled (buffer, dx - mx, dy - my, rect, scale);
 }
 
 static gboolean
@@ -505,6 +496,11 @@ read_styles (GimpProcedureConfig *config,
                                                      gimp_drawable_get_format (drawable))
                                     : ns_style_size (GIMP_DRAWABLE (layer));
       styles->masks[kept]  = mask;
+      /* Cut to the selection, the mask is carried inside: nothing outside the selection
+       * reaches the style statistics (feathered, the coarse features that see across its
+       * edge would count the unselected part of its bounds). */
+      if (guide)
+        styles->carries[kept] = NS_REGION_CARRY_INSIDE;
       kept++;
     }
 

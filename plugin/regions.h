@@ -12,10 +12,11 @@
  * ("style-weight" is β, how strongly the result takes on the styles; the style-weight-N
  * blend the styles.)  A region is read as a mask over the part of the layer being
  * stylized.  When only a selection is stylized, the selection guides the styles too: each
- * region is cut to it, so the unselected part of its bounding box counts for no style (but
- * through the network's coarser features, which see across the selection's edge: see
- * docs/regions.md).  A style whose region is the selection is different: the selection
- * then says where that style goes, and the whole layer is stylized. */
+ * region is cut to it and carried down the network "inside" (NS_REGION_CARRY_INSIDE), so
+ * the unselected part of its bounding box counts for no style, not even through the
+ * network's coarser features (docs/regions.md).  A style whose region is the selection is
+ * different: the selection then says where that style goes, the whole layer is stylized,
+ * and the region is carried as a channel's is (feathered). */
 #ifndef NS_PLUGIN_REGIONS_H
 #define NS_PLUGIN_REGIONS_H
 

@@ -690,7 +690,7 @@ usage_case "--resume without --frames" "only apply to --frames" "$C" "$S" -o "$F
 usage_case "--temporal-weight without --frames" "only apply to --frames" "$C" "$S" -o "$F/never/x.png" --temporal-weight 5
 check "no bad input wrote anything" '[ -z "$(ls -A "$F/never")" ]'
 
-# ---- regions: --style-mask and --rest ---------------------------------------------------------
+# ---- regions: --style-mask, --rest and --region-carry -----------------------------------------
 R=$T/regions; mkdir -p "$R"
 "$MK" png   "$R/mask.png"   80 60 gray 8
 "$MK" png   "$R/mask-rgb.png" 80 60 rgb 8
@@ -709,11 +709,19 @@ check "a mask changes the result" \
 run "$C" "$S" "${fast[@]}" --style-mask "$R/small.png" -o "$R/small-masked.png"
 check "a mask of the content's shape at half its size is taken (the engine resizes it)" \
   '[ "$rc" = 0 ] && [ "$(png_header "$R/small-masked.png")" = "64 48 8 2" ] && ! near "$("$MK" diff "$R/plain.png" "$R/small-masked.png")" 0 1e-4'
+run "$C" "$S" "${fast[@]}" --style-mask "$R/mask.png" --region-carry inside -o "$R/inside.png"
+check "--region-carry inside: exit 0, a result other than the feathered one" \
+  '[ "$rc" = 0 ] && ! near "$("$MK" diff "$R/masked.png" "$R/inside.png")" 0 1e-4'
+run "$C" "$S" "${fast[@]}" --style-mask "$R/mask.png" --region-carry feathered -o "$R/feathered.png"
+check "--region-carry feathered is the default" \
+  '[ "$rc" = 0 ] && near "$("$MK" diff "$R/masked.png" "$R/feathered.png")" 0 1e-6'
 usage_case "--style-mask count mismatch" "one mask per style" "$C" "$S" "$S" -o "$R/never.png" \
   --style-mask "$R/mask.png"
 usage_case "--style-mask with no file"  "names no file" "$C" "$S" "$S" -o "$R/never.png" --style-mask ","
 usage_case "--rest foo"                 "--rest"        "$C" "$S" -o "$R/never.png" --style-mask "$R/mask.png" --rest foo
 usage_case "--rest without --style-mask" "--rest only applies" "$C" "$S" -o "$R/never.png" --rest styles
+usage_case "--region-carry foo"         "--region-carry must be" "$C" "$S" -o "$R/never.png" --style-mask "$R/mask.png" --region-carry foo
+usage_case "--region-carry without --style-mask" "--region-carry only applies" "$C" "$S" -o "$R/never.png" --region-carry inside
 runtime_case "a mask of another shape" "is 40×40 pixels but the content is 80×60" \
   "$C" "$S" -o "$R/never.png" --style-mask "$R/square.png"
 runtime_case "an all-black mask" "all black" "$C" "$S" -o "$R/never.png" --style-mask "$R/black.png"

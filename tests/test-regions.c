@@ -1,12 +1,12 @@
 /* test-regions.c — regions with their own style (ns_stylizer_set_regions): the guided
- * style loss and its gradient, masks carried down the network, a full mask as the plain
- * loss, tiled as whole with masks, the shallow path as the network pass with masks, the API's checks, and a run with two regions whose
- * textures follow their own styles (tools/texture.c's descriptor). */
+ * style loss and its gradient, a full mask as the plain loss (with either carry), tiled as
+ * whole with masks, the shallow path as the network pass with masks, the API's checks, and
+ * a run with two regions whose textures follow their own styles (tools/texture.c's
+ * descriptor).  How masks are carried down the network: test-region-carry.c. */
 #include <math.h>
 #include <string.h>
-#include "objective-internal.h"
+#include "regions-common.h"
 #include "texture.h"
-#include "testutil.h"
 
 /* ---- the guided loss ---------------------------------------------------------------------- */
 
@@ -79,167 +79,7 @@ test_guided_gradient (void)
   }
 }
 
-/* ---- masks down the network --------------------------------------------------------------- */
-
-/* conv, relu, pool, conv, relu: the layer kinds are all the masks read. */
-static NsNetwork *
-kinds_network (void)
-{
-  static const NsLayerKind kinds[] = { NS_LAYER_CONV, NS_LAYER_RELU, NS_LAYER_MAXPOOL,
-                                       NS_LAYER_CONV, NS_LAYER_RELU };
-  NsNetwork *net = g_new0 (NsNetwork, 1);
-
-  net->n_layers = G_N_ELEMENTS (kinds);
-  net->layers = g_new0 (NsLayer, net->n_layers);
-  for (int i = 0; i < net->n_layers; i++)
-    net->layers[i].kind = kinds[i];
-  return net;
-}
-
-static void
-kinds_network_free (NsNetwork *net)
-{
-  g_free (net->layers);
-  g_free (net);
-}
-
-/* A mask at layer `layer`, row 0, column x, relative to its column 0 (normalisation aside). */
-static double
-ratio (const NsLayerMasks *m, int layer, int x)
-{
-  return m->at[layer][x] / m->at[layer][0];
-}
-
-static void
-test_carry (void)
-{
-  NsNetwork *net = kinds_network ();
-  gboolean hooked[5] = { FALSE, TRUE, FALSE, FALSE, TRUE };
-  int w = 12, h = 6;
-  g_autofree float *step = g_new (float, w * h);
-  g_autofree float *ones = g_new (float, w * h);
-
-  /* Left half 1, right half 0: the edge is between columns 5 and 6. */
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      {
-        step[y * w + x] = x < 6 ? 1.0f : 0.0f;
-        ones[y * w + x] = 1.0f;
-      }
-  {
-    g_autoptr (NsLayerMasks) m = ns_layer_masks_new (net, step, w, h, 4, hooked,
-                                                     NS_MASK_CARRY_FEATHER);
-
-    g_assert_null (m->at[0]);
-    g_assert_cmpint (m->w[4], ==, 6);
-    g_assert_cmpint (m->h[4], ==, 3);
-    /* 3×3 averages: 2/3 and 1/3 beside the edge. */
-    g_assert_cmpfloat (fabs (ratio (m, 1, 5) - 2.0 / 3), <, 1e-6);
-    g_assert_cmpfloat (fabs (ratio (m, 1, 6) - 1.0 / 3), <, 1e-6);
-    g_assert_cmpfloat (m->at[1][7], ==, 0.0f);
-    /* Mean square 1. */
-    {
-      double ms = 0.0;
-
-      for (int i = 0; i < m->w[1] * m->h[1]; i++)
-        ms += (double) m->at[1][i] * m->at[1][i];
-      g_assert_cmpfloat (fabs (ms / (m->w[1] * m->h[1]) - 1.0), <, 1e-6);
-    }
-    /* After the pooling (pairs (4,5) = (1 + 2/3)/2, (6,7) = (1/3 + 0)/2) and a 3×3 average:
-     * the column of pair (4,5) is the mean of pairs (2,3), (4,5), (6,7): (1 + 5/6 + 1/6)/3. */
-    g_assert_cmpfloat (fabs (ratio (m, 4, 2) - (1.0 + 5.0 / 6 + 1.0 / 6) / 3), <, 1e-6);
-    g_assert_cmpfloat (fabs (ratio (m, 4, 3) - (5.0 / 6 + 1.0 / 6 + 0.0) / 3), <, 1e-6);
-    g_assert_false (m->empty[4]);
-  }
-  {
-    g_autoptr (NsLayerMasks) in = ns_layer_masks_new (net, step, w, h, 4, hooked,
-                                                      NS_MASK_CARRY_INSIDE);
-    g_autoptr (NsLayerMasks) all = ns_layer_masks_new (net, step, w, h, 4, hooked,
-                                                       NS_MASK_CARRY_ALL);
-    g_autoptr (NsLayerMasks) simple = ns_layer_masks_new (net, step, w, h, 4, hooked,
-                                                          NS_MASK_CARRY_SIMPLE);
-
-    /* Inside: the edge moves in by one pixel per convolution; all: out by one. */
-    g_assert_cmpfloat (in->at[1][4], >, 0.0f);
-    g_assert_cmpfloat (in->at[1][5], ==, 0.0f);
-    g_assert_cmpfloat (all->at[1][6], >, 0.0f);
-    g_assert_cmpfloat (all->at[1][7], ==, 0.0f);
-    g_assert_cmpfloat (in->at[4][0], >, 0.0f);
-    g_assert_cmpfloat (in->at[4][1], ==, 0.0f);
-    g_assert_cmpfloat (all->at[4][4], >, 0.0f);
-    g_assert_cmpfloat (all->at[4][5], ==, 0.0f);
-    /* Simple: the step itself, then its 2×2 averages. */
-    g_assert_cmpfloat (simple->at[1][5], ==, simple->at[1][0]);
-    g_assert_cmpfloat (simple->at[1][6], ==, 0.0f);
-    g_assert_cmpfloat (simple->at[4][2], ==, simple->at[4][0]);
-    g_assert_cmpfloat (simple->at[4][3], ==, 0.0f);
-  }
-  /* A full mask stays exactly ones with every variant. */
-  for (int carry = NS_MASK_CARRY_FEATHER; carry <= NS_MASK_CARRY_ALL; carry++)
-    {
-      g_autoptr (NsLayerMasks) m = ns_layer_masks_new (net, ones, w, h, 4, hooked, carry);
-
-      for (int i = 0; i < m->w[4] * m->h[4]; i++)
-        g_assert_cmpfloat (m->at[4][i], ==, 1.0f);
-    }
-  /* A region of one pixel vanishes at the pooled layer with INSIDE. */
-  {
-    g_autofree float *dot = g_new0 (float, w * h);
-    g_autoptr (NsLayerMasks) m = NULL;
-
-    dot[2 * w + 3] = 1.0f;
-    m = ns_layer_masks_new (net, dot, w, h, 4, hooked, NS_MASK_CARRY_INSIDE);
-    g_assert_true (m->empty[4]);
-  }
-  kinds_network_free (net);
-}
-
 /* ---- objectives with regions -------------------------------------------------------------- */
-
-/* Images of different seeds differ in structure too. */
-static NsImage *
-make_image (int w, int h, guint32 seed)
-{
-  return ns_test_image (w, h, seed, 0.05f * seed);
-}
-
-/* A feathered mask: 1 left of column `edge`, 0 right of it, a linear ramp `feather` wide. */
-static NsImage *
-ramp_mask (int w, int h, int edge, int feather, gboolean invert)
-{
-  NsImage *m = ns_image_new (w, h, 1);
-
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      {
-        float v = CLAMP (0.5f + (float) (edge - x) / feather, 0.0f, 1.0f);
-
-        m->data[(gsize) y * w + x] = invert ? 1.0f - v : v;
-      }
-  return m;
-}
-
-/* `general`: untiled through the network pass even where objective-shallow.c applies. */
-static NsObjective *
-objective_by (NsNetwork *net, NsOptions *opt, const NsImage *content,
-              const NsImage * const *styles, int n_styles, const NsRegions *regions, int tile,
-              gboolean general)
-{
-  NsObjectiveConfig config = { tile, 0, TRUE, TRUE, NULL, general, regions };
-  g_autoptr (GError) error = NULL;
-  NsObjective *obj = ns_objective_new_full (net, opt, content, styles, NULL, n_styles, &config,
-                                            &error);
-
-  g_assert_no_error (error);
-  return obj;
-}
-
-static NsObjective *
-objective (NsNetwork *net, NsOptions *opt, const NsImage *content, const NsImage * const *styles,
-           int n_styles, const NsRegions *regions, int tile)
-{
-  return objective_by (net, opt, content, styles, n_styles, regions, tile, TRUE);
-}
 
 /* Every loss at the first ReLU, as the refinement at full size has it. */
 static void
@@ -263,7 +103,7 @@ eval_at (NsObjective *obj, float *grad, double parts[3])
 
 /* shallow: every loss at relu1_1, evaluated by objective-shallow.c. */
 static void
-check_full_mask (NsNetwork *net, int tile, gboolean shallow)
+check_full_mask (NsNetwork *net, int tile, gboolean shallow, NsRegionCarry carry)
 {
   g_autoptr (NsOptions) opt = ns_options_new ();
   g_autoptr (NsImage) content = make_image (64, 48, 1);
@@ -283,6 +123,7 @@ check_full_mask (NsNetwork *net, int tile, gboolean shallow)
     ones->data[i] = 1.0f;
   regions = ns_regions_new (masks, NULL, 1, NS_REGION_REST_STYLES, NULL);
   g_assert_nonnull (regions);
+  regions->carries[0] = carry;
   if (shallow)
     shallow_layers (opt);
   plain = objective_by (net, opt, content, styles, 1, NULL, tile, ! shallow);
@@ -294,8 +135,8 @@ check_full_mask (NsNetwork *net, int tile, gboolean shallow)
   eval_at (plain, gp, pp);
   eval_at (guided, gg, pg);
   err = ns_test_rel_norm (gg, gp, n);
-  g_test_message ("tile %d: style %.9g vs %.9g, gradient rel. error %.2e", tile, pg[1], pp[1],
-                  err);
+  g_test_message ("tile %d, carry %d: style %.9g vs %.9g, gradient rel. error %.2e", tile,
+                  carry, pg[1], pp[1], err);
   g_assert_cmpfloat (pp[1], >, 0.0);
   g_assert_cmpfloat (fabs (pg[1] - pp[1]), <=, 1e-6 * pp[1]);
   g_assert_cmpfloat (pg[0], ==, pp[0]);
@@ -307,36 +148,12 @@ test_full_mask (void)
 {
   g_autoptr (NsNetwork) net = ns_network_new_embedded ();
 
-  check_full_mask (net, 0, FALSE);
-  check_full_mask (net, 32, FALSE);
-  check_full_mask (net, 0, TRUE);
-}
-
-/* A content, two styles and two feathered regions: left of edge_l and right of edge_r, the
- * rest between them. */
-typedef struct
-{
-  NsImage *content, *style[2], *mask[2];
-} TwoRegions;
-
-static void
-two_regions_init (TwoRegions *t, int w, int h, int edge_l, int edge_r, int feather)
-{
-  t->content = make_image (w, h, 1);
-  t->style[0] = make_image (60, 70, 2);
-  t->style[1] = make_image (80, 50, 3);
-  t->mask[0] = ramp_mask (w, h, edge_l, feather, FALSE);
-  t->mask[1] = ramp_mask (w, h, edge_r, feather, TRUE);
-}
-
-static void
-two_regions_clear (TwoRegions *t)
-{
-  ns_image_free (t->content);
-  for (int i = 0; i < 2; i++)
+  for (NsRegionCarry carry = NS_REGION_CARRY_FEATHERED; carry <= NS_REGION_CARRY_INSIDE;
+       carry++)
     {
-      ns_image_free (t->style[i]);
-      ns_image_free (t->mask[i]);
+      check_full_mask (net, 0, FALSE, carry);
+      check_full_mask (net, 32, FALSE, carry);
+      check_full_mask (net, 0, TRUE, carry);
     }
 }
 
@@ -414,10 +231,11 @@ test_shallow (void)
 
 typedef struct
 {
-  NsColorMode  mode;
-  NsRegionRest rest;
-  gboolean     style_mask;
-  int          tile;
+  NsColorMode   mode;
+  NsRegionRest  rest;
+  gboolean      style_mask;
+  int           tile;
+  NsRegionCarry carry;
 } TiledCase;
 
 static void
@@ -429,7 +247,8 @@ check_tiled (NsNetwork *net, const TiledCase *k)
   g_autoptr (NsRegions) regions = NULL;
   g_autoptr (NsObjective) whole = NULL;
   g_autoptr (NsObjective) tiled = NULL;
-  g_autofree char *what = g_strdup_printf ("tiled, mode %d rest %d", k->mode, k->rest);
+  g_autofree char *what = g_strdup_printf ("tiled, mode %d rest %d carry %d", k->mode, k->rest,
+                                           k->carry);
   TwoRegions t;
 
   two_regions_init (&t, 72, 53, 25, 47, 8);
@@ -438,6 +257,8 @@ check_tiled (NsNetwork *net, const TiledCase *k)
   ns_options_set_tv_weight (opt, 10.0);
   regions = ns_regions_new ((const NsImage * const *) t.mask, k->style_mask ? style_masks : NULL,
                             2, k->rest, NULL);
+  for (int r = 0; r <= 2; r++)
+    regions->carries[r] = k->carry;
   whole = objective (net, opt, t.content, (const NsImage * const *) t.style, 2, regions, 0);
   tiled = objective (net, opt, t.content, (const NsImage * const *) t.style, 2, regions,
                      k->tile);
@@ -454,6 +275,8 @@ test_tiled (void)
     { NS_COLOR_STYLE, NS_REGION_REST_CONTENT, TRUE, 32 },
     { NS_COLOR_LUMINANCE, NS_REGION_REST_STYLES, TRUE, 32 },
     { NS_COLOR_HISTOGRAM, NS_REGION_REST_CONTENT, FALSE, 32 },
+    { NS_COLOR_STYLE, NS_REGION_REST_STYLES, TRUE, 32, NS_REGION_CARRY_INSIDE },
+    { NS_COLOR_LUMINANCE, NS_REGION_REST_CONTENT, FALSE, 32, NS_REGION_CARRY_INSIDE },
   };
 
   for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
@@ -575,38 +398,6 @@ test_api (void)
 
 /* ---- two regions, two styles ---------------------------------------------------------------- */
 
-/* Diagonal dark-red strokes on yellow (kind 0), or soft blue dots on pale green (kind 1). */
-static NsImage *
-painting (int kind, int w, int h)
-{
-  NsImage *img = ns_image_new (w, h, 3);
-
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      {
-        float *p = img->data + 3 * ((gsize) y * w + x);
-
-        if (kind == 0)
-          {
-            float s = ((x + y) / 4) % 2 ? 1.0f : 0.0f;
-
-            p[0] = 0.95f - 0.4f * s;
-            p[1] = 0.85f - 0.7f * s;
-            p[2] = 0.2f;
-          }
-        else
-          {
-            float dx = (x % 12) - 5.5f, dy = (y % 12) - 5.5f;
-            float d = expf (-(dx * dx + dy * dy) / 12.0f);
-
-            p[0] = 0.7f - 0.6f * d;
-            p[1] = 0.9f - 0.4f * d;
-            p[2] = 0.6f + 0.4f * d;
-          }
-      }
-  return img;
-}
-
 static NsImage *
 crop (const NsImage *img, int y0, int y1)
 {
@@ -671,7 +462,6 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/regions/guided-gradient", test_guided_gradient);
-  g_test_add_func ("/regions/carry", test_carry);
   g_test_add_func ("/regions/full-mask", test_full_mask);
   g_test_add_func ("/regions/tiled", test_tiled);
   g_test_add_func ("/regions/shallow", test_shallow);

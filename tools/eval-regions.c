@@ -73,7 +73,11 @@ static const Spec specs[] = {
     { { 0.88, 0.0, 1.0, 0.3 }, { 0.3, 0.3, 0.7, 0.8 } }, { 1.0, 1.0, 1.0 }, 0.0 },
 };
 
-static const char * const carry_names[] = { "feathered", "simple", "inside", "all" };
+/* By NsRegionCarry. */
+static const char * const carry_names[] = {
+  [NS_REGION_CARRY_FEATHERED] = "feathered", [NS_REGION_CARRY_INSIDE] = "inside",
+  [NS_REGION_CARRY_SIMPLE] = "simple", [NS_REGION_CARRY_ALL] = "all"
+};
 
 typedef struct
 {
@@ -364,7 +368,9 @@ stylize (NsNetwork *net, const NsOptions *opt, const NsImage *content,
     {
       if (! ns_stylizer_set_regions (st, masks, NULL, 2, NS_REGION_REST_CONTENT, error))
         return NULL;
-      ns_stylizer_set_region_carry (st, (NsMaskCarry) carry);
+      for (int i = 0; i < 2; i++)
+        if (! ns_stylizer_set_region_carry (st, i, (NsRegionCarry) carry, error))
+          return NULL;
     }
   out = ns_stylizer_run (st, content, styles, NULL, 2, error);
   *wall = (g_get_monotonic_time () - t0) / 1e6;
@@ -625,7 +631,7 @@ evaluate (const Args *a)
 
   if (n_carries <= 0)
     {
-      g_printerr ("eval-regions: --carries takes feathered, simple, inside, all\n");
+      g_printerr ("eval-regions: --carries takes feathered, inside, simple, all\n");
       return 2;
     }
   for (guint s = 0; s < G_N_ELEMENTS (specs); s++)

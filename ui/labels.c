@@ -1,5 +1,6 @@
 /* labels.c — how the dialog's controls read: "Automatic" for the settings where 0 means
- * automatic, and sliders of one width whatever the language. */
+ * automatic, sliders of one width whatever the language, and wrapping labels that keep a
+ * height. */
 #include "labels.h"
 
 #include <glib/gi18n.h>
@@ -79,4 +80,23 @@ ns_align_controls (GimpProcedureDialog *dialog,
         gtk_widget_set_size_request (gimp_scale_entry_get_range (GIMP_SCALE_ENTRY (widget)),
                                      SCALE_MIN_WIDTH, -1);
     }
+}
+
+/* ---- wrapping labels ------------------------------------------------------------------------ */
+
+/* Keeps a wrapping label at least `lines` lines high. */
+void
+ns_label_fix_height (GtkWidget *label,
+                     gint       lines)
+{
+  g_autoptr (PangoLayout) layout = gtk_widget_create_pango_layout (label, NULL);
+  g_autoptr (GString) text = g_string_new ("Xg");
+  gint height;
+
+  for (gint i = 1; i < lines; i++)
+    g_string_append (text, "\nXg");
+  pango_layout_set_text (layout, text->str, -1);
+  pango_layout_set_attributes (layout, gtk_label_get_attributes (GTK_LABEL (label)));
+  pango_layout_get_pixel_size (layout, NULL, &height);
+  gtk_widget_set_size_request (label, -1, height);
 }

@@ -18,6 +18,11 @@ void ns_spin_show_zero_as (GimpProcedureDialog *dialog,
 void ns_align_controls (GimpProcedureDialog *dialog,
                         const char * const  *properties);
 
+/* Keeps a wrapping label at least `lines` lines high, so that short texts do not make the
+ * dialog jump. */
+void ns_label_fix_height (GtkWidget *label,
+                          gint       lines);
+
 G_END_DECLS
 
 #endif /* NS_UI_LABELS_H */

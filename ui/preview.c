@@ -16,8 +16,7 @@
  * free zoom has nothing true to show; its fit view and GimpDrawablePreview's scrolling 1:1
  * view both do, and both mask the result with the selection themselves.
  *
- * Under the views a status line tells how the final run will go (its plan, estimated in a
- * job of its own whenever the settings change). */
+ * Under the views a status line (status.c) tells how the final run will go. */
 #include "preview.h"
 
 #include <math.h>
@@ -25,33 +24,26 @@
 
 #include "settings.h"
 #include "texts.h"
+#include "labels.h"
 #include "pixels.h"
 #include "overlay.h"
 #include "state.h"
+#include "status.h"
 #include "style.h"
 #include "regions.h"
 
 /* Draw the engine's current image every this many iterations. */
 #define PREVIEW_EVERY 2
 
-/* The status line is at least this many lines high (it wraps, and grows for longer plans),
- * so that short messages do not make the dialog jump; the progress text likewise. */
-#define STATUS_LINES 5
+/* The progress text is at least this many lines high, so that short texts do not make the
+ * dialog jump. */
 #define PROGRESS_LINES 2
-
-/* Settings changes are planned again after this pause (ms), not at every keystroke. */
-#define ESTIMATE_DELAY 400
-
-/* A layer this many times the optimisation size is "much larger": the status says how the
- * run enlarges it and what the full-size run would cost. */
-#define MUCH_LARGER 1.5
 
 
 struct _NsPreview
 {
   GimpProcedureConfig *config;
   GimpDrawable        *drawable;
-  gint                 n_frames;      /* 0, or the animation's frames (the estimate's count) */
   NsNetworkCache      *networks;
 
   GtkWidget           *preview;       /* GimpDrawablePreview, 1:1 */
@@ -62,7 +54,7 @@ struct _NsPreview
   GtkWidget           *stop_button;
   GtkWidget           *progress;
   GtkWidget           *progress_text; /* under the bar: a label, which wraps */
-  GtkWidget           *status;
+  NsStatus            *status;        /* the status line under the views */
   gulong               notify_id;
 
   NsJob               *job;           /* the running preview, or NULL */
@@ -76,248 +68,7 @@ struct _NsPreview
   guchar              *shown_whole;   /* whole layer: the same at the zoom preview's size */
   gint                 shown_whole_rowstride;
   gint                 shown_whole_width, shown_whole_height;
-
-  char                *message;       /* the status line: a message, then the plan */
-  char                *plan;
-  NsJob               *estimate;      /* planning the final run, or NULL */
-  guint                estimate_id;   /* the pending ESTIMATE_DELAY timeout */
 };
-
-/* ---- the status line ------------------------------------------------------------------------ */
-
-static void
-update_status (NsPreview *p)
-{
-  g_autofree char *text = NULL;
-
-  if (p->message && *p->message && p->plan)
-    text = g_strconcat (p->message, "\n", p->plan, NULL);
-  else
-    text = g_strdup (p->message && *p->message ? p->message : p->plan ? p->plan : "");
-
-  gtk_label_set_text (GTK_LABEL (p->status), text);
-  ns_ui_state_set ("status", text);
-}
-
-void
-ns_preview_set_status (NsPreview  *p,
-                       const char *message)
-{
-  g_free (p->message);
-  p->message = g_strdup (message);
-  update_status (p);
-}
-
-/* Keeps a wrapping label at least `lines` lines high. */
-static void
-fix_label_height (GtkWidget *label,
-                  gint       lines)
-{
-  g_autoptr (PangoLayout) layout = gtk_widget_create_pango_layout (label, NULL);
-  g_autoptr (GString) text = g_string_new ("Xg");
-  gint height;
-
-  for (gint i = 1; i < lines; i++)
-    g_string_append (text, "\nXg");
-  pango_layout_set_text (layout, text->str, -1);
-  pango_layout_set_attributes (layout, gtk_label_get_attributes (GTK_LABEL (label)));
-  pango_layout_get_pixel_size (layout, NULL, &height);
-  gtk_widget_set_size_request (label, -1, height);
-}
-
-/* ---- the final run's plan ------------------------------------------------------------------- */
-
-/* What the final run does with a layer much larger than its optimisation size, and what
- * running it all at full size would take instead. */
-static char *
-large_summary (NsPreview *p,
-               int        run_side,
-               int        width,
-               int        height,
-               double     seconds,
-               double     full_seconds)
-{
-  g_autofree char *time = ns_plugin_format_duration (seconds);
-  g_autofree char *full_time = ns_plugin_format_duration (full_seconds);
-  g_autofree char *what = NULL;
-  g_autofree char *alternative = NULL;
-  NsUpscale upscale = gimp_procedure_config_get_choice_id (p->config, "upscale");
-  gint refine_iterations;
-
-  g_object_get (p->config, "refine-iterations", &refine_iterations, NULL);
-  if (upscale == NS_UPSCALE_REFINE && refine_iterations > 0)
-    what = g_strdup_printf (_("Optimized at %d px, then enlarged to %d×%d and refined: "
-                              "about %s."), run_side, width, height, time);
-  else if (upscale != NS_UPSCALE_BILINEAR)
-    what = g_strdup_printf (_("Optimized at %d px, then enlarged to %d×%d guided by the "
-                              "layer: about %s."), run_side, width, height, time);
-  else
-    what = g_strdup_printf (_("Optimized at %d px, then enlarged to %d×%d (bilinear): "
-                              "about %s."), run_side, width, height, time);
-
-  if (full_seconds >= 0.0)
-    alternative = g_strdup_printf (_("Optimizing at full size instead would take about %s."),
-                                   full_time);
-  else
-    alternative = g_strdup (_("Optimizing at full size instead would not fit the memory "
-                              "budget."));
-
-  /* TRANSLATORS: two sentences in a row (Chinese needs no space between them). */
-  return g_strdup_printf (C_("sentences", "%s %s"), what, alternative);
-}
-
-/* What the final run stylizes: the layer (or its selected part), or for an animation the
- * canvas, which every frame is stylized on. */
-static gboolean
-final_size (NsPreview *p,
-            gint      *width,
-            gint      *height)
-{
-  GeglRectangle area;
-
-  if (p->n_frames > 0)
-    {
-      GimpImage *image = gimp_item_get_image (GIMP_ITEM (p->drawable));
-
-      *width  = gimp_image_get_width (image);
-      *height = gimp_image_get_height (image);
-      return TRUE;
-    }
-  if (! ns_plugin_regions_area (p->config, p->drawable, &area))
-    return FALSE;
-  *width  = area.width;
-  *height = area.height;
-  return TRUE;
-}
-
-/* The estimate is of one frame: what all of them take, before it. */
-static char *
-frames_summary (NsPreview *p,
-                double     seconds)
-{
-  g_autofree char *each = ns_plugin_format_duration (seconds);
-  g_autofree char *all = ns_plugin_format_duration (seconds * p->n_frames);
-
-  return g_strdup_printf (ngettext ("%d frame: about %s in all (%s a frame).",
-                                    "%d frames: about %s in all (%s a frame).",
-                                    p->n_frames),
-                          p->n_frames, all, each);
-}
-
-static void
-estimate_plan (NsJob        *job,
-               const NsPlan *plan,
-               gpointer      data)
-{
-  NsPreview *p = data;
-
-  g_free (p->plan);
-  p->plan = ns_plugin_plan_text (plan);
-}
-
-static void
-estimate_done (NsJob        *job,
-               NsImage      *result,
-               const GError *error,
-               gpointer      data)
-{
-  NsPreview *p = data;
-  gint w, h;
-  int run_side;
-  double seconds, full_seconds;
-
-  if (error)
-    {
-      g_free (p->plan);
-      p->plan = ns_plugin_error_text (error);
-    }
-  else if (p->plan && final_size (p, &w, &h))
-    {
-      run_side = ns_plugin_run_side (ns_plugin_config_size (p->config), w, h);
-      ns_job_get_estimate (job, &seconds, &full_seconds);
-      if (MAX (w, h) > MUCH_LARGER * run_side)
-        {
-          g_autofree char *summary = large_summary (p, run_side, w, h, seconds, full_seconds);
-          char *plan = g_strconcat (summary, "\n", _("Plan: "), p->plan, NULL);
-
-          g_free (p->plan);
-          p->plan = plan;
-        }
-      if (p->n_frames > 0 && seconds >= 0.0)
-        {
-          g_autofree char *summary = frames_summary (p, seconds);
-          char *plan = g_strconcat (summary, "\n", p->plan, NULL);
-
-          g_free (p->plan);
-          p->plan = plan;
-        }
-    }
-
-  g_clear_pointer (&p->estimate, ns_job_unref);
-  update_status (p);
-}
-
-static void
-stop_estimate (NsPreview *p)
-{
-  if (p->estimate)
-    {
-      ns_job_cancel (p->estimate);
-      ns_job_detach (p->estimate);
-      g_clear_pointer (&p->estimate, ns_job_unref);
-    }
-}
-
-/* The styles of the final run, for its estimate: every style's size and the regions; the
- * first style alone when the regions are not usable yet (the dialog says why). */
-static NsStyles *
-estimate_styles (NsPreview *p,
-                 GimpLayer *style)
-{
-  NsStyles *styles = NULL;
-
-  if (p->n_frames == 0)
-    styles = ns_plugin_regions_read_sizes (p->config, p->drawable);
-  return styles ? styles : ns_styles_new_single (ns_style_size (GIMP_DRAWABLE (style)));
-}
-
-static gboolean
-start_estimate (gpointer data)
-{
-  NsPreview *p = data;
-  g_autoptr (GimpLayer) style = NULL;
-  gint w, h;
-
-  p->estimate_id = 0;
-  stop_estimate (p);
-  g_clear_pointer (&p->plan, g_free);
-
-  g_object_get (p->config, "style-layer", &style, NULL);
-  /* The dialog tells what is wrong with the style layer. */
-  if (! ns_style_usable (style) || ! final_size (p, &w, &h))
-    {
-      update_status (p);
-      return G_SOURCE_REMOVE;
-    }
-
-  p->estimate = ns_job_new_estimate (p->networks, ns_plugin_config_network (p->config),
-                                     ns_plugin_config_options (p->config), w, h,
-                                     estimate_styles (p, style),
-                                     ns_plugin_run_side (ns_plugin_config_size (p->config),
-                                                         w, h));
-  ns_job_set_plan_func (p->estimate, estimate_plan, p);
-  ns_job_start (p->estimate, NULL, NULL, estimate_done, p);
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-schedule_estimate (NsPreview *p)
-{
-  if (p->estimate_id)
-    g_source_remove (p->estimate_id);
-  p->estimate_id = g_timeout_add (ESTIMATE_DELAY, start_estimate, p);
-}
 
 /* ---- drawing -------------------------------------------------------------------------------- */
 
@@ -739,7 +490,7 @@ config_changed (NsPreview *p)
 {
   if (p->shown || p->shown_whole || p->job)
     ns_preview_set_status (p, _("Settings changed: press Preview to update."));
-  schedule_estimate (p);
+  ns_status_schedule (p->status);
 }
 
 static GtkWidget *
@@ -807,44 +558,38 @@ ns_preview_new (GimpProcedureDialog *dialog,
   gtk_label_set_justify (GTK_LABEL (p->progress_text), GTK_JUSTIFY_CENTER);
   gtk_label_set_max_width_chars (GTK_LABEL (p->progress_text), 10);
   gtk_label_set_yalign (GTK_LABEL (p->progress_text), 0.0);
-  fix_label_height (p->progress_text, PROGRESS_LINES);
+  ns_label_fix_height (p->progress_text, PROGRESS_LINES);
   gtk_box_pack_start (GTK_BOX (box), p->progress_text, FALSE, FALSE, 0);
   gtk_widget_show (p->progress_text);
   set_progress_text (p, _("Press Preview to try the settings"));
 
-  /* The plan is long: the status line wraps, is as wide as the dialog (the caller packs
-   * it, see ns_preview_get_status), and grows as needed. */
-  p->status = gtk_label_new (NULL);
-  gtk_label_set_xalign (GTK_LABEL (p->status), 0.0);
-  gtk_label_set_yalign (GTK_LABEL (p->status), 0.0);
-  gtk_label_set_line_wrap (GTK_LABEL (p->status), TRUE);
-  gtk_label_set_line_wrap_mode (GTK_LABEL (p->status), PANGO_WRAP_WORD_CHAR);
-  gtk_label_set_width_chars (GTK_LABEL (p->status), 60);
-  gtk_label_set_max_width_chars (GTK_LABEL (p->status), 110);
-  gimp_label_set_attributes (GTK_LABEL (p->status), PANGO_ATTR_SCALE, PANGO_SCALE_SMALL, -1);
-  fix_label_height (p->status, STATUS_LINES);
-  gtk_widget_show (p->status);
+  p->status = ns_status_new (config, drawable, networks);
 
   set_running (p, FALSE);
   p->notify_id = g_signal_connect_swapped (config, "notify", G_CALLBACK (config_changed), p);
   ns_ui_state_set ("whole-layer", "0");
-  schedule_estimate (p);
 
   return p;
+}
+
+void
+ns_preview_set_status (NsPreview  *p,
+                       const char *message)
+{
+  ns_status_set_message (p->status, message);
 }
 
 void
 ns_preview_set_frames (NsPreview *p,
                        gint       n_frames)
 {
-  p->n_frames = n_frames;
-  schedule_estimate (p);
+  ns_status_set_frames (p->status, n_frames);
 }
 
 GtkWidget *
 ns_preview_get_status (NsPreview *p)
 {
-  return p->status;
+  return ns_status_get_widget (p->status);
 }
 
 void
@@ -854,9 +599,7 @@ ns_preview_free (NsPreview *p)
     return;
 
   g_signal_handler_disconnect (p->config, p->notify_id);
-  if (p->estimate_id)
-    g_source_remove (p->estimate_id);
-  stop_estimate (p);
+  ns_status_free (p->status);
   if (p->job)
     {
       /* The final run comes next: it should not share the CPU with a dead preview. */
@@ -867,8 +610,6 @@ ns_preview_free (NsPreview *p)
   forget_job (p);
   g_free (p->shown);
   g_free (p->shown_whole);
-  g_free (p->message);
-  g_free (p->plan);
   g_object_unref (p->drawable);
   g_object_unref (p->config);
   g_free (p);
