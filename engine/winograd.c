@@ -46,8 +46,8 @@
 /* Bytes of transformed weights a call makes at once (a group of elements for all outputs),
  * when the caller does not keep them: kept per thread with V and M (below), so that they are
  * not mapped afresh (page faults cost as much as the transform).  12 MiB: two rows of the
- * 6 × 6 elements for 512 × 512 filters, three groups in all (with 8 MiB, five groups made the
- * call 20–25% slower than one transform into blocks of outputs). */
+ * 6 × 6 elements for 512 × 512 filters, three groups in all (with 8 MiB, five groups made
+ * such a call 20–40% slower than one transform into blocks of outputs had been). */
 #define NS_WINOGRAD_U_BYTES (12u << 20)
 
 /* ---- the transforms, one channel at a time ---------------------------------------------- */
