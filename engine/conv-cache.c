@@ -2,18 +2,22 @@
  * calls.
  *
  * The weight transform of winograd.c depends on the weights alone, yet a call redoes it
- * every time and, for the layers whose transformed weights exceed a call's block (512 × 512
- * filters: 38 MB), once per band of tile rows: 7–10% of a VGG-19 evaluation at 256 px.
+ * every time and, for the layers whose transformed weights exceed what a call makes at once
+ * (512 × 512 filters: 38 MB), once per band of tile rows: 7–10% of a VGG-19 evaluation at
+ * 256 px.
  * The network's weights do not change during a run, so an objective (objective.c) keeps
  * them here, per convolution and direction, for as long as it lives: about 400 MB for
  * VGG-19 in both directions, a few hundred KB for the built-in network.  Reading them back
  * costs memory bandwidth (four times the weights' bytes), so the saving is smaller than the
- * transform was: 5% of an evaluation at 256 px, 2–4% at 512 (docs/performance.md).  They
+ * transform was: 5% of an evaluation at 256 px, 2–4% at 512 (docs/performance.md); with
+ * them, each of winograd.c's products covers every output, which saves more
+ * (docs/performance.md, 7 December).  They
  * are made lazily, so a pass that never reaches a layer, or runs it by im2col at a small
  * size, costs nothing; memory.c counts what the passes of a size will make
  * (ns_conv_cache_plan_bytes) and, when the budget is tight, plans that size without the
- * cache.  The transformed values and the products are the same as a call's own, so the
- * result is the same bits with or without. */
+ * cache.  The transformed values and the products are the same as a call's own (which
+ * makes them a group of elements at a time), so the result is the same bits with or
+ * without. */
 
 #include "ns-internal.h"
 

@@ -22,11 +22,15 @@
   } while (0)
 
 /* Transforms the filters of n ≤ LANES consecutive inputs i into one output o: tap k
- * (row-major 3×3) of lane l is g[l·lane_stride + k·tap_step]; writes u[e·stride + l]. */
+ * (row-major 3×3) of lane l is g[l·lane_stride + k·tap_step]; writes elements [e0, e1) to
+ * u[(e − e0)·stride + l].  Each element is the same expression whichever range is asked
+ * for, so a range gives the same bits as the whole transform. */
 static void
-weight_lanes (const float *g, gsize lane_stride, int tap_step, int n, float *u, gsize stride)
+weight_lanes (const float *g, gsize lane_stride, int tap_step, int n, int e0, int e1, float *u,
+              gsize stride)
 {
   float k9[9][LANES], t[6][3][LANES], r[6][6][LANES];
+  int i0 = e0 / 6, i1 = (e1 + 5) / 6;
 
   if (n == LANES)
     for (int k = 0; k < 9; k++)
@@ -45,26 +49,30 @@ weight_lanes (const float *g, gsize lane_stride, int tap_step, int n, float *u, 
         for (int i = 0; i < 6; i++)
           t[i][kx][l] = o[i];
       }
+  /* Only the rows of G g Gᵀ that hold the elements asked for (loops of fixed length, which
+   * the compiler unrolls). */
   for (int i = 0; i < 6; i++)
-    for (int l = 0; l < LANES; l++)
-      {
-        float o[6];
+    if (i >= i0 && i < i1)
+      for (int l = 0; l < LANES; l++)
+        {
+          float o[6];
 
-        G3 (t[i][0][l], t[i][1][l], t[i][2][l], o);
-        for (int j = 0; j < 6; j++)
-          r[i][j][l] = o[j];
-      }
+          G3 (t[i][0][l], t[i][1][l], t[i][2][l], o);
+          for (int j = 0; j < 6; j++)
+            r[i][j][l] = o[j];
+        }
   for (int e = 0; e < N_ELEM; e++)
-    {
-      float *dst = u + (gsize) e * stride;
+    if (e >= e0 && e < e1)
+      {
+        float *dst = u + (gsize) (e - e0) * stride;
 
-      if (n == LANES)
-        for (int l = 0; l < LANES; l++)
-          dst[l] = r[e / 6][e % 6][l];
-      else
-        for (int l = 0; l < n; l++)
-          dst[l] = r[e / 6][e % 6][l];
-    }
+        if (n == LANES)
+          for (int l = 0; l < LANES; l++)
+            dst[l] = r[e / 6][e % 6][l];
+        else
+          for (int l = 0; l < n; l++)
+            dst[l] = r[e / 6][e % 6][l];
+      }
 }
 
 /* Bᵀ applied to six values a stride apart (in place on out). */

@@ -11,9 +11,9 @@
 typedef struct
 {
   /* Filters of n ≤ LANES consecutive inputs into one output: tap k (row-major 3×3) of lane l
-   * is g[l·lane_stride + k·tap_step]; writes u[e·stride + l]. */
-  void (*weight) (const float *g, gsize lane_stride, int tap_step, int n, float *u,
-                  gsize stride);
+   * is g[l·lane_stride + k·tap_step]; writes elements [e0, e1) to u[(e − e0)·stride + l]. */
+  void (*weight) (const float *g, gsize lane_stride, int tap_step, int n, int e0, int e1,
+                  float *u, gsize stride);
   /* n ≤ LANES input tiles side by side from six padded rows; writes v[e·stride + l]. */
   void (*input)  (const float * const rows[6], int n, float *v, gsize stride);
   /* n ≤ LANES output tiles of one channel from m[e·stride + l] into a 4-row strip. */

@@ -7,7 +7,10 @@
  * channels, the 36 element-wise products become 36 matrix products,
  *   M[e] (cout × tiles) = U[e] (cout × cin) · V[e] (cin × tiles),   e = 0 … 35,
  * which OpenBLAS runs at full speed; the transforms in and out are O(channels · pixels).
- * Tiles are processed in bands of tile rows so that V and M stay a few MiB.
+ * Tiles are processed in bands of tile rows so that V and M stay a few MiB.  Each product
+ * covers all output channels (one packing of V per element and band, and OpenBLAS's kernels
+ * at their best shapes); the weights transformed for a call are made a group of elements at
+ * a time, so that the call needs a few MiB of them rather than all 36 × cout × cin.
  *
  * The input gradient of the convolution is itself a 3×3 convolution of the output gradient
  * with the weights transposed (in ↔ out) and turned by 180°; the weight transform reads the
@@ -18,9 +21,12 @@
  * on the thread count.
  *
  * The weight transform depends on the weights alone, so a caller that runs the same
- * convolution many times keeps it (ns_winograd_weights, conv-cache.c): the same values in
- * the same layout as a call computes for itself, so the products and the result are the
- * same bits either way.
+ * convolution many times keeps it (ns_winograd_weights, conv-cache.c): the same values, and
+ * the same products (shapes, operands, strides) as a call that transforms a group at a time,
+ * so the result is the same bits either way.  Nothing here depends on how OpenBLAS sums a
+ * product (its kernels' results depend on the product's shape: rows taken in blocks do not
+ * give the bits of one product over all of them, docs/performance.md): both paths run the
+ * same products.
  *
  * Accuracy: the transforms multiply by up to 5 (B), 8 (A) and 1/24 (G), so float32 round-off
  * is about ten times that of a direct sum; test-conv checks it against a double-precision
@@ -37,10 +43,12 @@
  * measured on VGG-19 layers, 16–64 MiB were equally fast and 4 MiB slower). */
 #define NS_WINOGRAD_BAND_BYTES (24u << 20)
 
-/* Bytes of transformed weights per block of output channels: small enough to stay in the
- * heap (glibc maps larger blocks afresh, and page faults then cost as much as the
- * transform). */
-#define NS_WINOGRAD_U_BYTES (4u << 20)
+/* Bytes of transformed weights a call makes at once (a group of elements for all outputs),
+ * when the caller does not keep them: kept per thread with V and M (below), so that they are
+ * not mapped afresh (page faults cost as much as the transform).  12 MiB: two rows of the
+ * 6 × 6 elements for 512 × 512 filters, three groups in all (with 8 MiB, five groups made
+ * such a call 20–40% slower than one transform into blocks of outputs had been). */
+#define NS_WINOGRAD_U_BYTES (12u << 20)
 
 /* ---- the transforms, one channel at a time ---------------------------------------------- */
 
@@ -58,25 +66,27 @@ lanes (void)
   return &ns_winograd_lanes_portable;
 }
 
-/* Row o − o0 of U (36 × (o1 − o0) × n_in), U[e][o][i] = (G g Gᵀ)[e] for the filter from input i
- * to output o of the block [o0, o1).  weight is [cout][cin][3][3]; for the adjoint
- * n_in = cout and the filter from i to o is weight[i][o] turned by 180° (tap k read at 8 − k). */
+/* Row o of U[e] for the elements [e0, e1) (each n_out × n_in, written to u + (e − e0) · n_out
+ * · n_in), U[e][o][i] = (G g Gᵀ)[e] for the filter from input i to output o.  weight is
+ * [cout][cin][3][3]; for the adjoint n_in = cout and the filter from i to o is weight[i][o]
+ * turned by 180° (tap k read at 8 − k). */
 static void
 weight_transform (const NsWinogradLanes *l, const float *weight, int cin, int cout,
-                  gboolean adjoint, int o0, int o1, int o, float *u)
+                  gboolean adjoint, int e0, int e1, int o, float *u)
 {
-  int n_in = adjoint ? cout : cin;
-  gsize stride = (gsize) (o1 - o0) * n_in;
+  int n_in = adjoint ? cout : cin, n_out = adjoint ? cin : cout;
+  gsize stride = (gsize) n_out * n_in;
 
   for (int i = 0; i < n_in; i += LANES)
     {
-      float *dst = u + (gsize) (o - o0) * n_in + i;
+      float *dst = u + (gsize) o * n_in + i;
       int n = MIN (LANES, n_in - i);
 
       if (adjoint)
-        l->weight (weight + ((gsize) i * cin + o) * 9 + 8, (gsize) cin * 9, -1, n, dst, stride);
+        l->weight (weight + ((gsize) i * cin + o) * 9 + 8, (gsize) cin * 9, -1, n, e0, e1, dst,
+                   stride);
       else
-        l->weight (weight + ((gsize) o * cin + i) * 9, 9, 1, n, dst, stride);
+        l->weight (weight + ((gsize) o * cin + i) * 9, 9, 1, n, e0, e1, dst, stride);
     }
 }
 
@@ -119,16 +129,16 @@ input_transform (const NsWinogradLanes *l, const NsTensor *in, int c, int ty0, i
 }
 
 /* Output rows [4·ty0, min(4·ty1, h)) of channel k, Y = Aᵀ M A (+ bias), from M
- * (36 × (k1 − k0) × tiles, for the block of channels [k0, k1)). */
+ * (36 × channels × tiles). */
 static void
 output_transform (const NsWinogradLanes *l, const float *m, gsize n_tiles, int ty0, int ty1,
-                  int tw, int k0, int k1, int k, const float *bias, NsTensor *out, float *strip)
+                  int tw, int k, const float *bias, NsTensor *out, float *strip)
 {
   int h = out->h, w = out->w;
   gsize strip_w = (gsize) 4 * tw;
-  gsize stride = (gsize) (k1 - k0) * n_tiles;
+  gsize stride = (gsize) out->c * n_tiles;
   float *plane = out->data + (gsize) k * h * w;
-  const float *mk = m + (gsize) (k - k0) * n_tiles;
+  const float *mk = m + (gsize) k * n_tiles;
   float b = bias != NULL ? bias[k] : 0.0f;
 
   for (int ty = ty0; ty < ty1; ty++)
@@ -145,55 +155,52 @@ output_transform (const NsWinogradLanes *l, const float *m, gsize n_tiles, int t
 
 /* ---- the convolution ----------------------------------------------------------------------- */
 
-/* U of all n_out outputs, 36 × n_out × n_in floats: the block [o0, o1) of element e is rows
- * o0 … o1 − 1 of U[e], laid out as out_block's blocks are (n_in floats a row). */
+/* U of all n_out outputs, 36 × n_out × n_in floats: U[e] is n_out rows of n_in. */
 gsize
 ns_winograd_weights_floats (int n_in, int n_out)
 {
   return (gsize) N_ELEM * n_out * n_in;
 }
 
-/* Output channels per block: all of them when their U fits NS_WINOGRAD_U_BYTES (then it is
- * computed once per call), else blocks of a multiple of LANES that do, recomputed per band
- * (unless the caller keeps U: then each block reads its rows of it). */
+/* Elements per group of U made by a call that does not keep it: as many as fit
+ * NS_WINOGRAD_U_BYTES (all 36 for all but the widest layers, then made once per call), at
+ * least one, whole rows of the 6 × 6 when there is room for one (a group reads the
+ * weights and computes G g again, and each row's G g Gᵀ once). */
 static int
-out_block (int n_in, int n_out)
+elem_group (int n_in, int n_out)
 {
-  gsize per_out = (gsize) N_ELEM * n_in * sizeof (float);
-  gsize ob = NS_WINOGRAD_U_BYTES / per_out;
+  gsize per_elem = (gsize) n_out * n_in * sizeof (float);
+  int group = (int) CLAMP (NS_WINOGRAD_U_BYTES / MAX (per_elem, 1), 1, N_ELEM);
 
-  if (ob >= (gsize) n_out)
-    return n_out;
-  return (int) MAX (LANES, ob / LANES * LANES);
+  return group >= 6 ? group / 6 * 6 : group;
 }
 
 /* Tile rows per band, within NS_WINOGRAD_BAND_BYTES of V and M; max_band_rows > 0 caps it
  * (tests). */
 static int
-band_tile_rows (int n_in, int ob, int th, int tw, int max_band_rows)
+band_tile_rows (int n_in, int n_out, int th, int tw, int max_band_rows)
 {
-  return ns_band_rows (NS_WINOGRAD_BAND_BYTES, (gsize) N_ELEM * (n_in + ob) * tw * sizeof (float),
-                       th, max_band_rows);
+  return ns_band_rows (NS_WINOGRAD_BAND_BYTES,
+                       (gsize) N_ELEM * (n_in + n_out) * tw * sizeof (float), th, max_band_rows);
 }
 
 gsize
 ns_winograd_workspace_floats (int n_in, int n_out, int h, int w)
 {
   int th = (h + 3) / 4, tw = (w + 3) / 4;
-  int ob = out_block (n_in, n_out);
   int rows;
 
   if (th == 0 || tw == 0)
     return 0;
-  rows = band_tile_rows (n_in, ob, th, tw, 0);
+  rows = band_tile_rows (n_in, n_out, th, tw, 0);
 
-  return (gsize) N_ELEM * n_in * ob                       /* U */
-         + (gsize) N_ELEM * (n_in + ob) * rows * tw       /* V, M */
+  return (gsize) elem_group (n_in, n_out) * n_out * n_in    /* U */
+         + (gsize) N_ELEM * (n_in + n_out) * rows * tw      /* V, M */
          + (gsize) 6 * (4 * tw + 2) + (gsize) 4 * 4 * tw + 4 * LANES;
 }
 
 /* One call: what the loops over channels and elements share.  The band (ty0, ty1) and the
- * block of outputs (o0, o1) are those being worked on. */
+ * group of elements (e0, e1) are those being worked on. */
 typedef struct
 {
   const NsWinogradLanes *l;
@@ -202,14 +209,13 @@ typedef struct
   gboolean        adjoint;
   const NsTensor *in;
   NsTensor       *out;
-  int             th, tw, ob, n_workers;
-  const float    *u;            /* the block's U[0] (kept, or u_block) … */
-  gsize           u_elem;       /* … and the floats from its U[e] to its U[e + 1] */
-  float          *u_block;      /* where weight_item writes the block's U */
+  int             th, tw, n_workers;
+  const float    *u;            /* U[e0] (kept, or u_group); U[e] follows n_out · n_in later */
+  float          *u_group;      /* where weight_item writes the group's U */
   float          *v, *m;
   float          *scratch;      /* per worker: a padded input (6 rows) and an output strip */
   gsize           scratch_floats;
-  int             ty0, ty1, o0, o1;
+  int             ty0, ty1, e0, e1;
   gsize           n_tiles;
 } Job;
 
@@ -230,8 +236,7 @@ weight_item (int o, int worker, gpointer data)
 {
   const Job *j = data;
 
-  weight_transform (j->l, j->weight, j->cin, j->cout, j->adjoint, j->o0, j->o1, j->o0 + o,
-                    j->u_block);
+  weight_transform (j->l, j->weight, j->cin, j->cout, j->adjoint, j->e0, j->e1, o, j->u_group);
 }
 
 static void
@@ -242,16 +247,18 @@ input_item (int c, int worker, gpointer data)
   input_transform (j->l, j->in, c, j->ty0, j->ty1, j->tw, j->v, j->n_tiles, job_pad (j, worker));
 }
 
+/* M[e] = U[e] · V[e] for e = e0 + item: every output at once, the same call whether U is
+ * kept or made for this group. */
 static void
-product_item (int e, int worker, gpointer data)
+product_item (int item, int worker, gpointer data)
 {
   const Job *j = data;
-  int nb = j->o1 - j->o0;
+  int e = j->e0 + item;
 
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, (int) j->n_tiles, j->n_in,
-               1.0f, j->u + e * j->u_elem, j->n_in,
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, j->n_out, (int) j->n_tiles, j->n_in,
+               1.0f, j->u + (gsize) item * j->n_out * j->n_in, j->n_in,
                j->v + (gsize) e * j->n_in * j->n_tiles, (int) j->n_tiles,
-               0.0f, j->m + (gsize) e * nb * j->n_tiles, (int) j->n_tiles);
+               0.0f, j->m + (gsize) e * j->n_out * j->n_tiles, (int) j->n_tiles);
 }
 
 static void
@@ -259,7 +266,7 @@ output_item (int k, int worker, gpointer data)
 {
   const Job *j = data;
 
-  output_transform (j->l, j->m, j->n_tiles, j->ty0, j->ty1, j->tw, j->o0, j->o1, j->o0 + k,
+  output_transform (j->l, j->m, j->n_tiles, j->ty0, j->ty1, j->tw, k,
                     j->adjoint ? NULL : j->bias, j->out, job_strip (j, worker));
 }
 
@@ -307,8 +314,8 @@ workspace (gsize floats)
 gsize
 ns_winograd_cached_bytes (void)
 {
-  /* U of one block, V and M of one band (each at least one tile row, which for the
-   * largest crops is still far below the band budget). */
+  /* U of one group of elements, V and M of one band (each at least one tile row, which for
+   * the largest crops is still far below the band budget). */
   return NS_WINOGRAD_U_BYTES + NS_WINOGRAD_BAND_BYTES + 256;
 }
 
@@ -328,13 +335,13 @@ job_init (Job *j, const float *weight, int cin, int cout, gboolean adjoint)
   j->adjoint = adjoint;
 }
 
-/* U of outputs [o0, o1) into j->u_block, over the threads (one item per output). */
+/* U[e] for e in [e0, e1) into j->u_group, over the threads (one item per output). */
 static void
-transform_block (Job *j, int o0, int o1, int n_workers)
+transform_group (Job *j, int e0, int e1, int n_workers)
 {
-  j->o0 = o0;
-  j->o1 = o1;
-  ns_parallel_for (o1 - o0, n_workers, weight_item, j);
+  j->e0 = e0;
+  j->e1 = e1;
+  ns_parallel_for (j->n_out, n_workers, weight_item, j);
 }
 
 float *
@@ -345,10 +352,10 @@ ns_winograd_weights (const float *weight, int cin, int cout, gboolean adjoint)
 
   job_init (&j, weight, cin, cout, adjoint);
   n = ns_winograd_weights_floats (j.n_in, j.n_out);
-  j.u_block = ns_floats_alloc (n);
+  j.u_group = ns_floats_alloc (n);
   if (n > 0)
-    transform_block (&j, 0, j.n_out, ns_parallel_workers (j.n_out, (double) n * 9));
-  return j.u_block;
+    transform_group (&j, 0, N_ELEM, ns_parallel_workers (j.n_out, (double) n * 9));
+  return j.u_group;
 }
 
 void
@@ -357,7 +364,7 @@ ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
                      int max_band_rows)
 {
   Job j = { 0 };
-  int rows;
+  int rows, group;
   double macs;
 
   g_return_if_fail (in->c == (adjoint ? cout : cin) && out->c == (adjoint ? cin : cout));
@@ -371,19 +378,19 @@ ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
   j.out = out;
   j.th = (in->h + 3) / 4;
   j.tw = (in->w + 3) / 4;
-  /* The same blocks and bands with U kept or not, so that every product has the same
-   * shape and operands: the same bits. */
-  j.ob = out_block (j.n_in, j.n_out);
-  rows = band_tile_rows (j.n_in, j.ob, j.th, j.tw, max_band_rows);
+  /* The same bands with U kept or not, so that every product has the same shape and
+   * operands: the same bits.  Without U, it is made a group of elements at a time. */
+  group = u != NULL ? N_ELEM : elem_group (j.n_in, j.n_out);
+  rows = band_tile_rows (j.n_in, j.n_out, j.th, j.tw, max_band_rows);
   {
-    gsize nu = u != NULL ? 0 : (gsize) N_ELEM * j.ob * j.n_in;
+    gsize nu = u != NULL ? 0 : (gsize) group * j.n_out * j.n_in;
     gsize nv = (gsize) N_ELEM * j.n_in * rows * j.tw;
-    gsize nm = (gsize) N_ELEM * j.ob * rows * j.tw;
+    gsize nm = (gsize) N_ELEM * j.n_out * rows * j.tw;
     /* 16-float (64-byte) boundaries between the three. */
     gsize au = (nu + 15) / 16 * 16, av = (nv + 15) / 16 * 16;
     float *ws = workspace (au + av + nm);
 
-    j.u_block = u != NULL ? NULL : ws;
+    j.u_group = u != NULL ? NULL : ws;
     j.v = ws + au;
     j.m = j.v + av;
   }
@@ -393,36 +400,31 @@ ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
   j.scratch_floats = ((gsize) 6 * (4 * j.tw + 2) + (gsize) 4 * 4 * j.tw + 4 * LANES + 15) / 16 * 16;
   j.scratch = ns_floats_alloc (j.scratch_floats * j.n_workers);
 
-  if (u == NULL && j.ob == j.n_out)
-    transform_block (&j, 0, j.n_out, j.n_workers);
+  if (u == NULL && group == N_ELEM)
+    transform_group (&j, 0, N_ELEM, j.n_workers);
   for (j.ty0 = 0; j.ty0 < j.th; j.ty0 += rows)
     {
       j.ty1 = MIN (j.th, j.ty0 + rows);
       j.n_tiles = (gsize) (j.ty1 - j.ty0) * j.tw;
       ns_parallel_for (j.n_in, j.n_workers, input_item, &j);
-      for (int o0 = 0; o0 < j.n_out; o0 += j.ob)
+      for (int e0 = 0; e0 < N_ELEM; e0 += group)
         {
-          int o1 = MIN (j.n_out, o0 + j.ob);
+          int e1 = MIN (N_ELEM, e0 + group);
 
           if (u != NULL)
-            {
-              /* Rows o0 … o1 − 1 of the kept U[e]. */
-              j.u = u + (gsize) o0 * j.n_in;
-              j.u_elem = (gsize) j.n_out * j.n_in;
-            }
+            j.u = u + (gsize) e0 * j.n_out * j.n_in;
           else
             {
-              /* This block's U, transformed now unless it is the only one (done above). */
-              if (j.ob != j.n_out)
-                transform_block (&j, o0, o1, j.n_workers);
-              j.u = j.u_block;
-              j.u_elem = (gsize) (o1 - o0) * j.n_in;
+              /* This group's U, made now unless it is the only one (made above). */
+              if (group != N_ELEM)
+                transform_group (&j, e0, e1, j.n_workers);
+              j.u = j.u_group;
             }
-          j.o0 = o0;
-          j.o1 = o1;
-          ns_parallel_for (N_ELEM, j.n_workers, product_item, &j);
-          ns_parallel_for (o1 - o0, j.n_workers, output_item, &j);
+          j.e0 = e0;
+          j.e1 = e1;
+          ns_parallel_for (e1 - e0, j.n_workers, product_item, &j);
         }
+      ns_parallel_for (j.n_out, j.n_workers, output_item, &j);
     }
   ns_floats_free (j.scratch);
 }

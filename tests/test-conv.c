@@ -206,8 +206,8 @@ test_budget_bands (void)
 #define WINOGRAD_TOL 3e-5
 
 /* With the weights transformed beforehand (ns_winograd_weights, as conv-cache.c keeps
- * them), the call gives `expected` to the last bit: the same U, the same products, in the
- * same blocks of outputs and bands. */
+ * them), the call gives `expected` to the last bit: the same U, the same products (each over
+ * all outputs, whether the call made U in groups of elements or not), in the same bands. */
 static void
 check_kept_weights (const NsConv *conv, gboolean adjoint, const NsTensor *in,
                     const NsTensor *expected, int band)
@@ -269,7 +269,8 @@ test_winograd (void)
 }
 
 /* Large enough for conv.c to choose Winograd (≥ 16 channels, ≥ 24×24 pixels), and wide
- * enough in channels that the weights are transformed in several blocks of outputs. */
+ * enough in channels that a call transforms the weights in several groups of elements (over
+ * 12 MiB for all 36): still the same bits as with the weights kept (check_kept_weights). */
 static void
 test_winograd_dispatch (void)
 {
@@ -277,6 +278,10 @@ test_winograd_dispatch (void)
   /* Large enough to be split over threads. */
   check_winograd (600, 64, 24, 24, 0, 8100);
   check_winograd (64, 600, 24, 25, 2, 8200);
+  /* 384 × 256 filters: groups of 30 and 6 elements; 512 × 512: three groups of 12. */
+  check_winograd (384, 256, 12, 13, 0, 8300);
+  check_winograd (256, 384, 9, 30, 1, 8400);
+  check_winograd (512, 512, 8, 8, 0, 8500);
   /* The engine splits the work itself: OpenBLAS stays on one thread. */
   g_assert_cmpint (openblas_get_num_threads (), ==, 1);
 }
@@ -307,14 +312,14 @@ assert_same_tensor (const NsTensor *a, const NsTensor *b)
 
 /* Every vector path of the engine (simd.c) and every thread count give the portable,
  * single-threaded result to the last bit: Winograd (both directions, its weights transformed
- * per call or beforehand), im2col with and without col2im, wide enough to be split into
- * several blocks and bands. */
+ * per call, in one group of elements or two, or beforehand), im2col with and without
+ * col2im, wide enough to be split into several blocks and bands. */
 static void
 test_same_bits (void)
 {
   static const int cases[][4] = {      /* cin, cout, h, w */
     { 20, 40, 37, 70 }, { 3, 64, 50, 41 }, { 64, 96, 12, 12 }, { 600, 32, 24, 26 },
-    { 600, 64, 24, 24 },
+    { 600, 64, 24, 24 }, { 320, 288, 24, 25 },
   };
   static const int threads[] = { 1, 2, 3, 8 };
   NsSimd native = ns_simd_level ();

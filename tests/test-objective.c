@@ -482,8 +482,9 @@ test_shallow_applies (void)
 /* ---- Winograd's transformed weights, kept (conv-cache.c) ------------------------------------ */
 
 /* VGG-19's topology (random weights, max pooling): the evaluations of a KEPT_W × KEPT_H
- * content run conv1_2 … conv3_4 by Winograd (conv3_x in several blocks of outputs), and the
- * set-up's forward pass of a KEPT_STYLE-px style conv4_x too. */
+ * content run conv1_2 … conv3_4 by Winograd, and the set-up's forward pass of a KEPT_STYLE-px
+ * style conv4_x too (whose weights a call without the cache makes in several groups of
+ * elements). */
 #define KEPT_W     128
 #define KEPT_H     112
 #define KEPT_STYLE 200
