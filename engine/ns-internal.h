@@ -257,9 +257,10 @@ NsTensor *ns_flow_resize      (const NsTensor *flow, int w, int h);
  * beyond the image.  With `flow` from frame i to frame i − 1, img frame i − 1's result,
  * out is ω, its guess for frame i. */
 NsTensor *ns_flow_warp        (const NsTensor *img, const NsTensor *flow);
-/* The same with Catmull-Rom interpolation (exact at whole pixels, sharper between them): for
- * results that are warped again every frame, where bilinear's blur would add up. */
-NsTensor *ns_flow_warp_cubic  (const NsTensor *img, const NsTensor *flow);
+/* The same by quintic B-spline interpolation (exact at whole pixels; between them it keeps
+ * detail down to periods of 3 pixels nearly whole and never amplifies any): for results
+ * that are warped again every frame, where a blurring interpolation adds up. */
+NsTensor *ns_flow_warp_spline (const NsTensor *img, const NsTensor *flow);
 /* The reliability (1 × h × w, in [0, 1]) of warping frame i − 1 onto frame i, given the
  * flows between the original frames (`forward` i − 1 → i, `backward` i → i − 1): 0 where the
  * two disagree (disocclusions) and where the backward flow leaves the frame (both marked
@@ -270,6 +271,14 @@ NsTensor *ns_flow_reliability (const NsTensor *forward, const NsTensor *backward
  * before), does not look like `frame` (colour tensors): there the flow missed the motion. */
 void      ns_flow_check_colours (NsTensor *reliability, const NsTensor *before,
                                  const NsTensor *frame, const NsTensor *backward);
+/* Eases content that came into view into the reliability: multiplies it by smoothstep (t /
+ * frames), t the frames the content at a pixel has been in view (how many steps of the
+ * backward flow, from where it takes the pixel, lead out of the frame; no motion: no
+ * change).  A result is pinned where content enters (a pan's new strip) only after `frames`
+ * frames, and over them smoothly, so that where a pixel enters between two frames' steps
+ * does not decide what it keeps: a sharper step leaves a band per frame (docs/animation.md). */
+void      ns_flow_ease_in       (NsTensor *reliability, const NsTensor *backward,
+                                 double frames);
 /* Long-term weights in place: c[0 … n − 1] are the reliabilities of frames i − j for
  * increasing j; each becomes max (c[j] − Σ_{k<j} c[k], 0), so that a pixel follows the
  * nearest frame that sees it. */
