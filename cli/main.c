@@ -179,8 +179,8 @@ parse_args (char ***args, CliArgs *a, GError **error)
     { "style-blend", 0, 0, G_OPTION_ARG_STRING, &a->style_blend,
       "Comma-separated weights, one per style image (default: equal)", "W1,W2,…" },
     { "style-mask", 0, 0, G_OPTION_ARG_STRING, &a->style_mask,
-      "Comma-separated grey images of the content's size, one per style: white where that "
-      "style applies (an empty entry: everywhere)", "M1,M2,…" },
+      "Comma-separated grey images of the content's shape (any size), one per style: white "
+      "where that style applies (an empty entry: everywhere)", "M1,M2,…" },
     { "rest", 0, 0, G_OPTION_ARG_STRING, &a->rest,
       "With --style-mask, what pixels no mask covers get: the content alone (default) or "
       "the styles' blend", "content|styles" },
@@ -885,7 +885,7 @@ stylize (const CliArgs *a, CliRun *run, CliImage *content, CliImage *styles, int
 
   if (smaller && content->alpha)
     ctx.alpha_small = small_alpha = ns_image_resize_longest (content->alpha, run->optimize_size);
-  if (!cli_regions_apply (run, stylizer, content->color, n_styles, &error))
+  if (!cli_regions_apply (run, stylizer, n_styles, &error))
     {
       say ("cannot use the masks: %s", error->message);
       return EXIT_RUNTIME;

@@ -1,6 +1,7 @@
 /* regions.c — --style-mask and --rest: a style per region of the content
  * (ns_stylizer_set_regions).  The masks are read and checked against the content as read,
- * before the network is loaded, then made the size the content is stylized at. */
+ * before the network is loaded: a mask of the content's shape may have any size, and the
+ * engine makes it the size the content is stylized at. */
 #include <string.h>
 
 #include "cli.h"
@@ -82,14 +83,16 @@ cli_regions_load (CliRun *run, const NsImage *content, guint64 budget)
         return FALSE;
       run->masks[i] = to_grey (image.color);
       cli_image_clear (&image);
-      if (run->masks[i]->width != content->width || run->masks[i]->height != content->height)
+      if (!ns_region_mask_fits (run->masks[i]->width, run->masks[i]->height, content->width,
+                                content->height))
         {
           say ("the mask “%s” is %d×%d pixels but the content is %d×%d; give a mask of the "
-               "content's size (white where style %d applies)", path, run->masks[i]->width,
-               run->masks[i]->height, content->width, content->height, i + 1);
+               "content's shape, at its size or any other (white where style %d applies)",
+               path, run->masks[i]->width, run->masks[i]->height, content->width,
+               content->height, i + 1);
           return FALSE;
         }
-      for (gsize p = 0; empty && p < (gsize) content->width * content->height; p++)
+      for (gsize p = 0; empty && p < (gsize) run->masks[i]->width * run->masks[i]->height; p++)
         empty = run->masks[i]->data[p] <= 0.0f;
       if (empty)
         {
@@ -103,23 +106,12 @@ cli_regions_load (CliRun *run, const NsImage *content, guint64 budget)
 }
 
 gboolean
-cli_regions_apply (const CliRun *run, NsStylizer *stylizer, const NsImage *content,
-                   int n_styles, GError **error)
+cli_regions_apply (const CliRun *run, NsStylizer *stylizer, int n_styles, GError **error)
 {
-  g_autofree NsImage **sized = NULL;
-  gboolean ok;
-
   if (run->masks == NULL)
     return TRUE;
-  sized = g_new0 (NsImage *, n_styles);
-  for (int i = 0; i < n_styles; i++)
-    if (run->masks[i])
-      sized[i] = ns_image_resize (run->masks[i], content->width, content->height);
-  ok = ns_stylizer_set_regions (stylizer, (const NsImage * const *) sized, NULL, n_styles,
-                                run->rest, error);
-  for (int i = 0; i < n_styles; i++)
-    ns_image_free (sized[i]);
-  return ok;
+  return ns_stylizer_set_regions (stylizer, (const NsImage * const *) run->masks, NULL,
+                                  n_styles, run->rest, error);
 }
 
 void

@@ -12,7 +12,9 @@
  * (the RGB image), where col2im of Wᵀ · grad_out makes a far better-shaped sgemm.
  *
  * Layers with enough channels and pixels go to Winograd F(4×4, 3×3) instead (winograd.c),
- * in both directions; im2col stays for the first layer and for small images. */
+ * in both directions; im2col stays for the first layer and for small images.  A cache
+ * (conv-cache.c), when the caller passes one, keeps Winograd's transformed weights between
+ * calls. */
 
 #include <string.h>
 
@@ -42,11 +44,25 @@
 #define NS_WINOGRAD_MIN_CHANNELS 16
 #define NS_WINOGRAD_MIN_PIXELS   (24 * 24)
 
-static gboolean
-use_winograd (int n_in, int n_out, int h, int w)
+gboolean
+ns_conv_uses_winograd (const NsConv *conv, gboolean adjoint, int h, int w)
 {
-  return n_in >= NS_WINOGRAD_MIN_CHANNELS && n_out >= NS_WINOGRAD_MIN_CHANNELS
+  if (adjoint && conv->cin <= NS_CONV_COL2IM_MAX_CIN)
+    return FALSE;
+  return conv->cin >= NS_WINOGRAD_MIN_CHANNELS && conv->cout >= NS_WINOGRAD_MIN_CHANNELS
          && (gsize) h * w >= NS_WINOGRAD_MIN_PIXELS;
+}
+
+/* Winograd for this convolution, with its transformed weights from the cache when there is
+ * one (conv-cache.c). */
+static void
+winograd (const NsConv *conv, NsConvCache *cache, gboolean adjoint, const NsTensor *in,
+          NsTensor *out, int max_band_rows)
+{
+  const float *u = cache != NULL ? ns_conv_cache_get (cache, conv, adjoint) : NULL;
+
+  ns_winograd_conv3x3 (conv->weight, adjoint ? NULL : conv->bias, conv->cin, conv->cout,
+                       adjoint, u, in, out, max_band_rows);
 }
 
 void
@@ -318,29 +334,29 @@ backward_col2im (const NsConv *conv, const NsTensor *grad_out, NsTensor *grad_in
 }
 
 void
-ns_conv3x3_forward_banded (const NsConv *conv, const NsTensor *in, NsTensor *out,
-                           int max_band_rows)
+ns_conv3x3_forward_banded (const NsConv *conv, NsConvCache *cache, const NsTensor *in,
+                           NsTensor *out, int max_band_rows)
 {
   g_return_if_fail (conv != NULL && in != NULL && out != NULL);
   g_return_if_fail (in->c == conv->cin);
   g_return_if_fail (out->c == conv->cout && out->h == in->h && out->w == in->w);
 
-  if (use_winograd (conv->cin, conv->cout, in->h, in->w))
-    ns_winograd_conv3x3 (conv->weight, conv->bias, conv->cin, conv->cout, FALSE, in, out,
-                         max_band_rows);
+  if (ns_conv_uses_winograd (conv, FALSE, in->h, in->w))
+    winograd (conv, cache, FALSE, in, out, max_band_rows);
   else
     conv_run (conv->weight, conv->bias, conv->cin, conv->cout, in, out, max_band_rows);
 }
 
 void
-ns_conv3x3_forward (const NsConv *conv, const NsTensor *in, NsTensor *out)
+ns_conv3x3_forward (const NsConv *conv, NsConvCache *cache, const NsTensor *in, NsTensor *out)
 {
-  ns_conv3x3_forward_banded (conv, in, out, 0);
+  ns_conv3x3_forward_banded (conv, cache, in, out, 0);
 }
 
 void
-ns_conv3x3_backward_input_banded (const NsConv *conv, const NsTensor *grad_out,
-                                  NsTensor *grad_in, int max_band_rows)
+ns_conv3x3_backward_input_banded (const NsConv *conv, NsConvCache *cache,
+                                  const NsTensor *grad_out, NsTensor *grad_in,
+                                  int max_band_rows)
 {
   g_return_if_fail (conv != NULL && grad_out != NULL && grad_in != NULL);
   g_return_if_fail (grad_out->c == conv->cout);
@@ -352,10 +368,9 @@ ns_conv3x3_backward_input_banded (const NsConv *conv, const NsTensor *grad_out,
       backward_col2im (conv, grad_out, grad_in, max_band_rows);
       return;
     }
-  if (use_winograd (conv->cout, conv->cin, grad_out->h, grad_out->w))
+  if (ns_conv_uses_winograd (conv, TRUE, grad_out->h, grad_out->w))
     {
-      ns_winograd_conv3x3 (conv->weight, NULL, conv->cin, conv->cout, TRUE, grad_out, grad_in,
-                           max_band_rows);
+      winograd (conv, cache, TRUE, grad_out, grad_in, max_band_rows);
       return;
     }
   g_return_if_fail (conv->weight_t != NULL);
@@ -363,7 +378,8 @@ ns_conv3x3_backward_input_banded (const NsConv *conv, const NsTensor *grad_out,
 }
 
 void
-ns_conv3x3_backward_input (const NsConv *conv, const NsTensor *grad_out, NsTensor *grad_in)
+ns_conv3x3_backward_input (const NsConv *conv, NsConvCache *cache, const NsTensor *grad_out,
+                           NsTensor *grad_in)
 {
-  ns_conv3x3_backward_input_banded (conv, grad_out, grad_in, 0);
+  ns_conv3x3_backward_input_banded (conv, cache, grad_out, grad_in, 0);
 }

@@ -6,35 +6,44 @@
  * channel gains are loss-style.c's and channel-gains.c's; the chain rule through the mask
  * is a multiplication by T.  With T = 1 the masked features are F itself. */
 #include <math.h>
-#include <string.h>
 
 #include "objective-internal.h"
 
-/* F∘T: every channel multiplied by the mask. */
-static NsTensor *
-masked (const NsTensor *f, const float *mask)
+/* The pixels of the whole map f that the mask covers, and fm (c × n, ns_floats_free) their
+ * masked features (times the gains `scale`, if any), with their Gram sums / (c·h·w) in acc
+ * (c × c, upper triangle): the pixels where T = 0 add nothing to either. */
+static float *
+masked_gram (const NsTensor *f, const float *mask, const float *scale, NsMaskedPixels *px,
+             double *acc)
 {
-  NsTensor *fm = ns_tensor_new_uninit (f->c, f->h, f->w);
-  NsRect all = { 0, 0, f->w, f->h };
-  NsLayerMasks view = { 1, (float **) &mask, (int *) &f->w, (int *) &f->h, NULL };
+  gsize hw = (gsize) f->h * f->w;
+  float *fm;
 
-  memcpy (fm->data, f->data, ns_tensor_len (f) * sizeof (float));
-  ns_layer_masks_apply (&view, 0, &all, 1, fm->data, f->c, (gsize) f->h * f->w);
+  ns_masked_pixels_init (px, mask, f->w, f->w, f->h, f->w);
+  fm = ns_floats_new (MAX ((gsize) f->c * px->n, 1));
+  ns_masked_gather (px, f->data, hw, f->c, 1, scale, fm);
+  if (px->n > 0)
+    ns_gram_add (fm, f->c, px->n, px->n, 1.0 / ((double) f->c * hw), acc);
   return fm;
 }
 
 void
 ns_gram_guided (const NsTensor *f, const float *mask, float *gram)
 {
-  g_autoptr (NsTensor) fm = NULL;
+  g_autofree double *acc = NULL;
+  NsMaskedPixels px;
 
   if (mask == NULL)
     {
       ns_gram (f, gram);
       return;
     }
-  fm = masked (f, mask);
-  ns_gram (fm, gram);
+  if (f->c == 0)
+    return;
+  acc = g_new0 (double, (gsize) f->c * f->c);
+  ns_floats_free (masked_gram (f, mask, NULL, &px, acc));
+  ns_masked_pixels_clear (&px);
+  ns_gram_store (acc, f->c, gram);
 }
 
 /* The loss is ns_style_loss of F∘T (with the gains: of s ⊙ F∘T, as ns_scaled_loss) with
@@ -46,10 +55,10 @@ ns_style_guided_loss (const NsTensor *f, const float *mask, const float *scale,
                       const float *target_gram, double weight, NsTensor *grad)
 {
   int c;
-  gsize hw, cc, n = 0;
+  gsize hw, cc, n;
   double norm, loss;
-  g_autofree gsize *at = NULL;
   g_autofree double *acc = NULL;
+  NsMaskedPixels px;
   float *fm, *d;
 
   g_return_val_if_fail (f != NULL && mask != NULL && target_gram != NULL, NAN);
@@ -60,19 +69,10 @@ ns_style_guided_loss (const NsTensor *f, const float *mask, const float *scale,
   norm = (double) c * hw;
   if (c == 0 || hw == 0)
     return 0.0;
-  at = g_new (gsize, hw);
-  for (gsize i = 0; i < hw; i++)
-    if (mask[i] != 0.0f)
-      at[n++] = i;
-  /* fm (c × n): the masked, scaled features of those pixels. */
-  fm = ns_floats_new (MAX ((gsize) c * n, 1));
-  for (int k = 0; k < c; k++)
-    for (gsize j = 0; j < n; j++)
-      fm[k * n + j] = f->data[k * hw + at[j]] * mask[at[j]] * (scale ? scale[k] : 1.0f);
   acc = g_new0 (double, cc);
+  fm = masked_gram (f, mask, scale, &px, acc);
+  n = px.n;
   d = ns_floats_new (cc);
-  if (n > 0)
-    ns_gram_add (fm, c, n, n, 1.0 / norm, acc);
   ns_gram_store (acc, c, d);
   loss = ns_style_gram_loss (d, target_gram, c, weight, grad != NULL);
   if (grad != NULL && n > 0)
@@ -82,11 +82,10 @@ ns_style_guided_loss (const NsTensor *f, const float *mask, const float *scale,
 
       ns_sgemm (FALSE, c, (int) n, c, (float) (2.0 * weight / ((double) cc * norm)), d, c, fm,
                 (int) n, 0.0f, gm, (int) n);
-      for (int k = 0; k < c; k++)
-        for (gsize j = 0; j < n; j++)
-          grad->data[k * hw + at[j]] += gm[k * n + j] * mask[at[j]] * (scale ? scale[k] : 1.0f);
+      ns_masked_scatter_add (&px, gm, c, 1, scale, grad->data, hw);
       ns_floats_free (gm);
     }
+  ns_masked_pixels_clear (&px);
   ns_floats_free (d);
   ns_floats_free (fm);
   return loss;

@@ -129,29 +129,74 @@ ns_layer_masks_free (NsLayerMasks *m)
   g_free (m);
 }
 
+/* ---- the pixels a mask covers --------------------------------------------------------------- */
+
 void
-ns_layer_masks_apply (const NsLayerMasks *m, int layer, const NsRect *rows, int power,
-                      float *f, int c, gsize ld)
+ns_masked_pixels_init (NsMaskedPixels *px, const float *mask, gsize mask_stride, int w, int h,
+                       gsize stride)
 {
-  int cw = rows->x1 - rows->x0;
-  const float *mask = m->at[layer];
+  gsize most = (gsize) MAX (w, 0) * MAX (h, 0);
 
-  g_return_if_fail (mask != NULL);
-  for (int y = rows->y0; y < rows->y1; y++)
+  px->n = 0;
+  px->at = g_new (gsize, MAX (most, 1));
+  px->t = g_new (float, MAX (most, 1));
+  for (int y = 0; y < h; y++)
     {
-      const float *t = mask + (gsize) y * m->w[layer] + rows->x0;
-      gsize o = (gsize) (y - rows->y0) * cw;
+      const float *row = mask + (gsize) y * mask_stride;
 
-      for (int k = 0; k < c; k++)
-        {
-          float *p = f + k * ld + o;
+      for (int x = 0; x < w; x++)
+        if (row[x] != 0.0f)
+          {
+            px->at[px->n] = (gsize) y * stride + x;
+            px->t[px->n++] = row[x];
+          }
+    }
+}
 
-          if (power == 2)
-            for (int x = 0; x < cw; x++)
-              p[x] *= t[x] * t[x];
-          else
-            for (int x = 0; x < cw; x++)
-              p[x] *= t[x];
-        }
+void
+ns_masked_pixels_clear (NsMaskedPixels *px)
+{
+  g_clear_pointer (&px->at, g_free);
+  g_clear_pointer (&px->t, g_free);
+  px->n = 0;
+}
+
+void
+ns_masked_gather (const NsMaskedPixels *px, const float *f, gsize plane, int c, int power,
+                  const float *scale, float *dst)
+{
+  gsize n = px->n;
+
+  for (int k = 0; k < c; k++)
+    {
+      const float *fk = f + k * plane;
+      float s = scale ? scale[k] : 1.0f, *d = dst + k * n;
+
+      if (power == 2)
+        for (gsize j = 0; j < n; j++)
+          d[j] = fk[px->at[j]] * px->t[j] * px->t[j] * s;
+      else
+        for (gsize j = 0; j < n; j++)
+          d[j] = fk[px->at[j]] * px->t[j] * s;
+    }
+}
+
+void
+ns_masked_scatter_add (const NsMaskedPixels *px, const float *src, int c, int power,
+                       const float *scale, float *f, gsize plane)
+{
+  gsize n = px->n;
+
+  for (int k = 0; k < c; k++)
+    {
+      const float *sk = src + k * n;
+      float s = scale ? scale[k] : 1.0f, *fk = f + k * plane;
+
+      if (power == 0)
+        for (gsize j = 0; j < n; j++)
+          fk[px->at[j]] += sk[j] * s;
+      else
+        for (gsize j = 0; j < n; j++)
+          fk[px->at[j]] += sk[j] * px->t[j] * s;
     }
 }

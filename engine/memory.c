@@ -14,7 +14,14 @@
  * no image-sized vector besides x itself.  Tiles cost time (each is run twice per
  * evaluation, with a halo of 96 px for VGG-19), a short history costs convergence, Adam
  * and the streamed steps more of it: the order is the least loss first.  The plan says which it
- * chose, and why, through ns_run_plan_describe. */
+ * chose, and why, through ns_run_plan_describe.
+ *
+ * Each of these is tried first with the objective keeping Winograd's transformed weights
+ * (conv-cache.c: about 400 MB for VGG-19, counted for the layers the size's passes run by
+ * Winograd), then without, in which case every call transforms them again, as before the
+ * cache: the result is the same, only slower (measured 5% of an evaluation at 256 px and
+ * 2–4% at 512, docs/performance.md), so the cache is the first thing a tight budget gives up,
+ * before the history, the tiles or the optimiser. */
 
 #include <math.h>
 #include <stdio.h>
@@ -308,26 +315,31 @@ scale_peak (const SizeInfo *s, const NsScalePlan *p)
 {
   guint64 n = (guint64) s->planes * s->w * s->h;
   guint64 setup, eval, kept, opt, result, preview;
-
-  guint64 wino;
+  /* The passes' inputs: the content's and the largest style's, or their tiles' crops. */
+  int h = s->h, w = s->w, style_h = s->style_h, style_w = s->style_w;
+  guint64 wino, transforms;
 
   if (p->tile > 0)
     {
       int halo = ns_network_halo (s->layers->net, s->layers->last);
       g_autoptr (NsTilePlan) tiles = ns_tile_plan_new (s->w, s->h, p->tile, halo);
-      int cw, ch;
+      g_autoptr (NsTilePlan) style_tiles = ns_tile_plan_new (s->style_w, s->style_h, p->tile,
+                                                             halo);
 
-      ns_tile_plan_max_crop (tiles, &cw, &ch);
+      ns_tile_plan_max_crop (tiles, &w, &h);
+      ns_tile_plan_max_crop (style_tiles, &style_w, &style_h);
       eval = tiled_bytes (s, p->tile, halo, p->cache_content, &setup, &kept);
-      wino = wino_bytes (s->layers->net, s->layers->last, ch, cw);
     }
   else
-    {
-      eval = whole_bytes (s, &setup, &kept);
-      wino = wino_bytes (s->layers->net, s->layers->last, s->h, s->w);
-    }
+    eval = whole_bytes (s, &setup, &kept);
+  wino = wino_bytes (s->layers->net, s->layers->last, h, w);
   /* The workspace stays from the largest convolution so far. */
   wino = MAX (wino, s->wino);
+  /* The objective's transformed weights, made in its set-up and kept to its end. */
+  transforms = p->keep_transforms
+               ? ns_conv_cache_plan_bytes (s->layers->net, s->layers->last, h, w, style_h,
+                                           style_w)
+               : 0;
   opt = optimizer_floats (p->optimizer, p->lbfgs_history, p->streaming, n, p->iterations) * FLOAT;
   /* The result: made in place from x when tiled in colour (ns_planes_interleave), else a
    * clamped copy and the image. */
@@ -338,8 +350,21 @@ scale_peak (const SizeInfo *s, const NsScalePlan *p)
 
   /* Set-up holds the previous size's x; then x is enlarged from it (ns_planes_resize needs
    * no more than the two); then the optimiser runs. */
-  return s->fixed + wino + MAX (MAX (s->x_prev + setup, s->x_prev + n * FLOAT + kept),
-                         n * FLOAT + MAX (opt + eval + preview, result));
+  return s->fixed + wino + transforms
+         + MAX (MAX (s->x_prev + setup, s->x_prev + n * FLOAT + kept),
+                n * FLOAT + MAX (opt + eval + preview, result));
+}
+
+/* Whether p fits the budget, with the transformed weights kept if it fits with them (see
+ * the top of the file); p->peak_bytes is set either way. */
+static gboolean
+fits (const SizeInfo *s, NsScalePlan *p, guint64 budget)
+{
+  p->keep_transforms = TRUE;
+  if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+    return TRUE;
+  p->keep_transforms = FALSE;
+  return (p->peak_bytes = scale_peak (s, p)) <= budget;
 }
 
 /* The largest tile (a multiple of NS_TILE_GRID, and of the alignment) from `most` down
@@ -355,10 +380,10 @@ fit_tile (const SizeInfo *s, NsScalePlan *p, guint64 budget, int least)
     {
       p->tile = tile;
       p->cache_content = TRUE;
-      if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+      if (fits (s, p, budget))
         return tile;
       p->cache_content = FALSE;
-      if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+      if (fits (s, p, budget))
         return tile;
     }
   p->tile = 0;
@@ -381,16 +406,17 @@ plan_size (const SizeInfo *s, const NsOptions *opt, guint64 budget, NsScalePlan 
   p->tile = 0;
   p->streaming = FALSE;
   p->cache_content = FALSE;
-  if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+  if (fits (s, p, budget))
     return TRUE;
-  /* What the leanest whole-image arrangement needs, for the message if nothing fits. */
+  /* What the leanest whole-image arrangement needs, for the message if nothing fits
+   * (p->keep_transforms is FALSE now). */
   p->optimizer = NS_OPTIMIZER_LBFGS;
   p->lbfgs_history = 1;
   least = scale_peak (s, p);
   p->optimizer = asked;
   if (asked == NS_OPTIMIZER_LBFGS)
     for (p->lbfgs_history = history - 1; p->lbfgs_history >= MIN (history, 10); p->lbfgs_history--)
-      if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+      if (fits (s, p, budget))
         return TRUE;
   if (! tileable)
     {
@@ -416,7 +442,7 @@ plan_size (const SizeInfo *s, const NsOptions *opt, guint64 budget, NsScalePlan 
               /* Adam on the whole image before Adam in tiles. */
               adam_whole_tried = TRUE;
               p->tile = 0;
-              if ((p->peak_bytes = scale_peak (s, p)) <= budget)
+              if (fits (s, p, budget))
                 return TRUE;
             }
           if (fit_tile (s, p, budget, min_tile))
@@ -433,6 +459,7 @@ plan_size (const SizeInfo *s, const NsOptions *opt, guint64 budget, NsScalePlan 
       p->streaming = TRUE;
       p->tile = NS_TILE_GRID;
       p->cache_content = FALSE;
+      p->keep_transforms = FALSE;
       least = MIN (least, scale_peak (s, p));
     }
   p->peak_bytes = least;
@@ -472,27 +499,30 @@ style_size (const NsImage *style, int longest, int *w, int *h)
 /* One stage of a run: the coarse-to-fine sizes of `opt` on a w×h image with `channels`,
  * appended to plan->scales.  `extra` is what the stage holds besides the caller's styles
  * and its own content (the caller's full-size content while a smaller one is optimised);
- * n_regions the regions' count (ns_regions_count). */
+ * `regions` the caller's (NULL: none). */
 static gboolean
 plan_stage (NsRunPlan *plan, const NsNetwork *net, const NsOptions *opt, int width, int height,
-            int channels, guint64 extra, int n_regions, const NsImage * const *styles,
+            int channels, guint64 extra, const NsRegions *regions, const NsImage * const *styles,
             int n_styles, gboolean refine, GError **error)
 {
   Layers layers;
   NsScale *sizes;
   guint64 fixed, x_prev = 0, wino = 0;
   int min_side, n, first = plan->n_scales;
-  double share;
+  double share, coverage = ns_regions_coverage (regions);
 
   if (! layers_init (&layers, net, opt, error))
     {
       layers_clear (&layers);
       return FALSE;
     }
-  layers.n_regions = n_regions;
+  layers.n_regions = ns_regions_count (regions);
   min_side = 1 << ns_network_layer_stride_log2 (net, layers.last);
+  /* With regions each guided term works on the pixels its mask covers: together coverage
+   * times a plain style term. */
   share = ns_objective_cost_share (net, layers.last, layers.content_index, layers.style_index,
-                                  layers.n_style);
+                                  layers.n_style)
+          + (coverage - 1.0) * ns_style_cost_share (net, layers.style_index, layers.n_style);
   sizes = ns_scales_plan (opt, width, height, min_side, &n);
   plan->n_scales += n;
   plan->scales = g_renew (NsScalePlan, plan->scales, plan->n_scales);
@@ -551,7 +581,7 @@ plan_stage (NsRunPlan *plan, const NsNetwork *net, const NsOptions *opt, int wid
       ns_scale_plan_set_work (p, ns_network_halo (net, layers.last), style_pixels);
       p->work_setup *= share;
       p->work_eval *= p->tile == 0 && ns_objective_shallow_applies (net, layers.last)
-                      ? ns_shallow_cost_share (net) : share;
+                      ? ns_shallow_cost_share (net, coverage) : share;
       plan->work += ns_scale_plan_work (p);
       x_prev = (guint64) s.planes * s.w * s.h * FLOAT;
       {
@@ -611,7 +641,6 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
   /* Regions: their masks, held beside every size's evaluation (at most the content's size). */
   guint64 masks = ns_regions_bytes (regions, content->width, content->height);
   guint64 full = (guint64) content->width * content->height * content->channels * FLOAT + masks;
-  int n_regions = ns_regions_count (regions);
   int w, h;
 
   plan->budget = opt->max_memory > 0 ? opt->max_memory : ns_memory_default_budget ();
@@ -628,7 +657,7 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
   if (! ns_run_optimizes_smaller (opt, content->width, content->height, &w, &h))
     {
       if (! plan_stage (plan, net, opt, content->width, content->height, content->channels,
-                        masks, n_regions, styles, n_styles, FALSE, error))
+                        masks, regions, styles, n_styles, FALSE, error))
         return NULL;
       plan->n_optimized = plan->n_scales;
       return check_budget (plan, content, error) ? g_steal_pointer (&plan) : NULL;
@@ -637,7 +666,7 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
   /* Optimised small with the full-size content held, then enlarged into a full-size RGB
    * image (the guide's copy), then perhaps refined with that image as the content. */
   plan->upscale = opt->upscale;
-  if (! plan_stage (plan, net, opt, w, h, content->channels, full, n_regions, styles, n_styles,
+  if (! plan_stage (plan, net, opt, w, h, content->channels, full, regions, styles, n_styles,
                     FALSE, error))
     return NULL;
   plan->n_optimized = plan->n_scales;
@@ -650,7 +679,7 @@ ns_run_plan_new (const NsNetwork *net, const NsOptions *opt, const NsImage *cont
       g_autoptr (NsOptions) ropt = ns_refine_options (net, opt, error);
 
       if (ropt == NULL
-          || ! plan_stage (plan, net, ropt, content->width, content->height, 3, full, n_regions,
+          || ! plan_stage (plan, net, ropt, content->width, content->height, 3, full, regions,
                            styles, n_styles, TRUE, error))
         return NULL;
     }

@@ -216,7 +216,7 @@ channels_view (const NsTensor *t, int first, int c)
 }
 
 static void
-conv_keep_forward (const NsLayer *l, const NsTensor *in, NsTensor *out)
+conv_keep_forward (const NsLayer *l, NsConvCache *cache, const NsTensor *in, NsTensor *out)
 {
   NsTensor src = channels_view (in, l->conv_first, l->conv.cin);
   NsTensor dst = channels_view (out, 0, l->conv.cout);
@@ -224,13 +224,14 @@ conv_keep_forward (const NsLayer *l, const NsTensor *in, NsTensor *out)
 
   g_return_if_fail (l->conv_first + l->conv.cin <= in->c &&
                     l->keep_first + l->keep_count <= in->c);
-  ns_conv3x3_forward (&l->conv, &src, &dst);
+  ns_conv3x3_forward (&l->conv, cache, &src, &dst);
   ns_floats_copy (out->data + ns_tensor_len (&dst), kept.data, ns_tensor_len (&kept));
 }
 
 /* grad_in (shape of the layer's input) is overwritten. */
 static void
-conv_keep_backward (const NsLayer *l, const NsTensor *grad_out, NsTensor *grad_in)
+conv_keep_backward (const NsLayer *l, NsConvCache *cache, const NsTensor *grad_out,
+                    NsTensor *grad_in)
 {
   NsTensor g_conv = channels_view (grad_out, 0, l->conv.cout);
   NsTensor g_src = channels_view (grad_in, l->conv_first, l->conv.cin);
@@ -239,13 +240,13 @@ conv_keep_backward (const NsLayer *l, const NsTensor *grad_out, NsTensor *grad_i
 
   /* Channels neither convolved nor kept get zero. */
   ns_floats_zero (grad_in->data, ns_tensor_len (grad_in));
-  ns_conv3x3_backward_input (&l->conv, &g_conv, &g_src);
+  ns_conv3x3_backward_input (&l->conv, cache, &g_conv, &g_src);
   /* Added, not copied: the kept channels may also feed the convolution. */
   ns_floats_add (g_kept.data, from, ns_tensor_len (&g_kept));
 }
 
 NsActivations *
-ns_network_forward (const NsNetwork *net, NsTensor *input, int last)
+ns_network_forward (const NsNetwork *net, NsConvCache *cache, NsTensor *input, int last)
 {
   NsActivations *acts = g_new0 (NsActivations, 1);
   NsTensor *x = input;
@@ -262,11 +263,11 @@ ns_network_forward (const NsNetwork *net, NsTensor *input, int last)
         {
         case NS_LAYER_CONV:
           acts->act[i] = ns_tensor_new_uninit (l->conv.cout, x->h, x->w);
-          ns_conv3x3_forward (&l->conv, x, acts->act[i]);
+          ns_conv3x3_forward (&l->conv, cache, x, acts->act[i]);
           break;
         case NS_LAYER_CONV_KEEP:
           acts->act[i] = ns_tensor_new_uninit (l->conv.cout + l->keep_count, x->h, x->w);
-          conv_keep_forward (l, x, acts->act[i]);
+          conv_keep_forward (l, cache, x, acts->act[i]);
           break;
         case NS_LAYER_RELU:
           /* In place: the ReLU backward needs only its output. */
@@ -293,6 +294,7 @@ tensor_add (NsTensor *dst, const NsTensor *src)
 
 void
 ns_network_backward (const NsNetwork      *net,
+                     NsConvCache          *cache,
                      const NsActivations  *acts,
                      NsTensor * const     *grads,
                      NsTensor             *grad_input)
@@ -329,12 +331,12 @@ ns_network_backward (const NsNetwork      *net,
         case NS_LAYER_CONV:
           if (g_in == NULL)
             g_in = ns_tensor_new_uninit (l->conv.cin, g->h, g->w);
-          ns_conv3x3_backward_input (&l->conv, g, g_in);
+          ns_conv3x3_backward_input (&l->conv, cache, g, g_in);
           break;
         case NS_LAYER_CONV_KEEP:
           if (g_in == NULL)
             g_in = ns_tensor_new_uninit (below->c, below->h, below->w);
-          conv_keep_backward (l, g, g_in);
+          conv_keep_backward (l, cache, g, g_in);
           break;
         case NS_LAYER_MAXPOOL:
         case NS_LAYER_AVGPOOL:

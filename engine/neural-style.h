@@ -336,9 +336,9 @@ NsStopReason ns_stylizer_get_stop_reason (const NsStylizer *stylizer);
  * saying which part of the painting its statistics come from.  The masks are 1-channel
  * images with values in [0,1] (1 = the style applies; feathered edges are fine):
  *
- *   content_masks  n_styles entries, each at the content's size, or NULL = everywhere;
+ *   content_masks  n_styles entries, each of the content's shape, or NULL = everywhere;
  *                  the array itself may be NULL (every style everywhere)
- *   style_masks    NULL, or n_styles entries, each at its style image's size, or NULL =
+ *   style_masks    NULL, or n_styles entries, each of its style image's shape, or NULL =
  *                  the whole style image
  *   rest           what pixels no mask covers (1 − Σ content masks, clipped to [0,1]) get:
  *                  the content alone, or the styles' blend as in a run without regions
@@ -349,14 +349,20 @@ NsStopReason ns_stylizer_get_stop_reason (const NsStylizer *stylizer);
  * A_r the same of the style (with its own mask, if any), λ_r the blend weights (the rest
  * region: their mean).  A mask of ones everywhere gives the plain style loss.
  *
+ * A mask of its image's shape may have any size (ns_region_mask_fits): the engine resizes
+ * it to each size it optimises at (area average when shrinking, bilinear when enlarging)
+ * and clips what the resampling gives to [0,1], so a mask need not be made the size the
+ * content is stylized at.
+ *
  * The masks are copied and apply to every following ns_stylizer_run and estimate on this
  * stylizer until ns_stylizer_clear_regions (or set_regions again); all entries NULL is the
  * same as no regions.  FALSE with NS_ERROR_INVALID_ARGUMENT for a mask that is not one
- * channel, holds values outside [0,1] or non-finite ones, or is empty (all 0).  Sizes are
- * checked when the run starts: a content mask not of the content's size, a style mask not
- * of its style's size, or a run with another number of styles fails there, before any
- * work, with NS_ERROR_INVALID_ARGUMENT.  The plans and estimates count the masks' memory
- * (a float per pixel and region at each style layer's size). */
+ * channel, holds values outside [0,1] or non-finite ones, or is empty (all 0).  Shapes are
+ * checked when the run (or an estimate) starts: a content mask not of the content's shape,
+ * a style mask not of its style's, or a run with another number of styles fails there,
+ * before any work, with NS_ERROR_INVALID_ARGUMENT naming the sizes.  The plans and
+ * estimates count the masks' memory (a float per pixel and region at each style layer's
+ * size) and the guided terms' time (each region's Gram over the pixels its mask covers). */
 typedef enum
 {
   NS_REGION_REST_CONTENT,   /* uncovered pixels: content (and TV) only, no style            */
@@ -371,6 +377,12 @@ gboolean    ns_stylizer_set_regions  (NsStylizer             *stylizer,
                                       NsRegionRest            rest,
                                       GError                **error);
 void        ns_stylizer_clear_regions (NsStylizer *stylizer);
+
+/* Whether a mask of mask_width × mask_height is of the shape of a width × height image, so
+ * that it can guide it (ns_stylizer_set_regions): the one resized to the other's width or
+ * height is within a pixel of it (what rounding a size leaves).  For a program that checks
+ * its masks before it loads a network. */
+gboolean    ns_region_mask_fits (int mask_width, int mask_height, int width, int height);
 
 /* What a run of ns_stylizer_run on these images would take: the estimated peak memory of
  * the process in bytes, and (if description is not NULL) one line for the user saying how

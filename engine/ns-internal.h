@@ -114,19 +114,29 @@ typedef struct
   float *weight_t;        /* [cin][cout][3][3] spatially flipped, for the input gradient; set by ns_conv_prepare */
 } NsConv;
 
+/* What a network's convolutions keep between calls (conv-cache.c); NULL: nothing. */
+typedef struct _NsConvCache NsConvCache;
+
 void ns_conv_prepare (NsConv *conv);            /* (re)computes weight_t from weight */
 void ns_conv_clear   (NsConv *conv);            /* frees the three arrays */
-/* out (cout×h×w) = conv(in (cin×h×w)) + bias; out is overwritten. */
-void ns_conv3x3_forward        (const NsConv *conv, const NsTensor *in, NsTensor *out);
+/* out (cout×h×w) = conv(in (cin×h×w)) + bias; out is overwritten.  cache (may be NULL) is
+ * one for the network conv belongs to; the result is the same bits with or without. */
+void ns_conv3x3_forward        (const NsConv *conv, NsConvCache *cache, const NsTensor *in,
+                                NsTensor *out);
 /* grad_in (cin×h×w) = ∂L/∂in given grad_out = ∂L/∂out; grad_in is overwritten. */
-void ns_conv3x3_backward_input (const NsConv *conv, const NsTensor *grad_out, NsTensor *grad_in);
+void ns_conv3x3_backward_input (const NsConv *conv, NsConvCache *cache,
+                                const NsTensor *grad_out, NsTensor *grad_in);
 /* The same with bands of at most max_band_rows output rows (<= 0: the memory budget
  * alone decides), so tests can force many bands.  weight, bias and weight_t are
  * ns_floats_new allocations (ns_conv_clear frees them with ns_floats_free). */
-void ns_conv3x3_forward_banded        (const NsConv *conv, const NsTensor *in, NsTensor *out,
+void ns_conv3x3_forward_banded        (const NsConv *conv, NsConvCache *cache,
+                                       const NsTensor *in, NsTensor *out, int max_band_rows);
+void ns_conv3x3_backward_input_banded (const NsConv *conv, NsConvCache *cache,
+                                       const NsTensor *grad_out, NsTensor *grad_in,
                                        int max_band_rows);
-void ns_conv3x3_backward_input_banded (const NsConv *conv, const NsTensor *grad_out,
-                                       NsTensor *grad_in, int max_band_rows);
+/* Whether the convolution runs by Winograd (winograd.c) on an h × w input: forward, or its
+ * input gradient (adjoint). */
+gboolean ns_conv_uses_winograd (const NsConv *conv, gboolean adjoint, int h, int w);
 /* Rows per band when n_rows (> 0) are processed in bands whose workspace is row_bytes a row:
  * as many as budget_bytes allows (at least one; at most max_rows when that is > 0), evened out
  * over the bands so that the last is not a sliver. */
@@ -136,15 +146,41 @@ int  ns_band_rows (gsize budget_bytes, gsize row_bytes, int n_rows, int max_rows
 
 /* out = conv(in) (+ bias, when not NULL and not adjoint); weight is [cout][cin][3][3].  With
  * adjoint, the input gradient instead: in is ∂L/∂out (cout channels) and out receives
- * ∂L/∂in (cin channels).  out is overwritten; max_band_rows > 0 caps the tile rows (of 4
- * pixels) per band, for tests. */
+ * ∂L/∂in (cin channels).  u is ns_winograd_weights (weight, cin, cout, adjoint), or NULL to
+ * transform the weights in this call; the result is the same bits.  out is overwritten;
+ * max_band_rows > 0 caps the tile rows (of 4 pixels) per band, for tests. */
 void  ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
-                           gboolean adjoint, const NsTensor *in, NsTensor *out,
+                           gboolean adjoint, const float *u, const NsTensor *in, NsTensor *out,
                            int max_band_rows);
+/* The weights transformed for ns_winograd_conv3x3 in that direction (adjoint: for the input
+ * gradient): ns_winograd_weights_floats (n_in, n_out) floats, n_in = cin and n_out = cout
+ * forward, the other way round for the adjoint; ns_floats_free it. */
+float *ns_winograd_weights (const float *weight, int cin, int cout, gboolean adjoint);
+gsize  ns_winograd_weights_floats (int n_in, int n_out);
 /* Floats of workspace it needs for an n_in → n_out convolution at h × w. */
 gsize ns_winograd_workspace_floats (int n_in, int n_out, int h, int w);
 /* The workspace is kept per calling thread between calls: at most this many bytes. */
 gsize ns_winograd_cached_bytes (void);
+
+/* ---- conv-cache.c: Winograd's transformed weights, kept between calls ----------------------- */
+
+/* Per convolution of `net` and per direction (forward, input gradient), its weights
+ * transformed for Winograd, made the first time a call needs them (from any thread) and kept
+ * until the cache is freed.  net must outlive the cache, its weights unchanged. */
+NsConvCache *ns_conv_cache_new   (const NsNetwork *net);
+void         ns_conv_cache_free  (NsConvCache *cache);
+/* conv's transformed weights in that direction (ns_winograd_weights), made now if they are
+ * not yet; conv must be one of the network's. */
+const float *ns_conv_cache_get   (NsConvCache *cache, const NsConv *conv, gboolean adjoint);
+/* Bytes the cache holds now. */
+guint64      ns_conv_cache_bytes (NsConvCache *cache);
+/* Bytes a cache comes to when passes through layers 0 … last run forward and backward on
+ * eval_h × eval_w inputs (the evaluations) and forward on setup_h × setup_w ones (the style
+ * targets' set-up): what the memory plan counts. */
+guint64      ns_conv_cache_plan_bytes (const NsNetwork *net, int last, int eval_h, int eval_w,
+                                       int setup_h, int setup_w);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsConvCache, ns_conv_cache_free)
 
 /* ---- activation.c: ReLU ------------------------------------------------------------------- */
 
@@ -497,12 +533,15 @@ typedef struct
   NsTensor **act;               /* n entries; entries may alias */
 } NsActivations;
 
-/* Runs layers 0 … last (inclusive) on input (3×h×w, already preprocessed). */
-NsActivations *ns_network_forward  (const NsNetwork *net, NsTensor *input, int last);
+/* Runs layers 0 … last (inclusive) on input (3×h×w, already preprocessed).  cache (may be
+ * NULL) is one made for net: the convolutions keep their transformed weights there. */
+NsActivations *ns_network_forward  (const NsNetwork *net, NsConvCache *cache, NsTensor *input,
+                                    int last);
 /* Back-propagates: grads[i] (may be NULL) is ∂L/∂(output of layer i) to add at layer i.
  * Writes ∂L/∂input into grad_input (overwritten). */
-void           ns_network_backward (const NsNetwork *net, const NsActivations *acts,
-                                    NsTensor * const *grads, NsTensor *grad_input);
+void           ns_network_backward (const NsNetwork *net, NsConvCache *cache,
+                                    const NsActivations *acts, NsTensor * const *grads,
+                                    NsTensor *grad_input);
 void           ns_activations_free (NsActivations *acts);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsActivations, ns_activations_free)
@@ -559,9 +598,10 @@ typedef void (*NsLayerHook) (int layer, const NsTensor *act, NsTensor *grad, gpo
 /* Runs layers 0 … last on input (not modified), calling hook at each layer with
  * hooked[layer] set.  With grad_input (the shape of input, overwritten) it then writes
  * ∂L/∂input.  Keeps only ReLU bits, pooling winners and the hooks' gradients for the
- * backward; the results equal ns_network_forward/backward's. */
-void  ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean *hooked,
-                       NsLayerHook hook, gpointer data, NsTensor *grad_input);
+ * backward; the results equal ns_network_forward/backward's.  cache as theirs. */
+void  ns_network_pass (const NsNetwork *net, NsConvCache *cache, NsTensor *input, int last,
+                       const gboolean *hooked, NsLayerHook hook, gpointer data,
+                       NsTensor *grad_input);
 /* Peak bytes ns_network_pass allocates for an h × w input (not counting input and
  * grad_input), with a hook that holds `hook_copies` copies of the hooked layer's output
  * while it runs (the scaled features and their gradient when channel gains are on). */
@@ -594,6 +634,7 @@ typedef struct
   NsImage     **style_masks;     /* n_styles entries; NULL = the whole style */
   NsRegionRest  rest;
   NsMaskCarry   carry;
+  double        coverage;        /* ns_regions_coverage */
 } NsRegions;
 
 /* NULL without an error when every mask is NULL (no regions); NULL with an error for an
@@ -607,11 +648,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsRegions, ns_regions_free)
 /* FALSE with an error saying what to do when the masks do not fit these images. */
 gboolean   ns_regions_check (const NsRegions *regions, const NsImage *content,
                              const NsImage * const *styles, int n_styles, GError **error);
-/* The masks of the regions at w × h (g_free'd floats, h·w each): one per style, then the
- * rest's when it applies; *n gets their count.  Everywhere-masks are ones. */
+/* A mask (of any size of its image's shape; NULL = ones) at w × h, in [0,1]: g_free'd
+ * floats, h·w. */
+float     *ns_region_mask_at   (const NsImage *mask, int w, int h);
+/* The masks of the regions at w × h (g_free'd floats, h·w each, ns_region_mask_at): one per
+ * style, then the rest's when it applies; *n gets their count.  Everywhere-masks are ones. */
 float    **ns_regions_masks_at (const NsRegions *regions, int w, int h, int *n);
 /* The most regions an objective makes of them (the rest's may be left out); 0 for NULL. */
 int        ns_regions_count    (const NsRegions *regions);
+/* Σ over the regions of the share of the image its mask covers: the guided style terms'
+ * cost in plain ones (each skips the pixels outside its mask); 1 for NULL. */
+double     ns_regions_coverage (const NsRegions *regions);
 /* Bytes the regions add to a run whose objectives are at most w × h: the caller's masks, and
  * the masks at an objective's size and at its style layers. */
 guint64    ns_regions_bytes (const NsRegions *regions, int w, int h);
@@ -632,10 +679,28 @@ NsLayerMasks *ns_layer_masks_new  (const NsNetwork *net, const float *mask, int 
                                    int last, const gboolean *hooked, NsMaskCarry carry);
 void          ns_layer_masks_free (NsLayerMasks *masks);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsLayerMasks, ns_layer_masks_free)
-/* Rows [y0, y1) × columns [x0, x1) of the layer's mask (global coordinates) to the power
- * `power`, multiplied into f: c channels of (y1 − y0)·(x1 − x0) values, channel stride ld. */
-void          ns_layer_masks_apply (const NsLayerMasks *masks, int layer, const NsRect *rows,
-                                    int power, float *f, int c, gsize ld);
+
+/* The pixels of a w × h part of a feature map where a mask is not 0, so that a guided term
+ * works on those alone (a region's Gram costs its share of the image, not all of it). */
+typedef struct
+{
+  gsize  n;      /* how many */
+  gsize *at;     /* their offsets from the part's first pixel in a channel of the features */
+  float *t;      /* the mask there */
+} NsMaskedPixels;
+
+/* mask: its value at the part's first pixel, rows mask_stride apart; the features' rows
+ * are stride apart.  Clear with ns_masked_pixels_clear. */
+void ns_masked_pixels_init    (NsMaskedPixels *px, const float *mask, gsize mask_stride,
+                               int w, int h, gsize stride);
+void ns_masked_pixels_clear   (NsMaskedPixels *px);
+/* dst (c × n) = F ∘ T^power at those pixels (times scale[k] in channel k, if not NULL); f
+ * points at the part's first pixel of channel 0, channels `plane` floats apart. */
+void ns_masked_gather         (const NsMaskedPixels *px, const float *f, gsize plane, int c,
+                               int power, const float *scale, float *dst);
+/* The reverse: f += src (c × n) ∘ T^power (times scale[k]) at those pixels. */
+void ns_masked_scatter_add    (const NsMaskedPixels *px, const float *src, int c, int power,
+                               const float *scale, float *f, gsize plane);
 
 /* ---- loss-style-guided.c: the style loss of a region ------------------------------------- */
 
@@ -677,6 +742,9 @@ typedef struct
   gboolean    general;      /* untiled: through the network pass even where the losses all
                              * read the first ReLU (for tests and comparisons) */
   const NsRegions *regions; /* styles guided by masks (regions.c), or NULL; borrowed */
+  gboolean    transform_per_call;   /* Winograd's transformed weights are not kept (the
+                                     * plan's fallback when the budget is tight, memory.c);
+                                     * the same results either way */
 } NsObjectiveConfig;
 
 /* TRUE when an objective whose deepest loss layer is `last` is evaluated untiled by
@@ -686,8 +754,9 @@ gboolean ns_objective_shallow_applies (const NsNetwork *net, int last);
  * regions (0: none), besides x, its gradient, the content, the targets and the masks. */
 guint64  ns_shallow_eval_bytes        (const NsNetwork *net, int w, int h, int planes,
                                        int n_regions);
-/* Its work per pixel, as a share of a pass through the whole network (cost.c). */
-double   ns_shallow_cost_share        (const NsNetwork *net);
+/* Its work per pixel, as a share of a pass through the whole network (cost.c); its Gram
+ * and style gradient times style_coverage (ns_regions_coverage: 1 without regions). */
+double   ns_shallow_cost_share        (const NsNetwork *net, double style_coverage);
 
 NsObjective *ns_objective_new_full (const NsNetwork *net, const NsOptions *options,
                                     const NsImage *content, const NsImage * const *styles,
@@ -823,6 +892,8 @@ typedef struct
   NsOptimizer optimizer;          /* when not streaming */
   int         lbfgs_history;
   gboolean    refine;             /* NS_UPSCALE_REFINE's stage at full size */
+  gboolean    keep_transforms;    /* the objective keeps Winograd's transformed weights
+                                   * (conv-cache.c); else they are made per call */
   guint64     peak_bytes;         /* estimated peak of the process during this size */
   double      work_setup;         /* pixel evaluations of the set-up (cost.c) */
   double      work_eval;          /* … of one evaluation */
@@ -899,6 +970,10 @@ double ns_network_cost_share             (const NsNetwork *net, int last);
  * and on the image. */
 double ns_objective_cost_share           (const NsNetwork *net, int last, int content,
                                           const int *style_layers, int n_style);
+/* The part of it the style layers take (their Grams, gradients and passes): with regions,
+ * the guided terms cost ns_regions_coverage times it. */
+double ns_style_cost_share               (const NsNetwork *net, const int *style_layers,
+                                          int n_style);
 /* Seconds of one pixel evaluation on this machine, measured (about two evaluations at 256 px). */
 double ns_network_seconds_per_unit       (const NsNetwork *net);
 /* The most memory that measurement takes. */

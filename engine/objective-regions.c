@@ -60,14 +60,13 @@ NsLayerMasks *
 ns_objective_style_masks (const NsObjective *obj, int s, int w, int h)
 {
   g_autofree gboolean *hooked = NULL;
-  g_autoptr (NsImage) mask = NULL;
+  g_autofree float *mask = NULL;
 
   if (obj->regions == NULL || obj->regions->style_masks[s] == NULL)
     return NULL;
   hooked = ns_objective_hooked (obj, FALSE, TRUE);
-  mask = ns_image_resize (obj->regions->style_masks[s], w, h);
-  return ns_layer_masks_new (obj->net, mask->data, w, h, obj->last, hooked,
-                             obj->regions->carry);
+  mask = ns_region_mask_at (obj->regions->style_masks[s], w, h);
+  return ns_layer_masks_new (obj->net, mask, w, h, obj->last, hooked, obj->regions->carry);
 }
 
 const NsLayerMasks **

@@ -173,6 +173,38 @@ core_content (const TileCtx *ctx, const NsTensor *act, const NsRect *core, NsTen
   return obj->content_weight * sum / n;
 }
 
+/* Rows [r0, r1) of the core for guided term k, on the pixels its mask covers alone (as
+ * loss-style-guided.c does for the whole image): the Gram of F∘T, or the gradient
+ * α D (F∘T²). */
+static void
+guided_rows (TileCtx *ctx, int k, int layer, const NsTensor *act, NsTensor *grad,
+             const NsRect *core, const NsRect *global, int r0, int r1)
+{
+  const NsObjective *obj = ctx->obj;
+  const NsLayerMasks *m = ctx->masks[k];
+  gsize plane = (gsize) act->h * act->w;
+  gsize first = (gsize) (core->y0 + r0) * act->w + core->x0;
+  NsMaskedPixels px;
+  int c = act->c;
+
+  ns_masked_pixels_init (&px, m->at[layer] + (gsize) (global->y0 + r0) * m->w[layer]
+                                + global->x0,
+                         m->w[layer], core->x1 - core->x0, r1 - r0, act->w);
+  if (px.n > 0 && ctx->job == TILE_GRAM)
+    {
+      ns_masked_gather (&px, act->data + first, plane, c, 1, NULL, ctx->buf);
+      ns_gram_add (ctx->buf, c, px.n, px.n, 1.0 / layer_size (ctx, layer, c), ctx->gram[k]);
+    }
+  else if (px.n > 0)
+    {
+      ns_masked_gather (&px, act->data + first, plane, c, 2, NULL, ctx->buf);
+      ns_sgemm (FALSE, c, (int) px.n, c, (float) obj->style_alpha[k], obj->style_d[k], c,
+                ctx->buf, (int) px.n, 0.0f, ctx->buf2, (int) px.n);
+      ns_masked_scatter_add (&px, ctx->buf2, c, 0, NULL, grad->data + first, plane);
+    }
+  ns_masked_pixels_clear (&px);
+}
+
 static void
 tile_hook (int layer, const NsTensor *act, NsTensor *grad, gpointer data)
 {
@@ -224,22 +256,24 @@ tile_hook (int layer, const NsTensor *act, NsTensor *grad, gpointer data)
 
       if (term->index != layer || (mask && mask->empty[layer]))
         continue;
+      if (ctx->job == TILE_GRAD && grad == NULL)
+        continue;
       for (int r0 = 0; r0 < ch; r0 += rows)
         {
           int r1 = MIN (ch, r0 + rows);
           int n = (r1 - r0) * cw;
-          NsRect part = { global.x0, global.y0 + r0, global.x1, global.y0 + r1 };
 
-          rect_rows_copy (act, &core, r0, r1, ctx->buf);
-          /* Guided: the Gram of F∘T, and the gradient α D (F∘T)∘T. */
           if (mask)
-            ns_layer_masks_apply (mask, layer, &part, ctx->job == TILE_GRAM ? 1 : 2, ctx->buf,
-                                  act->c, n);
-          if (ctx->job == TILE_GRAM)
-            ns_gram_add (ctx->buf, act->c, n, n, 1.0 / layer_size (ctx, layer, act->c),
-                         ctx->gram[k]);
-          else if (grad != NULL)
+            guided_rows (ctx, k, layer, act, grad, &core, &global, r0, r1);
+          else if (ctx->job == TILE_GRAM)
             {
+              rect_rows_copy (act, &core, r0, r1, ctx->buf);
+              ns_gram_add (ctx->buf, act->c, n, n, 1.0 / layer_size (ctx, layer, act->c),
+                           ctx->gram[k]);
+            }
+          else
+            {
+              rect_rows_copy (act, &core, r0, r1, ctx->buf);
               ns_sgemm (FALSE, act->c, n, act->c, (float) obj->style_alpha[k], obj->style_d[k],
                         act->c, ctx->buf, n, 0.0f, ctx->buf2, n);
               rect_rows_add (grad, &core, r0, r1, ctx->buf2);
@@ -276,7 +310,7 @@ ns_objective_tile_target (NsObjective *obj, const NsCropSource *content, const N
   TileCtx ctx = { obj, TILE_CONTENT_TARGET, tile, content->w, content->h };
 
   ctx.ms = ms;
-  ns_network_pass (obj->net, in, obj->content_index, hooked, tile_hook, &ctx, NULL);
+  ns_network_pass (obj->net, obj->convs, in, obj->content_index, hooked, tile_hook, &ctx, NULL);
   return ctx.target_out;
 }
 
@@ -331,7 +365,7 @@ ns_objective_tiled_grams (NsObjective *obj, const NsCropSource *src, const NsTil
       ctx.gram = acc;
       ctx.buf = buf;
       ctx.masks = term_masks;
-      ns_network_pass (obj->net, in, last, hooked, tile_hook, &ctx, NULL);
+      ns_network_pass (obj->net, obj->convs, in, last, hooked, tile_hook, &ctx, NULL);
       lc += ctx.lc;
     }
 
@@ -494,7 +528,7 @@ ns_objective_eval_tiled (NsObjective *obj, const float *x, NsRowsFunc rows_func,
           ctx.buf = buf;
           ctx.buf2 = buf2;
           ctx.masks = masks;
-          ns_network_pass (obj->net, in, obj->last, hooked, tile_hook, &ctx, g_net);
+          ns_network_pass (obj->net, obj->convs, in, obj->last, hooked, tile_hook, &ctx, g_net);
           lc += ctx.lc;
           g_assert (tile->crop.y0 >= band_y0 && tile->crop.y1 - band_y0 <= band_cap);
           add_crop_gradient (obj, g_net, &tile->crop, band, band_y0, band_plane);

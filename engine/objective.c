@@ -219,7 +219,7 @@ build_style_targets (NsObjective *obj, const NsImage * const *styles, const doub
         }
       in = network_input (obj, rgb);
       /* Forward only, keeping no activations: the hook takes the Grams as they pass. */
-      ns_network_pass (obj->net, in, obj->last, hooked, style_gram_hook, &ctx, NULL);
+      ns_network_pass (obj->net, obj->convs, in, obj->last, hooked, style_gram_hook, &ctx, NULL);
     }
   return TRUE;
 }
@@ -233,7 +233,8 @@ content_target (NsObjective *obj, NsTensor *in)
   SetupCtx ctx = { obj, 0.0, NULL, 0, NULL };
 
   ns_tensor_free (in);
-  ns_network_pass (obj->net, net_in, obj->content_index, hooked, copy_hook, &ctx, NULL);
+  ns_network_pass (obj->net, obj->convs, net_in, obj->content_index, hooked, copy_hook, &ctx,
+                   NULL);
   obj->content_target = ctx.copy;
   if (obj->net->normalize_channels)
     obj->content_scale = ns_content_gains (obj->content_target);
@@ -329,6 +330,9 @@ ns_objective_new_full (const NsNetwork           *net,
     }
   obj->content_weight = obj->opt->content_weight;
   obj->cancel = config != NULL ? config->cancel : NULL;
+  /* Before the targets: their passes use it too. */
+  if (config == NULL || ! config->transform_per_call)
+    obj->convs = ns_conv_cache_new (net);
   if (config != NULL && config->regions != NULL)
     ns_objective_setup_regions (obj, config->regions, blend, n_styles);
   if (config != NULL && config->tile > 0)
@@ -386,6 +390,7 @@ ns_objective_free (NsObjective *obj)
   ns_tensor_free (obj->content_y);
   ns_tensor_free (obj->content_target);
   ns_options_free (obj->opt);
+  ns_conv_cache_free (obj->convs);
   if (obj->net)
     ns_network_unref (obj->net);
   ns_buffer_cache_free (obj->buffers);
@@ -502,7 +507,7 @@ eval_whole (NsObjective *obj, const float *x, float *grad, double parts[3])
   WholeCtx ctx = { obj, 0.0, ls_k };
   double ls = 0.0, ltv;
 
-  ns_network_pass (obj->net, in, obj->last, obj->hooked, whole_hook, &ctx, g_net);
+  ns_network_pass (obj->net, obj->convs, in, obj->last, obj->hooked, whole_hook, &ctx, g_net);
   for (int k = 0; k < obj->n_style; k++)
     ls += ls_k[k];
 

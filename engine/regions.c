@@ -5,13 +5,21 @@
  * rest to be styled, one more region takes what no mask covers, 1 − Σ masks clipped to
  * [0,1]; a rest smaller than REST_MIN_SHARE of the image (the seam of two feathered masks
  * that add up to about 1) is left out: scaled to mean square 1 it would weigh a few pixels
- * as much as a region. */
+ * as much as a region.
+ *
+ * A mask may come at any size of its image's shape (ns_region_mask_fits): it is resized to
+ * each size the run needs here, and what the resampling gives is clipped to [0,1], so that
+ * no resampler (ns_image_resize's sums in double keep [0,1]; a spline's would not) can make
+ * a mask the engine itself refuses. */
 #include <math.h>
 #include <string.h>
 
 #include "ns-internal.h"
 
 #define REST_MIN_SHARE 1e-3
+
+/* The longest side the masks' coverage is measured at (ns_regions_coverage). */
+#define COVERAGE_SIDE 256.0
 
 static gboolean
 check_mask (const NsImage *mask, const char *what, int i, GError **error)
@@ -59,6 +67,39 @@ copy_masks (const NsImage * const *masks, int n)
   return out;
 }
 
+/* Σ over the regions of the share of the image that its mask covers (is not 0 in), at a
+ * small size of the content's shape: what the guided terms cost in plain style terms, as
+ * they skip the pixels outside their masks (loss-style-guided.c, objective-tiled.c). */
+static double
+coverage (const NsRegions *r)
+{
+  const NsImage *shape = NULL;
+  double scale, sum = 0.0;
+  float **masks;
+  int w, h, n;
+
+  for (int i = 0; i < r->n_styles && shape == NULL; i++)
+    shape = r->content_masks[i];
+  /* Only style masks: every region everywhere, and no rest. */
+  if (shape == NULL)
+    return r->n_styles;
+  scale = MIN (1.0, COVERAGE_SIDE / MAX (shape->width, shape->height));
+  w = MAX (1, (int) lround (shape->width * scale));
+  h = MAX (1, (int) lround (shape->height * scale));
+  masks = ns_regions_masks_at (r, w, h, &n);
+  for (int k = 0; k < n; k++)
+    {
+      gsize covered = 0;
+
+      for (gsize p = 0; p < (gsize) w * h; p++)
+        covered += masks[k][p] != 0.0f;
+      sum += (double) covered / ((gsize) w * h);
+      g_free (masks[k]);
+    }
+  g_free (masks);
+  return sum;
+}
+
 NsRegions *
 ns_regions_new (const NsImage * const *content_masks, const NsImage * const *style_masks,
                 int n_styles, NsRegionRest rest, GError **error)
@@ -89,6 +130,7 @@ ns_regions_new (const NsImage * const *content_masks, const NsImage * const *sty
   r->style_masks = copy_masks (style_masks, n_styles);
   r->rest = rest;
   r->carry = NS_MASK_CARRY_DEFAULT;
+  r->coverage = coverage (r);
   return r;
 }
 
@@ -123,6 +165,20 @@ ns_regions_free (NsRegions *r)
 }
 
 gboolean
+ns_region_mask_fits (int mask_width, int mask_height, int width, int height)
+{
+  gint64 cross = (gint64) mask_width * height - (gint64) mask_height * width;
+  int longest = MAX (MAX (mask_width, mask_height), MAX (width, height));
+
+  /* Scaled to the smaller one's width, the larger one's height is within a pixel of the
+   * smaller one's (|b − B·a/A| ≤ 1, i.e. |a·B − b·A| ≤ A), or the same with the heights:
+   * together |a·B − b·A| ≤ max (A, B). */
+  if (mask_width < 1 || mask_height < 1 || width < 1 || height < 1)
+    return FALSE;
+  return ABS (cross) <= longest;
+}
+
+gboolean
 ns_regions_check (const NsRegions *r, const NsImage *content, const NsImage * const *styles,
                   int n_styles, GError **error)
 {
@@ -139,29 +195,30 @@ ns_regions_check (const NsRegions *r, const NsImage *content, const NsImage * co
     {
       const NsImage *m = r->content_masks[i], *sm = r->style_masks[i];
 
-      if (m && (m->width != content->width || m->height != content->height))
+      if (m && ! ns_region_mask_fits (m->width, m->height, content->width, content->height))
         {
           g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
-                       "The mask of style %d is %d×%d pixels, but the content is %d×%d; give "
-                       "a mask of the content's size", i + 1, m->width, m->height,
-                       content->width, content->height);
+                       "The mask of style %d is %d×%d pixels, not of the shape of the "
+                       "content (%d×%d); give a mask of the content's shape (at any size)",
+                       i + 1, m->width, m->height, content->width, content->height);
           return FALSE;
         }
-      if (sm && (sm->width != styles[i]->width || sm->height != styles[i]->height))
+      if (sm && ! ns_region_mask_fits (sm->width, sm->height, styles[i]->width,
+                                       styles[i]->height))
         {
           g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
-                       "The style mask of style %d is %d×%d pixels, but its style image is "
-                       "%d×%d; give a mask of the style image's size", i + 1, sm->width,
-                       sm->height, styles[i]->width, styles[i]->height);
+                       "The style mask of style %d is %d×%d pixels, not of the shape of its "
+                       "style image (%d×%d); give a mask of the style image's shape (at any "
+                       "size)", i + 1, sm->width, sm->height, styles[i]->width,
+                       styles[i]->height);
           return FALSE;
         }
     }
   return TRUE;
 }
 
-/* The mask at w × h: resized as images are (area average when shrinking), or ones. */
-static float *
-mask_at (const NsImage *mask, int w, int h)
+float *
+ns_region_mask_at (const NsImage *mask, int w, int h)
 {
   gsize n = (gsize) w * h;
   float *out;
@@ -179,8 +236,10 @@ mask_at (const NsImage *mask, int w, int h)
     g_autoptr (NsImage) resized = ns_image_resize (mask, w, h);
 
     out = g_steal_pointer (&resized->data);
-    return out;
   }
+  for (gsize i = 0; i < n; i++)
+    out[i] = CLAMP (out[i], 0.0f, 1.0f);
+  return out;
 }
 
 float **
@@ -193,7 +252,7 @@ ns_regions_masks_at (const NsRegions *r, int w, int h, int *n)
 
   *n = r->n_styles;
   for (int i = 0; i < r->n_styles; i++)
-    masks[i] = mask_at (r->content_masks[i], w, h);
+    masks[i] = ns_region_mask_at (r->content_masks[i], w, h);
   if (r->rest != NS_REGION_REST_STYLES)
     return masks;
   rest = g_new (float, np);
@@ -211,6 +270,12 @@ ns_regions_masks_at (const NsRegions *r, int w, int h, int *n)
   else
     masks[(*n)++] = rest;
   return masks;
+}
+
+double
+ns_regions_coverage (const NsRegions *r)
+{
+  return r ? r->coverage : 1.0;
 }
 
 int

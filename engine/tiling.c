@@ -200,10 +200,10 @@ tensor_add (NsTensor *dst, const NsTensor *src)
 /* For networks with layers this file does not know: the full-activation path of
  * network.c, with the hooks called after the forward pass in layer order. */
 static void
-pass_generic (const NsNetwork *net, NsTensor *input, int last, const gboolean *hooked,
-              NsLayerHook hook, gpointer data, NsTensor *grad_input)
+pass_generic (const NsNetwork *net, NsConvCache *cache, NsTensor *input, int last,
+              const gboolean *hooked, NsLayerHook hook, gpointer data, NsTensor *grad_input)
 {
-  g_autoptr (NsActivations) acts = ns_network_forward (net, input, last);
+  g_autoptr (NsActivations) acts = ns_network_forward (net, cache, input, last);
   NsTensor **grads = g_new0 (NsTensor *, last + 1);
 
   for (int i = 0; i <= last; i++)
@@ -214,7 +214,7 @@ pass_generic (const NsNetwork *net, NsTensor *input, int last, const gboolean *h
         hook (i, acts->act[i], grads[i], data);
       }
   if (grad_input)
-    ns_network_backward (net, acts, grads, grad_input);
+    ns_network_backward (net, cache, acts, grads, grad_input);
   for (int i = 0; i <= last; i++)
     ns_tensor_free (grads[i]);
   g_free (grads);
@@ -261,7 +261,7 @@ deferred_layer (const NsNetwork *net, int last, const gboolean *hooked)
 
 /* The output of layers 0 … i (a convolution and ReLUs) recomputed from the input. */
 static NsTensor *
-recompute (const NsNetwork *net, const NsTensor *input, int i)
+recompute (const NsNetwork *net, NsConvCache *cache, const NsTensor *input, int i)
 {
   NsTensor *x = NULL;
 
@@ -273,7 +273,7 @@ recompute (const NsNetwork *net, const NsTensor *input, int i)
         {
           NsTensor *y = ns_tensor_new_uninit (l->conv.cout, input->h, input->w);
 
-          ns_conv3x3_forward (&l->conv, x ? x : input, y);
+          ns_conv3x3_forward (&l->conv, cache, x ? x : input, y);
           ns_tensor_free (x);
           x = y;
         }
@@ -288,8 +288,8 @@ recompute (const NsNetwork *net, const NsTensor *input, int i)
 }
 
 void
-ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean *hooked,
-                 NsLayerHook hook, gpointer data, NsTensor *grad_input)
+ns_network_pass (const NsNetwork *net, NsConvCache *cache, NsTensor *input, int last,
+                 const gboolean *hooked, NsLayerHook hook, gpointer data, NsTensor *grad_input)
 {
   gboolean backward = grad_input != NULL;
   Saved *saved;
@@ -299,7 +299,7 @@ ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean
   g_return_if_fail (last >= 0 && last < net->n_layers);
   if (! network_is_lean (net, last))
     {
-      pass_generic (net, input, last, hooked, hook, data, grad_input);
+      pass_generic (net, cache, input, last, hooked, hook, data, grad_input);
       return;
     }
 
@@ -319,7 +319,7 @@ ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean
         {
         case NS_LAYER_CONV:
           y = ns_tensor_new_uninit (l->conv.cout, x->h, x->w);
-          ns_conv3x3_forward (&l->conv, x, y);
+          ns_conv3x3_forward (&l->conv, cache, x, y);
           break;
         case NS_LAYER_RELU:
           if (x == input)         /* never change the caller's tensor */
@@ -385,7 +385,7 @@ ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean
       if (i == defer)
         {
           /* The hook adds its gradient to what came down from above. */
-          g_autoptr (NsTensor) act = recompute (net, input, i);
+          g_autoptr (NsTensor) act = recompute (net, cache, input, i);
 
           if (g == NULL)
             g = ns_tensor_new_like (act);
@@ -402,7 +402,7 @@ ns_network_pass (const NsNetwork *net, NsTensor *input, int last, const gboolean
           break;
         case NS_LAYER_CONV:
           gi = i == 0 ? grad_input : ns_tensor_new_uninit (s->c, s->h, s->w);
-          ns_conv3x3_backward_input (&l->conv, g, gi);
+          ns_conv3x3_backward_input (&l->conv, cache, g, gi);
           break;
         case NS_LAYER_MAXPOOL:
         case NS_LAYER_AVGPOOL:

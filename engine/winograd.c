@@ -17,6 +17,11 @@
  * by element e for the 36 products, each a single-threaded sgemm: the result does not depend
  * on the thread count.
  *
+ * The weight transform depends on the weights alone, so a caller that runs the same
+ * convolution many times keeps it (ns_winograd_weights, conv-cache.c): the same values in
+ * the same layout as a call computes for itself, so the products and the result are the
+ * same bits either way.
+ *
  * Accuracy: the transforms multiply by up to 5 (B), 8 (A) and 1/24 (G), so float32 round-off
  * is about ten times that of a direct sum; test-conv checks it against a double-precision
  * direct convolution and the PyTorch reference test checks whole VGG-19 gradients. */
@@ -140,8 +145,17 @@ output_transform (const NsWinogradLanes *l, const float *m, gsize n_tiles, int t
 
 /* ---- the convolution ----------------------------------------------------------------------- */
 
+/* U of all n_out outputs, 36 × n_out × n_in floats: the block [o0, o1) of element e is rows
+ * o0 … o1 − 1 of U[e], laid out as out_block's blocks are (n_in floats a row). */
+gsize
+ns_winograd_weights_floats (int n_in, int n_out)
+{
+  return (gsize) N_ELEM * n_out * n_in;
+}
+
 /* Output channels per block: all of them when their U fits NS_WINOGRAD_U_BYTES (then it is
- * computed once per call), else blocks of a multiple of LANES that do, recomputed per band. */
+ * computed once per call), else blocks of a multiple of LANES that do, recomputed per band
+ * (unless the caller keeps U: then each block reads its rows of it). */
 static int
 out_block (int n_in, int n_out)
 {
@@ -189,7 +203,10 @@ typedef struct
   const NsTensor *in;
   NsTensor       *out;
   int             th, tw, ob, n_workers;
-  float          *u, *v, *m;
+  const float    *u;            /* the block's U[0] (kept, or u_block) … */
+  gsize           u_elem;       /* … and the floats from its U[e] to its U[e + 1] */
+  float          *u_block;      /* where weight_item writes the block's U */
+  float          *v, *m;
   float          *scratch;      /* per worker: a padded input (6 rows) and an output strip */
   gsize           scratch_floats;
   int             ty0, ty1, o0, o1;
@@ -213,7 +230,8 @@ weight_item (int o, int worker, gpointer data)
 {
   const Job *j = data;
 
-  weight_transform (j->l, j->weight, j->cin, j->cout, j->adjoint, j->o0, j->o1, j->o0 + o, j->u);
+  weight_transform (j->l, j->weight, j->cin, j->cout, j->adjoint, j->o0, j->o1, j->o0 + o,
+                    j->u_block);
 }
 
 static void
@@ -231,7 +249,7 @@ product_item (int e, int worker, gpointer data)
   int nb = j->o1 - j->o0;
 
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, (int) j->n_tiles, j->n_in,
-               1.0f, j->u + (gsize) e * nb * j->n_in, j->n_in,
+               1.0f, j->u + e * j->u_elem, j->n_in,
                j->v + (gsize) e * j->n_in * j->n_tiles, (int) j->n_tiles,
                0.0f, j->m + (gsize) e * nb * j->n_tiles, (int) j->n_tiles);
 }
@@ -246,9 +264,10 @@ output_item (int k, int worker, gpointer data)
 }
 
 /* The transformed weights and data of a call (U, V, M: up to NS_WINOGRAD_U_BYTES +
- * NS_WINOGRAD_BAND_BYTES), kept per calling thread from one call to the next: allocated
- * afresh they were mapped anew each time (they are above glibc's mapping threshold), and
- * the page faults of 30 MiB per convolution cost as much as the transforms. */
+ * NS_WINOGRAD_BAND_BYTES; no U when the caller keeps it), kept per calling thread from one
+ * call to the next: allocated afresh they were mapped anew each time (they are above glibc's
+ * mapping threshold), and the page faults of 30 MiB per convolution cost as much as the
+ * transforms. */
 typedef struct
 {
   float *buf;
@@ -296,9 +315,46 @@ ns_winograd_cached_bytes (void)
 /* Below this many multiply-adds a call runs on one thread: starting one costs more. */
 #define NS_WINOGRAD_THREAD_MIN_MACS 20000000.0
 
+/* What a call and ns_winograd_weights share: the convolution's shape and weights. */
+static void
+job_init (Job *j, const float *weight, int cin, int cout, gboolean adjoint)
+{
+  j->l = lanes ();
+  j->weight = weight;
+  j->cin = cin;
+  j->cout = cout;
+  j->n_in = adjoint ? cout : cin;
+  j->n_out = adjoint ? cin : cout;
+  j->adjoint = adjoint;
+}
+
+/* U of outputs [o0, o1) into j->u_block, over the threads (one item per output). */
+static void
+transform_block (Job *j, int o0, int o1, int n_workers)
+{
+  j->o0 = o0;
+  j->o1 = o1;
+  ns_parallel_for (o1 - o0, n_workers, weight_item, j);
+}
+
+float *
+ns_winograd_weights (const float *weight, int cin, int cout, gboolean adjoint)
+{
+  Job j = { 0 };
+  gsize n;
+
+  job_init (&j, weight, cin, cout, adjoint);
+  n = ns_winograd_weights_floats (j.n_in, j.n_out);
+  j.u_block = ns_floats_alloc (n);
+  if (n > 0)
+    transform_block (&j, 0, j.n_out, ns_parallel_workers (j.n_out, (double) n * 9));
+  return j.u_block;
+}
+
 void
 ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
-                     gboolean adjoint, const NsTensor *in, NsTensor *out, int max_band_rows)
+                     gboolean adjoint, const float *u, const NsTensor *in, NsTensor *out,
+                     int max_band_rows)
 {
   Job j = { 0 };
   int rows;
@@ -309,28 +365,26 @@ ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
   if (in->h == 0 || in->w == 0 || out->c == 0)
     return;
 
-  j.l = lanes ();
-  j.weight = weight;
+  job_init (&j, weight, cin, cout, adjoint);
   j.bias = bias;
-  j.cin = cin;
-  j.cout = cout;
-  j.n_in = adjoint ? cout : cin;
-  j.n_out = adjoint ? cin : cout;
-  j.adjoint = adjoint;
   j.in = in;
   j.out = out;
   j.th = (in->h + 3) / 4;
   j.tw = (in->w + 3) / 4;
+  /* The same blocks and bands with U kept or not, so that every product has the same
+   * shape and operands: the same bits. */
   j.ob = out_block (j.n_in, j.n_out);
   rows = band_tile_rows (j.n_in, j.ob, j.th, j.tw, max_band_rows);
   {
-    gsize nu = (gsize) N_ELEM * j.ob * j.n_in, nv = (gsize) N_ELEM * j.n_in * rows * j.tw;
+    gsize nu = u != NULL ? 0 : (gsize) N_ELEM * j.ob * j.n_in;
+    gsize nv = (gsize) N_ELEM * j.n_in * rows * j.tw;
     gsize nm = (gsize) N_ELEM * j.ob * rows * j.tw;
     /* 16-float (64-byte) boundaries between the three. */
     gsize au = (nu + 15) / 16 * 16, av = (nv + 15) / 16 * 16;
+    float *ws = workspace (au + av + nm);
 
-    j.u = workspace (au + av + nm);
-    j.v = j.u + au;
+    j.u_block = u != NULL ? NULL : ws;
+    j.v = ws + au;
     j.m = j.v + av;
   }
 
@@ -339,24 +393,35 @@ ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
   j.scratch_floats = ((gsize) 6 * (4 * j.tw + 2) + (gsize) 4 * 4 * j.tw + 4 * LANES + 15) / 16 * 16;
   j.scratch = ns_floats_alloc (j.scratch_floats * j.n_workers);
 
-  if (j.ob == j.n_out)
-    {
-      j.o0 = 0;
-      j.o1 = j.n_out;
-      ns_parallel_for (j.n_out, j.n_workers, weight_item, &j);
-    }
+  if (u == NULL && j.ob == j.n_out)
+    transform_block (&j, 0, j.n_out, j.n_workers);
   for (j.ty0 = 0; j.ty0 < j.th; j.ty0 += rows)
     {
       j.ty1 = MIN (j.th, j.ty0 + rows);
       j.n_tiles = (gsize) (j.ty1 - j.ty0) * j.tw;
       ns_parallel_for (j.n_in, j.n_workers, input_item, &j);
-      for (j.o0 = 0; j.o0 < j.n_out; j.o0 += j.ob)
+      for (int o0 = 0; o0 < j.n_out; o0 += j.ob)
         {
-          j.o1 = MIN (j.n_out, j.o0 + j.ob);
-          if (j.ob != j.n_out)
-            ns_parallel_for (j.o1 - j.o0, j.n_workers, weight_item, &j);
+          int o1 = MIN (j.n_out, o0 + j.ob);
+
+          if (u != NULL)
+            {
+              /* Rows o0 … o1 − 1 of the kept U[e]. */
+              j.u = u + (gsize) o0 * j.n_in;
+              j.u_elem = (gsize) j.n_out * j.n_in;
+            }
+          else
+            {
+              /* This block's U, transformed now unless it is the only one (done above). */
+              if (j.ob != j.n_out)
+                transform_block (&j, o0, o1, j.n_workers);
+              j.u = j.u_block;
+              j.u_elem = (gsize) (o1 - o0) * j.n_in;
+            }
+          j.o0 = o0;
+          j.o1 = o1;
           ns_parallel_for (N_ELEM, j.n_workers, product_item, &j);
-          ns_parallel_for (j.o1 - j.o0, j.n_workers, output_item, &j);
+          ns_parallel_for (o1 - o0, j.n_workers, output_item, &j);
         }
     }
   ns_floats_free (j.scratch);

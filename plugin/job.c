@@ -160,12 +160,11 @@ struct _NsJob
   NsNetworkKind     kind;
   NsOptions        *options;
   NsImage          *content;
-  NsStyles         *styles;          /* NULL for an estimate */
+  NsStyles         *styles;          /* for an estimate: images without pixels */
   int               run_side;
   /* an estimate (ns_job_new_estimate): sizes instead of pixels, and what it found */
   gboolean          estimate;
   int               width, height;
-  int               style_width, style_height;
   double            seconds;
   double            full_seconds;
 
@@ -221,17 +220,14 @@ ns_job_new_estimate (NsNetworkCache *cache,
                      NsOptions      *options,
                      int             width,
                      int             height,
-                     int             style_width,
-                     int             style_height,
+                     NsStyles       *styles,
                      int             run_side)
 {
-  NsJob *job = ns_job_new (cache, kind, options, NULL, NULL, run_side);
+  NsJob *job = ns_job_new (cache, kind, options, NULL, styles, run_side);
 
   job->estimate     = TRUE;
   job->width        = width;
   job->height       = height;
-  job->style_width  = style_width;
-  job->style_height = style_height;
   job->seconds      = -1.0;
   job->full_seconds = -1.0;
   return job;
@@ -432,32 +428,16 @@ detach_stylizer (NsJob      *job,
   ns_stylizer_free (stylizer);
 }
 
-/* The styles' regions at the size the engine runs at (w × h), as the content was scaled. */
+/* The styles' regions, if any, on the stylizer: their masks are over the content as given
+ * (of its shape), and the engine resizes them to the size it runs at. */
 static gboolean
 set_regions (NsStylizer     *stylizer,
              const NsStyles *styles,
-             int             w,
-             int             h,
              GError        **error)
 {
-  g_autofree NsImage **sized = g_new0 (NsImage *, styles->n);
-  gboolean ok;
-
-  for (int i = 0; i < styles->n; i++)
-    if (styles->masks[i])
-      {
-        NsImage *mask = ns_image_resize (styles->masks[i], w, h);
-
-        /* The engine takes [0,1] only; an enlargement may overshoot by a rounding. */
-        for (gsize p = 0; p < (gsize) w * h; p++)
-          mask->data[p] = CLAMP (mask->data[p], 0.0f, 1.0f);
-        sized[i] = mask;
-      }
-  ok = ns_stylizer_set_regions (stylizer, (const NsImage * const *) sized, NULL, styles->n,
-                                styles->rest, error);
-  for (int i = 0; i < styles->n; i++)
-    ns_image_free (sized[i]);
-  return ok;
+  return ! ns_styles_have_regions (styles) ||
+         ns_stylizer_set_regions (stylizer, (const NsImage * const *) styles->masks, NULL,
+                                  styles->n, styles->rest, error);
 }
 
 static NsImage *
@@ -485,8 +465,7 @@ stylize (NsJob      *job,
       g_set_error_literal (error, NS_ERROR, NS_ERROR_CANCELLED, "The run was cancelled");
       result = NULL;
     }
-  else if (ns_styles_have_regions (job->styles) &&
-           ! set_regions (stylizer, job->styles, w, h, error))
+  else if (! set_regions (stylizer, job->styles, error))
     result = NULL;
   else if (job->plan_func && ! report_plan (job, stylizer, content, styles, job->styles->n,
                                             error))
@@ -516,12 +495,12 @@ estimate (NsJob      *job,
           NsNetwork  *network,
           GError    **error)
 {
-  const NsImage style = { job->style_width, job->style_height, 3, NULL };
-  const NsImage *styles[1] = { &style };
+  const NsImage * const *styles = (const NsImage * const *) job->styles->images;
+  int n_styles = job->styles->n;
   NsImage content = { 0, 0, 3, NULL };
   g_autoptr (NsOptions) full = NULL;
   NsStylizer *stylizer;
-  NsPlan *plan;
+  NsPlan *plan = NULL;
   double full_seconds = -1.0;
 
   ns_options_apply_network_defaults (job->options, network);
@@ -529,7 +508,8 @@ estimate (NsJob      *job,
                   &content.width, &content.height);
 
   stylizer = attach_stylizer (job, network, job->options);
-  plan = ns_stylizer_plan (stylizer, &content, styles, 1, TRUE, error);
+  if (set_regions (stylizer, job->styles, error))
+    plan = ns_stylizer_plan (stylizer, &content, styles, n_styles, TRUE, error);
   detach_stylizer (job, stylizer);
   if (plan == NULL)
     return FALSE;
@@ -539,7 +519,9 @@ estimate (NsJob      *job,
       full = ns_options_copy (job->options);
       ns_options_set_optimize_size (full, 0);
       stylizer = attach_stylizer (job, network, full);
-      full_seconds = ns_stylizer_estimate_seconds (stylizer, &content, styles, 1, NULL, NULL);
+      if (set_regions (stylizer, job->styles, NULL))
+        full_seconds = ns_stylizer_estimate_seconds (stylizer, &content, styles, n_styles,
+                                                     NULL, NULL);
       detach_stylizer (job, stylizer);
     }
 

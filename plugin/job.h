@@ -60,8 +60,9 @@ typedef struct
   int           n;        /* at least 1 */
   NsImage     **images;   /* n style images, owned */
   double       *blend;    /* n blend weights (> 0; ns_stylizer_run normalises them) */
-  NsImage     **masks;    /* n masks over the content as given to ns_job_new, owned (NULL
-                           * entry = everywhere); made the size the engine runs at */
+  NsImage     **masks;    /* n masks over the content as given to ns_job_new, of its shape
+                           * (any size), owned (NULL entry = everywhere); the engine makes
+                           * them the size it runs at */
   NsRegionRest  rest;     /* what the pixels no mask covers get */
 } NsStyles;
 
@@ -108,17 +109,17 @@ NsJob    *ns_job_new     (NsNetworkCache *cache,
                           NsImage        *content,
                           NsStyles       *styles,
                           int             run_side);
-/* A job that only plans: the run ns_job_new would make of a width × height content and a
- * style_width × style_height style (no pixels needed).  The plan function gets its plan,
- * with the expected time, then `done` gets no result and no error (or the error why it
- * cannot run); ns_job_get_estimate then tells the expected times. */
+/* A job that only plans: the run ns_job_new would make of a width × height content and
+ * `styles` (taken): their images' sizes (no pixels needed), their regions' masks (of the
+ * content's shape, at any size: a small one does).  The plan function gets its plan, with
+ * the expected time, then `done` gets no result and no error (or the error why it cannot
+ * run); ns_job_get_estimate then tells the expected times. */
 NsJob    *ns_job_new_estimate (NsNetworkCache *cache,
                                NsNetworkKind   kind,
                                NsOptions      *options,
                                int             width,
                                int             height,
-                               int             style_width,
-                               int             style_height,
+                               NsStyles       *styles,
                                int             run_side);
 /* After an estimate job is done: the run's expected seconds, and those of the same run
  * without an optimisation size (all at full size); < 0 when unknown, when the run is at

@@ -11,11 +11,13 @@ float_format (gboolean    alpha,
   return babl_format_with_space (alpha ? "R'G'B'A float" : "R'G'B' float", space_of);
 }
 
-/* The engine works on [0,1]; values outside (float images) would only be clipped later. */
-static inline float
-clamp01 (float v)
+GeglRectangle
+ns_rect_scaled (const GeglRectangle *rect,
+                double               scale)
 {
-  return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : (v == v ? v : 0.0f));
+  return (GeglRectangle) { (gint) floor (rect->x * scale), (gint) floor (rect->y * scale),
+                           MAX (1, (gint) lround (rect->width * scale)),
+                           MAX (1, (gint) lround (rect->height * scale)) };
 }
 
 /* `rect` (drawable coordinates) scaled by `scale`: GEGL box-filters when shrinking. */
@@ -32,9 +34,7 @@ region_read (GimpDrawable        *drawable,
   gint channels;
 
   if (scale != 1.0)
-    at = (GeglRectangle) { (gint) floor (rect->x * scale), (gint) floor (rect->y * scale),
-                           MAX (1, (gint) lround (rect->width * scale)),
-                           MAX (1, (gint) lround (rect->height * scale)) };
+    at = ns_rect_scaled (rect, scale);
   n = (gsize) at.width * at.height;
 
   region->rect       = at;
@@ -59,7 +59,7 @@ region_read (GimpDrawable        *drawable,
   for (gsize i = 0; i < n; i++)
     {
       for (gint c = 0; c < 3; c++)
-        region->content->data[3 * i + c] = clamp01 (work[channels * i + c]);
+        region->content->data[3 * i + c] = ns_clamp01 (work[channels * i + c]);
       if (region->alpha)
         region->alpha[i] = work[channels * i + 3];
     }
@@ -135,8 +135,19 @@ ns_style_read (GimpDrawable *style,
                    float_format (FALSE, like), image->data,
                    GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
   for (gsize i = 0; i < n; i++)
-    image->data[i] = clamp01 (image->data[i]);
+    image->data[i] = ns_clamp01 (image->data[i]);
 
+  return image;
+}
+
+NsImage *
+ns_style_size (GimpDrawable *style)
+{
+  NsImage *image = g_new0 (NsImage, 1);
+
+  image->width    = gimp_drawable_get_width (style);
+  image->height   = gimp_drawable_get_height (style);
+  image->channels = 3;
   return image;
 }
 

@@ -25,6 +25,18 @@ typedef struct
   NsImage      *content;         /* R'G'B', what the engine stylizes (may be stolen) */
 } NsRegion;
 
+/* The engine works on [0,1]; values outside (float images) would only be clipped later,
+ * and masks outside it are refused.  NaN: 0. */
+static inline float
+ns_clamp01 (float v)
+{
+  return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : (v == v ? v : 0.0f));
+}
+
+/* `rect` in the coordinates of a read scaled by `scale` (ns_region_read_scaled): what
+ * gegl_buffer_get is asked for, and the size such a read has. */
+GeglRectangle ns_rect_scaled (const GeglRectangle *rect, double scale);
+
 NsRegion *ns_region_read (GimpDrawable *drawable, const GeglRectangle *rect);
 /* The same scaled by `scale` (box-filtered when shrinking); its rect is then in scaled
  * coordinates, so it is for previews, not for ns_region_apply. */
@@ -40,6 +52,8 @@ void      ns_region_free (NsRegion *region);
 
 /* The whole of `style` as R'G'B' float in the colour space of `like` (a babl format). */
 NsImage  *ns_style_read  (GimpDrawable *style, const Babl *like);
+/* Its size alone, as an image without data (for estimates, which read only sizes). */
+NsImage  *ns_style_size  (GimpDrawable *style);
 
 /* `result` (RGB, the region's size) with the region's own alpha, in the region's native
  * format; alpha bytes are copied, not converted.  Caller frees. */

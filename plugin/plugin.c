@@ -163,8 +163,7 @@ apply (NeuralStyle         *self,
   gimp_progress_init (_("Neural Style: preparing"));
 
   /* The regions first: an empty one is an error before any work. */
-  styles = ns_plugin_regions_read (config, drawable, &rect, rect.width, rect.height,
-                                   NS_REGIONS_WHOLE, error);
+  styles = ns_plugin_regions_read (config, drawable, &rect, 1.0, NS_REGIONS_WHOLE, error);
   if (styles == NULL)
     {
       gimp_progress_end ();

@@ -31,7 +31,8 @@ region_choice (void)
            NULL);
 }
 
-/* The nicks have no mnemonic: every letter is taken (see settings.c). */
+/* The nicks have no mnemonic (every letter is taken, see settings.c): the dialog makes these
+ * arguments' controls itself, under frames titled "Style _N" (ui/style-rows.c). */
 static void
 add_style_arguments (GimpProcedure *procedure,
                      int            index)
@@ -314,37 +315,36 @@ ns_plugin_regions_check (GimpProcedureConfig *config,
 
 /* ---- masks ---------------------------------------------------------------------------------- */
 
+/* The longest side the regions are read at for an estimate: what the engine counts of a
+ * mask is the share of the image it covers, which a small copy tells. */
+#define ESTIMATE_MASK_SIDE 256.0
+
 /* `mask` (a channel, a layer mask or the selection) over `rect` of `drawable`, both placed
- * where they are in the image (outside `mask`: 0), at width × height. */
+ * where they are in the image (outside `mask`: 0), read at `scale` as the content is
+ * (ns_region_read_scaled): of the content's shape, which is all the engine asks of a mask
+ * (it resizes it to the size it runs at). */
 static NsImage *
 read_mask (GimpDrawable        *mask,
            GimpDrawable        *drawable,
            const GeglRectangle *rect,
-           int                  width,
-           int                  height)
+           double               scale)
 {
   g_autoptr (GeglBuffer) buffer = gimp_drawable_get_buffer (mask);
-  NsImage *full = ns_image_new (rect->width, rect->height, 1);
-  NsImage *sized;
+  GeglRectangle at;
+  NsImage *out;
   gint dx, dy, mx, my;
 
   gimp_drawable_get_offsets (drawable, &dx, &dy);
   gimp_drawable_get_offsets (mask, &mx, &my);
-  gegl_buffer_get (buffer,
-                   GEGL_RECTANGLE (rect->x + dx - mx, rect->y + dy - my,
-                                   rect->width, rect->height),
-                   1.0, babl_format ("Y float"), full->data, GEGL_AUTO_ROWSTRIDE,
-                   GEGL_ABYSS_NONE);
-  if (width == full->width && height == full->height)
-    sized = full;
-  else
-    {
-      sized = ns_image_resize (full, width, height);
-      ns_image_free (full);
-    }
-  for (gsize i = 0; i < (gsize) width * height; i++)
-    sized->data[i] = CLAMP (sized->data[i], 0.0f, 1.0f);
-  return sized;
+  at = ns_rect_scaled (GEGL_RECTANGLE (rect->x + dx - mx, rect->y + dy - my,
+                                       rect->width, rect->height), scale);
+  out = ns_image_new (at.width, at.height, 1);
+  gegl_buffer_get (buffer, &at, scale, babl_format ("Y float"), out->data,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  /* A channel of a float image may hold values outside [0,1]. */
+  for (gsize i = 0; i < (gsize) at.width * at.height; i++)
+    out->data[i] = ns_clamp01 (out->data[i]);
+  return out;
 }
 
 static gboolean
@@ -371,8 +371,7 @@ read_region (GimpProcedureConfig *config,
              int                  index,
              GimpDrawable        *drawable,
              const GeglRectangle *rect,
-             int                  width,
-             int                  height)
+             double               scale)
 {
   GimpImage *image = gimp_item_get_image (GIMP_ITEM (drawable));
   g_autoptr (GimpChannel) channel = NULL;
@@ -382,16 +381,15 @@ read_region (GimpProcedureConfig *config,
     {
     case NS_REGION_SELECTION:
       return read_mask (GIMP_DRAWABLE (gimp_image_get_selection (image)), drawable, rect,
-                        width, height);
+                        scale);
 
     case NS_REGION_CHANNEL:
       channel = get_item (config, "style-channel", index);
-      return read_mask (GIMP_DRAWABLE (channel), drawable, rect, width, height);
+      return read_mask (GIMP_DRAWABLE (channel), drawable, rect, scale);
 
     case NS_REGION_LAYER_MASK:
       layer = get_item (config, "style-mask-layer", index);
-      return read_mask (GIMP_DRAWABLE (gimp_layer_get_mask (layer)), drawable, rect, width,
-                        height);
+      return read_mask (GIMP_DRAWABLE (gimp_layer_get_mask (layer)), drawable, rect, scale);
 
     case NS_REGION_EVERYWHERE:
       break;
@@ -405,16 +403,14 @@ static NsImage *
 selection_guide (GimpProcedureConfig *config,
                  GimpDrawable        *drawable,
                  const GeglRectangle *rect,
-                 int                  width,
-                 int                  height)
+                 double               scale)
 {
   GimpImage *image = gimp_item_get_image (GIMP_ITEM (drawable));
   NsImage *guide;
 
   if (gimp_selection_is_empty (image) || ns_plugin_regions_whole_layer (config))
     return NULL;
-  guide = read_mask (GIMP_DRAWABLE (gimp_image_get_selection (image)), drawable, rect,
-                     width, height);
+  guide = read_mask (GIMP_DRAWABLE (gimp_image_get_selection (image)), drawable, rect, scale);
   if (mask_full (guide))
     g_clear_pointer (&guide, ns_image_free);
   return guide;
@@ -454,16 +450,17 @@ rest_inside (NsStyles      *styles,
   styles->rest = NS_REGION_REST_CONTENT;
 }
 
-NsStyles *
-ns_plugin_regions_read (GimpProcedureConfig *config,
-                        GimpDrawable        *drawable,
-                        const GeglRectangle *rect,
-                        int                  width,
-                        int                  height,
-                        NsRegionsArea        area,
-                        GError             **error)
+/* ns_plugin_regions_read, or with `pixels` FALSE ns_plugin_regions_read_sizes. */
+static NsStyles *
+read_styles (GimpProcedureConfig *config,
+             GimpDrawable        *drawable,
+             const GeglRectangle *rect,
+             double               scale,
+             NsRegionsArea        area,
+             gboolean             pixels,
+             GError             **error)
 {
-  g_autoptr (NsImage) guide = selection_guide (config, drawable, rect, width, height);
+  g_autoptr (NsImage) guide = selection_guide (config, drawable, rect, scale);
   g_autoptr (NsStyles) styles = ns_styles_new (NS_PLUGIN_N_STYLES);
   int kept = 0;
 
@@ -480,7 +477,7 @@ ns_plugin_regions_read (GimpProcedureConfig *config,
       if (! ns_plugin_regions_style_used (config, i))
         continue;
 
-      mask = read_region (config, i, drawable, rect, width, height);
+      mask = read_region (config, i, drawable, rect, scale);
       empty = mask && mask_empty (mask);
       outside = ! empty && guide && mask_empty (mask = cut_to (mask, guide));
       if (empty || outside)
@@ -504,8 +501,9 @@ ns_plugin_regions_read (GimpProcedureConfig *config,
       weight = ns_plugin_regions_property ("style-weight", i);
       if (has_regions (config))
         g_object_get (config, weight, &styles->blend[kept], NULL);
-      styles->images[kept] = ns_style_read (GIMP_DRAWABLE (layer),
-                                            gimp_drawable_get_format (drawable));
+      styles->images[kept] = pixels ? ns_style_read (GIMP_DRAWABLE (layer),
+                                                     gimp_drawable_get_format (drawable))
+                                    : ns_style_size (GIMP_DRAWABLE (layer));
       styles->masks[kept]  = mask;
       kept++;
     }
@@ -522,4 +520,30 @@ ns_plugin_regions_read (GimpProcedureConfig *config,
     rest_inside (styles, guide);
 
   return g_steal_pointer (&styles);
+}
+
+NsStyles *
+ns_plugin_regions_read (GimpProcedureConfig *config,
+                        GimpDrawable        *drawable,
+                        const GeglRectangle *rect,
+                        double               scale,
+                        NsRegionsArea        area,
+                        GError             **error)
+{
+  return read_styles (config, drawable, rect, scale, area, TRUE, error);
+}
+
+NsStyles *
+ns_plugin_regions_read_sizes (GimpProcedureConfig *config,
+                              GimpDrawable        *drawable)
+{
+  g_autoptr (GError) error = NULL;
+  GeglRectangle area;
+
+  if (! ns_plugin_regions_area (config, drawable, &area) ||
+      ns_plugin_regions_check (config, drawable, &error) != GIMP_PDB_SUCCESS)
+    return NULL;
+  return read_styles (config, drawable, &area,
+                      MIN (1.0, ESTIMATE_MASK_SIDE / MAX (area.width, area.height)),
+                      NS_REGIONS_WHOLE, FALSE, &error);
 }

@@ -12,9 +12,10 @@
  * ("style-weight" is β, how strongly the result takes on the styles; the style-weight-N
  * blend the styles.)  A region is read as a mask over the part of the layer being
  * stylized.  When only a selection is stylized, the selection guides the styles too: each
- * region is cut to it, so the unselected part of its bounding box counts for no style.  A
- * style whose region is the selection is different: the selection then says where that
- * style goes, and the whole layer is stylized. */
+ * region is cut to it, so the unselected part of its bounding box counts for no style (but
+ * through the network's coarser features, which see across the selection's edge: see
+ * docs/regions.md).  A style whose region is the selection is different: the selection
+ * then says where that style goes, and the whole layer is stylized. */
 #ifndef NS_PLUGIN_REGIONS_H
 #define NS_PLUGIN_REGIONS_H
 
@@ -82,16 +83,23 @@ typedef enum
 
 /* The styles of a run on `rect` of `drawable` (the drawable's coordinates; the selection's
  * bounds, or all of it when ns_plugin_regions_whole_layer): the style layers in the
- * drawable's colour space, their blend weights, and their regions as masks over `rect` at
- * width × height (the size of the content given to the job).  NULL with `error` when a
- * region is empty. */
+ * drawable's colour space, their blend weights, and their regions as masks over `rect`
+ * read at `scale` as the content given to the job is (1: at the area's own size;
+ * ns_region_read_scaled): of the content's shape, which the engine resizes to the size it
+ * runs at.  NULL with `error` when a region is empty. */
 NsStyles   *ns_plugin_regions_read          (GimpProcedureConfig *config,
                                              GimpDrawable        *drawable,
                                              const GeglRectangle *rect,
-                                             int                  width,
-                                             int                  height,
+                                             double               scale,
                                              NsRegionsArea        area,
                                              GError             **error);
+
+/* The same for an estimate of the final run on `drawable` (ns_job_new_estimate): the style
+ * images' sizes only (images without data) and the regions read small (the engine takes
+ * masks at any size of the content's shape); NULL when the regions are not usable (yet:
+ * ns_plugin_regions_check and ns_plugin_regions_read say why). */
+NsStyles   *ns_plugin_regions_read_sizes    (GimpProcedureConfig *config,
+                                             GimpDrawable        *drawable);
 
 G_END_DECLS
 

@@ -695,6 +695,7 @@ R=$T/regions; mkdir -p "$R"
 "$MK" png   "$R/mask.png"   80 60 gray 8
 "$MK" png   "$R/mask-rgb.png" 80 60 rgb 8
 "$MK" png   "$R/small.png"  40 30 gray 8
+"$MK" png   "$R/square.png" 40 40 gray 8
 "$MK" blank "$R/black.png"  80 60 gray 8
 run "$C" "$S" "$S" "${fast[@]}" --style-mask "$R/mask.png,$R/mask-rgb.png" --rest styles -o "$R/out.png"
 check "two styles with masks: exit 0 and a result of the content's size" \
@@ -705,13 +706,16 @@ run "$C" "$S" "${fast[@]}" -o "$R/plain.png"
 run "$C" "$S" "${fast[@]}" --style-mask "$R/mask.png" -o "$R/masked.png"
 check "a mask changes the result" \
   '[ "$rc" = 0 ] && ! near "$("$MK" diff "$R/plain.png" "$R/masked.png")" 0 1e-4'
+run "$C" "$S" "${fast[@]}" --style-mask "$R/small.png" -o "$R/small-masked.png"
+check "a mask of the content's shape at half its size is taken (the engine resizes it)" \
+  '[ "$rc" = 0 ] && [ "$(png_header "$R/small-masked.png")" = "64 48 8 2" ] && ! near "$("$MK" diff "$R/plain.png" "$R/small-masked.png")" 0 1e-4'
 usage_case "--style-mask count mismatch" "one mask per style" "$C" "$S" "$S" -o "$R/never.png" \
   --style-mask "$R/mask.png"
 usage_case "--style-mask with no file"  "names no file" "$C" "$S" "$S" -o "$R/never.png" --style-mask ","
 usage_case "--rest foo"                 "--rest"        "$C" "$S" -o "$R/never.png" --style-mask "$R/mask.png" --rest foo
 usage_case "--rest without --style-mask" "--rest only applies" "$C" "$S" -o "$R/never.png" --rest styles
-runtime_case "a mask of the wrong size" "is 40×30 pixels but the content is 80×60" \
-  "$C" "$S" -o "$R/never.png" --style-mask "$R/small.png"
+runtime_case "a mask of another shape" "is 40×40 pixels but the content is 80×60" \
+  "$C" "$S" -o "$R/never.png" --style-mask "$R/square.png"
 runtime_case "an all-black mask" "all black" "$C" "$S" -o "$R/never.png" --style-mask "$R/black.png"
 runtime_case "an unreadable mask" "cannot read the mask image" "$C" "$S" -o "$R/never.png" \
   --style-mask "$R/nosuch.png"

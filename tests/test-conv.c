@@ -146,14 +146,14 @@ check_case (int cin, int cout, int h, int w, int band, guint32 seed)
   ns_test_fill (out->data, n_out, seed + 30, 100.0f, 200.0f);
   ns_test_fill (grad_in->data, n_in, seed + 31, 100.0f, 200.0f);
 
-  ns_conv3x3_forward_banded (&conv, in, out, band);
+  ns_conv3x3_forward_banded (&conv, NULL, in, out, band);
   naive_forward (&conv, in, ref, scale);
   err = max_rel_error (out->data, ref, scale, n_out);
   if (err > REL_TOL)
     g_test_message ("forward %d->%d at %dx%d, band %d: error %g", cin, cout, h, w, band, err);
   g_assert_cmpfloat (err, <=, REL_TOL);
 
-  ns_conv3x3_backward_input_banded (&conv, grad_out, grad_in, band);
+  ns_conv3x3_backward_input_banded (&conv, NULL, grad_out, grad_in, band);
   naive_backward (&conv, grad_out, ref, scale);
   err = max_rel_error (grad_in->data, ref, scale, n_in);
   if (err > REL_TOL)
@@ -205,6 +205,24 @@ test_budget_bands (void)
  * missing tap (order 1). */
 #define WINOGRAD_TOL 3e-5
 
+/* With the weights transformed beforehand (ns_winograd_weights, as conv-cache.c keeps
+ * them), the call gives `expected` to the last bit: the same U, the same products, in the
+ * same blocks of outputs and bands. */
+static void
+check_kept_weights (const NsConv *conv, gboolean adjoint, const NsTensor *in,
+                    const NsTensor *expected, int band)
+{
+  float *u = ns_winograd_weights (conv->weight, conv->cin, conv->cout, adjoint);
+  g_autoptr (NsTensor) out = ns_tensor_new_like (expected);
+
+  ns_test_fill (out->data, ns_tensor_len (out), 77, 100.0f, 200.0f);
+  ns_winograd_conv3x3 (conv->weight, adjoint ? NULL : conv->bias, conv->cin, conv->cout,
+                       adjoint, u, in, out, band);
+  g_assert_cmpmem (out->data, ns_tensor_len (out) * sizeof (float), expected->data,
+                   ns_tensor_len (expected) * sizeof (float));
+  ns_floats_free (u);
+}
+
 static void
 check_winograd (int cin, int cout, int h, int w, int band, guint32 seed)
 {
@@ -221,17 +239,19 @@ check_winograd (int cin, int cout, int h, int w, int band, guint32 seed)
   ns_test_fill (out->data, n_out, seed + 30, 100.0f, 200.0f);
   ns_test_fill (grad_in->data, n_in, seed + 31, 100.0f, 200.0f);
 
-  ns_winograd_conv3x3 (conv.weight, conv.bias, cin, cout, FALSE, in, out, band);
+  ns_winograd_conv3x3 (conv.weight, conv.bias, cin, cout, FALSE, NULL, in, out, band);
   naive_forward (&conv, in, ref, scale);
   err = max_rel_error (out->data, ref, scale, n_out);
   g_test_message ("winograd forward %d->%d at %dx%d, band %d: error %g", cin, cout, h, w, band, err);
   g_assert_cmpfloat (err, <=, WINOGRAD_TOL);
+  check_kept_weights (&conv, FALSE, in, out, band);
 
-  ns_winograd_conv3x3 (conv.weight, NULL, cin, cout, TRUE, grad_out, grad_in, band);
+  ns_winograd_conv3x3 (conv.weight, NULL, cin, cout, TRUE, NULL, grad_out, grad_in, band);
   naive_backward (&conv, grad_out, ref, scale);
   err = max_rel_error (grad_in->data, ref, scale, n_in);
   g_test_message ("winograd adjoint %d->%d at %dx%d, band %d: error %g", cin, cout, h, w, band, err);
   g_assert_cmpfloat (err, <=, WINOGRAD_TOL);
+  check_kept_weights (&conv, TRUE, grad_out, grad_in, band);
 
   ns_conv_clear (&conv);
 }
@@ -273,8 +293,8 @@ conv_both_ways (const NsConv *conv, const NsTensor *in, const NsTensor *grad_out
 {
   Results r = { ns_tensor_new (conv->cout, in->h, in->w), ns_tensor_new (conv->cin, in->h, in->w) };
 
-  ns_conv3x3_forward (conv, in, r.out);
-  ns_conv3x3_backward_input (conv, grad_out, r.grad_in);
+  ns_conv3x3_forward (conv, NULL, in, r.out);
+  ns_conv3x3_backward_input (conv, NULL, grad_out, r.grad_in);
   return r;
 }
 
@@ -286,13 +306,15 @@ assert_same_tensor (const NsTensor *a, const NsTensor *b)
 }
 
 /* Every vector path of the engine (simd.c) and every thread count give the portable,
- * single-threaded result to the last bit: Winograd (both directions), im2col with and without
- * col2im, wide enough to be split into several blocks and bands. */
+ * single-threaded result to the last bit: Winograd (both directions, its weights transformed
+ * per call or beforehand), im2col with and without col2im, wide enough to be split into
+ * several blocks and bands. */
 static void
 test_same_bits (void)
 {
   static const int cases[][4] = {      /* cin, cout, h, w */
     { 20, 40, 37, 70 }, { 3, 64, 50, 41 }, { 64, 96, 12, 12 }, { 600, 32, 24, 26 },
+    { 600, 64, 24, 24 },
   };
   static const int threads[] = { 1, 2, 3, 8 };
   NsSimd native = ns_simd_level ();
@@ -320,6 +342,11 @@ test_same_bits (void)
                             ns_simd_level (), level, threads[t]);
             assert_same_tensor (r.out, ref.out);
             assert_same_tensor (r.grad_in, ref.grad_in);
+            /* And with Winograd's weights transformed beforehand, on this path. */
+            for (int adjoint = 0; adjoint <= 1; adjoint++)
+              if (ns_conv_uses_winograd (&conv, adjoint, in->h, in->w))
+                check_kept_weights (&conv, adjoint, adjoint ? grad_out : in,
+                                    adjoint ? ref.grad_in : ref.out, 0);
             ns_tensor_free (r.out);
             ns_tensor_free (r.grad_in);
           }
@@ -398,13 +425,13 @@ conv_objective (const float *x, float *grad, gpointer user_data)
   double loss = 0.0;
 
   memcpy (d->in->data, x, ns_tensor_len (d->in) * sizeof (float));
-  ns_conv3x3_forward_banded (&d->conv, d->in, d->out, d->band);
+  ns_conv3x3_forward_banded (&d->conv, NULL, d->in, d->out, d->band);
   for (gsize i = 0; i < n_out; i++)
     loss += (double) d->r->data[i] * d->out->data[i];
 
   if (grad != NULL)
     {
-      ns_conv3x3_backward_input_banded (&d->conv, d->r, d->grad_in, d->band);
+      ns_conv3x3_backward_input_banded (&d->conv, NULL, d->r, d->grad_in, d->band);
       memcpy (grad, d->grad_in->data, ns_tensor_len (d->grad_in) * sizeof (float));
     }
   return loss;

@@ -51,8 +51,8 @@ test_conv_keep_forward (void)
 
   ns_test_fill (x->data, ns_tensor_len (x), 3, -1.0f, 1.0f);
   memcpy (part->data, x->data + 2 * hw, 3 * hw * sizeof (float));
-  ns_conv3x3_forward (&net->layers[0].conv, part, conv);
-  acts = ns_network_forward (net, x, 0);
+  ns_conv3x3_forward (&net->layers[0].conv, NULL, part, conv);
+  acts = ns_network_forward (net, NULL, x, 0);
   out = acts->act[0];
   g_assert_cmpint (out->c, ==, 7);
   for (gsize i = 0; i < 4 * hw; i++)
@@ -91,7 +91,7 @@ linear_loss (const float *x, float *grad, gpointer data)
   NetCase *nc = data;
   gsize n = (gsize) nc->c * nc->h * nc->w;
   NsTensor in = { nc->c, nc->h, nc->w, g_memdup2 (x, n * sizeof (float)) };
-  NsActivations *acts = ns_network_forward (nc->net, &in, nc->last);
+  NsActivations *acts = ns_network_forward (nc->net, NULL, &in, nc->last);
   NsTensor **grads = g_new0 (NsTensor *, nc->net->n_layers);
   double L = 0.0;
 
@@ -111,7 +111,7 @@ linear_loss (const float *x, float *grad, gpointer data)
     {
       NsTensor gi = { nc->c, nc->h, nc->w, grad };
 
-      ns_network_backward (nc->net, acts, grads, &gi);
+      ns_network_backward (nc->net, NULL, acts, grads, &gi);
     }
   for (int i = 0; i < nc->net->n_layers; i++)
     ns_tensor_free (grads[i]);
@@ -127,7 +127,7 @@ net_case_init (NetCase *nc)
 {
   gsize n = (gsize) nc->c * nc->h * nc->w;
   NsTensor probe = { nc->c, nc->h, nc->w, ns_floats_new (n) };
-  NsActivations *acts = ns_network_forward (nc->net, &probe, nc->last);
+  NsActivations *acts = ns_network_forward (nc->net, NULL, &probe, nc->last);
 
   for (int k = 0; k < nc->n_taps; k++)
     {
@@ -281,7 +281,7 @@ test_wavelet_flat_image (void)
       for (int k = 0; k < 3; k++)
         opp[k] += axes[k][c] * v;
     }
-  acts = ns_network_forward (net, x, relu);
+  acts = ns_network_forward (net, NULL, x, relu);
   a = acts->act[relu];
   g_assert_cmpint (a->c, >, 6);
   for (int ch = 0; ch < a->c; ch++)
@@ -311,7 +311,7 @@ test_wavelet_orientation (void)
     for (int y = 0; y < h; y++)
       for (int xx = 0; xx < w; xx++)
         x->data[((gsize) c * h + y) * w + xx] = (float) cos (G_PI * xx / 2.0);
-  acts = ns_network_forward (net, x, relu);
+  acts = ns_network_forward (net, NULL, x, relu);
   /* Brightness bands: channels 6 …, 4 per orientation (2 phases × 2 signs). */
   for (int r = 0; r < 4; r++)
     for (int k = 0; k < 4; k++)
@@ -551,9 +551,9 @@ test_channel_normalisation_value (void)
   xs = ns_color_to_network (style, net->mean, net->std);
   xo = ns_color_to_network (other, net->mean, net->std);
   xc = ns_color_to_network (content, net->mean, net->std);
-  as = ns_network_forward (net, xs, layer);
-  ao = ns_network_forward (net, xo, layer);
-  ac = ns_network_forward (net, xc, layer);
+  as = ns_network_forward (net, NULL, xs, layer);
+  ao = ns_network_forward (net, NULL, xo, layer);
+  ac = ns_network_forward (net, NULL, xc, layer);
   {
     const NsTensor *fs = as->act[layer], *fo = ao->act[layer], *fc = ac->act[layer];
     int c = fs->c;

@@ -155,6 +155,64 @@ test_large_region (void)
   g_assert_true (seen.refined);
 }
 
+/* A style of this size, without pixels (for an estimate). */
+static NsImage *
+size_only (int width, int height)
+{
+  NsImage *image = g_new0 (NsImage, 1);
+
+  image->width = width;
+  image->height = height;
+  image->channels = 3;
+  return image;
+}
+
+/* Two styles, the first on the left 60 % of a content of w × h, the second everywhere; the
+ * mask at w × h. */
+static NsStyles *
+two_styles (int w, int h, NsImage *first, NsImage *second)
+{
+  NsStyles *styles = ns_styles_new (2);
+
+  styles->images[0] = first;
+  styles->images[1] = second;
+  styles->masks[0] = ns_image_new (w, h, 1);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w * 6 / 10; x++)
+      styles->masks[0]->data[(gsize) y * w + x] = 1.0f;
+  return styles;
+}
+
+/* A thin region enlarged for the run, with regions: its masks, over the content as given,
+ * are resized by the engine to the size it runs at. */
+static void
+test_regions_enlarged (void)
+{
+  g_autoptr (NsNetworkCache) cache = ns_network_cache_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NsImage) result = NULL;
+  g_autoptr (NsJob) job = NULL;
+  NsOptions *options = ns_options_new ();
+  NsImage *content = ns_image_new (50, 30, 3);
+  NsImage *a = ns_image_new (30, 26, 3), *b = ns_image_new (26, 30, 3);
+  Seen seen = { 0 };
+
+  ns_test_fill (content->data, 50 * 30 * 3, 1, 0.0f, 1.0f);
+  ns_test_fill (a->data, 30 * 26 * 3, 2, 0.0f, 1.0f);
+  ns_test_fill (b->data, 26 * 30 * 3, 3, 0.0f, 1.0f);
+  ns_options_set_iterations (options, 2);
+  job = ns_job_new (cache, NS_NETWORK_EMBEDDED, options, content, two_styles (50, 30, a, b),
+                    80);
+  ns_job_set_plan_func (job, on_plan, &seen);
+  result = ns_job_run_sync (job, on_progress, &seen, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (seen.width, ==, 80);
+  g_assert_cmpint (seen.height, ==, 48);
+  g_assert_cmpint (result->width, ==, 50);
+  g_assert_cmpint (result->height, ==, 30);
+}
+
 static void
 estimate_done (NsJob        *job,
                NsImage      *result,
@@ -178,7 +236,8 @@ test_estimate (void)
   double seconds, full_seconds;
 
   ns_options_set_max_memory (options, (guint64) 16 << 30);
-  job = ns_job_new_estimate (cache, NS_NETWORK_EMBEDDED, options, 6000, 4000, 800, 600, 512);
+  job = ns_job_new_estimate (cache, NS_NETWORK_EMBEDDED, options, 6000, 4000,
+                             ns_styles_new_single (size_only (800, 600)), 512);
   ns_job_set_plan_func (job, on_plan, &seen);
   ns_job_start (job, NULL, NULL, estimate_done, &done);
   while (! done)
@@ -197,6 +256,35 @@ test_estimate (void)
   g_assert_cmpfloat (full_seconds, >, 2.0 * seconds);
 }
 
+/* An estimate of several styles with regions, the masks read small (60 × 40 for 6000 ×
+ * 4000): the engine takes them, and plans every style. */
+static void
+test_estimate_regions (void)
+{
+  g_autoptr (NsNetworkCache) cache = ns_network_cache_new ();
+  g_autoptr (NsJob) job = NULL;
+  NsOptions *options = ns_options_new ();
+  Seen seen = { 0 };
+  gboolean done = FALSE;
+  double seconds, full_seconds;
+
+  ns_options_set_max_memory (options, (guint64) 16 << 30);
+  job = ns_job_new_estimate (cache, NS_NETWORK_EMBEDDED, options, 6000, 4000,
+                             two_styles (60, 40, size_only (800, 600), size_only (700, 900)),
+                             512);
+  ns_job_set_plan_func (job, on_plan, &seen);
+  ns_job_start (job, NULL, NULL, estimate_done, &done);
+  while (! done)
+    g_main_context_iteration (NULL, TRUE);
+  ns_job_join (job);
+
+  ns_job_get_estimate (job, &seconds, &full_seconds);
+  g_assert_cmpint (seen.plans, ==, 1);
+  g_assert_cmpint (seen.width, ==, 512);
+  g_assert_cmpfloat (seconds, >, 0.0);
+  g_assert_cmpfloat (full_seconds, >, 2.0 * seconds);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -205,5 +293,7 @@ main (int argc, char **argv)
   g_test_add_func ("/job/over-budget-fails-before-start", test_over_budget);
   g_test_add_func ("/job/large-region-enlarged-by-the-engine", test_large_region);
   g_test_add_func ("/job/estimate", test_estimate);
+  g_test_add_func ("/job/estimate-regions", test_estimate_regions);
+  g_test_add_func ("/job/regions-enlarged", test_regions_enlarged);
   return g_test_run ();
 }

@@ -53,7 +53,7 @@ net_loss (const float *x, float *grad, gpointer data)
 {
   NetCase *c = data;
   NsTensor in = { 3, c->h, c->w, g_memdup2 (x, sizeof (float) * 3 * c->h * c->w) };
-  NsActivations *acts = ns_network_forward (c->net, &in, c->last);
+  NsActivations *acts = ns_network_forward (c->net, NULL, &in, c->last);
   NsTensor *grads[64] = { NULL };
   double L = 0.0;
 
@@ -73,7 +73,7 @@ net_loss (const float *x, float *grad, gpointer data)
     {
       NsTensor gi = { 3, c->h, c->w, grad };
 
-      ns_network_backward (c->net, acts, grads, &gi);
+      ns_network_backward (c->net, NULL, acts, grads, &gi);
       for (int i = 0; i < 64; i++)
         ns_tensor_free (grads[i]);
     }
@@ -143,7 +143,7 @@ test_backward_whole_network (void)
   c.last = c.taps[2];
   {
     NsTensor probe = { 3, c.h, c.w, ns_floats_new (3 * c.h * c.w) };
-    NsActivations *acts = ns_network_forward (c.net, &probe, c.last);
+    NsActivations *acts = ns_network_forward (c.net, NULL, &probe, c.last);
 
     for (int k = 0; k < 3; k++)
       {
@@ -188,10 +188,10 @@ test_forward_composition (void)
 
   ns_test_fill (x->data, ns_tensor_len (x), 5, -1.0f, 1.0f);
   in = ns_tensor_copy (x);
-  acts = ns_network_forward (net, in, pool1);
-  ns_conv3x3_forward (&net->layers[0].conv, x, a);
+  acts = ns_network_forward (net, NULL, in, pool1);
+  ns_conv3x3_forward (&net->layers[0].conv, NULL, x, a);
   ns_relu_forward (a);
-  ns_conv3x3_forward (&net->layers[2].conv, a, b);
+  ns_conv3x3_forward (&net->layers[2].conv, NULL, a, b);
   ns_relu_forward (b);
   ns_pool2_forward (NS_POOL_MAX, b, p);
   g_assert_cmpint (acts->act[pool1]->c, ==, 64);

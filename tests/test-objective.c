@@ -479,6 +479,135 @@ test_shallow_applies (void)
   g_assert_false (ns_objective_shallow_applies (vgg, ns_network_layer_index (vgg, "relu2_1")));
 }
 
+/* ---- Winograd's transformed weights, kept (conv-cache.c) ------------------------------------ */
+
+/* VGG-19's topology (random weights, max pooling): the evaluations of a KEPT_W × KEPT_H
+ * content run conv1_2 … conv3_4 by Winograd (conv3_x in several blocks of outputs), and the
+ * set-up's forward pass of a KEPT_STYLE-px style conv4_x too. */
+#define KEPT_W     128
+#define KEPT_H     112
+#define KEPT_STYLE 200
+
+static void
+kept_options (NsOptions *opt)
+{
+  ns_options_set_content_layer (opt, "relu4_2");
+  g_assert_true (ns_options_set_style_layers (opt, "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1",
+                                              NULL));
+  /* The style at its own size beside this content. */
+  ns_options_set_style_scale (opt, (double) KEPT_STYLE / KEPT_W);
+}
+
+static NsObjective *
+kept_objective (const NsNetwork *net, int tile, gboolean per_call)
+{
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) content = make_image (KEPT_W, KEPT_H, 3, 21);
+  g_autoptr (NsImage) style = make_image (KEPT_STYLE, KEPT_STYLE, 3, 22);
+  const NsImage *styles[] = { style };
+  NsObjectiveConfig config = { tile, 0, TRUE, FALSE, NULL };
+  g_autoptr (GError) error = NULL;
+  NsObjective *obj;
+
+  config.transform_per_call = per_call;
+  kept_options (opt);
+  obj = ns_objective_new_full (net, opt, content, styles, NULL, 1, &config, &error);
+  g_assert_no_error (error);
+  g_assert_true ((obj->convs == NULL) == per_call);
+  return obj;
+}
+
+/* An evaluation with the transformed weights kept gives the bits of one that transforms them
+ * in every call, whole and in tiles, on one thread and on two (the weights made on the first
+ * are used on the second); the cache then holds what the memory plan counts. */
+static void
+test_kept_transforms (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded_variant ("random-vgg19", NULL);
+
+  for (int tiled = 0; tiled <= 1; tiled++)
+    {
+      g_autoptr (NsObjective) kept = kept_objective (net, tiled ? 64 : 0, FALSE);
+      g_autoptr (NsObjective) per_call = kept_objective (net, tiled ? 64 : 0, TRUE);
+      gsize n = ns_objective_len (kept);
+      g_autofree float *x = ns_objective_initial (kept);
+      g_autofree float *g1 = g_new (float, n), *g2 = g_new (float, n);
+      guint64 held;
+
+      away_from_content (x, n);
+      for (int threads = 1; threads <= 2; threads++)
+        {
+          double f1, f2;
+
+          ns_parallel_set_threads (threads);
+          f1 = ns_objective_eval (kept, x, g1, NULL);
+          f2 = ns_objective_eval (per_call, x, g2, NULL);
+          g_test_message ("%s, %d threads: loss %.9g kept, %.9g per call",
+                          tiled ? "tiled" : "whole", threads, f1, f2);
+          g_assert_true (isfinite (f1) && f1 > 0.0);
+          g_assert_cmpmem (&f1, sizeof f1, &f2, sizeof f2);
+          g_assert_cmpmem (g1, n * sizeof (float), g2, n * sizeof (float));
+        }
+      held = ns_conv_cache_bytes (kept->convs);
+      g_test_message ("%s: %" G_GUINT64_FORMAT " bytes of transformed weights",
+                      tiled ? "tiled" : "whole", held);
+      if (! tiled)
+        {
+          g_assert_cmpuint (held, ==, ns_conv_cache_plan_bytes (net, kept->last, KEPT_H, KEPT_W,
+                                                                KEPT_STYLE, KEPT_STYLE));
+          /* The style's pass adds conv4_x forward, and no input gradient. */
+          g_assert_cmpuint (held, >, ns_conv_cache_plan_bytes (net, kept->last, KEPT_H, KEPT_W,
+                                                               KEPT_H, KEPT_W));
+        }
+    }
+  ns_parallel_set_threads (0);
+}
+
+/* The memory plan counts the transformed weights in the size's peak, as much as the cache
+ * holds (above), and a budget without room for them gives them up first: the same
+ * arrangement, transforming per call. */
+static void
+test_kept_transforms_plan (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded_variant ("random-vgg19", NULL);
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NsRunPlan) roomy = NULL;
+  g_autoptr (NsRunPlan) tight = NULL;
+  const NsImage content = { KEPT_W, KEPT_H, 3, NULL };
+  const NsImage style = { KEPT_STYLE, KEPT_STYLE, 3, NULL };
+  const NsImage *styles[] = { &style };
+  int last = ns_network_layer_index (net, "relu5_1");
+  guint64 transforms = ns_conv_cache_plan_bytes (net, last, KEPT_H, KEPT_W, KEPT_STYLE,
+                                                 KEPT_STYLE);
+  const NsScalePlan *p, *q;
+
+  kept_options (opt);
+  ns_options_set_scales (opt, 1);
+  ns_options_set_iterations (opt, 10);
+  ns_options_set_max_memory (opt, (guint64) 8 << 30);
+  roomy = ns_run_plan_new (net, opt, &content, styles, 1, NULL, &error);
+  g_assert_no_error (error);
+  p = &roomy->scales[0];
+  g_assert_true (p->keep_transforms);
+  g_assert_cmpint (p->tile, ==, 0);
+  g_assert_cmpuint (transforms, >, 50 << 20);
+
+  /* Room for all but half of them (the plan keeps 5% of the budget in reserve). */
+  ns_options_set_max_memory (opt, (guint64) ((p->peak_bytes - transforms / 2) / 0.95));
+  tight = ns_run_plan_new (net, opt, &content, styles, 1, NULL, &error);
+  g_assert_no_error (error);
+  q = &tight->scales[0];
+  g_test_message ("peak %" G_GUINT64_FORMAT " MiB kept, %" G_GUINT64_FORMAT " MiB per call, "
+                  "transformed weights %" G_GUINT64_FORMAT " MiB", p->peak_bytes >> 20,
+                  q->peak_bytes >> 20, transforms >> 20);
+  g_assert_false (q->keep_transforms);
+  g_assert_cmpint (q->tile, ==, 0);
+  g_assert_cmpint (q->optimizer, ==, p->optimizer);
+  g_assert_cmpint (q->lbfgs_history, ==, p->lbfgs_history);
+  g_assert_cmpuint (p->peak_bytes - q->peak_bytes, ==, transforms);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -488,6 +617,8 @@ main (int argc, char **argv)
   g_test_add_func ("/objective/repeat-bits", test_repeat_bits);
   g_test_add_func ("/objective/bad-layers", test_bad_layers);
   g_test_add_func ("/objective/cancel", test_cancel);
+  g_test_add_func ("/objective/kept-transforms", test_kept_transforms);
+  g_test_add_func ("/objective/kept-transforms-plan", test_kept_transforms_plan);
   g_test_add_func ("/objective/shallow/same-colour", test_shallow_colour);
   g_test_add_func ("/objective/shallow/same-luminance", test_shallow_luminance);
   g_test_add_func ("/objective/shallow/gradient", test_shallow_gradient);

@@ -497,7 +497,7 @@ test_api (void)
   g_autoptr (NsImage) style = make_image (56, 60, 2);
   g_autoptr (NsImage) black = ns_image_new (64, 48, 1);
   g_autoptr (NsImage) rgb = ns_image_new (64, 48, 3);
-  g_autoptr (NsImage) small = ramp_mask (32, 24, 10, 4, FALSE);
+  g_autoptr (NsImage) square = ramp_mask (32, 32, 10, 4, FALSE);
   g_autoptr (NsImage) good = ramp_mask (64, 48, 20, 4, FALSE);
   g_autoptr (NsImage) over = ramp_mask (64, 48, 20, 4, FALSE);
   const NsImage *styles[] = { style, style };
@@ -529,15 +529,15 @@ test_api (void)
   g_assert_true (ns_stylizer_set_regions (st, none, none, 2, NS_REGION_REST_STYLES, &error));
   g_assert_no_error (error);
 
-  /* Sizes and counts are checked when the run starts. */
+  /* Shapes and counts are checked when the run starts (test-region-masks.c has more). */
   {
-    const NsImage *masks[] = { small };
+    const NsImage *masks[] = { square };
 
     g_assert_true (ns_stylizer_set_regions (st, masks, NULL, 1, NS_REGION_REST_CONTENT, NULL));
     out = ns_stylizer_run (st, content, styles, NULL, 1, &error);
     g_assert_null (out);
     g_assert_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT);
-    g_assert_nonnull (strstr (error->message, "32×24"));
+    g_assert_nonnull (strstr (error->message, "32×32"));
     g_clear_error (&error);
     g_assert_cmpfloat (ns_stylizer_estimate_memory (st, content, styles, 1, NULL, &error), ==, 0);
     g_clear_error (&error);
@@ -559,7 +559,7 @@ test_api (void)
   {
     const NsImage *style_masks[] = { good };
 
-    /* A style mask must have its style's size. */
+    /* A style mask must have its style's shape. */
     g_assert_true (ns_stylizer_set_regions (st, NULL, style_masks, 1, NS_REGION_REST_CONTENT,
                                             NULL));
     out = ns_stylizer_run (st, content, styles, NULL, 1, &error);

@@ -13,6 +13,7 @@
 #include "texts.h"
 #include "weights-button.h"
 #include "style-rows.h"
+#include "item-combo.h"
 #include "regions.h"
 
 typedef struct
@@ -35,7 +36,7 @@ typedef struct
   char                *style_name;    /* of the chosen layer, for when it is gone */
   char                *notice;        /* why no layer is chosen, or NULL */
   gboolean             fallback;      /* no layer chosen: take a default one */
-  char                *layers;        /* the open images' layers, as the combo lists them */
+  char                *items;         /* what the pickers may list, as they list it */
   guint                watch_id;
 } Dialog;
 
@@ -49,7 +50,8 @@ default_style_layer (Dialog *d)
   return ns_plugin_default_style_layer (d->drawable);
 }
 
-/* Open images and layers are looked at this often (ms): GIMP tells a plug-in of no change. */
+/* Open images, layers and channels are looked at this often (ms): GIMP tells a plug-in of
+ * no change. */
 #define WATCH_INTERVAL 1000
 
 /* The slider covers a useful range around the network's default; the spin button still
@@ -171,14 +173,6 @@ style_changed (Dialog *d)
   check_style (d, style);
 }
 
-static gboolean
-not_the_drawable (GimpImage *image,
-                  GimpItem  *item,
-                  gpointer   drawable)
-{
-  return (gpointer) item != drawable;
-}
-
 static void
 style_combo_changed (GtkWidget *combo,
                      Dialog    *d)
@@ -192,18 +186,17 @@ style_combo_changed (GtkWidget *combo,
   g_object_set (d->config, "style-layer", layer, NULL);
 }
 
-/* A combo of every open image's layers (other than the one being painted), showing names
- * and thumbnails, kept in sync with the "style-layer" property both ways.  Without a
- * layer chosen it takes the first one listed, unless the chosen one is gone (d->notice):
- * then the user chooses. */
+/* A combo of every open image's layers (other than the one being painted), kept in sync
+ * with the "style-layer" property both ways.  Without a layer chosen it takes the first one
+ * listed, unless the chosen one is gone (d->notice): then the user chooses. */
 static void
 make_style_combo (Dialog *d)
 {
   g_autoptr (GimpLayer) style = NULL;
-  GtkWidget *combo = gimp_layer_combo_box_new (not_the_drawable, d->drawable, NULL);
+  GtkWidget *combo = ns_item_combo_new (NS_ITEMS_STYLE_LAYERS, d->drawable, NULL,
+                                        "style-layer");
   gboolean chosen;
 
-  ns_style_combo_use_short_labels (combo, d->drawable);
   g_object_get (d->config, "style-layer", &style, NULL);
   chosen = style && gimp_item_is_valid (GIMP_ITEM (style)) &&
            gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (combo),
@@ -211,8 +204,6 @@ make_style_combo (Dialog *d)
   if (! chosen && ! d->fallback)
     gtk_combo_box_set_active (GTK_COMBO_BOX (combo), -1);
 
-  if (d->style_combo)
-    gtk_widget_destroy (d->style_combo);
   d->style_combo = combo;
   d->style_combo_id = g_signal_connect (combo, "changed", G_CALLBACK (style_combo_changed), d);
   gtk_widget_set_tooltip_text (combo,
@@ -241,48 +232,27 @@ style_row (Dialog *d)
   return d->style_row;
 }
 
-/* The IDs of the open images and of their layers, groups' children included. */
-static void
-append_layers (GString   *text,
-               GimpItem **items)
+/* Every picker lists the images, layers and channels as they are now: FALSE while one of
+ * them has its list open (they are all refilled again next time). */
+static gboolean
+refill_pickers (Dialog *d)
 {
-  for (gint i = 0; items && items[i]; i++)
-    {
-      g_string_append_printf (text, " %d", gimp_item_get_id (items[i]));
-      if (gimp_item_is_group (items[i]))
-        {
-          g_autofree GimpItem **children = gimp_item_get_children (items[i]);
+  gboolean refilled = ns_item_combo_refill (d->style_combo);
 
-          append_layers (text, children);
-        }
-    }
+  if (d->rows)
+    refilled = ns_style_rows_refill (d->rows) && refilled;
+  return refilled;
 }
 
-static char *
-open_layers (void)
-{
-  g_autofree GimpImage **images = gimp_get_images ();
-  GString *text = g_string_new (NULL);
-
-  for (gint i = 0; images && images[i]; i++)
-    {
-      g_autofree GimpLayer **layers = gimp_image_get_layers (images[i]);
-
-      g_string_append_printf (text, "|%d:", gimp_image_get_id (images[i]));
-      append_layers (text, (GimpItem **) layers);
-    }
-  return g_string_free (text, FALSE);
-}
-
-/* Images and layers opened or closed while the dialog is open: the combo lists them as they
- * are, and a style layer that is gone is no longer chosen (nor silently replaced). */
+/* Images, layers and channels opened or closed while the dialog is open: the pickers list
+ * them as they are, and a style layer that is gone is no longer chosen (nor silently
+ * replaced). */
 static gboolean
 watch_layers (gpointer data)
 {
   Dialog *d = data;
   g_autoptr (GimpLayer) style = NULL;
-  g_autofree char *layers = open_layers ();
-  gboolean popup = FALSE;
+  g_autofree char *items = ns_item_combo_listing (d->drawable);
 
   g_object_get (d->config, "style-layer", &style, NULL);
   if (style && ! gimp_item_is_valid (GIMP_ITEM (style)))
@@ -292,15 +262,19 @@ watch_layers (gpointer data)
                                      "closed?): choose another one."),
                                    d->style_name ? d->style_name : "");
       d->fallback = FALSE;
+      g_clear_object (&style);
       g_object_set (d->config, "style-layer", NULL, NULL);
     }
 
-  g_object_get (d->style_combo, "popup-shown", &popup, NULL);
-  if (! popup && g_strcmp0 (layers, d->layers) != 0)
+  if (g_strcmp0 (items, d->items) != 0 && refill_pickers (d))
     {
-      g_free (d->layers);
-      d->layers = g_steal_pointer (&layers);
-      make_style_combo (d);
+      g_free (d->items);
+      d->items = g_steal_pointer (&items);
+      /* No layer was there to choose: take the first one now listed. */
+      if (style == NULL && d->fallback &&
+          gtk_tree_model_iter_n_children (gtk_combo_box_get_model (
+                                            GTK_COMBO_BOX (d->style_combo)), NULL) > 0)
+        gtk_combo_box_set_active (GTK_COMBO_BOX (d->style_combo), 0);
     }
   return G_SOURCE_CONTINUE;
 }
@@ -503,7 +477,7 @@ dialog_run (GimpProcedure       *procedure,
   d.networks = networks;
   d.notice   = g_strdup (notice);
   d.fallback = notice == NULL;
-  d.layers   = open_layers ();
+  d.items    = ns_item_combo_listing (drawable);
   d.dialog   = gimp_procedure_dialog_new (procedure, config,
                                           n_frames > 0 ? _("Neural Style (frames)")
                                                        : _("Neural Style"));
@@ -529,7 +503,7 @@ dialog_run (GimpProcedure       *procedure,
   gtk_widget_destroy (d.dialog);
   g_free (d.style_name);
   g_free (d.notice);
-  g_free (d.layers);
+  g_free (d.items);
 
   return run;
 }

@@ -6,11 +6,6 @@
 
 G_BEGIN_DECLS
 
-/* Labels the rows of a gimp_layer_combo_box_new() combo by layer name, adding the image's
- * name only for layers of other images than `drawable`'s, now and whenever GIMP refills it. */
-void ns_style_combo_use_short_labels (GtkWidget    *combo,
-                                      GimpDrawable *drawable);
-
 /* The control of `property` (a GimpLabelSpin or GimpScaleEntry), where 0 means something
  * else than a number: its spin button shows `text` at 0 and accepts it back. */
 void ns_spin_show_zero_as (GimpProcedureDialog *dialog,

@@ -46,6 +46,7 @@
  * run enlarges it and what the full-size run would cost. */
 #define MUCH_LARGER 1.5
 
+
 struct _NsPreview
 {
   GimpProcedureConfig *config;
@@ -267,6 +268,19 @@ stop_estimate (NsPreview *p)
     }
 }
 
+/* The styles of the final run, for its estimate: every style's size and the regions; the
+ * first style alone when the regions are not usable yet (the dialog says why). */
+static NsStyles *
+estimate_styles (NsPreview *p,
+                 GimpLayer *style)
+{
+  NsStyles *styles = NULL;
+
+  if (p->n_frames == 0)
+    styles = ns_plugin_regions_read_sizes (p->config, p->drawable);
+  return styles ? styles : ns_styles_new_single (ns_style_size (GIMP_DRAWABLE (style)));
+}
+
 static gboolean
 start_estimate (gpointer data)
 {
@@ -288,8 +302,7 @@ start_estimate (gpointer data)
 
   p->estimate = ns_job_new_estimate (p->networks, ns_plugin_config_network (p->config),
                                      ns_plugin_config_options (p->config), w, h,
-                                     gimp_drawable_get_width (GIMP_DRAWABLE (style)),
-                                     gimp_drawable_get_height (GIMP_DRAWABLE (style)),
+                                     estimate_styles (p, style),
                                      ns_plugin_run_side (ns_plugin_config_size (p->config),
                                                          w, h));
   ns_job_set_plan_func (p->estimate, estimate_plan, p);
@@ -521,7 +534,8 @@ static NsImage *
 read_area (NsPreview     *p,
            GeglRectangle *rect,
            int           *side,
-           double        *style_factor)
+           double        *style_factor,
+           double        *scale)
 {
   GeglRectangle selected;
 
@@ -532,6 +546,7 @@ read_area (NsPreview     *p,
   *side = preview_side (p, rect, style_factor);
   if (*side == 0)
     return NULL;
+  *scale = 1.0;
 
   p->job_region = ns_region_read (p->drawable, rect);
   return g_steal_pointer (&p->job_region->content);
@@ -543,7 +558,8 @@ static NsImage *
 read_whole (NsPreview     *p,
             GeglRectangle *rect,
             int           *side,
-            double        *style_factor)
+            double        *style_factor,
+            double        *scale)
 {
   g_autoptr (NsRegion) region = NULL;
   int longest;
@@ -554,7 +570,8 @@ read_whole (NsPreview     *p,
   longest = MAX (rect->width, rect->height);
   *side = ns_plugin_run_side (ns_plugin_config_size (p->config), rect->width, rect->height);
   *style_factor = 1.0;
-  region = ns_region_read_scaled (p->drawable, rect, MIN (1.0, (double) *side / longest));
+  *scale = MIN (1.0, (double) *side / longest);
+  region = ns_region_read_scaled (p->drawable, rect, *scale);
   return g_steal_pointer (&region->content);
 }
 
@@ -570,7 +587,7 @@ run_clicked (NsPreview *p)
   NsOptions *options;
   GeglRectangle rect;
   gdouble style_scale;
-  double style_factor = 1.0;
+  double style_factor = 1.0, scale = 1.0;
   int side = 0;
 
   forget_job (p);
@@ -587,8 +604,8 @@ run_clicked (NsPreview *p)
     }
 
   p->job_whole = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (p->whole));
-  content = p->job_whole ? read_whole (p, &rect, &side, &style_factor)
-                         : read_area (p, &rect, &side, &style_factor);
+  content = p->job_whole ? read_whole (p, &rect, &side, &style_factor, &scale)
+                         : read_area (p, &rect, &side, &style_factor, &scale);
   if (content == NULL)
     {
       g_clear_pointer (&p->job_region, ns_region_free);
@@ -596,9 +613,8 @@ run_clicked (NsPreview *p)
       return;
     }
 
-  /* The regions over the same area, at the size it was read. */
-  styles = ns_plugin_regions_read (p->config, p->drawable, &rect, content->width,
-                                   content->height,
+  /* The regions over the same area, read as it was. */
+  styles = ns_plugin_regions_read (p->config, p->drawable, &rect, scale,
                                    p->job_whole ? NS_REGIONS_WHOLE : NS_REGIONS_PART, &error);
   if (styles == NULL)
     {

@@ -1,15 +1,20 @@
 /* style-rows.c — the styles' weights and regions in the dialog (see style-rows.h).
  *
- * The layer, channel and mask-layer pickers are GIMP's item combos restricted to what fits
- * (layers other than the one painted; this image's channels; this image's layers that have
+ * The layer, channel and mask-layer pickers are the dialog's item combos (item-combo.h:
+ * layers other than the one painted; this image's channels; this image's layers that have
  * a layer mask), kept in sync with their config properties both ways; the weights and the
- * Region combos are the procedure dialog's own widgets. */
+ * Region combos are GIMP's property widgets.
+ *
+ * These controls are made here, not by the procedure dialog: it wants a mnemonic of its own
+ * for every control it makes ("no mnemonic for property …" otherwise), and every letter is
+ * taken by the rest of the dialog (see settings.c).  Each style's frame title has one
+ * instead, its number: Alt+1, Alt+2, Alt+3 go to that style's first control. */
 #include "style-rows.h"
 
 #include <glib/gi18n.h>
 
 #include "regions.h"
-#include "labels.h"
+#include "item-combo.h"
 #include "state.h"
 
 /* A picker bound to an item property of the config. */
@@ -69,67 +74,50 @@ picker_show (Picker *picker)
   g_signal_handler_unblock (picker->combo, picker->combo_id);
 }
 
-/* A row "label [combo]" for the item property `base` of style `index`; `none` is the
- * combo's first entry, meaning no item. */
+/* A row "text [widget]", its label in the column of `labels` (if not NULL). */
+static GtkWidget *
+labelled_row (GtkSizeGroup *labels,
+              const char   *text,
+              GtkWidget    *widget)
+{
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  if (labels)
+    gtk_size_group_add_widget (labels, label);
+  gtk_widget_set_hexpand (widget, TRUE);
+  gtk_box_pack_start (GTK_BOX (row), label, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (row), widget, TRUE, TRUE, 0);
+  gtk_widget_show_all (row);
+  return row;
+}
+
+/* A row "label [combo]" for the item property `base` of style `index`, offering `items`;
+ * `none` is the combo's first entry, meaning no item. */
 static GtkWidget *
 picker_row (NsStyleRows *rows,
             const char  *base,
             int          index,
             const char  *label,
-            GtkWidget   *combo,
+            NsItems      items,
             const char  *none)
 {
   Picker *picker = &rows->pickers[rows->n_pickers++];
   g_autofree char *signal = NULL;
-  GtkWidget *title;
 
   picker->config   = rows->config;
   picker->property = ns_plugin_regions_property (base, index);
-  picker->combo    = combo;
-  picker->row      = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-
-  gimp_int_combo_box_prepend (GIMP_INT_COMBO_BOX (combo),
-                              GIMP_INT_STORE_VALUE, -1,
-                              GIMP_INT_STORE_LABEL, none,
-                              -1);
-  title = gtk_label_new (label);
-  gtk_label_set_xalign (GTK_LABEL (title), 0.0);
-  gtk_size_group_add_widget (rows->labels, title);
-  gtk_box_pack_start (GTK_BOX (picker->row), title, FALSE, FALSE, 0);
-  gtk_box_pack_start (GTK_BOX (picker->row), combo, TRUE, TRUE, 0);
+  picker->combo    = ns_item_combo_new (items, rows->drawable, none, picker->property);
+  picker->row      = labelled_row (rows->labels, label, picker->combo);
 
   signal = g_strconcat ("notify::", picker->property, NULL);
-  picker->combo_id  = g_signal_connect (combo, "changed", G_CALLBACK (picker_changed), picker);
+  picker->combo_id  = g_signal_connect (picker->combo, "changed", G_CALLBACK (picker_changed),
+                                        picker);
   picker->notify_id = g_signal_connect_swapped (rows->config, signal,
                                                 G_CALLBACK (picker_show), picker);
   picker_show (picker);
-  gtk_widget_show_all (picker->row);
   return picker->row;
-}
-
-static gboolean
-other_layer (GimpImage *image,
-             GimpItem  *item,
-             gpointer   drawable)
-{
-  return (gpointer) item != drawable;
-}
-
-static gboolean
-same_image (GimpImage *image,
-            GimpItem  *item,
-            gpointer   drawable)
-{
-  return gimp_image_get_id (image) ==
-         gimp_image_get_id (gimp_item_get_image (GIMP_ITEM (drawable)));
-}
-
-static gboolean
-masked_layer (GimpImage *image,
-              GimpItem  *item,
-              gpointer   drawable)
-{
-  return same_image (image, item, drawable) && gimp_layer_get_mask (GIMP_LAYER (item));
 }
 
 /* ---- regions -------------------------------------------------------------------------------- */
@@ -154,21 +142,6 @@ region_changed (NsStyleRows *rows)
                                                                                 : "other");
 }
 
-/* A control of the procedure dialog, labelled shortly (its frame names the style). */
-static void
-relabel (NsStyleRows *rows,
-         GtkWidget   *widget,
-         const char  *text)
-{
-  GtkWidget *label;
-
-  if (! GIMP_IS_LABELED (widget))
-    return;
-  label = gimp_labeled_get_label (GIMP_LABELED (widget));
-  gtk_label_set_text (GTK_LABEL (label), text);
-  gtk_size_group_add_widget (rows->labels, label);
-}
-
 /* A picker row of a region, packed into `box`, shown only for its kind of region. */
 static GtkWidget *
 region_picker (NsStyleRows *rows,
@@ -176,11 +149,11 @@ region_picker (NsStyleRows *rows,
                const char  *base,
                int          index,
                const char  *label,
-               GtkWidget   *combo,
+               NsItems      items,
                const char  *none,
                const char  *tooltip)
 {
-  GtkWidget *row = picker_row (rows, base, index, label, combo, none);
+  GtkWidget *row = picker_row (rows, base, index, label, items, none);
 
   gtk_widget_set_tooltip_text (row, tooltip);
   gtk_widget_set_no_show_all (row, TRUE);
@@ -188,64 +161,71 @@ region_picker (NsStyleRows *rows,
   return row;
 }
 
-/* "style-N-frame": the style's layer (after the first: the first has its row at the top of
- * the dialog), weight, Region and the region's picker. */
-static void
-style_frame (NsStyleRows         *rows,
-             GimpProcedureDialog *dialog,
-             int                  index)
+/* The frame of style `index`: its layer (after the first: the first has its row at the top
+ * of the dialog), weight, Region and the region's picker, under the title "Style N" whose
+ * mnemonic is N. */
+static GtkWidget *
+style_frame (NsStyleRows *rows,
+             int          index)
 {
+  GObject *config = G_OBJECT (rows->config);
   int n = index + 1;
-  g_autofree char *weight  = ns_plugin_regions_property ("style-weight", index);
-  g_autofree char *region  = ns_plugin_regions_property ("style-region", index);
-  g_autofree char *box_id  = g_strdup_printf ("style-%d-box", n);
-  g_autofree char *title_id = g_strdup_printf ("style-%d-title", n);
-  g_autofree char *frame_id = g_strdup_printf ("style-%d-frame", n);
-  g_autofree char *title   = g_strdup_printf (_("Style %d"), n);
-  g_autofree char *signal  = g_strconcat ("notify::", region, NULL);
-  g_autofree char *layer_signal = NULL;
-  GtkWidget *box;
+  g_autofree char *weight = ns_plugin_regions_property ("style-weight", index);
+  g_autofree char *region = ns_plugin_regions_property ("style-region", index);
+  g_autofree char *text   = g_strdup_printf (_("Style _%d"), n);
+  g_autofree char *signal = g_strconcat ("notify::", region, NULL);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *frame = gimp_frame_new (NULL);
+  GtkWidget *title = gtk_label_new_with_mnemonic (text);
+  GtkWidget *first;
 
-  rows->weights[index] = gimp_procedure_dialog_get_scale_entry (dialog, weight, 1.0);
-  rows->regions[index] = gimp_procedure_dialog_get_widget (dialog, region, G_TYPE_NONE);
-  relabel (rows, rows->weights[index], _("Weight"));
-  relabel (rows, rows->regions[index], _("Region"));
+  rows->weights[index] = gimp_prop_scale_entry_new (config, weight, _("Weight"), 1.0, FALSE,
+                                                    0.0, 0.0);
   gimp_scale_entry_set_logarithmic (GIMP_SCALE_ENTRY (rows->weights[index]), TRUE);
-  box = gimp_procedure_dialog_fill_box (dialog, box_id, weight, region, NULL);
+  gtk_size_group_add_widget (rows->labels,
+                             gimp_labeled_get_label (GIMP_LABELED (rows->weights[index])));
+  rows->regions[index] = labelled_row (rows->labels, _("Region"),
+                                       gimp_prop_choice_combo_box_new (config, region));
+  gtk_box_pack_start (GTK_BOX (box), rows->weights[index], FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (box), rows->regions[index], FALSE, FALSE, 0);
+  first = gimp_label_spin_get_spin_button (GIMP_LABEL_SPIN (rows->weights[index]));
 
   if (index > 0)
     {
-      GtkWidget *combo = gimp_layer_combo_box_new (other_layer, rows->drawable, NULL);
-      GtkWidget *row;
+      GtkWidget *row = picker_row (rows, "style-layer", index, _("Layer"),
+                                   NS_ITEMS_STYLE_LAYERS, _("None"));
+      g_autofree char *layer_signal = g_strconcat ("notify::",
+                                                   rows->pickers[rows->n_pickers - 1].property,
+                                                   NULL);
 
-      ns_style_combo_use_short_labels (combo, rows->drawable);
-      row = picker_row (rows, "style-layer", index, _("Layer"), combo, _("None"));
       gtk_widget_set_tooltip_text (row, _("A further style: a painting opened as a layer "
                                           "(None: not used)"));
       gtk_box_pack_start (GTK_BOX (box), row, FALSE, FALSE, 0);
       gtk_box_reorder_child (GTK_BOX (box), row, 0);
-      layer_signal = g_strconcat ("notify::", rows->pickers[rows->n_pickers - 1].property,
-                                  NULL);
+      first = rows->pickers[rows->n_pickers - 1].combo;
       rows->layer_ids[index] = g_signal_connect_swapped (rows->config, layer_signal,
                                                          G_CALLBACK (region_changed), rows);
     }
 
   rows->channel_rows[index] =
     region_picker (rows, box, "style-channel", index, _("Channel"),
-                   gimp_channel_combo_box_new (same_image, rows->drawable, NULL),
+                   NS_ITEMS_CHANNELS,
                    _("Choose a channel"),
                    _("White where the style goes (Select ▸ Save to Channel makes a channel "
                      "of a selection)"));
   rows->mask_rows[index] =
     region_picker (rows, box, "style-mask-layer", index, _("Mask of layer"),
-                   gimp_layer_combo_box_new (masked_layer, rows->drawable, NULL),
+                   NS_ITEMS_MASKED_LAYERS,
                    _("Choose a layer with a mask"),
                    _("A layer of this image whose layer mask is white where the style goes"));
 
-  gimp_procedure_dialog_get_label (dialog, title_id, title, FALSE, FALSE);
-  gimp_procedure_dialog_fill_frame (dialog, frame_id, title_id, FALSE, box_id);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (title), first);
+  gtk_frame_set_label_widget (GTK_FRAME (frame), title);
+  gtk_container_add (GTK_CONTAINER (frame), box);
+  gtk_widget_show_all (frame);
   rows->region_ids[index] = g_signal_connect_swapped (rows->config, signal,
                                                       G_CALLBACK (region_changed), rows);
+  return frame;
 }
 
 static void
@@ -262,13 +242,11 @@ ns_style_rows_new (GimpProcedureDialog *dialog,
   NsStyleRows *rows = g_new0 (NsStyleRows, 1);
   GtkWidget *expander;
   GtkWidget *label;
+  GtkWidget *box;
 
   rows->config   = g_object_ref (config);
   rows->drawable = g_object_ref (drawable);
   rows->labels   = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
-
-  for (int i = 0; i < NS_PLUGIN_N_STYLES; i++)
-    style_frame (rows, dialog, i);
 
   label = gimp_procedure_dialog_get_label (dialog, "regions-hint",
                                            _("Each style goes where its region is white; "
@@ -280,14 +258,20 @@ ns_style_rows_new (GimpProcedureDialog *dialog,
   gtk_label_set_xalign (GTK_LABEL (label), 0.0);
   gimp_label_set_attributes (GTK_LABEL (label), PANGO_ATTR_SCALE, PANGO_SCALE_SMALL, -1);
 
-  gimp_procedure_dialog_fill_box (dialog, "regions-box", "regions-hint", "style-1-frame",
-                                  "style-2-frame", "style-3-frame", "region-rest", NULL);
+  box = gimp_procedure_dialog_fill_box (dialog, "regions-box", "regions-hint", NULL);
+  for (int i = 0; i < NS_PLUGIN_N_STYLES; i++)
+    gtk_box_pack_start (GTK_BOX (box), style_frame (rows, i), FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (box),
+                      labelled_row (NULL, _("Outside the regions"),
+                                    gimp_prop_choice_combo_box_new (G_OBJECT (config),
+                                                                    "region-rest")),
+                      FALSE, FALSE, 0);
   gimp_procedure_dialog_get_label (dialog, "regions-title", _("More styles and regions"),
                                    FALSE, FALSE);
   expander = gimp_procedure_dialog_fill_expander (dialog, "regions", "regions-title", FALSE,
                                                   "regions-box");
   /* For the tests: the expander has no mnemonic (every letter is taken); nor have the first
-   * style's Region and channel picker. */
+   * style's Region and channel picker (only its frame has). */
   g_signal_connect (expander, "size-allocate", G_CALLBACK (ns_ui_state_record_geometry),
                     (gpointer) "regions-expander");
   g_signal_connect (rows->regions[0], "size-allocate",
@@ -299,6 +283,22 @@ ns_style_rows_new (GimpProcedureDialog *dialog,
   region_changed (rows);
 
   return rows;
+}
+
+gboolean
+ns_style_rows_refill (NsStyleRows *rows)
+{
+  gboolean refilled = TRUE;
+
+  for (gint i = 0; i < rows->n_pickers; i++)
+    {
+      /* Then the chosen item, or "None" when it is gone. */
+      if (ns_item_combo_refill (rows->pickers[i].combo))
+        picker_show (&rows->pickers[i]);
+      else
+        refilled = FALSE;
+    }
+  return refilled;
 }
 
 void

@@ -13,10 +13,13 @@ typedef struct _NsStyleRows NsStyleRows;
 
 /* Builds the rows into `dialog` as the collapsed expander with container id "regions",
  * for gimp_procedure_dialog_fill_box and friends. */
-NsStyleRows *ns_style_rows_new  (GimpProcedureDialog *dialog,
-                                 GimpProcedureConfig *config,
-                                 GimpDrawable        *drawable);
-void         ns_style_rows_free (NsStyleRows *rows);
+NsStyleRows *ns_style_rows_new    (GimpProcedureDialog *dialog,
+                                   GimpProcedureConfig *config,
+                                   GimpDrawable        *drawable);
+/* Refills the pickers with the open images' layers and channels as they are now
+ * (ns_item_combo_refill); FALSE if one had its list open and was left as it was. */
+gboolean     ns_style_rows_refill (NsStyleRows *rows);
+void         ns_style_rows_free   (NsStyleRows *rows);
 
 G_END_DECLS
 

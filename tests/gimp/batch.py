@@ -20,9 +20,12 @@ def note(text):
         TAP.write("# %s\n" % line)
 
 
-def tap(passed, description, diagnostic=None):
+def tap(passed, description, diagnostic=None, todo=None):
+    """todo: why the check is known to fail (TAP's TODO: an expected failure, and a pass
+    that the suite reports, so that the TODO is taken away)."""
     COUNT[0] += 1
-    TAP.write("%s %d - %s\n" % ("ok" if passed else "not ok", COUNT[0], description))
+    TAP.write("%s %d - %s%s\n" % ("ok" if passed else "not ok", COUNT[0], description,
+                                  " # TODO " + todo if todo else ""))
     if diagnostic and not passed:
         for line in str(diagnostic).splitlines():
             TAP.write("# %s\n" % line)
@@ -649,6 +652,71 @@ def test_selection_guide():
 
 
 
+def test_selection_corners():
+    """Only an elliptic selection is stylized: the corners of its bounding box lie outside it
+    and should count for no style statistics.  The style term alone (α = TV = 0) and Adam
+    (each pixel moves by its own gradient) leave the style statistics as the only way for the
+    corners to reach the inside: painting them saturated red instead of the photo's grey
+    should then leave the inside as it was, where with the whole box selected (a rectangle)
+    it does not."""
+    k, box = 96, (8, 8, 80, 80)
+    runs = {}
+    for shape in ("ellipse", "rectangle"):
+        for red in (False, True):
+            image = Gimp.Image.new(k, k, Gimp.ImageBaseType.RGB)
+            content = Gimp.Layer.new(image, "photo", k, k, Gimp.ImageType.RGB_IMAGE, 100.0,
+                                     Gimp.LayerMode.NORMAL)
+            style = Gimp.Layer.new(image, "blue", 40, 40, Gimp.ImageType.RGB_IMAGE, 100.0,
+                                   Gimp.LayerMode.NORMAL)
+            image.insert_layer(content, None, 0)
+            image.insert_layer(style, None, 0)
+            fill(style, "R'G'B' float", 3,
+                 lambda x, y: (0.1, 0.1, 0.9) if (x // 3) % 2 else (0.1, 0.05, 0.6))
+            image.select_ellipse(Gimp.ChannelOps.REPLACE, *box)
+            ellipse = bytes(image.get_selection().get_buffer().get(
+                rect(0, 0, k, k), 1.0, "Y u8", Gegl.AbyssPolicy.NONE))
+            # The corners: what the ellipse leaves out (its antialiased edge stays grey).
+            fill(content, "R'G'B' float", 3,
+                 lambda x, y: (1.0, 0.0, 0.0) if red and ellipse[y * k + x] == 0
+                 else (0.45 + 0.1 * ((x // 4 + y // 4) % 2),) * 3)
+            if shape == "rectangle":
+                image.select_rectangle(Gimp.ChannelOps.REPLACE, *box)
+            succeeded, message = neural_style(
+                image, content, style.get_id(), iterations=10, optimizer='"adam"',
+                **{"content-weight": 0.0, "tv-weight": 0.0})
+            runs[shape, red] = (succeeded, message, floats(content))
+            image.delete()
+
+    def inside_change(shape):
+        """Mean |difference| of the grey and red corners' results, over the ellipse shrunk
+        to 70% around its centre (away from its edge, where the corners' own pixels are)."""
+        a, b = runs[shape, False][2], runs[shape, True][2]
+        c, r = box[0] + box[2] / 2.0, 0.7 * box[2] / 2.0
+        total, n = 0.0, 0
+        for y in range(k):
+            for x in range(k):
+                if (x + 0.5 - c) ** 2 + (y + 0.5 - c) ** 2 <= r * r:
+                    i = (y * k + x) * 3
+                    total += sum(abs(a[i + j] - b[i + j]) for j in range(3)) / 3.0
+                    n += 1
+        return total / n
+
+    failed = [m for ok, m, _ in runs.values() if not ok]
+    counted = inside_change("rectangle") if not failed else 0.0
+    left_out = inside_change("ellipse") if not failed else 0.0
+    note("red corners change the inside by %.4f (ellipse) and %.4f (rectangle)"
+         % (left_out, counted))
+    check("with the corners selected (a rectangle), painting them red changes the inside "
+          "(%.4f)" % counted,
+          lambda: (not failed and counted > 0.01, "; ".join(failed) or "%.4f" % counted))
+    tap(not failed and left_out <= 0.05 * counted,
+        "with only the ellipse selected, the corners' red does not reach the inside through "
+        "the style statistics (%.4f, at most 5%% of %.4f)" % (left_out, counted),
+        "; ".join(failed), todo="the masks are carried down the network feathered "
+        "(engine/mask-carry.c), so coarse features that see the corners still count; "
+        "carried 'inside' they would not")
+
+
 def test_regions_repeat():
     """A repeat run (WITH_LAST_VALS) takes back the further style's layer and the regions'
     channel and mask layer, which GIMP does not store: the plug-in remembers them after an
@@ -727,7 +795,8 @@ def test_region_errors():
 for test in (test_rgb_selection, test_high_bit_depth, test_gray_and_size, test_new_layer,
              test_last_values, test_bad_calls, test_memory_and_sizes, test_upscale,
              test_positional, test_regions, test_region_selection, test_selection_guide,
-             test_region_errors, test_regions_repeat, test_region_rest):
+             test_selection_corners, test_region_errors, test_regions_repeat,
+             test_region_rest):
     # NS_BATCH_ONLY="test_a test_b": only those (while working on them).
     only = os.environ.get("NS_BATCH_ONLY")
     if only and test.__name__ not in only.split():

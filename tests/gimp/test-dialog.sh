@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # tests/gimp/test-dialog.sh PLUGIN_EXE PO_BUILD_DIR [SCREENSHOT] — the dialog in the real GIMP
-# under Xvfb: it opens for an interactive run with the enlargement controls, its status line
-# shows the final run's whole plan, its preview runs on request at 100% and (after a click on
-# "Whole layer") fitted, OK applies the filter, and one Ctrl+Z in the image window restores
-# the layer, and its Help button opens the plug-in's own page (through GIMP's help system and
-# web-browser plug-in, here to a stand-in browser that records what it was asked to open).
-# The style list names layers shortly, "Number of sizes" and "Memory budget" read
-# "Automatic" at 0, "Get VGG-19…" downloads a stand-in checkpoint from a file:// URL and
-# switches the network to VGG-19, and Stop right after Preview stops it.  Then the dialog
-# opens again in German and in Chinese, where the status line (the plan included) is in
-# that language.
+# under Xvfb: it opens for an interactive run with the enlargement controls (GIMP finding a
+# mnemonic for every control its procedure dialog makes), its status line shows the final
+# run's whole plan, its preview runs on request at 100% and (after a click on "Whole layer")
+# fitted, OK applies the filter, and one Ctrl+Z in the image window restores the layer, and
+# its Help button opens the plug-in's own page (through GIMP's help system and web-browser
+# plug-in, here to a stand-in browser that records what it was asked to open).
+# The style list names layers shortly, and so does the Channel picker its channels; "Number
+# of sizes" and "Memory budget" read "Automatic" at 0, "Get VGG-19…" downloads a stand-in
+# checkpoint from a file:// URL and switches the network to VGG-19, and Stop right after
+# Preview stops it.  Then the dialog opens again in German and in Chinese, where the status
+# line (the plan included) is in that language.
 # Saves a screenshot of the dialog showing the whole layer (to SCREENSHOT,
 # default: dialog.png in the current directory; the 100% view beside it as *-100.png, the
 # German and Chinese dialogs as *-de.png and *-zh_CN.png, the open "More styles and regions"
@@ -22,7 +23,7 @@ source "$here/lib.sh" "$1" "$2"
 source "$here/gui.sh"
 shot=${3:-$PWD/dialog.png}
 
-plan 19
+plan 21
 
 # Small values for the run started by OK (GIMP shows the last used values in the dialog);
 # the 160×120 layer is optimised at 64 px, then enlarged and refined.
@@ -110,7 +111,7 @@ if window=$(python3 "$here/x11.py" wait "Neural Style" 180 2>"$ns_work/x11.log")
 else
   not_ok "the dialog opens in an interactive run"
   sed 's/^/# /' "$ns_work/x11.log"; show_log | tail -30
-  for i in $(seq 2 17); do not_ok "skipped: no dialog"; done
+  for i in $(seq 2 19); do not_ok "skipped: no dialog"; done
   exit 0
 fi
 
@@ -122,11 +123,21 @@ else
   sed 's/^/# /' "$NS_PLUGIN_DIALOG_STATE"
 fi
 
+# libgimp's procedure dialog wants a mnemonic of its own for every control it makes, and says
+# so on stderr ("Procedure '…': no mnemonic for property …", "duplicate mnemonic …").
+mnemonics=$(grep -E "^Procedure 'plug-in-neural-style': .*mnemonic" "$NS_LOG")
+check "every control the procedure dialog makes has a mnemonic of its own" [ -z "$mnemonics" ]
+[ -z "$mnemonics" ] || sed 's/^/# /' <<<"$mnemonics"
+
 # The layer beside the one painted, and the painting in an image of its own, in any order.
-labels=$(state style-labels | sed 's/ | /\n/g' | sort | tr '\n' '|')
+labels=$(state labels-style-layer | sed 's/ | /\n/g' | sort | tr '\n' '|')
 want=$(printf '%s\n' "painting ($(cat "$NS_MARKERS/painting-image" 2>/dev/null))" style | sort | tr '\n' '|')
 check "the style list shows layer names, and the image's only for another image ($labels)" \
   [ "$labels" = "$want" ]
+# dialog.py saved a selection as the channel "left".
+channels=$(state labels-style-channel)
+check "the Channel picker names the image's channels as GIMP does ($channels)" \
+  [ "$channels" = "Choose a channel | left" ]
 if [ "$(state control-scales-text)" = Automatic ] && [ "$(state control-max-memory-text)" = Automatic ]; then
   ok "\"Number of sizes\" and \"Memory budget\" say Automatic at 0"
 else

@@ -6,7 +6,8 @@
 #     no repeated strip);
 #   - Filters ▸ Repeat takes the painting again; Re-Show chooses it again (not the photo's
 #     own decoy layer);
-#   - a layer added while the dialog is open is offered;
+#   - a layer added while the dialog is open is offered by every style's layer picker, and a
+#     channel saved from the selection by every Channel picker, by its name;
 #   - closing the painting while the dialog is open takes it out of the dialog: no layer
 #     chosen, OK insensitive, a message saying so; a later Repeat fails saying so.
 # TAP on stdout.
@@ -15,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh" "$1" "$2"
 source "$here/gui.sh"
 
-plan 11
+plan 14
 
 small_runs
 
@@ -69,19 +70,50 @@ else
   echo "# style-layer: $(state style-layer)"
 fi
 
-# A layer added to the painting's image (Layer ▸ New Layer…, default name) while the dialog is
-# open, then undone (so that the image is clean again).
+# A layer added to the painting's image (Layer ▸ New Layer…, default name) while the dialog
+# is open, then undone (so that the image is clean again): the first style's picker and,
+# under "More styles and regions", style 2's picker list it (their labels as the dialog
+# keeps them for the tests).
 painting=$(cat "$NS_MARKERS/painting")
+added="\\(^\\| | \\)Layer ("
 python3 "$here/x11.py" key "[Untitled]-$painting.0" shift+ctrl+n 2>>"$ns_work/x11.log" &&
   python3 "$here/x11.py" wait "New Layer" 20 >/dev/null 2>>"$ns_work/x11.log" &&
   python3 "$here/x11.py" key "New Layer" Return 2>>"$ns_work/x11.log"
-if wait_state style-labels "\\(^\\| | \\)Layer (" 10; then
+if wait_state labels-style-layer "$added" 10 && wait_state labels-style-layer-2 "$added" 5; then
+  ok "a layer added while the dialog is open is offered for style 1 and style 2"
   python3 "$here/x11.py" key "[Untitled]-$painting.0" ctrl+z 2>>"$ns_work/x11.log"
-  check "a layer added while the dialog is open is offered, and no longer once undone" \
-    wait_no_state style-labels "\\(^\\| | \\)Layer (" 5
+  layer_gone () {
+    wait_no_state labels-style-layer "$added" 5 && wait_no_state labels-style-layer-2 "$added" 5
+  }
+  check "the layer is no longer offered once undone" layer_gone
 else
-  not_ok "a layer added while the dialog is open is offered, and no longer once undone"
-  echo "# offered: $(state style-labels)"; sed 's/^/# /' "$ns_work/x11.log" | tail -5
+  not_ok "a layer added while the dialog is open is offered for style 1 and style 2"
+  not_ok "skipped: no layer offered"
+  echo "# offered: $(state labels-style-layer) / $(state labels-style-layer-2)"
+  sed 's/^/# /' "$ns_work/x11.log" | tail -5
+fi
+
+# Select ▸ Save to Channel on the photo (its rectangle selection) while the dialog is open,
+# then undone: every style's Channel picker lists the channel by its name, as GIMP's own
+# channel lists do.  GIMP shows the images as tabs of one window: Alt+1 shows the photo's.
+photo=$(cat "$NS_MARKERS/photo")
+channels="^Choose a channel | Selection Mask copy$"
+python3 "$here/x11.py" key "[Untitled]-$painting.0" alt+1 2>>"$ns_work/x11.log" &&
+  python3 "$here/x11.py" wait "[Untitled]-$photo.0" 10 >/dev/null 2>>"$ns_work/x11.log" &&
+  python3 "$here/x11.py" key "[Untitled]-$photo.0" alt+s c 2>>"$ns_work/x11.log"
+if wait_state labels-style-channel "$channels" 10 &&
+   wait_state labels-style-channel-2 "$channels" 5 &&
+   wait_state labels-style-channel-3 "$channels" 5; then
+  ok "a channel saved while the dialog is open is offered by its name for every style"
+  python3 "$here/x11.py" key "[Untitled]-$photo.0" ctrl+z 2>>"$ns_work/x11.log"
+  check "the channel is no longer offered once undone" \
+    wait_state labels-style-channel "^Choose a channel$" 5
+  python3 "$here/x11.py" key "[Untitled]-$photo.0" alt+2 2>>"$ns_work/x11.log"
+else
+  not_ok "a channel saved while the dialog is open is offered by its name for every style"
+  not_ok "skipped: no channel offered"
+  echo "# offered: $(state labels-style-channel) / $(state labels-style-channel-3)"
+  sed 's/^/# /' "$ns_work/x11.log" | tail -5
 fi
 
 # Close the painting's window (its image is clean: no question asked).
