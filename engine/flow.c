@@ -1,10 +1,7 @@
 /* flow.c — optical flow between frames, how far it can be trusted, and warping by it.
  *
  * The flow itself comes from OpenCV's DIS (flow-dis.cc) when the engine is built with it;
- * the reliability follows Ruder et al.'s consistencyChecker (artistic-videos).  Results are
- * warped by quintic B-spline interpolation (Unser 1999; Thévenaz, Blu & Unser 2000,
- * "Interpolation revisited"), which keeps a result's fine detail over the many warps of a
- * sequence (docs/animation.md). */
+ * the reliability follows Ruder et al.'s consistencyChecker (artistic-videos). */
 #include <math.h>
 
 #include "ns-internal.h"
@@ -110,139 +107,42 @@ sample (const float *plane, int w, int h, float fx, float fy)
   return top + ay * (bottom - top);
 }
 
-/* ---- quintic B-spline interpolation --------------------------------------------------------- */
-
-#define SPLINE_TAPS 6    /* per axis: the quintic B-spline is 6 pixels wide */
-
-/* The poles of the recursive filter that turns samples into quintic B-spline coefficients. */
-static const double spline_poles[2] = { -0.430575347099973, -0.043096288203264 };
-
-/* Index i of a line of n mirrored about its ends (… 2 1 | 0 1 2 … n−1 | n−2 …), the boundary
- * the coefficients are computed for. */
-static inline int
-mirror (int i, int n)
-{
-  int period = 2 * n - 2;
-
-  if (n == 1)
-    return 0;
-  i = ABS (i) % period;
-  return i < n ? i : period - i;
-}
-
-/* The causal filter's first value on a mirrored line: Σ_i z^i c[i] over the mirrored
- * extension, cut where z^i falls below single precision or else in closed form. */
-static double
-causal_start (const double *c, int n, double z)
-{
-  int horizon = (int) ceil (log (1e-8) / log (fabs (z)));
-  double zi = z, sum = c[0];
-
-  if (horizon < n)
-    {
-      for (int i = 1; i < horizon; i++, zi *= z)
-        sum += zi * c[i];
-      return sum;
-    }
-  {
-    double iz = 1.0 / z, z2n = pow (z, n - 1);
-
-    sum = c[0] + z2n * c[n - 1];
-    z2n *= z2n * iz;
-    for (int i = 1; i <= n - 2; i++, zi *= z, z2n *= iz)
-      sum += (zi + z2n) * c[i];
-    return sum / (1.0 - zi * zi);
-  }
-}
-
-/* The samples of a line (n values `step` floats apart) become its spline coefficients, in
- * place, by a causal and an anticausal first-order filter per pole. */
-static void
-spline_line (float *line, int n, gsize step, double *c)
-{
-  double gain = 1.0;
-
-  if (n == 1)
-    return;
-  for (int i = 0; i < n; i++)
-    c[i] = line[i * step];
-  for (guint k = 0; k < G_N_ELEMENTS (spline_poles); k++)
-    gain *= (1.0 - spline_poles[k]) * (1.0 - 1.0 / spline_poles[k]);
-  for (int i = 0; i < n; i++)
-    c[i] *= gain;
-  for (guint k = 0; k < G_N_ELEMENTS (spline_poles); k++)
-    {
-      double z = spline_poles[k];
-
-      c[0] = causal_start (c, n, z);
-      for (int i = 1; i < n; i++)
-        c[i] += z * c[i - 1];
-      c[n - 1] = z / (z * z - 1.0) * (z * c[n - 2] + c[n - 1]);
-      for (int i = n - 2; i >= 0; i--)
-        c[i] = z * (c[i + 1] - c[i]);
-    }
-  for (int i = 0; i < n; i++)
-    line[i * step] = (float) c[i];
-}
-
-typedef struct
-{
-  float *planes;
-  int    w, h;
-} Spline;
-
-static void
-spline_rows (gsize from, gsize to, gpointer data)
-{
-  const Spline *sp = data;
-  g_autofree double *c = g_new (double, sp->w);
-
-  for (gsize r = from; r < to; r++)
-    spline_line (sp->planes + r * sp->w, sp->w, 1, c);
-}
-
-static void
-spline_columns (gsize from, gsize to, gpointer data)
-{
-  const Spline *sp = data;
-  g_autofree double *c = g_new (double, sp->h);
-
-  for (gsize k = from; k < to; k++)
-    {
-      gsize plane = k / sp->w, x = k % sp->w;
-
-      spline_line (sp->planes + plane * sp->w * sp->h + x, sp->h, sp->w, c);
-    }
-}
-
-/* The quintic B-spline at a ≥ 0 (it is 0 from 3 on). */
-static inline float
-quintic (float a)
-{
-  float u3 = 3.0f - a, u2 = 2.0f - a, u1 = 1.0f - a;
-  float r = u3 * u3 * u3 * u3 * u3;
-
-  if (a < 2.0f)
-    r -= 6.0f * u2 * u2 * u2 * u2 * u2;
-  if (a < 1.0f)
-    r += 15.0f * u1 * u1 * u1 * u1 * u1;
-  return a < 3.0f ? r / 120.0f : 0.0f;
-}
-
-/* The taps' weights and mirrored indices along one axis for a position clamped to the
- * image (NaN to 0, as in sample ()). */
+/* Catmull-Rom weights of the four taps around a point `a` ∈ [0, 1) past the second. */
 static inline void
-spline_taps (float f, int n, float k[SPLINE_TAPS], int at[SPLINE_TAPS])
+cubic_weights (float a, float k[4])
 {
-  float c = f >= 0.0f ? MIN (f, (float) (n - 1)) : 0.0f;
-  int i0 = (int) c;
-  float t = c - (float) i0;
+  float a2 = a * a, a3 = a2 * a;
 
-  for (int i = 0; i < SPLINE_TAPS; i++)
+  k[0] = 0.5f * (-a3 + 2.0f * a2 - a);
+  k[1] = 0.5f * (3.0f * a3 - 5.0f * a2 + 2.0f);
+  k[2] = 0.5f * (-3.0f * a3 + 4.0f * a2 + a);
+  k[3] = 0.5f * (a3 - a2);
+}
+
+/* plane at (fx, fy), Catmull-Rom, taps clamped to the image.  It keeps more of the fine
+ * texture than bilinear at a fractional shift (bilinear halves the finest detail at half a
+ * pixel), which matters when a frame's result is warped again every frame. */
+static inline float
+sample_cubic (const float *plane, int w, int h, float fx, float fy)
+{
+  float cx = fx >= 0.0f ? MIN (fx, (float) (w - 1)) : 0.0f;
+  float cy = fy >= 0.0f ? MIN (fy, (float) (h - 1)) : 0.0f;
+  int x0 = MIN ((int) cx, w - 1), y0 = MIN ((int) cy, h - 1);
+  float kx[4], ky[4], sum = 0.0f;
+  int xs[4];
+
+  cubic_weights (cx - (float) x0, kx);
+  cubic_weights (cy - (float) y0, ky);
+  for (int i = 0; i < 4; i++)
+    xs[i] = CLAMP (x0 - 1 + i, 0, w - 1);
+  for (int j = 0; j < 4; j++)
     {
-      k[i] = quintic (fabsf (t - (float) (i - 2)));
-      at[i] = mirror (i0 - 2 + i, n);
+      const float *r = plane + (gsize) CLAMP (y0 - 1 + j, 0, h - 1) * w;
+
+      sum += ky[j] * (kx[0] * r[xs[0]] + kx[1] * r[xs[1]] + kx[2] * r[xs[2]]
+                      + kx[3] * r[xs[3]]);
     }
+  return sum;
 }
 
 NsTensor *
@@ -271,8 +171,8 @@ ns_flow_resize (const NsTensor *flow, int w, int h)
 typedef struct
 {
   const NsTensor *img, *flow;
-  const float    *coef;     /* the spline coefficients of img, or NULL: bilinear */
   NsTensor       *out;
+  gboolean        cubic;
 } Warp;
 
 static void
@@ -287,76 +187,40 @@ warp_rows (gsize from, gsize to, gpointer data)
       {
         gsize p = y * w + x;
         float fx = (float) x + wp->flow->data[p], fy = (float) y + wp->flow->data[n + p];
-        float kx[SPLINE_TAPS], ky[SPLINE_TAPS];
-        int ax[SPLINE_TAPS], ay[SPLINE_TAPS];
 
-        if (wp->coef == NULL)
-          {
-            for (int c = 0; c < wp->img->c; c++)
-              wp->out->data[c * n + p] = sample (wp->img->data + c * n, w, h, fx, fy);
-            continue;
-          }
-        spline_taps (fx, w, kx, ax);
-        spline_taps (fy, h, ky, ay);
         for (int c = 0; c < wp->img->c; c++)
-          {
-            float sum = 0.0f;
-
-            for (int j = 0; j < SPLINE_TAPS; j++)
-              {
-                const float *r = wp->coef + c * n + (gsize) ay[j] * w;
-                float row = 0.0f;
-
-                for (int i = 0; i < SPLINE_TAPS; i++)
-                  row += kx[i] * r[ax[i]];
-                sum += ky[j] * row;
-              }
-            wp->out->data[c * n + p] = sum;
-          }
+          wp->out->data[c * n + p] = wp->cubic
+                                     ? sample_cubic (wp->img->data + c * n, w, h, fx, fy)
+                                     : sample (wp->img->data + c * n, w, h, fx, fy);
       }
 }
 
 static NsTensor *
-warp (const NsTensor *img, const NsTensor *flow, const float *coef)
+warp (const NsTensor *img, const NsTensor *flow, gboolean cubic)
 {
   Warp wp;
 
+  g_return_val_if_fail (img != NULL && flow != NULL, NULL);
+  g_return_val_if_fail (flow->c == 2 && flow->h == img->h && flow->w == img->w, NULL);
+
   wp.img = img;
   wp.flow = flow;
-  wp.coef = coef;
+  wp.cubic = cubic;
   wp.out = ns_tensor_new_uninit (img->c, img->h, img->w);
-  ns_parallel_range (img->h, ns_chunk_rows (img->w),
-                     (gsize) img->w * img->c * (coef ? SPLINE_TAPS * SPLINE_TAPS : 4),
-                     warp_rows, &wp);
+  ns_parallel_range (img->h, ns_chunk_rows (img->w), (gsize) img->w * img->c, warp_rows, &wp);
   return wp.out;
 }
 
 NsTensor *
 ns_flow_warp (const NsTensor *img, const NsTensor *flow)
 {
-  g_return_val_if_fail (img != NULL && flow != NULL, NULL);
-  g_return_val_if_fail (flow->c == 2 && flow->h == img->h && flow->w == img->w, NULL);
-
-  return warp (img, flow, NULL);
+  return warp (img, flow, FALSE);
 }
 
 NsTensor *
-ns_flow_warp_spline (const NsTensor *img, const NsTensor *flow)
+ns_flow_warp_cubic (const NsTensor *img, const NsTensor *flow)
 {
-  g_autoptr (NsTensor) coef = NULL;
-  Spline sp;
-
-  g_return_val_if_fail (img != NULL && flow != NULL, NULL);
-  g_return_val_if_fail (flow->c == 2 && flow->h == img->h && flow->w == img->w, NULL);
-
-  coef = ns_tensor_copy (img);
-  sp.planes = coef->data;
-  sp.w = img->w;
-  sp.h = img->h;
-  ns_parallel_range ((gsize) img->c * img->h, ns_chunk_rows (img->w), img->w, spline_rows, &sp);
-  ns_parallel_range ((gsize) img->c * img->w, ns_chunk_rows (img->h), img->h, spline_columns,
-                     &sp);
-  return warp (img, flow, coef->data);
+  return warp (img, flow, TRUE);
 }
 
 typedef struct

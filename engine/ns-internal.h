@@ -293,10 +293,9 @@ NsTensor *ns_flow_resize      (const NsTensor *flow, int w, int h);
  * beyond the image.  With `flow` from frame i to frame i − 1, img frame i − 1's result,
  * out is ω, its guess for frame i. */
 NsTensor *ns_flow_warp        (const NsTensor *img, const NsTensor *flow);
-/* The same by quintic B-spline interpolation (exact at whole pixels; between them it keeps
- * detail down to periods of 3 pixels nearly whole and never amplifies any): for results
- * that are warped again every frame, where a blurring interpolation adds up. */
-NsTensor *ns_flow_warp_spline (const NsTensor *img, const NsTensor *flow);
+/* The same with Catmull-Rom interpolation (exact at whole pixels, sharper between them): for
+ * results that are warped again every frame, where bilinear's blur would add up. */
+NsTensor *ns_flow_warp_cubic  (const NsTensor *img, const NsTensor *flow);
 /* The reliability (1 × h × w, in [0, 1]) of warping frame i − 1 onto frame i, given the
  * flows between the original frames (`forward` i − 1 → i, `backward` i → i − 1): 0 where the
  * two disagree (disocclusions) and where the backward flow leaves the frame (both marked

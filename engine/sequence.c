@@ -13,7 +13,7 @@
 
 /* New content (a pan's entering strip) is held fully only after this many frames in view
  * (ns_flow_ease_in): measured on the pan of tools/run eval-frames, docs/animation.md. */
-#define EASE_IN_FRAMES 8.0
+#define EASE_IN_FRAMES 7.0
 
 /* The frames a term is taken from, nearest first: i − 1, then (long-term) i − 2 and i − 4. */
 static const int offsets[] = { 1, 2, 4 };
@@ -248,7 +248,7 @@ make_term (NsSequence *seq, const NsImage *frame, const NsTensor *frame_t, int j
   if (backward == NULL)
     return FALSE;
   result = ns_color_image_to_tensor (seq->results[j - 1]);
-  moved = ns_flow_warp_spline (result, backward);
+  moved = ns_flow_warp_cubic (result, backward);
   *warped = ns_color_tensor_to_image (moved);
   *reliability = ns_flow_reliability (forward, backward);
   {
