@@ -429,3 +429,62 @@ ns_flow_check_colours (NsTensor *reliability, const NsTensor *before, const NsTe
   ns_parallel_range (frame->h, ns_chunk_rows (frame->w), (gsize) frame->w * frame->c,
                      colour_rows, &cc);
 }
+
+typedef struct
+{
+  NsTensor       *reliability;
+  const NsTensor *backward;
+  float           frames;
+} Ease;
+
+/* How many frames the content at (x, y) has been in view: from where the backward flow
+ * takes it in the frame before, how many more steps of that flow lead out of the frame. */
+static float
+frames_in_view (const NsTensor *bwd, int x, int y)
+{
+  int w = bwd->w, h = bwd->h;
+  gsize p = (gsize) y * w + x, n = (gsize) w * h;
+  float u = bwd->data[p], v = bwd->data[n + p], qx = (float) x + u, qy = (float) y + v;
+  float t = G_MAXFLOAT;
+
+  if (u > 0.0f)
+    t = MIN (t, ((float) (w - 1) - qx) / u);
+  else if (u < 0.0f)
+    t = MIN (t, qx / -u);
+  if (v > 0.0f)
+    t = MIN (t, ((float) (h - 1) - qy) / v);
+  else if (v < 0.0f)
+    t = MIN (t, qy / -v);
+  return MAX (t, 0.0f);
+}
+
+static void
+ease_rows (gsize from, gsize to, gpointer data)
+{
+  const Ease *e = data;
+  int w = e->reliability->w;
+
+  for (gsize y = from; y < to; y++)
+    for (int x = 0; x < w; x++)
+      {
+        float r = MIN (frames_in_view (e->backward, x, (int) y) / e->frames, 1.0f);
+
+        e->reliability->data[y * w + x] *= r * r * (3.0f - 2.0f * r);
+      }
+}
+
+void
+ns_flow_ease_in (NsTensor *reliability, const NsTensor *backward, double frames)
+{
+  Ease e;
+
+  g_return_if_fail (reliability != NULL && backward != NULL && backward->c == 2);
+  g_return_if_fail (reliability->w == backward->w && reliability->h == backward->h);
+  g_return_if_fail (frames > 0.0);
+
+  e.reliability = reliability;
+  e.backward = backward;
+  e.frames = (float) frames;
+  ns_parallel_range (reliability->h, ns_chunk_rows (reliability->w), reliability->w, ease_rows,
+                     &e);
+}

@@ -306,6 +306,14 @@ NsTensor *ns_flow_reliability (const NsTensor *forward, const NsTensor *backward
  * before), does not look like `frame` (colour tensors): there the flow missed the motion. */
 void      ns_flow_check_colours (NsTensor *reliability, const NsTensor *before,
                                  const NsTensor *frame, const NsTensor *backward);
+/* Eases content that came into view into the reliability: multiplies it by smoothstep (t /
+ * frames), t the frames the content at a pixel has been in view (how many steps of the
+ * backward flow, from where it takes the pixel, lead out of the frame; no motion: no
+ * change).  A result is pinned where content enters (a pan's new strip) only after `frames`
+ * frames, and over them smoothly, so that where a pixel enters between two frames' steps
+ * does not decide what it keeps: a sharper step leaves a band per frame (docs/animation.md). */
+void      ns_flow_ease_in       (NsTensor *reliability, const NsTensor *backward,
+                                 double frames);
 /* Long-term weights in place: c[0 … n − 1] are the reliabilities of frames i − j for
  * increasing j; each becomes max (c[j] − Σ_{k<j} c[k], 0), so that a pixel follows the
  * nearest frame that sees it. */

@@ -11,6 +11,10 @@
 
 #define HISTORY 4
 
+/* New content (a pan's entering strip) is held fully only after this many frames in view
+ * (ns_flow_ease_in): measured on the pan of tools/run eval-frames, docs/animation.md. */
+#define EASE_IN_FRAMES 7.0
+
 /* The frames a term is taken from, nearest first: i − 1, then (long-term) i − 2 and i − 4. */
 static const int offsets[] = { 1, 2, 4 };
 
@@ -252,6 +256,8 @@ make_term (NsSequence *seq, const NsImage *frame, const NsTensor *frame_t, int j
 
     ns_flow_check_colours (*reliability, from, frame_t, backward);
   }
+  /* The flow spans j frames: its steps count j frames each. */
+  ns_flow_ease_in (*reliability, backward, EASE_IN_FRAMES / j);
   return TRUE;
 }
 

@@ -36,7 +36,8 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
 {
   /* Mnemonics avoid the dialog's own buttons: _OK, _Cancel, _Reset, _Help,
    * _Load Saved Settings, _Save Settings, and the dialog's _Preview / S_top.  Every other
-   * letter of the alphabet but j is taken now.
+   * letter of the alphabet but j is taken now; "temporal-weight" (the frames procedure's
+   * only) shares u with "output" (the single procedure's only).
    * Arguments are only ever appended, so that positional calls keep working. */
   gimp_procedure_add_layer_argument (procedure, "style-layer",
                                      _("St_yle layer"),
@@ -193,7 +194,7 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
 
   if (which == NS_PLUGIN_ARGS_FRAMES)
     gimp_procedure_add_double_argument (procedure, "temporal-weight",
-                                        _("Temporal weight (γ)"),
+                                        _("Temporal contin_uity (γ)"),
                                         _("How strongly each frame keeps to the previous "
                                           "frames' results where the motion between the "
                                           "frames shows the same thing, so that the style "

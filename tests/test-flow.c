@@ -1,7 +1,8 @@
 /* test-flow.c — optical flow and what is built on it (engine/flow.c, engine/flow-dis.cc):
- * warping by known shifts, the reliability weights on a synthetic occlusion, the long-term
- * weights, and DIS's end-point error per preset on sequences with known motion made from the
- * sample photos (reported with its time: docs/animation.md, "Optical flow"). */
+ * warping by known shifts (bilinear and Catmull-Rom), the reliability weights on a synthetic
+ * occlusion, their easing in where a pan brings content in, the long-term weights, and DIS's
+ * end-point error per preset on sequences with known motion made from the sample photos
+ * (reported with its time: docs/animation.md, "Optical flow"). */
 #include <string.h>
 
 #include "imageio.h"
@@ -111,6 +112,54 @@ test_warp_cubic (void)
   g_test_message ("stripes of period 4 shifted by half a pixel: mean |v − ½| %.3f cubic, "
                   "%.3f bilinear", contrast_cubic / 16, contrast_linear / 16);
   g_assert_cmpfloat (contrast_cubic, >, 1.2 * contrast_linear);
+}
+
+/* A pan brings content in at one edge: there the reliability eases in as smoothstep (t / N),
+ * t the frames the content has been in view (its distance from the edge it came in at, in
+ * steps of the flow), whatever the speed; elsewhere, and without motion, it is left alone. */
+static void
+test_ease_in (void)
+{
+  int h = 12, w = 80;
+  double frames = 4.0;
+  static const float speeds[] = { 2.0f, 5.0f };
+  g_autoptr (NsTensor) still = constant_flow (h, w, 0.0f, 0.0f);
+  g_autoptr (NsTensor) c = ns_tensor_new (1, h, w);
+  g_autoptr (NsTensor) down = constant_flow (h, w, 0.0f, -1.0f);
+
+  for (gsize i = 0; i < (gsize) h * w; i++)
+    c->data[i] = 0.5f;
+  ns_flow_ease_in (c, still, frames);
+  for (gsize i = 0; i < (gsize) h * w; i++)
+    g_assert_cmpfloat (c->data[i], ==, 0.5f);
+  for (guint k = 0; k < G_N_ELEMENTS (speeds); k++)
+    {
+      /* Content moves left by `speed` a frame: the frame before saw it further right. */
+      g_autoptr (NsTensor) pan = constant_flow (h, w, speeds[k], 0.0f);
+      float prev = 0.0f;
+
+      for (gsize i = 0; i < (gsize) h * w; i++)
+        c->data[i] = 1.0f;
+      ns_flow_ease_in (c, pan, frames);
+      for (int x = w - 1; x >= 0; x--)
+        {
+          double t = MAX ((w - 1 - (x + speeds[k])) / speeds[k], 0.0);
+          double r = MIN (t / frames, 1.0), want = r * r * (3.0 - 2.0 * r);
+          float got = c->data[5 * w + x];
+
+          g_assert_cmpfloat (fabs (got - want), <=, 1e-5);
+          g_assert_cmpfloat (got, >=, prev);
+          prev = got;
+        }
+      g_assert_cmpfloat (c->data[5 * w], ==, 1.0f);
+    }
+  /* Content coming down from the top edge at a pixel a frame. */
+  for (gsize i = 0; i < (gsize) h * w; i++)
+    c->data[i] = 1.0f;
+  ns_flow_ease_in (c, down, frames);
+  g_assert_cmpfloat (c->data[0 * w + 9], ==, 0.0f);
+  g_assert_cmpfloat (c->data[2 * w + 9], <, c->data[3 * w + 9]);
+  g_assert_cmpfloat (c->data[(h - 1) * w + 9], ==, 1.0f);
 }
 
 /* Where the warped original frame does not look like the frame (a thing the flow missed:
@@ -591,6 +640,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/flow/warp-shift", test_warp_shift);
   g_test_add_func ("/flow/warp-cubic", test_warp_cubic);
+  g_test_add_func ("/flow/ease-in", test_ease_in);
   g_test_add_func ("/flow/check-colours", test_check_colours);
   g_test_add_func ("/flow/resize", test_resize);
   g_test_add_func ("/flow/reliability-occlusion", test_reliability_occlusion);

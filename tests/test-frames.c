@@ -1,6 +1,7 @@
 /* test-frames.c — the warping error of tools/frames.c (tools/run eval-frames) on sequences
  * whose flicker is known: none (still frames, a pan), independent noise per frame, and a
- * brightness that alternates from frame to frame. */
+ * brightness that alternates from frame to frame; and the streaks measure on noise with and
+ * without thin vertical lines. */
 #include "frames.h"
 #include "ns-internal.h"
 #include "testutil.h"
@@ -102,11 +103,54 @@ test_flicker (void)
   ev_sequence_free (blink, N);
 }
 
+/* Streaks: detail without a direction (noise) shares 1/EV_STREAK_ROWS of its energy with its
+ * block of rows, thin vertical lines all of it; horizontal detail is measured apart, and
+ * frame 0 is left out. */
+static void
+test_streaks (void)
+{
+  NsImage *frames[N];
+  float lines[W];
+  double v, h, v_lines, h_lines, v_first;
+
+  for (int t = 0; t < N; t++)
+    {
+      frames[t] = ns_image_new (W, H, 3);
+      ns_test_fill (frames[t]->data, (gsize) W * H * 3, 100 + t, 0.0f, 1.0f);
+    }
+  v = ev_streaks (frames, N, &h);
+  ns_test_fill (lines, W, 7, -2.0f, 2.0f);
+  for (int t = 1; t < N; t++)
+    for (int y = 0; y < H; y++)
+      for (int x = 0; x < W; x++)
+        for (int c = 0; c < 3; c++)
+          frames[t]->data[((gsize) y * W + x) * 3 + c] += lines[x];
+  v_lines = ev_streaks (frames, N, &h_lines);
+  /* The same lines in frame 0 alone (the others' taken off again). */
+  for (int t = 0; t < N; t++)
+    for (int y = 0; y < H; y++)
+      for (int x = 0; x < W; x++)
+        for (int c = 0; c < 3; c++)
+          frames[t]->data[((gsize) y * W + x) * 3 + c] += t ? -lines[x] : lines[x];
+  v_first = ev_streaks (frames, N, NULL);
+  g_test_message ("streaks: noise %.4f / %.4f, with vertical lines %.4f / %.4f, lines in frame "
+                  "0 only %.4f (1/%d = %.4f)", v, h, v_lines, h_lines, v_first,
+                  EV_STREAK_ROWS, 1.0 / EV_STREAK_ROWS);
+  g_assert_cmpfloat (fabs (v - 1.0 / EV_STREAK_ROWS), <, 0.02);
+  g_assert_cmpfloat (fabs (h - 1.0 / EV_STREAK_ROWS), <, 0.02);
+  g_assert_cmpfloat (v_lines, >, 0.9);
+  g_assert_cmpfloat (fabs (h_lines - h), <, 1e-3);
+  g_assert_cmpfloat (fabs (v_first - v), <, 1e-3);
+  for (int t = 0; t < N; t++)
+    ns_image_free (frames[t]);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/frames/still", test_still);
   g_test_add_func ("/frames/flicker", test_flicker);
+  g_test_add_func ("/frames/streaks", test_streaks);
   return g_test_run ();
 }

@@ -14,6 +14,10 @@
  *   E_warp 5  the same for frames 5 apart (long-term consistency);
  *   style     the style loss of each frame's last iteration (frames 2 … n: frame 1 is the
  *             same for every γ), summed, over that of γ = 0;
+ *   streaks   the share of the finest detail that lies in thin vertical lines (the second
+ *             difference along x that blocks of 16 rows have in common; tools/frames.h), and
+ *             the same for horizontal lines, over the independent frames': the larger of
+ *             the two (a pan used to leave vertical streaks, docs/animation.md);
  *   s/frame   the wall time of ns_sequence_next per frame (its flows included).
  * Targets (docs/animation.md): E_warp ≤ 0.5 × independent's and ≤ 1.5 × the input's, style
  * loss ≤ 1.10 × independent's.  Writes every frame, a contact sheet per sequence (rows: input,
@@ -101,6 +105,7 @@ typedef struct
   double    e1, e5;
   double    style;          /* Σ style loss over frames 2 … n, NaN for the input rows */
   double    seconds;        /* mean per frame, NaN for the input rows */
+  double    streaks_v, streaks_h;   /* ev_streaks: vertical and horizontal lines */
 } Method;
 
 static void
@@ -386,6 +391,7 @@ typedef struct
 {
   char   *sequence, *method;
   double  gamma, e1, e5, r1, r5, vs_input, style, seconds;
+  double  streaks_v, streaks_h, streaks;   /* streaks: the larger ratio to independent */
   int     met;        /* −1: not applicable (input rows, independent) */
 } Row;
 
@@ -492,6 +498,8 @@ run_sequence (const Args *a, NsNetwork *net, const NsOptions *opt, const char *n
       goto out;
     }
   for (int i = 0; i < n_methods; i++)
+    m[i].streaks_v = ev_streaks (m[i].frames, n, &m[i].streaks_h);
+  for (int i = 0; i < n_methods; i++)
     {
       Row *r = g_new0 (Row, 1);
 
@@ -504,7 +512,12 @@ run_sequence (const Args *a, NsNetwork *net, const NsOptions *opt, const char *n
       r->e5 = m[i].e5;
       r->vs_input = m[i].e1 / m[0].e1;
       r->met = -1;
-      r->r1 = r->r5 = r->style = NAN;
+      r->r1 = r->r5 = r->style = r->streaks = NAN;
+      r->streaks_v = m[i].streaks_v;
+      r->streaks_h = m[i].streaks_h;
+      /* Against the independent frames; the input's lines are the photo's. */
+      if (i >= 2)
+        r->streaks = MAX (m[i].streaks_v / m[2].streaks_v, m[i].streaks_h / m[2].streaks_h);
       if (i >= 2)
         {
           r->r1 = m[i].e1 / m[2].e1;
@@ -517,8 +530,8 @@ run_sequence (const Args *a, NsNetwork *net, const NsOptions *opt, const char *n
         }
       else
         r->seconds = NAN;
-      g_printerr ("eval-frames:   %-22s E_warp %.5f (%d apart %.5f)\n", m[i].label, m[i].e1,
-                  LONG_GAP, m[i].e5);
+      g_printerr ("eval-frames:   %-22s E_warp %.5f (%d apart %.5f), streaks %.3f %.3f\n",
+                  m[i].label, m[i].e1, LONG_GAP, m[i].e5, m[i].streaks_v, m[i].streaks_h);
       g_ptr_array_add (rows, r);
     }
   if (!a->validate)
@@ -554,11 +567,12 @@ print_table (const Args *a, GPtrArray *rows)
   FILE *tsv = a->validate ? NULL : fopen (tsv_path, "w");
 
   printf ("| sequence | method | E_warp | × independent | × input | E_warp %d apart | "
-          "× independent | style loss × independent | s/frame | targets |\n"
-          "|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n", LONG_GAP);
+          "× independent | style loss × independent | streaks × independent | s/frame | "
+          "targets |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n", LONG_GAP);
   if (tsv)
     fprintf (tsv, "sequence\tmethod\tgamma\te_warp\tvs_independent\tvs_input\te_warp_%d\t"
-             "vs_independent_%d\tstyle_ratio\tseconds_per_frame\tmet\n", LONG_GAP, LONG_GAP);
+             "vs_independent_%d\tstyle_ratio\tseconds_per_frame\tmet\tstreaks_v\tstreaks_h\t"
+             "streaks_ratio\n", LONG_GAP, LONG_GAP);
   for (guint i = 0; i < rows->len; i++)
     {
       Row *r = rows->pdata[i];
@@ -568,14 +582,16 @@ print_table (const Args *a, GPtrArray *rows)
                                              : g_strdup_printf ("%.3f", r->style);
       g_autofree char *sec = isnan (r->seconds) ? g_strdup ("")
                                                 : g_strdup_printf ("%.1f", r->seconds);
+      g_autofree char *sk = isnan (r->streaks) ? g_strdup ("")
+                                               : g_strdup_printf ("%.2f", r->streaks);
 
-      printf ("| %s | %s | %.5f | %s | %.2f | %.5f | %s | %s | %s | %s |\n", r->sequence,
-              r->method, r->e1, r1, r->vs_input, r->e5, r5, st, sec,
+      printf ("| %s | %s | %.5f | %s | %.2f | %.5f | %s | %s | %s | %s | %s |\n", r->sequence,
+              r->method, r->e1, r1, r->vs_input, r->e5, r5, st, sk, sec,
               r->met < 0 ? "" : r->met ? "met" : "**not met**");
       if (tsv)
-        fprintf (tsv, "%s\t%s\t%g\t%.6f\t%.4f\t%.4f\t%.6f\t%.4f\t%.4f\t%.2f\t%d\n", r->sequence,
-                 r->method, r->gamma, r->e1, r->r1, r->vs_input, r->e5, r->r5, r->style,
-                 r->seconds, r->met);
+        fprintf (tsv, "%s\t%s\t%g\t%.6f\t%.4f\t%.4f\t%.6f\t%.4f\t%.4f\t%.2f\t%d\t%.4f\t%.4f\t"
+                 "%.4f\n", r->sequence, r->method, r->gamma, r->e1, r->r1, r->vs_input, r->e5,
+                 r->r5, r->style, r->seconds, r->met, r->streaks_v, r->streaks_h, r->streaks);
     }
   if (tsv)
     {
@@ -593,12 +609,12 @@ print_sweep (GPtrArray *rows, const GArray *gammas)
 
   printf ("\n| γ | E_warp × independent (mean, worst) | E_warp × input (mean, worst) | "
           "E_warp %d apart × independent (mean) | style loss × independent (mean, worst) | "
-          "s/frame | sequences meeting the targets |\n|---:|---|---|---:|---|---:|---|\n",
-          LONG_GAP);
+          "streaks × independent (mean, worst) | s/frame | sequences meeting the targets |\n"
+          "|---:|---|---|---:|---|---|---:|---|\n", LONG_GAP);
   for (guint g = 1; g < gammas->len; g++)
     {
       double gamma = g_array_index (gammas, double, g);
-      double s1 = 0, w1 = 0, si = 0, wi = 0, s5 = 0, ss = 0, ws = 0, sec = 0;
+      double s1 = 0, w1 = 0, si = 0, wi = 0, s5 = 0, ss = 0, ws = 0, sk = 0, wk = 0, sec = 0;
       int k = 0, met = 0;
 
       for (guint i = 0; i < rows->len; i++)
@@ -614,14 +630,16 @@ print_sweep (GPtrArray *rows, const GArray *gammas)
           s5 += r->r5;
           ss += r->style;
           ws = MAX (ws, r->style);
+          sk += r->streaks;
+          wk = MAX (wk, r->streaks);
           sec += r->seconds;
           met += r->met > 0;
           k++;
         }
       if (k == 0)
         continue;
-      printf ("| %g | %.2f, %.2f | %.2f, %.2f | %.2f | %.3f, %.3f | %.1f | %d of %d |\n", gamma,
-              s1 / k, w1, si / k, wi, s5 / k, ss / k, ws, sec / k, met, k);
+      printf ("| %g | %.2f, %.2f | %.2f, %.2f | %.2f | %.3f, %.3f | %.2f, %.2f | %.1f | %d of %d |\n",
+              gamma, s1 / k, w1, si / k, wi, s5 / k, ss / k, ws, sk / k, wk, sec / k, met, k);
       if (met == k && fabs (ss / k - 1) < best_style)
         {
           best_style = fabs (ss / k - 1);

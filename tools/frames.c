@@ -1,4 +1,4 @@
-/* frames.c — sequences with known camera motion, and the warping error (frames.h). */
+/* frames.c — sequences with known camera motion, the warping error and streaks (frames.h). */
 #include <math.h>
 #include <string.h>
 
@@ -250,4 +250,65 @@ ev_warp_error (const EvFlows *flows, NsImage * const *frames)
       pairs++;
     }
   return pairs ? total / pairs : NAN;
+}
+
+/* ---- streaks ------------------------------------------------------------------------------- */
+
+/* The second difference of `img` (RGB, interleaved) along one axis at (x, y), channel c:
+ * along x when `along_x`, else along y; 0 at the image's ends. */
+static double
+second_difference (const NsImage *img, int x, int y, int c, gboolean along_x)
+{
+  int w = img->width, h = img->height;
+  int dx = along_x, dy = !along_x;
+
+  if (x - dx < 0 || x + dx >= w || y - dy < 0 || y + dy >= h)
+    return 0.0;
+  return img->data[((gsize) (y - dy) * w + x - dx) * 3 + c]
+         - 2.0 * img->data[((gsize) y * w + x) * 3 + c]
+         + img->data[((gsize) (y + dy) * w + x + dx) * 3 + c];
+}
+
+/* Adds to *shared the energy of the detail along one axis that blocks of EV_STREAK_ROWS
+ * lines across it have in common (their mean, times the block's length), and to *all its
+ * whole energy. */
+static void
+streak_energy (const NsImage *img, gboolean along_x, double *shared, double *all)
+{
+  int lines = along_x ? img->height : img->width, len = along_x ? img->width : img->height;
+
+  for (int b = 0; b + EV_STREAK_ROWS <= lines; b += EV_STREAK_ROWS)
+    for (int i = 0; i < len; i++)
+      for (int c = 0; c < 3; c++)
+        {
+          double sum = 0.0;
+
+          for (int k = b; k < b + EV_STREAK_ROWS; k++)
+            {
+              double d = along_x ? second_difference (img, i, k, c, TRUE)
+                                 : second_difference (img, k, i, c, FALSE);
+
+              sum += d;
+              *all += d * d;
+            }
+          *shared += sum * sum / EV_STREAK_ROWS;
+        }
+}
+
+double
+ev_streaks (NsImage * const *frames, int n, double *horizontal)
+{
+  double vs = 0.0, va = 0.0, hs = 0.0, ha = 0.0;
+
+  for (int t = 1; t < n; t++)
+    {
+      g_autoptr (NsImage) rgb = frames[t]->channels == 3 ? NULL : ns_image_to_rgb (frames[t]);
+      const NsImage *img = rgb ? rgb : frames[t];
+
+      streak_energy (img, TRUE, &vs, &va);
+      streak_energy (img, FALSE, &hs, &ha);
+    }
+  if (horizontal)
+    *horizontal = ha > 0.0 ? hs / ha : NAN;
+  return va > 0.0 ? vs / va : NAN;
 }

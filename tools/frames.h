@@ -58,6 +58,15 @@ double    ev_flows_coverage (const EvFlows *flows);
  * [0, 1]. */
 double    ev_warp_error     (const EvFlows *flows, NsImage * const *frames);
 
+/* Streaks: the share of the finest horizontal detail (the second difference along x, RGB)
+ * that is the same down EV_STREAK_ROWS rows, i.e. thin vertical lines, over frames 1 … n − 1
+ * (frame 0 is skipped: in the evaluation it is the same for every temporal weight); and in
+ * *horizontal the same turned by 90° (the detail along y that the rows' blocks share).
+ * 1/EV_STREAK_ROWS for detail without direction, 1 for nothing but lines. */
+#define EV_STREAK_ROWS 16
+
+double    ev_streaks        (NsImage * const *frames, int n, double *horizontal);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvFlows, ev_flows_free)
 
 G_END_DECLS
