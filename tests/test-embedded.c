@@ -6,6 +6,7 @@
 #include <string.h>
 #include "ns-internal.h"
 #include "testutil.h"
+#include "positive-weights.h"
 
 /* ---- NS_LAYER_CONV_KEEP ---------------------------------------------------------------------- */
 
@@ -441,9 +442,7 @@ smooth_channel_network (void)
 
       if (l->kind != NS_LAYER_CONV)
         continue;
-      ns_test_fill (l->conv.weight, (gsize) l->conv.cout * l->conv.cin * 9, 100 + i, 0.0f,
-                    2.0f / (l->conv.cin * 9));
-      ns_test_fill (l->conv.bias, l->conv.cout, 200 + i, 0.2f, 0.4f);
+      ns_test_positive_conv (l, i);
       /* Very unequal channel magnitudes, which the normalisation is there to even out. */
       for (int o = 0; o < l->conv.cout; o++)
         l->conv.bias[o] += i == 0 ? 3.0f + 0.5f * (o % 7) : 0.0f;

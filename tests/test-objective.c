@@ -4,6 +4,7 @@
 #include <string.h>
 #include "objective-internal.h"
 #include "testutil.h"
+#include "positive-weights.h"
 
 static NsImage *
 make_image (int w, int h, int channels, guint32 seed)
@@ -30,9 +31,7 @@ smooth_network (void)
         l->kind = NS_LAYER_AVGPOOL;
       if (l->kind != NS_LAYER_CONV)
         continue;
-      ns_test_fill (l->conv.weight, (gsize) l->conv.cout * l->conv.cin * 9, 100 + i, 0.0f,
-                    2.0f / (l->conv.cin * 9));
-      ns_test_fill (l->conv.bias, l->conv.cout, 200 + i, 0.2f, 0.4f);
+      ns_test_positive_conv (l, i);
       if (i == 0)
         for (int o = 0; o < l->conv.cout; o++)
           l->conv.bias[o] += 3.0f;    /* above the most negative normalised input */

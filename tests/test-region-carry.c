@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 #include "regions-common.h"
+#include "positive-weights.h"
 
 /* ---- masks down the network --------------------------------------------------------------- */
 
@@ -143,9 +144,7 @@ smooth_network (void)
 
       if (l->kind != NS_LAYER_CONV)
         continue;
-      ns_test_fill (l->conv.weight, (gsize) l->conv.cout * l->conv.cin * 9, 100 + i, 0.0f,
-                    2.0f / (l->conv.cin * 9));
-      ns_test_fill (l->conv.bias, l->conv.cout, 200 + i, 0.2f, 0.4f);
+      ns_test_positive_conv (l, i);
       ns_conv_prepare (&l->conv);
     }
   return net;
