@@ -31,6 +31,15 @@ sys.path.insert(0, os.path.join(here, "..", "tests", "reference"))
 
 WEIGHTS_SEED = 0
 
+# What keeps each library to AVX2 on an AVX-512 CPU.  Not an AVX2-only machine: the cores,
+# caches and clock stay this machine's, so the ratio is an estimate of one.
+AVX2_ONLY_ENV = {
+    "OPENBLAS_CORETYPE": "Haswell",
+    "NEURAL_STYLE_SIMD": "avx2",
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+}
+
 
 def log(msg):
     print("bench: " + msg, file=sys.stderr, flush=True)
@@ -152,6 +161,10 @@ def main():
                     help="repeat each size R times, the sides taking turns; prints every round")
     ap.add_argument("--baseline", help="another build directory (an older commit) timed in turn "
                     "with ours and torch, so that both are measured under the same conditions")
+    ap.add_argument("--isa", choices=("native", "avx2"), default="native",
+                    help="avx2: both sides limited to AVX2 code (OpenBLAS's Haswell kernels, the "
+                    "engine's AVX2 path, ATen's and oneDNN's AVX2 kernels), to estimate the ratio "
+                    "of an AVX2-only CPU on an AVX-512 one")
     ap.add_argument("--torch-child", nargs=5, metavar=("WEIGHTS", "CONTENT", "STYLE", "EVALS", "THREADS"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -175,11 +188,14 @@ def main():
     env = dict(os.environ)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(args.threads)
+    if args.isa == "avx2":
+        env.update(AVX2_ONLY_ENV)
     env["PYTHONPATH"] = os.pathsep.join([os.path.join(here, "..", "tests", "reference"), here]
                                         + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
 
     # Other processes skew both sides; say how busy the machine was.
-    log("load average before: %.2f (%d CPUs)" % (os.getloadavg()[0], os.cpu_count() or 0))
+    log("load average before: %.2f (%d CPUs), isa %s" % (os.getloadavg()[0], os.cpu_count() or 0,
+                                                          args.isa))
     with tempfile.TemporaryDirectory(prefix="ns-bench-") as tmp:
         for size in sizes:
             rng = np.random.default_rng(size)
