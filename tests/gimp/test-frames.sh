@@ -16,6 +16,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh" "$1" "$2"
 source "$here/gui.sh"
 
+# NS_FRAMES_SCREENSHOT=OUT.png (with NS_FRAMES, a folder of frames, and NS_STYLE, a painting)
+# makes the README's picture instead: the dialog with its defaults, NS_DIALOG_PREVIEW_WAIT
+# seconds into the preview of the first frame.
+if [ -n "${NS_FRAMES_SCREENSHOT:-}" ]; then
+  gui_start "$here/frames-picture.py"
+  window=$(python3 "$here/x11.py" wait "Neural Style (frames)" 180 2>>"$ns_work/x11.log") ||
+    { echo "not ok 1 - no dialog"; tail -20 "$NS_LOG" | sed 's/^/# /'; exit 1; }
+  wait_state status "frames: about" 120
+  python3 "$here/x11.py" key "Neural Style (frames)" alt+p
+  sleep "${NS_DIALOG_PREVIEW_WAIT:-8}"
+  echo "# screenshot: $NS_FRAMES_SCREENSHOT ($(screenshot "$window" "$NS_FRAMES_SCREENSHOT") colours)"
+  exit 0
+fi
+
 # The dialog's OK runs with the last values: small ones.
 mkdir -p "$GIMP3_DIRECTORY/plug-in-settings"
 printf '(iterations 3)\n(size 0)\n(network "embedded")\n' \
