@@ -1,7 +1,7 @@
 /* test-frames.c — the warping error of tools/frames.c (tools/run eval-frames) on sequences
  * whose flicker is known: none (still frames, a pan), independent noise per frame, and a
  * brightness that alternates from frame to frame; and the streaks measure on noise with and
- * without thin vertical lines. */
+ * without thin vertical lines; and the oracle (the first frame moved by the known motion). */
 #include "frames.h"
 #include "ns-internal.h"
 #include "testutil.h"
@@ -145,6 +145,96 @@ test_streaks (void)
     ns_image_free (frames[t]);
 }
 
+/* Mean absolute difference of a and b over the pixels at least `margin` from the border,
+ * leaving out those that a disc of radius r (pixels) centred at (d0x, d0y) in the first
+ * frame and at (dx, dy) now covers in only one of the two (r = 0: no disc). */
+static double
+interior_difference (const NsImage *a, const NsImage *b, int margin, double r, double d0x,
+                     double d0y, double dx, double dy)
+{
+  double sum = 0;
+  gsize k = 0;
+
+  for (int y = margin; y < H - margin; y++)
+    for (int x = margin; x < W - margin; x++)
+      {
+        gboolean then = hypot (x - d0x, y - d0y) < r + 1, now = hypot (x - dx, y - dy) < r + 1;
+
+        if (r > 0 && (then || now) && hypot (x - dx, y - dy) > r - 1)
+          continue;
+        for (int c = 0; c < 3; c++, k++)
+          sum += fabs (a->data[((gsize) y * W + x) * 3 + c]
+                       - b->data[((gsize) y * W + x) * 3 + c]);
+      }
+  return sum / k;
+}
+
+/* The oracle: the first frame moved by the known motion (a turn, a zoom and a pan; a disc
+ * crossing a still view) lands where the generator put the same content; and a first frame
+ * with noise moved so has a warping error far below the same noise drawn anew in every
+ * frame. */
+static void
+test_oracle (void)
+{
+  g_autoptr (NsImage) photo = photo_new ();
+  g_autoptr (NsImage) other = photo_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EvFlows) f1 = NULL;
+  EvCamera from = { 0.45, 0.5, 0.5, -4 }, to = { 0.5, 0.48, 0.42, 4 };
+  EvOverlay disc = { 0.3, 0.5, 0.7, 0.5, 0.2 };
+  NsImage **frames, **oracle, **noisy, **noisy_oracle;
+  double e, en, eo;
+
+  /* The disc shows another picture: the blobs mirrored. */
+  for (int y = 0; y < other->height; y++)
+    for (int x = 0; x < other->width; x++)
+      for (int c = 0; c < 3; c++)
+        other->data[((gsize) y * other->width + x) * 3 + c] =
+          photo->data[((gsize) y * photo->width + photo->width - 1 - x) * 3 + 2 - c];
+  for (int with_disc = 0; with_disc < 2; with_disc++)
+    {
+      const EvCamera *last = with_disc ? &from : &to;
+      const EvOverlay *o = with_disc ? &disc : NULL;
+
+      frames = ev_sequence_render (photo, &from, last, other, o, N, W, H);
+      oracle = ev_sequence_oracle (frames[0], photo->width, photo->height, &from, last, o, N);
+      for (int t = 0; t < N; t++)
+        {
+          double u = (double) t / (N - 1), y0 = disc.y0 * (H - 1), r = with_disc ? disc.radius * H : 0;
+          double x0 = disc.x0 * (W - 1), xt = (disc.x0 + u * (disc.x1 - disc.x0)) * (W - 1);
+          double moved = interior_difference (oracle[t], frames[t], 12, r, x0, y0, xt, y0);
+          double still = interior_difference (frames[0], frames[t], 12, r, x0, y0, xt, y0);
+
+          g_test_message ("%s, frame %d: oracle − frame %.4f, first frame − frame %.4f",
+                          with_disc ? "disc" : "camera", t, moved, still);
+          /* Resampled twice: a little blur, no displacement. */
+          g_assert_cmpfloat (moved, <, 0.01);
+          if (t > 0)
+            g_assert_cmpfloat (moved, <, 0.2 * still);
+        }
+      ev_sequence_free (oracle, N);
+      if (!with_disc)
+        ev_sequence_free (frames, N);
+    }
+  if (no_flow ())
+    goto out;
+  noisy = ev_sequence_add_noise (frames, N, 0.05, 3);
+  noisy_oracle = ev_sequence_oracle (noisy[0], photo->width, photo->height, &from, &from,
+                                     &disc, N);
+  f1 = ev_flows_new (frames, N, 1, &error);
+  g_assert_no_error (error);
+  e = ev_warp_error (f1, frames);
+  en = ev_warp_error (f1, noisy);
+  eo = ev_warp_error (f1, noisy_oracle);
+  g_test_message ("E_warp: input %.6f, noise per frame %.6f, noise of frame 1 moved %.6f", e,
+                  en, eo);
+  g_assert_cmpfloat (eo, <, 0.2 * en);
+  ev_sequence_free (noisy, N);
+  ev_sequence_free (noisy_oracle, N);
+out:
+  ev_sequence_free (frames, N);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -152,5 +242,6 @@ main (int argc, char **argv)
   g_test_add_func ("/frames/still", test_still);
   g_test_add_func ("/frames/flicker", test_flicker);
   g_test_add_func ("/frames/streaks", test_streaks);
+  g_test_add_func ("/frames/oracle", test_oracle);
   return g_test_run ();
 }

@@ -19,6 +19,9 @@
  *             the same for horizontal lines, over the independent frames': the larger of
  *             the two (a pan used to leave vertical streaks, docs/animation.md);
  *   s/frame   the wall time of ns_sequence_next per frame (its flows included).
+ * Each made sequence also gets an oracle row: the independent first frame moved by the known
+ * motion with the generator's resampling (ev_sequence_oracle), a perfectly consistent
+ * stylization, i.e. the floor of E_warp for frames with that detail under the metric.
  * Targets (docs/animation.md): E_warp ≤ 0.5 × independent's and ≤ 1.5 × the input's, style
  * loss ≤ 1.10 × independent's.  Writes every frame, a contact sheet per sequence (rows: input,
  * independent, each γ) and, when ImageMagick's convert is there, a GIF with the input, the
@@ -431,11 +434,57 @@ parse_gammas (const char *list, gboolean only_listed, GError **error)
   return g;
 }
 
-/* Measures (and unless --validate stylizes) one sequence; adds its rows. */
+/* The oracle row of a made sequence: the independent first frame moved by the sequence's
+ * known motion with the generator's resampling (ev_sequence_oracle), a perfectly consistent
+ * stylization: how low the warping error can go with that frame's detail under bilinear
+ * warps.  Its frames go to dir/oracle. */
 static gboolean
-run_sequence (const Args *a, NsNetwork *net, const NsOptions *opt, const char *name,
-              const char *what, const char *style_name, NsImage **input, int n,
-              const GArray *gammas, GPtrArray *rows, GError **error)
+add_oracle (const Args *a, const Spec *s, const char *dir, Method *m, int n, EvFlows *f1,
+            EvFlows *f5, GPtrArray *rows, GError **error)
+{
+  g_autoptr (NsImage) photo = ev_load_rgb (a->samples, s->photo, error);
+  g_autofree char *sub = g_build_filename (dir, "oracle", NULL);
+  Row *r;
+  NsImage **frames;
+  double sv, sh;
+
+  if (photo == NULL)
+    return FALSE;
+  frames = ev_sequence_oracle (m[2].frames[0], photo->width, photo->height, &s->from, &s->to,
+                               s->overlay ? &s->path : NULL, n);
+  r = g_new0 (Row, 1);
+  r->sequence = g_strdup (s->name);
+  r->method = g_strdup ("oracle: frame 1 moved");
+  r->gamma = -1;
+  r->met = -1;
+  r->e1 = ev_warp_error (f1, frames);
+  r->e5 = f5 ? ev_warp_error (f5, frames) : NAN;
+  r->r1 = r->e1 / m[2].e1;
+  r->r5 = r->e5 / m[2].e5;
+  r->vs_input = r->e1 / m[0].e1;
+  r->style = r->seconds = NAN;
+  sv = ev_streaks (frames, n, &sh);
+  r->streaks_v = sv;
+  r->streaks_h = sh;
+  r->streaks = MAX (sv / m[2].streaks_v, sh / m[2].streaks_h);
+  g_printerr ("eval-frames:   %-22s E_warp %.5f (%d apart %.5f), × input %.2f\n", r->method,
+              r->e1, LONG_GAP, r->e5, r->vs_input);
+  g_ptr_array_add (rows, r);
+  if (!save_frames (sub, frames, n, error))
+    {
+      ev_sequence_free (frames, n);
+      return FALSE;
+    }
+  ev_sequence_free (frames, n);
+  return TRUE;
+}
+
+/* Measures (and unless --validate stylizes) one sequence; adds its rows.  spec is NULL for
+ * the clip (no known motion: no oracle). */
+static gboolean
+run_sequence (const Args *a, NsNetwork *net, const NsOptions *opt, const Spec *spec,
+              const char *name, const char *what, const char *style_name, NsImage **input,
+              int n, const GArray *gammas, GPtrArray *rows, GError **error)
 {
   g_autofree char *dir = g_build_filename (a->out, name, NULL);
   g_autofree char *in_dir = g_build_filename (dir, "input", NULL);
@@ -534,6 +583,8 @@ run_sequence (const Args *a, NsNetwork *net, const NsOptions *opt, const char *n
                   m[i].label, m[i].e1, LONG_GAP, m[i].e5, m[i].streaks_v, m[i].streaks_h);
       g_ptr_array_add (rows, r);
     }
+  if (spec && !a->validate && !add_oracle (a, spec, dir, m, n, f1, f5, rows, error))
+    goto out;
   if (!a->validate)
     {
       g_autofree char *sheet = g_strdup_printf ("%s/%s-sheet.png", a->out, name);
@@ -691,8 +742,8 @@ evaluate (const Args *a)
       if (!ev_listed (a->sequences, specs[s].name))
         continue;
       if (!(input = make_sequence (a, &specs[s], &error)) ||
-          !run_sequence (a, net, opt, specs[s].name, specs[s].what, specs[s].style, input,
-                         a->n_frames, gammas, rows, &error))
+          !run_sequence (a, net, opt, &specs[s], specs[s].name, specs[s].what, specs[s].style,
+                         input, a->n_frames, gammas, rows, &error))
         {
           g_printerr ("eval-frames: %s: %s\n", specs[s].name, error->message);
           ev_sequence_free (input, a->n_frames);
@@ -706,7 +757,7 @@ evaluate (const Args *a)
       NsImage **input = load_video (a->video, a->width, &n, &error);
 
       if (input == NULL ||
-          !run_sequence (a, net, opt, "video", a->video_what ? a->video_what : a->video,
+          !run_sequence (a, net, opt, NULL, "video", a->video_what ? a->video_what : a->video,
                          VIDEO_STYLE, input, n, gammas, rows, &error))
         {
           g_printerr ("eval-frames: video: %s\n", error->message);

@@ -35,15 +35,86 @@ sample (const NsImage *img, double x, double y, float out[3])
     }
 }
 
+/* Where a camera puts frame pixels in its photo: frame pixel (x, y) shows photo point
+ * pc + k · R(θ) · (x − fcx, y − fcy). */
+typedef struct
+{
+  double fcx, fcy, pcx, pcy, k, co, si;
+} View;
+
+static View
+view_of (const EvCamera *camera, int photo_w, int photo_h, int w, int h)
+{
+  double th = camera->angle * G_PI / 180.0;
+
+  return (View) { (w - 1) / 2.0, (h - 1) / 2.0, camera->cx * (photo_w - 1),
+                  camera->cy * (photo_h - 1), camera->zoom * photo_w / w, cos (th), sin (th) };
+}
+
+/* The frame point (dx, dy) from the centre of `from` → the photo point it shows → where
+ * `to` shows that point (frame pixels). */
+static void
+view_map (const View *from, const View *to, double dx, double dy, double *tx, double *ty)
+{
+  double px = from->pcx + from->k * (from->co * dx - from->si * dy) - to->pcx;
+  double py = from->pcy + from->k * (from->si * dx + from->co * dy) - to->pcy;
+
+  *tx = to->fcx + (to->co * px + to->si * py) / to->k;
+  *ty = to->fcy + (-to->si * px + to->co * py) / to->k;
+}
+
+/* The mean of SUPERSAMPLE² bilinear samples of `src` over frame pixel (x, y)'s square, mapped
+ * by `map` (NULL: src is the photo seen through `view`, else src is a frame seen through
+ * `map`), as a camera integrates the light over its pixels: a pixel's blur does not depend
+ * on where the motion put it between the source's pixels. */
+static void
+render_pixel (const NsImage *src, const View *view, const View *map, int x, int y,
+              float px[3])
+{
+  px[0] = px[1] = px[2] = 0;
+  for (int sy = 0; sy < SUPERSAMPLE; sy++)
+    for (int sx = 0; sx < SUPERSAMPLE; sx++)
+      {
+        double dx = x - view->fcx + (sx + 0.5) / SUPERSAMPLE - 0.5;
+        double dy = y - view->fcy + (sy + 0.5) / SUPERSAMPLE - 0.5;
+        double u, v;
+        float s[3];
+
+        if (map)
+          view_map (view, map, dx, dy, &u, &v);
+        else
+          {
+            u = view->pcx + view->k * (view->co * dx - view->si * dy);
+            v = view->pcy + view->k * (view->si * dx + view->co * dy);
+          }
+        sample (src, u, v, s);
+        for (int c = 0; c < 3; c++)
+          px[c] += s[c] / (SUPERSAMPLE * SUPERSAMPLE);
+      }
+}
+
+/* Blends the disc centred at (ox, oy) (radius `radius`, anti-aliased edge) into px: src at
+ * (sx, sy) + the offset from the centre. */
+static void
+blend_disc (const NsImage *src, double sx, double sy, double ox, double oy, double radius,
+            int x, int y, float px[3])
+{
+  double d = hypot (x - ox, y - oy), a = CLAMP (radius + 0.5 - d, 0.0, 1.0);
+  float o[3];
+
+  if (a <= 0)
+    return;
+  sample (src, sx + (x - ox), sy + (y - oy), o);
+  for (int c = 0; c < 3; c++)
+    px[c] = (float) (a * o[c] + (1 - a) * px[c]);
+}
+
 NsImage *
 ev_frame_render (const NsImage *photo, const EvCamera *camera, int w, int h,
                  const NsImage *overlay_photo, double ox, double oy, double radius)
 {
   NsImage *out = ns_image_new (w, h, 3);
-  double fcx = (w - 1) / 2.0, fcy = (h - 1) / 2.0;
-  double pcx = camera->cx * (photo->width - 1), pcy = camera->cy * (photo->height - 1);
-  double k = camera->zoom * photo->width / w;    /* photo pixels per frame pixel */
-  double th = camera->angle * G_PI / 180.0, co = cos (th), si = sin (th);
+  View view = view_of (camera, photo->width, photo->height, w, h);
 
   g_return_val_if_fail (photo->channels == 3, NULL);
   g_return_val_if_fail (overlay_photo == NULL || overlay_photo->channels == 3, NULL);
@@ -53,34 +124,35 @@ ev_frame_render (const NsImage *photo, const EvCamera *camera, int w, int h,
       {
         float *px = out->data + ((gsize) y * w + x) * 3;
 
-        /* The mean of SUPERSAMPLE² bilinear samples over the pixel's square, as a camera
-         * integrates the light over its pixels: a pixel's blur does not depend on where the
-         * motion put it between the photo's pixels. */
-        for (int sy = 0; sy < SUPERSAMPLE; sy++)
-          for (int sx = 0; sx < SUPERSAMPLE; sx++)
-            {
-              double dx = x - fcx + (sx + 0.5) / SUPERSAMPLE - 0.5;
-              double dy = y - fcy + (sy + 0.5) / SUPERSAMPLE - 0.5;
-              float v[3];
-
-              sample (photo, pcx + k * (co * dx - si * dy), pcy + k * (si * dx + co * dy), v);
-              for (int c = 0; c < 3; c++)
-                px[c] += v[c] / (SUPERSAMPLE * SUPERSAMPLE);
-            }
+        render_pixel (photo, &view, NULL, x, y, px);
         if (overlay_photo)
-          {
-            double d = hypot (x - ox, y - oy), a = CLAMP (radius + 0.5 - d, 0.0, 1.0);
-            float o[3];
-
-            if (a <= 0)
-              continue;
-            sample (overlay_photo, (overlay_photo->width - 1) / 2.0 + (x - ox),
-                    (overlay_photo->height - 1) / 2.0 + (y - oy), o);
-            for (int c = 0; c < 3; c++)
-              px[c] = (float) (a * o[c] + (1 - a) * px[c]);
-          }
+          blend_disc (overlay_photo, (overlay_photo->width - 1) / 2.0,
+                      (overlay_photo->height - 1) / 2.0, ox, oy, radius, x, y, px);
       }
   return out;
+}
+
+/* The camera and the disc's centre (frame pixels) at frame t of n. */
+static EvCamera
+camera_at (const EvCamera *from, const EvCamera *to, int t, int n)
+{
+  double u = (double) t / (n - 1);
+
+  return (EvCamera) {
+    from->cx + u * (to->cx - from->cx),
+    from->cy + u * (to->cy - from->cy),
+    from->zoom * pow (to->zoom / from->zoom, u),
+    from->angle + u * (to->angle - from->angle),
+  };
+}
+
+static void
+disc_at (const EvOverlay *overlay, int t, int n, int w, int h, double *ox, double *oy)
+{
+  double u = (double) t / (n - 1);
+
+  *ox = (overlay->x0 + u * (overlay->x1 - overlay->x0)) * (w - 1);
+  *oy = (overlay->y0 + u * (overlay->y1 - overlay->y0)) * (h - 1);
 }
 
 NsImage **
@@ -92,21 +164,57 @@ ev_sequence_render (const NsImage *photo, const EvCamera *from, const EvCamera *
   g_return_val_if_fail (n >= 2, NULL);
   for (int t = 0; t < n; t++)
     {
-      double u = (double) t / (n - 1);
-      EvCamera cam = {
-        from->cx + u * (to->cx - from->cx),
-        from->cy + u * (to->cy - from->cy),
-        from->zoom * pow (to->zoom / from->zoom, u),
-        from->angle + u * (to->angle - from->angle),
-      };
+      EvCamera cam = camera_at (from, to, t, n);
+      double ox, oy;
 
       if (overlay_photo && overlay)
-        frames[t] = ev_frame_render (photo, &cam, w, h, overlay_photo,
-                                     (overlay->x0 + u * (overlay->x1 - overlay->x0)) * (w - 1),
-                                     (overlay->y0 + u * (overlay->y1 - overlay->y0)) * (h - 1),
-                                     overlay->radius * h);
+        {
+          disc_at (overlay, t, n, w, h, &ox, &oy);
+          frames[t] = ev_frame_render (photo, &cam, w, h, overlay_photo, ox, oy,
+                                       overlay->radius * h);
+        }
       else
         frames[t] = ev_frame_render (photo, &cam, w, h, NULL, 0, 0, 0);
+    }
+  return frames;
+}
+
+NsImage **
+ev_sequence_oracle (const NsImage *first, int photo_w, int photo_h, const EvCamera *from,
+                    const EvCamera *to, const EvOverlay *overlay, int n)
+{
+  int w = first->width, h = first->height;
+  EvCamera cam0 = camera_at (from, to, 0, n);
+  View v0 = view_of (&cam0, photo_w, photo_h, w, h);
+  NsImage **frames = g_new0 (NsImage *, n);
+  g_autoptr (NsImage) rgb = first->channels == 3 ? NULL : ns_image_to_rgb (first);
+  double ox0 = 0, oy0 = 0;
+
+  g_return_val_if_fail (n >= 2, NULL);
+  if (rgb)
+    first = rgb;
+  if (overlay)
+    disc_at (overlay, 0, n, w, h, &ox0, &oy0);
+  for (int t = 0; t < n; t++)
+    {
+      EvCamera cam = camera_at (from, to, t, n);
+      View v = view_of (&cam, photo_w, photo_h, w, h);
+      double ox, oy;
+
+      frames[t] = ns_image_new (w, h, 3);
+      if (overlay)
+        disc_at (overlay, t, n, w, h, &ox, &oy);
+      for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+          {
+            float *px = frames[t]->data + ((gsize) y * w + x) * 3;
+
+            render_pixel (first, &v, &v0, x, y, px);
+            /* The disc's content moves with the disc: its point at (x, y) was at
+             * (x, y) − (ox, oy) + (ox0, oy0) in the first frame. */
+            if (overlay)
+              blend_disc (first, ox0, oy0, ox, oy, overlay->radius * h, x, y, px);
+          }
     }
   return frames;
 }

@@ -36,6 +36,14 @@ NsImage *ev_frame_render (const NsImage *photo, const EvCamera *camera, int w, i
 NsImage **ev_sequence_render (const NsImage *photo, const EvCamera *from, const EvCamera *to,
                               const NsImage *overlay_photo, const EvOverlay *overlay,
                               int n, int w, int h);
+/* The oracle of a sequence made by ev_sequence_render from a photo of photo_w × photo_h
+ * with the same cameras and disc path (overlay may be NULL): `first` (its first frame,
+ * stylized) moved by the sequence's known motion with the same resampling, so a perfectly
+ * consistent sequence.  Content that was not in the first frame shows its edge pixels (or,
+ * where the disc uncovers it, the disc). */
+NsImage **ev_sequence_oracle (const NsImage *first, int photo_w, int photo_h,
+                              const EvCamera *from, const EvCamera *to,
+                              const EvOverlay *overlay, int n);
 /* A copy with independent Gaussian noise of deviation sigma added to every value (not
  * clipped): flicker that the warping error must see. */
 NsImage **ev_sequence_add_noise (NsImage * const *frames, int n, double sigma, guint32 seed);
