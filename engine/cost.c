@@ -1,12 +1,12 @@
 /* cost.c — how long a run takes.
  *
  * Work is counted in pixel evaluations: one pixel of the network's input through one
- * forward and one backward pass (the backward pass computes only the input's gradient, so it
- * costs about what the forward pass does: FORWARD_SHARE).  A size's work is its set-up (the
- * style's and the content's features: forward passes) and its iterations (L-BFGS's line
- * search takes EVALS_PER_LBFGS_ITERATION evaluations an iteration on average); a tiled
- * evaluation runs over its crops, halos included, once forward for the Gram matrices and
- * once forward and backward, plus the content's features when they are recomputed.
+ * forward and one backward pass (the backward pass computes only the input's gradient; the
+ * forward pass is NS_FORWARD_SHARE of the two).  A size's work is its set-up (the style's and
+ * the content's features: forward passes) and its iterations (L-BFGS's line search takes
+ * EVALS_PER_LBFGS_ITERATION evaluations an iteration on average); a tiled evaluation runs
+ * over its crops, halos included, once forward for the Gram matrices and once forward and
+ * backward, plus the content's features when they are recomputed.
  *
  * Seconds per unit come from timing the network on a small image on this machine, and
  * during a run from the run itself (stylize.c). */
@@ -14,8 +14,6 @@
 #include <math.h>
 
 #include "ns-internal.h"
-
-#define FORWARD_SHARE 0.5
 
 
 /* Measured over runs of both networks at 256–1024 px: 1.1–1.4. */
@@ -58,17 +56,22 @@ crop_pixels (int w, int h, int tile, int halo)
   return px;
 }
 
+/* An evaluation is `share` a pixel; its pass alone (the network to the deepest loss layer)
+ * `pass_share`, of which a forward pass is NS_FORWARD_SHARE.  A tiled evaluation's extra
+ * forward passes (the Grams' pass, the content's features when not kept) are priced against
+ * the pass, not the whole evaluation: they compute no loss and no gradient. */
 void
-ns_scale_plan_set_work (NsScalePlan *p, int halo, double style_pixels)
+ns_scale_plan_set_work (NsScalePlan *p, int halo, double style_pixels, double share,
+                        double pass_share)
 {
   double crops = crop_pixels (p->width, p->height, p->tile, halo);
+  double forward = NS_FORWARD_SHARE * pass_share;
 
-  p->work_setup = FORWARD_SHARE * (style_pixels + crops);
+  p->work_setup = forward * (style_pixels + crops);
   if (p->tile > 0)
-    p->work_eval = crops * (1.0 + NS_TILED_FORWARD_SHARE
-                            + (p->cache_content ? 0.0 : NS_TILED_FORWARD_SHARE));
+    p->work_eval = crops * (share + forward * (p->cache_content ? 1.0 : 2.0));
   else
-    p->work_eval = crops;
+    p->work_eval = crops * share;
 }
 
 double
@@ -94,12 +97,25 @@ ns_scale_plan_work (const NsScalePlan *p)
  * networks at 384–1600 px: with 0.35 the estimates fell within −26% … +20% of the time. */
 #define GRAM_COST 0.35
 
-/* Multiply-adds per input pixel of layers 0 … last; an element-wise layer (ReLU, pooling)
- * counts as ELEMENTWISE_COST per element: such passes are bound by memory, not arithmetic. */
+/* An element-wise layer (ReLU, pooling) counts as ELEMENTWISE_COST multiply-adds an element:
+ * such passes are bound by memory, not arithmetic. */
 #define ELEMENTWISE_COST 4.0
 
+/* Besides its multiply-adds, a convolution costs FEATURE_ELEMENT_COST for each element it
+ * reads and writes (cin + cout a position): the Winograd transforms, packing, bias and the
+ * backward pass's copies of them, which do not shrink with the channels as the products do.
+ * In the units of the whole network's pass, whose deep layers run Winograd's products several
+ * times faster than their multiply-adds say: VGG-19's pass to relu2_1 (a sixth of its
+ * multiply-adds) took 0.25–0.31 of the whole pass per pixel (CPU time, 256–1024 px), to
+ * relu3_1 0.44; counted by multiply-adds alone, its refinement's evaluations took 2–3 times
+ * what the plan said.  A loss layer's elements cost the same (the style gain passes, the
+ * Gram's conversion to double, the content difference). */
+#define FEATURE_ELEMENT_COST 256.0
+
+/* Per input pixel of layers 0 … last: multiply-adds, element_cost an element of each
+ * convolution's input and output, ELEMENTWISE_COST an element of the other layers. */
 static double
-cost_per_pixel (const NsNetwork *net, int last)
+cost_per_pixel_with (const NsNetwork *net, int last, double element_cost)
 {
   double cost = 0.0, area = 1.0;
 
@@ -108,13 +124,20 @@ cost_per_pixel (const NsNetwork *net, int last)
       const NsLayer *l = &net->layers[i];
 
       if (l->kind == NS_LAYER_CONV || l->kind == NS_LAYER_CONV_KEEP)
-        cost += area * l->conv.cin * l->conv.cout * 9;
+        cost += area * (l->conv.cin * l->conv.cout * 9
+                        + element_cost * (l->conv.cin + l->conv.cout));
       else
         cost += area * ELEMENTWISE_COST * ns_network_layer_channels (net, i);
       if (l->kind == NS_LAYER_MAXPOOL || l->kind == NS_LAYER_AVGPOOL)
         area /= 4.0;
     }
   return cost;
+}
+
+static double
+cost_per_pixel (const NsNetwork *net, int last)
+{
+  return cost_per_pixel_with (net, last, FEATURE_ELEMENT_COST);
 }
 
 double
@@ -126,13 +149,10 @@ ns_network_cost_share (const NsNetwork *net, int last)
 }
 
 /* Besides the pass and the Gram products, an evaluation walks over the features of its loss
- * layers (STYLE_PASSES: the per-channel gains on the features and on their gradient;
- * CONTENT_PASSES: the difference to the target) and over the image (IMAGE_PASSES: colour
- * conversion, total variation, the optimiser's vectors), each ELEMENTWISE_COST an element.
- * Negligible beside VGG-19's pass, they are a quarter of refinement's one convolution: a 24-MP
- * refinement took 1.27× what the pass and the Gram alone predicted. */
-#define STYLE_PASSES   2.0
-#define CONTENT_PASSES 1.0
+ * layers (FEATURE_ELEMENT_COST an element: the per-channel gains on the features and on
+ * their gradient, the Gram's conversion to double; the content's difference to the target)
+ * and over the image (IMAGE_PASSES: colour conversion, total variation, the optimiser's
+ * vectors), ELEMENTWISE_COST an element. */
 #define IMAGE_PASSES   8.0
 
 static double
@@ -153,7 +173,7 @@ style_cost (const NsNetwork *net, const int *style_layers, int n_style)
       double elements = layer_elements (net, style_layers[k]);
       int c = ns_network_layer_channels (net, style_layers[k]);
 
-      cost += GRAM_COST * c * elements + ELEMENTWISE_COST * STYLE_PASSES * elements;
+      cost += GRAM_COST * c * elements + FEATURE_ELEMENT_COST * elements;
     }
   return cost;
 }
@@ -166,7 +186,7 @@ ns_objective_cost_share (const NsNetwork *net, int last, int content, const int 
   double cost = cost_per_pixel (net, last) + ELEMENTWISE_COST * IMAGE_PASSES * 3;
 
   if (content >= 0)
-    cost += ELEMENTWISE_COST * CONTENT_PASSES * layer_elements (net, content);
+    cost += FEATURE_ELEMENT_COST * layer_elements (net, content);
   cost += style_cost (net, style_layers, n_style);
   return all > 0.0 ? cost / all : 1.0;
 }
@@ -190,7 +210,8 @@ ns_style_cost_share (const NsNetwork *net, const int *style_layers, int n_style)
 double
 ns_shallow_cost_share (const NsNetwork *net, double style_coverage)
 {
-  double c = net->layers[0].conv.cout, all = cost_per_pixel (net, net->n_layers - 1);
+  /* Fitted against the pass's multiply-adds alone. */
+  double c = net->layers[0].conv.cout, all = cost_per_pixel_with (net, net->n_layers - 1, 0.0);
 
   return all > 0.0 ? (4.0 * 27.0 * c + 1.5 * c * c * style_coverage) / SHALLOW_SPEEDUP / all
                    : 1.0;

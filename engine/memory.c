@@ -578,10 +578,10 @@ plan_stage (NsRunPlan *plan, const NsNetwork *net, const NsOptions *opt, int wid
           return FALSE;
         }
       plan->peak_bytes = MAX (plan->peak_bytes, p->peak_bytes);
-      ns_scale_plan_set_work (p, ns_network_halo (net, layers.last), style_pixels);
-      p->work_setup *= share;
-      p->work_eval *= p->tile == 0 && ns_objective_shallow_applies (net, layers.last)
-                      ? ns_shallow_cost_share (net, coverage) : share;
+      ns_scale_plan_set_work (p, ns_network_halo (net, layers.last), style_pixels,
+                              p->tile == 0 && ns_objective_shallow_applies (net, layers.last)
+                              ? ns_shallow_cost_share (net, coverage) : share,
+                              ns_network_cost_share (net, layers.last));
       plan->work += ns_scale_plan_work (p);
       x_prev = (guint64) s.planes * s.w * s.h * FLOAT;
       {

@@ -935,20 +935,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsRunPlan, ns_run_plan_free)
 
 /* ---- cost.c: how long a run takes, in pixel evaluations and seconds -------------------------- */
 
-/* A tiled evaluation's extra forward passes (the Grams' pass, the content features'), each
- * against a whole evaluation with its losses and Grams: measured on the built-in network in
- * tiles at 640 px, where 0.5 made the estimate 1.85 times the real time. */
-#define NS_TILED_FORWARD_SHARE 0.25
+/* A forward pass against a forward and backward pass of the same layers: measured 0.41–0.47
+ * on VGG-19's passes to relu1_2 … relu5_1 at 256–1024 px (CPU time). */
+#define NS_FORWARD_SHARE 0.45
 
-/* Sets p->work_setup and p->work_eval from its size, tiles (with the network's halo) and
- * the pixels of its style images at this size. */
-void   ns_scale_plan_set_work            (NsScalePlan *p, int halo, double style_pixels);
+/* Sets p->work_setup and p->work_eval from its size, tiles (with the network's halo), the
+ * pixels of its style images at this size, an evaluation's share of a whole pass a pixel
+ * (ns_objective_cost_share) and its pass's (ns_network_cost_share of its deepest layer):
+ * a tiled evaluation's extra forward passes and the set-up's features are passes alone. */
+void   ns_scale_plan_set_work            (NsScalePlan *p, int halo, double style_pixels,
+                                          double share, double pass_share);
 double ns_scale_plan_evals_per_iteration (const NsScalePlan *p);
 /* Evaluations a size is expected to take in all. */
 double ns_scale_plan_evals               (const NsScalePlan *p);
 double ns_scale_plan_work                (const NsScalePlan *p);   /* set-up and iterations */
-/* The share of a pass through the whole network that layers 0 … last take (multiply-adds
- * per input pixel), so that a pass that stops early is counted as the less work it is. */
+/* The share of a pass through the whole network that layers 0 … last take (per input pixel:
+ * multiply-adds and the convolutions' work on each element, cost.c), so that a pass that
+ * stops early is counted as the less work it is. */
 double ns_network_cost_share             (const NsNetwork *net, int last);
 /* The same for an evaluation of the objective: the pass to `last`, the Gram matrices of the
  * style layers (indices), the element-wise work on the loss layers (content: an index, or -1)

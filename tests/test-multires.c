@@ -336,9 +336,10 @@ test_preview_consistency (void)
 
 /* ---- what a run costs (cost.c) -------------------------------------------------------------- */
 
-/* Untiled, an evaluation is the image's pixels; tiled, all crops' pixels (halos included,
- * counted here independently of ns_tile_plan_new) for the Gram pass, the gradient pass and,
- * without cached content features, their recomputation. */
+/* Untiled, an evaluation is the image's pixels times its cost; tiled, all crops' pixels
+ * (halos included, counted here independently of ns_tile_plan_new) for the gradient pass
+ * and the Gram pass and, without cached content features, their recomputation, the last two
+ * forward passes of the network alone. */
 static void
 test_cost_work (void)
 {
@@ -350,9 +351,12 @@ test_cost_work (void)
   p.height = h;
   p.iterations = 10;
   p.optimizer = NS_OPTIMIZER_ADAM;
-  ns_scale_plan_set_work (&p, halo, 1000.0);
-  g_assert_cmpfloat (p.work_eval, ==, (double) w * h);
-  g_assert_cmpfloat (p.work_setup, ==, 0.5 * (1000.0 + (double) w * h));
+  /* An evaluation 0.9 of a whole pass a pixel, its pass alone 0.6: the set-up's features
+   * and a tiled evaluation's extra passes are forward passes of the pass alone. */
+  ns_scale_plan_set_work (&p, halo, 1000.0, 0.9, 0.6);
+  g_assert_cmpfloat (fabs (p.work_eval - 0.9 * w * h), <=, 1e-9 * w * h);
+  g_assert_cmpfloat (fabs (p.work_setup - NS_FORWARD_SHARE * 0.6 * (1000.0 + (double) w * h)),
+                     <=, 1e-9 * w * h);
   g_assert_cmpfloat (ns_scale_plan_work (&p), ==, p.work_setup + 10 * p.work_eval);
 
   for (int y = 0; y < h; y += tile)
@@ -361,12 +365,17 @@ test_cost_work (void)
                * (MIN (h, y + tile + halo) - MAX (0, y - halo));
   p.tile = tile;
   p.cache_content = FALSE;
-  ns_scale_plan_set_work (&p, halo, 0.0);
-  g_assert_cmpfloat (fabs (p.work_eval - (1.0 + 2 * NS_TILED_FORWARD_SHARE) * crops), <=,
+  ns_scale_plan_set_work (&p, halo, 0.0, 0.9, 0.6);
+  g_assert_cmpfloat (fabs (p.work_eval - (0.9 + 2 * NS_FORWARD_SHARE * 0.6) * crops), <=,
                      1e-9 * crops);
   p.cache_content = TRUE;
-  ns_scale_plan_set_work (&p, halo, 0.0);
-  g_assert_cmpfloat (fabs (p.work_eval - (1.0 + NS_TILED_FORWARD_SHARE) * crops), <=,
+  ns_scale_plan_set_work (&p, halo, 0.0, 0.9, 0.6);
+  g_assert_cmpfloat (fabs (p.work_eval - (0.9 + NS_FORWARD_SHARE * 0.6) * crops), <=,
+                     1e-9 * crops);
+  /* The Grams and losses are not in the extra passes: a dearer evaluation adds its own
+   * cost once a crop pixel, not three times. */
+  ns_scale_plan_set_work (&p, halo, 0.0, 1.2, 0.6);
+  g_assert_cmpfloat (fabs (p.work_eval - (1.2 + NS_FORWARD_SHARE * 0.6) * crops), <=,
                      1e-9 * crops);
   p.optimizer = NS_OPTIMIZER_LBFGS;
   g_assert_cmpfloat (ns_scale_plan_evals_per_iteration (&p), >, 1.0);
