@@ -51,9 +51,10 @@
 #define NS_WINOGRAD_U_BYTES (12u << 20)
 
 /* Floats between consecutive elements of V and M beyond their channels × tiles.  The
- * transforms read or write the 36 elements of a tile at once; with channels × tiles a
- * multiple of 4 KiB (most layers) all 36 fell into the same few sets of the L1 cache and
- * evicted each other.  One cache line more per element spreads them over 36 sets. */
+ * transforms read or write the 36 elements of a tile group at once (and prefetch them,
+ * winograd-lanes.c); with channels × tiles a multiple of 4 KiB (most layers) all 36 lines
+ * fell into the same sets of the L1 and L2 caches and evicted each other before use.  One
+ * cache line more per element spreads them over 36 sets. */
 #define NS_WINOGRAD_SKEW 16
 
 /* Floats from one element of V (channels = n_in) or M (n_out) to the next, in a band. */
@@ -330,7 +331,8 @@ ns_winograd_cached_bytes (void)
 {
   /* U of one group of elements, V and M of one band (each at least one tile row, which for
    * the largest crops is still far below the band budget). */
-  return NS_WINOGRAD_U_BYTES + NS_WINOGRAD_BAND_BYTES + 256;
+  return NS_WINOGRAD_U_BYTES + NS_WINOGRAD_BAND_BYTES
+         + 2 * N_ELEM * NS_WINOGRAD_SKEW * sizeof (float) + 256;
 }
 
 /* Below this many multiply-adds a call runs on one thread: starting one costs more. */
