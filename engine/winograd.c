@@ -50,6 +50,20 @@
  * such a call 20–40% slower than one transform into blocks of outputs had been). */
 #define NS_WINOGRAD_U_BYTES (12u << 20)
 
+/* Floats between consecutive elements of V and M beyond their channels × tiles.  The
+ * transforms read or write the 36 elements of a tile group at once (and prefetch them,
+ * winograd-lanes.c); with channels × tiles a multiple of 4 KiB (most layers) all 36 lines
+ * fell into the same sets of the L1 and L2 caches and evicted each other before use.  One
+ * cache line more per element spreads them over 36 sets. */
+#define NS_WINOGRAD_SKEW 16
+
+/* Floats from one element of V (channels = n_in) or M (n_out) to the next, in a band. */
+static gsize
+elem_stride (int channels, gsize n_tiles)
+{
+  return (gsize) channels * n_tiles + NS_WINOGRAD_SKEW;
+}
+
 /* ---- the transforms, one channel at a time ---------------------------------------------- */
 
 static const NsWinogradLanes *
@@ -95,7 +109,7 @@ weight_transform (const NsWinogradLanes *l, const float *weight, int cin, int co
  * rows (4·tw + 2 floats each). */
 static void
 input_transform (const NsWinogradLanes *l, const NsTensor *in, int c, int ty0, int ty1, int tw,
-                 float *v, gsize n_tiles, float *pad)
+                 float *v, gsize n_tiles, gsize v_stride, float *pad)
 {
   int h = in->h, w = in->w;
   gsize pad_w = (gsize) 4 * tw + 2;
@@ -123,20 +137,20 @@ input_transform (const NsWinogradLanes *l, const NsTensor *in, int c, int ty0, i
           for (int r = 0; r < 6; r++)
             lane_rows[r] = rows[r] + 4 * tx;
           l->input (lane_rows, MIN (LANES, tw - tx), v + (gsize) c * n_tiles + t0 + tx,
-                    (gsize) in->c * n_tiles);
+                    v_stride);
         }
     }
 }
 
 /* Output rows [4·ty0, min(4·ty1, h)) of channel k, Y = Aᵀ M A (+ bias), from M
- * (36 × channels × tiles). */
+ * (36 × channels × tiles, elements m_stride apart). */
 static void
-output_transform (const NsWinogradLanes *l, const float *m, gsize n_tiles, int ty0, int ty1,
-                  int tw, int k, const float *bias, NsTensor *out, float *strip)
+output_transform (const NsWinogradLanes *l, const float *m, gsize n_tiles, gsize m_stride,
+                  int ty0, int ty1, int tw, int k, const float *bias, NsTensor *out,
+                  float *strip)
 {
   int h = out->h, w = out->w;
   gsize strip_w = (gsize) 4 * tw;
-  gsize stride = (gsize) out->c * n_tiles;
   float *plane = out->data + (gsize) k * h * w;
   const float *mk = m + (gsize) k * n_tiles;
   float b = bias != NULL ? bias[k] : 0.0f;
@@ -147,7 +161,7 @@ output_transform (const NsWinogradLanes *l, const float *m, gsize n_tiles, int t
       int rows = MIN (4, h - 4 * ty);
 
       for (int tx = 0; tx < tw; tx += LANES)
-        l->output (mk + t0 + tx, stride, MIN (LANES, tw - tx), b, strip + 4 * tx, strip_w);
+        l->output (mk + t0 + tx, m_stride, MIN (LANES, tw - tx), b, strip + 4 * tx, strip_w);
       for (int i = 0; i < rows; i++)
         memcpy (plane + (gsize) (4 * ty + i) * w, strip + i * strip_w, w * sizeof (float));
     }
@@ -195,7 +209,7 @@ ns_winograd_workspace_floats (int n_in, int n_out, int h, int w)
   rows = band_tile_rows (n_in, n_out, th, tw, 0);
 
   return (gsize) elem_group (n_in, n_out) * n_out * n_in    /* U */
-         + (gsize) N_ELEM * (n_in + n_out) * rows * tw      /* V, M */
+         + (gsize) N_ELEM * ((n_in + n_out) * rows * tw + 2 * NS_WINOGRAD_SKEW) /* V, M */
          + (gsize) 6 * (4 * tw + 2) + (gsize) 4 * 4 * tw + 4 * LANES;
 }
 
@@ -216,7 +230,7 @@ typedef struct
   float          *scratch;      /* per worker: a padded input (6 rows) and an output strip */
   gsize           scratch_floats;
   int             ty0, ty1, e0, e1;
-  gsize           n_tiles;
+  gsize           n_tiles, v_stride, m_stride;   /* elements of V and M are a stride apart */
 } Job;
 
 static float *
@@ -244,7 +258,8 @@ input_item (int c, int worker, gpointer data)
 {
   const Job *j = data;
 
-  input_transform (j->l, j->in, c, j->ty0, j->ty1, j->tw, j->v, j->n_tiles, job_pad (j, worker));
+  input_transform (j->l, j->in, c, j->ty0, j->ty1, j->tw, j->v, j->n_tiles, j->v_stride,
+                   job_pad (j, worker));
 }
 
 /* M[e] = U[e] · V[e] for e = e0 + item: every output at once, the same call whether U is
@@ -257,8 +272,8 @@ product_item (int item, int worker, gpointer data)
 
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, j->n_out, (int) j->n_tiles, j->n_in,
                1.0f, j->u + (gsize) item * j->n_out * j->n_in, j->n_in,
-               j->v + (gsize) e * j->n_in * j->n_tiles, (int) j->n_tiles,
-               0.0f, j->m + (gsize) e * j->n_out * j->n_tiles, (int) j->n_tiles);
+               j->v + (gsize) e * j->v_stride, (int) j->n_tiles,
+               0.0f, j->m + (gsize) e * j->m_stride, (int) j->n_tiles);
 }
 
 static void
@@ -266,7 +281,7 @@ output_item (int k, int worker, gpointer data)
 {
   const Job *j = data;
 
-  output_transform (j->l, j->m, j->n_tiles, j->ty0, j->ty1, j->tw, k,
+  output_transform (j->l, j->m, j->n_tiles, j->m_stride, j->ty0, j->ty1, j->tw, k,
                     j->adjoint ? NULL : j->bias, j->out, job_strip (j, worker));
 }
 
@@ -316,7 +331,8 @@ ns_winograd_cached_bytes (void)
 {
   /* U of one group of elements, V and M of one band (each at least one tile row, which for
    * the largest crops is still far below the band budget). */
-  return NS_WINOGRAD_U_BYTES + NS_WINOGRAD_BAND_BYTES + 256;
+  return NS_WINOGRAD_U_BYTES + NS_WINOGRAD_BAND_BYTES
+         + 2 * N_ELEM * NS_WINOGRAD_SKEW * sizeof (float) + 256;
 }
 
 /* Below this many multiply-adds a call runs on one thread: starting one costs more. */
@@ -384,8 +400,8 @@ ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
   rows = band_tile_rows (j.n_in, j.n_out, j.th, j.tw, max_band_rows);
   {
     gsize nu = u != NULL ? 0 : (gsize) group * j.n_out * j.n_in;
-    gsize nv = (gsize) N_ELEM * j.n_in * rows * j.tw;
-    gsize nm = (gsize) N_ELEM * j.n_out * rows * j.tw;
+    gsize nv = (gsize) N_ELEM * elem_stride (j.n_in, (gsize) rows * j.tw);
+    gsize nm = (gsize) N_ELEM * elem_stride (j.n_out, (gsize) rows * j.tw);
     /* 16-float (64-byte) boundaries between the three. */
     gsize au = (nu + 15) / 16 * 16, av = (nv + 15) / 16 * 16;
     float *ws = workspace (au + av + nm);
@@ -406,6 +422,8 @@ ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
     {
       j.ty1 = MIN (j.th, j.ty0 + rows);
       j.n_tiles = (gsize) (j.ty1 - j.ty0) * j.tw;
+      j.v_stride = elem_stride (j.n_in, j.n_tiles);
+      j.m_stride = elem_stride (j.n_out, j.n_tiles);
       ns_parallel_for (j.n_in, j.n_workers, input_item, &j);
       for (int e0 = 0; e0 < N_ELEM; e0 += group)
         {
