@@ -27,6 +27,7 @@ cli_args_clear (CliArgs *a)
     &a->learning_rate, &a->lbfgs_history, &a->save_every, &a->weights_url, &a->weights_sha256,
     &a->max_memory, &a->scales, &a->scale_iterations, &a->optimize_size, &a->upscale,
     &a->refine_iterations, &a->temporal_weight, &a->style_mask, &a->rest, &a->region_carry,
+    &a->padding,
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (strings); i++)
@@ -154,6 +155,10 @@ parse_args (char ***args, CliArgs *a, GError **error)
     { "network", 0, 0, G_OPTION_ARG_STRING, &a->network,
       "Feature network: vgg19, embedded, or auto (default: VGG-19 when its weights are found)",
       "NAME" },
+    { "padding", 0, 0, G_OPTION_ARG_STRING, &a->padding,
+      "What the network's convolutions see beyond the image's edge: zero, replicate or "
+      "reflect, with :N for the first N convolutions only (default: the network's)",
+      "KIND[:N]" },
     { "weights", 0, 0, G_OPTION_ARG_FILENAME, &a->weights,
       "The VGG-19 weights file (safetensors); with --download-weights, where to save it", "FILE" },
     { "content-layer", 0, 0, G_OPTION_ARG_STRING, &a->content_layer,
@@ -413,6 +418,15 @@ validate_run (const CliArgs *a, int n_styles, CliRun *run, GError **error)
       if (!parse_double ("--tv-weight", a->tv_weight, 0.0, FALSE, 1e12, &d, error))
         return FALSE;
       ns_options_set_tv_weight (o, d);
+    }
+  if (a->padding)
+    {
+      NsPadding padding;
+      int n_convs;
+      g_autoptr (GError) local = NULL;
+
+      if (!ns_padding_parse (a->padding, &padding, &n_convs, &local))
+        return fail (error, "--padding: %s", local->message);
     }
   if (a->style_scale)
     {

@@ -41,6 +41,7 @@ typedef struct
   char     *init;
   char     *seed;
   char     *network;
+  char     *padding;
   char     *weights;
   char     *threads;
   char     *content_layer;

@@ -248,6 +248,19 @@ load_network (const CliArgs *a, NsNetworkKind kind)
       say ("cannot load the feature network: %s", error->message);
       return NULL;
     }
+  if (a->padding)
+    {
+      NsPadding padding;
+      int n_convs;
+
+      if (!ns_padding_parse (a->padding, &padding, &n_convs, &error))
+        {
+          say ("--padding: %s", error->message);
+          ns_network_unref (net);
+          return NULL;
+        }
+      ns_network_set_padding (net, padding, n_convs);
+    }
   if (!a->quiet)
     {
       const char *description = ns_network_get_description (net);

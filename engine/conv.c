@@ -1,4 +1,4 @@
-/* conv.c — 3×3 convolution, stride 1, zero padding 1, as im2col + sgemm in row bands.
+/* conv.c — 3×3 convolution, stride 1, padding 1, as im2col + sgemm in row bands.
  *
  * For output rows [y0, y1) the column matrix has one row per (input channel, ky, kx) and
  * one column per output pixel of the band, so out_band (cout × band·w) = weight
@@ -14,7 +14,13 @@
  * Layers with enough channels and pixels go to Winograd F(4×4, 3×3) instead (winograd.c),
  * in both directions; im2col stays for the first layer and for small images.  A cache
  * (conv-cache.c), when the caller passes one, keeps Winograd's transformed weights between
- * calls. */
+ * calls.
+ *
+ * Padding (NsConv.padding) is zeros, or the edge pixel replicated or reflected.  For the
+ * latter the input gradient is no longer a convolution with the same padding: the padded
+ * taps' gradients fold back onto the edge pixels they copied.  col2im does that in place;
+ * the other paths compute the gradient of the zero-padded (h + 2) × (w + 2) input (the
+ * output gradient with a ring of zeros, through the zero-padding code) and fold its ring. */
 
 #include <string.h>
 
@@ -62,7 +68,7 @@ winograd (const NsConv *conv, NsConvCache *cache, gboolean adjoint, const NsTens
   const float *u = cache != NULL ? ns_conv_cache_get (cache, conv, adjoint) : NULL;
 
   ns_winograd_conv3x3 (conv->weight, adjoint ? NULL : conv->bias, conv->cin, conv->cout,
-                       adjoint, u, in, out, max_band_rows);
+                       adjoint, u, conv->padding, in, out, max_band_rows);
 }
 
 void
@@ -94,11 +100,34 @@ ns_conv_clear (NsConv *conv)
   g_clear_pointer (&conv->weight_t, ns_floats_free);
 }
 
+/* im2col_taps for replicate or reflect padding: row by row, each from the input row it
+ * reads (ns_pad_index), with the first or last column read from the padded one. */
+static void
+im2col_taps_padded (const float *plane, int h, int w, int y0, int y1, int ky,
+                    NsPadding padding, float *dst3)
+{
+  gsize n = (gsize) (y1 - y0) * w;
+  int xl = ns_pad_index (-1, w, padding), xr = ns_pad_index (w, w, padding);
+
+  for (int y = y0; y < y1; y++)
+    {
+      const float *src = plane + (gsize) ns_pad_index (y + ky - 1, h, padding) * w;
+      float *dst = dst3 + (gsize) (y - y0) * w;
+
+      dst[0] = src[xl];
+      memcpy (dst + 1, src, (w - 1) * sizeof (float));
+      memcpy (dst + n, src, w * sizeof (float));
+      memcpy (dst + 2 * n, src + 1, (w - 1) * sizeof (float));
+      dst[2 * n + w - 1] = src[xr];
+    }
+}
+
 /* Writes the three column-matrix rows (kx = 0, 1, 2) of one input plane and one ky for
  * output rows [y0, y1).  Each row is one shifted memcpy of the valid input rows; the
  * padding (rows above/below the image, the first or last column) is zeroed. */
 static void
-im2col_taps (const float *plane, int h, int w, int y0, int y1, int ky, float *dst3)
+im2col_taps (const float *plane, int h, int w, int y0, int y1, int ky, NsPadding padding,
+             float *dst3)
 {
   gsize n = (gsize) (y1 - y0) * w;
   int ya = MAX (y0, 1 - ky);                /* output rows whose input row exists */
@@ -106,6 +135,11 @@ im2col_taps (const float *plane, int h, int w, int y0, int y1, int ky, float *ds
   gsize head, len, rows;
   const float *src;
 
+  if (padding != NS_PADDING_ZERO)
+    {
+      im2col_taps_padded (plane, h, w, y0, y1, ky, padding, dst3);
+      return;
+    }
   if (yb <= ya)
     {
       memset (dst3, 0, 3 * n * sizeof (float));
@@ -151,6 +185,7 @@ typedef struct
   const float *src;
   float       *dst;
   int          h, w, y0, y1;
+  NsPadding    padding;
 } Band;
 
 static void
@@ -161,15 +196,16 @@ im2col_channel (int ci, int worker, gpointer data)
   gsize hw = (gsize) b->h * b->w;
 
   for (int ky = 0; ky < 3; ky++)
-    im2col_taps (b->src + ci * hw, b->h, b->w, b->y0, b->y1, ky,
+    im2col_taps (b->src + ci * hw, b->h, b->w, b->y0, b->y1, ky, b->padding,
                  b->dst + ((gsize) ci * 3 + ky) * 3 * n);
 }
 
 /* The column matrix of output rows [y0, y1): one item per input channel. */
 static void
-im2col_band (const float *in, int cin, int h, int w, int y0, int y1, float *col)
+im2col_band (const float *in, int cin, int h, int w, int y0, int y1, NsPadding padding,
+             float *col)
 {
-  Band b = { in, col, h, w, y0, y1 };
+  Band b = { in, col, h, w, y0, y1, padding };
   double work = (double) cin * 9 * (y1 - y0) * w;
 
   ns_parallel_for (cin, ns_parallel_workers (cin, work), im2col_channel, &b);
@@ -198,7 +234,7 @@ band_rows (int cin, int h, int w, int max_band_rows)
 
 /* out = conv (in, weight) (+ bias when not NULL).  weight is [cout][cin][3][3]. */
 static void
-conv_run (const float *weight, const float *bias, int cin, int cout,
+conv_run (const float *weight, const float *bias, int cin, int cout, NsPadding padding,
           const NsTensor *in, NsTensor *out, int max_band_rows)
 {
   int h = in->h, w = in->w;
@@ -227,7 +263,7 @@ conv_run (const float *weight, const float *bias, int cin, int cout,
       float *c = out->data + (gsize) y0 * w;
       float beta = 0.0f;
 
-      im2col_band (in->data, cin, h, w, y0, y1, col);
+      im2col_band (in->data, cin, h, w, y0, y1, padding, col);
 
       /* Pre-filling the bias and accumulating (beta = 1) costs one pass over the band;
        * OpenBLAS would spend the same pass zeroing it for beta = 0. */
@@ -270,6 +306,35 @@ col2im_row_add (float *dst, const float *src, int w, int kx)
     }
 }
 
+/* col2im_channel for replicate or reflect padding: every tap lands on the pixel it read,
+ * the padded ones on the edge pixel they copied. */
+static void
+col2im_channel_padded (const Band *b, int ci)
+{
+  int h = b->h, w = b->w;
+  gsize n = (gsize) (b->y1 - b->y0) * w;
+  float *plane = b->dst + (gsize) ci * h * w;
+  int xl = ns_pad_index (-1, w, b->padding), xr = ns_pad_index (w, w, b->padding);
+
+  for (int ky = 0; ky < 3; ky++)
+    for (int y = b->y0; y < b->y1; y++)
+      {
+        float *dst = plane + (gsize) ns_pad_index (y + ky - 1, h, b->padding) * w;
+
+        for (int kx = 0; kx < 3; kx++)
+          {
+            const float *src = b->src + (((gsize) ci * 3 + ky) * 3 + kx) * n
+                               + (gsize) (y - b->y0) * w;
+
+            col2im_row_add (dst, src, w, kx);
+            if (kx == 0)
+              dst[xl] += src[0];
+            else if (kx == 2)
+              dst[xr] += src[w - 1];
+          }
+      }
+}
+
 /* Scatters the column gradient of input channel ci (rows ci·9 … ci·9 + 8 of the cin·9 ×
  * band matrix) for output rows [y0, y1) into its grad_in plane: tap (ky, kx) at output
  * (y, x) read input (y + ky − 1, x + kx − 1). */
@@ -280,6 +345,12 @@ col2im_channel (int ci, int worker, gpointer data)
   int h = b->h, w = b->w;
   gsize n = (gsize) (b->y1 - b->y0) * w;
   float *plane = b->dst + (gsize) ci * h * w;
+
+  if (b->padding != NS_PADDING_ZERO)
+    {
+      col2im_channel_padded (b, ci);
+      return;
+    }
 
   for (int ky = 0; ky < 3; ky++)
     {
@@ -323,7 +394,7 @@ backward_col2im (const NsConv *conv, const NsTensor *grad_out, NsTensor *grad_in
       int y1 = MIN (h, y0 + rows);
       int n = (y1 - y0) * w;
 
-      Band b = { col, grad_in->data, h, w, y0, y1 };
+      Band b = { col, grad_in->data, h, w, y0, y1, conv->padding };
 
       ns_sgemm (TRUE, m, n, cout, 1.0f, conv->weight, m, grad_out->data + (gsize) y0 * w,
                 (int) hw, 0.0f, col, n);
@@ -344,13 +415,64 @@ ns_conv3x3_forward_banded (const NsConv *conv, NsConvCache *cache, const NsTenso
   if (ns_conv_uses_winograd (conv, FALSE, in->h, in->w))
     winograd (conv, cache, FALSE, in, out, max_band_rows);
   else
-    conv_run (conv->weight, conv->bias, conv->cin, conv->cout, in, out, max_band_rows);
+    conv_run (conv->weight, conv->bias, conv->cin, conv->cout, conv->padding, in, out,
+              max_band_rows);
 }
 
 void
 ns_conv3x3_forward (const NsConv *conv, NsConvCache *cache, const NsTensor *in, NsTensor *out)
 {
   ns_conv3x3_forward_banded (conv, cache, in, out, 0);
+}
+
+/* The input gradient under zero padding, by Winograd or the transposed convolution. */
+static void
+backward_zero (const NsConv *conv, NsConvCache *cache, const NsTensor *grad_out,
+               NsTensor *grad_in, int max_band_rows)
+{
+  if (ns_conv_uses_winograd (conv, TRUE, grad_out->h, grad_out->w))
+    {
+      winograd (conv, cache, TRUE, grad_out, grad_in, max_band_rows);
+      return;
+    }
+  g_return_if_fail (conv->weight_t != NULL);
+  conv_run (conv->weight_t, NULL, conv->cout, conv->cin, NS_PADDING_ZERO, grad_out, grad_in,
+            max_band_rows);
+}
+
+/* The input gradient under replicate or reflect padding, for the paths that only know zero
+ * padding: that of the (h + 2) × (w + 2) zero-padded input, given the output gradient with a
+ * ring of zeros (exact: the ring's outputs are zero), then its ring folded onto the pixels
+ * it copied. */
+static void
+backward_folded (const NsConv *conv, NsConvCache *cache, const NsTensor *grad_out,
+                 NsTensor *grad_in, int max_band_rows)
+{
+  int h = grad_out->h, w = grad_out->w, hp = h + 2, wp = w + 2;
+  g_autoptr (NsTensor) g = ns_tensor_new (grad_out->c, hp, wp);
+  g_autoptr (NsTensor) gi = ns_tensor_new_uninit (grad_in->c, hp, wp);
+
+  for (int c = 0; c < g->c; c++)
+    for (int y = 0; y < h; y++)
+      memcpy (g->data + ((gsize) c * hp + y + 1) * wp + 1,
+              grad_out->data + ((gsize) c * h + y) * w, w * sizeof (float));
+  backward_zero (conv, cache, g, gi, max_band_rows);
+  for (int c = 0; c < gi->c; c++)
+    {
+      const float *src = gi->data + (gsize) c * hp * wp;
+      float *dst = grad_in->data + (gsize) c * h * w;
+
+      for (int y = 0; y < h; y++)
+        memcpy (dst + (gsize) y * w, src + (gsize) (y + 1) * wp + 1, w * sizeof (float));
+      for (int py = 0; py < hp; py++)
+        for (int px = 0; px < wp; px++)
+          {
+            if (py > 0 && py < hp - 1 && px == 1)
+              px = wp - 1;          /* inside rows: only the two ring columns */
+            dst[(gsize) ns_pad_index (py - 1, h, conv->padding) * w
+                + ns_pad_index (px - 1, w, conv->padding)] += src[(gsize) py * wp + px];
+          }
+    }
 }
 
 void
@@ -368,13 +490,12 @@ ns_conv3x3_backward_input_banded (const NsConv *conv, NsConvCache *cache,
       backward_col2im (conv, grad_out, grad_in, max_band_rows);
       return;
     }
-  if (ns_conv_uses_winograd (conv, TRUE, grad_out->h, grad_out->w))
+  if (conv->padding != NS_PADDING_ZERO)
     {
-      winograd (conv, cache, TRUE, grad_out, grad_in, max_band_rows);
+      backward_folded (conv, cache, grad_out, grad_in, max_band_rows);
       return;
     }
-  g_return_if_fail (conv->weight_t != NULL);
-  conv_run (conv->weight_t, NULL, conv->cout, conv->cin, grad_out, grad_in, max_band_rows);
+  backward_zero (conv, cache, grad_out, grad_in, max_band_rows);
 }
 
 void

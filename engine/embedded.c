@@ -426,7 +426,7 @@ ns_network_new_embedded_variant (const char *name, GError **error)
 
         net->description = g_strdup_printf ("the built-in generated network, candidate \"%s\"",
                                             name);
-        return net;
+        return ns_network_with_default_padding (net);
       }
   {
     g_autofree char *known = g_strjoinv (", ", (char **) ns_network_embedded_variants ());

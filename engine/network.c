@@ -142,7 +142,94 @@ load_vgg19 (const char *weights_path, const gint *cancel, GError **error)
   if (! ns_network_load_vgg19_weights (net, path, cancel, error))
     return NULL;
   net->description = g_strdup_printf ("VGG-19 (ImageNet-trained; Simonyan & Zisserman 2014) from %s", path);
-  return g_steal_pointer (&net);
+  return ns_network_with_default_padding (g_steal_pointer (&net));
+}
+
+void
+ns_network_default_padding (NsNetworkKind kind, NsPadding *padding, int *n_convs)
+{
+  *padding = NS_PADDING_ZERO;
+  *n_convs = -1;
+}
+
+void
+ns_network_set_padding (NsNetwork *net, NsPadding padding, int n_convs)
+{
+  int k = 0;
+
+  g_return_if_fail (net != NULL);
+  g_return_if_fail (padding >= NS_PADDING_ZERO && padding <= NS_PADDING_REFLECT);
+
+  net->padding = padding;
+  net->pad_convs = n_convs < 0 ? -1 : n_convs;
+  for (int i = 0; i < net->n_layers; i++)
+    {
+      NsLayer *l = &net->layers[i];
+
+      if (l->kind != NS_LAYER_CONV && l->kind != NS_LAYER_CONV_KEEP)
+        continue;
+      l->conv.padding = n_convs < 0 || k < n_convs ? padding : NS_PADDING_ZERO;
+      k++;
+    }
+}
+
+void
+ns_network_get_padding (const NsNetwork *net, NsPadding *padding, int *n_convs)
+{
+  g_return_if_fail (net != NULL);
+
+  *padding = net->padding;
+  *n_convs = net->padding == NS_PADDING_ZERO ? -1 : net->pad_convs;
+}
+
+/* The network with the padding ns_network_load gives its kind. */
+NsNetwork *
+ns_network_with_default_padding (NsNetwork *net)
+{
+  NsPadding padding;
+  int n_convs;
+
+  if (net != NULL)
+    {
+      ns_network_default_padding (net->kind, &padding, &n_convs);
+      ns_network_set_padding (net, padding, n_convs);
+    }
+  return net;
+}
+
+static const char * const padding_names[] = { "zero", "replicate", "reflect" };
+
+gboolean
+ns_padding_parse (const char *text, NsPadding *padding, int *n_convs, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (text ? text : "", ":", 2);
+  char *end = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (padding_names); i++)
+    if (parts[0] && strcmp (parts[0], padding_names[i]) == 0)
+      {
+        gint64 n = -1;
+
+        if (parts[1] && (n = g_ascii_strtoll (parts[1], &end, 10), *end || n < 1 || n > 999))
+          break;
+        *padding = (NsPadding) i;
+        *n_convs = i == NS_PADDING_ZERO ? -1 : (int) n;
+        return TRUE;
+      }
+  g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+               "Unknown padding \"%s\"; use zero, replicate or reflect, optionally with :N "
+               "for the first N convolutions", text ? text : "");
+  return FALSE;
+}
+
+char *
+ns_padding_to_string (NsPadding padding, int n_convs)
+{
+  g_return_val_if_fail (padding >= NS_PADDING_ZERO && padding <= NS_PADDING_REFLECT, NULL);
+
+  if (padding == NS_PADDING_ZERO || n_convs < 0)
+    return g_strdup (padding_names[padding]);
+  return g_strdup_printf ("%s:%d", padding_names[padding], n_convs);
 }
 
 NsNetwork *

@@ -169,6 +169,30 @@ gboolean    ns_network_has_layer       (const NsNetwork *network, const char *la
 const char *ns_network_default_content_layer (const NsNetwork *network);
 const char *ns_network_default_style_layers  (const NsNetwork *network);
 
+/* What a 3×3 convolution sees beyond the image's edge. */
+typedef enum
+{
+  NS_PADDING_ZERO,       /* zeros (how the networks were trained or made) */
+  NS_PADDING_REPLICATE,  /* the edge pixel repeated */
+  NS_PADDING_REFLECT     /* mirrored about the edge pixel */
+} NsPadding;
+
+/* Pads the first n_convs convolutions (−1: every one) with `padding`, the others with zeros.
+ * Only the image's own border is affected: tiles and regions see their real neighbours.  A
+ * loaded network starts with ns_network_default_padding; call this before the network is
+ * shared or used (it is the one exception to "immutable after loading"). */
+void        ns_network_set_padding     (NsNetwork *network, NsPadding padding, int n_convs);
+void        ns_network_get_padding     (const NsNetwork *network, NsPadding *padding,
+                                        int *n_convs);
+/* What ns_network_load gives a network of this kind. */
+void        ns_network_default_padding (NsNetworkKind kind, NsPadding *padding, int *n_convs);
+/* Parses "zero", "replicate", "reflect", optionally followed by ":N" (the first N
+ * convolutions only; "replicate:1" is the first one); "replicate" alone means every one. */
+gboolean    ns_padding_parse           (const char *text, NsPadding *padding, int *n_convs,
+                                        GError **error);
+/* The inverse of ns_padding_parse; g_free the result. */
+char       *ns_padding_to_string       (NsPadding padding, int n_convs);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsNetwork, ns_network_unref)
 
 /* ---- options ------------------------------------------------------------------------------ */

@@ -104,7 +104,7 @@ NsSimd ns_simd_level (void);
  * previous level. */
 NsSimd ns_simd_override (NsSimd level);
 
-/* ---- conv.c: 3×3 convolution, stride 1, zero padding 1 (im2col in row bands + sgemm) ------ */
+/* ---- conv.c: 3×3 convolution, stride 1, padding 1 (im2col in row bands + sgemm) ---------- */
 
 typedef struct
 {
@@ -112,6 +112,7 @@ typedef struct
   float *weight;          /* [cout][cin][3][3], owned */
   float *bias;            /* [cout], owned */
   float *weight_t;        /* [cin][cout][3][3] spatially flipped, for the input gradient; set by ns_conv_prepare */
+  NsPadding padding;      /* beyond the edge of its input (zero-initialised: zeros) */
 } NsConv;
 
 /* What a network's convolutions keep between calls (conv-cache.c); NULL: nothing. */
@@ -148,10 +149,24 @@ int  ns_band_rows (gsize budget_bytes, gsize row_bytes, int n_rows, int max_rows
  * adjoint, the input gradient instead: in is ∂L/∂out (cout channels) and out receives
  * ∂L/∂in (cin channels).  u is ns_winograd_weights (weight, cin, cout, adjoint), or NULL to
  * transform the weights in this call; the result is the same bits.  out is overwritten;
- * max_band_rows > 0 caps the tile rows (of 4 pixels) per band, for tests. */
+ * max_band_rows > 0 caps the tile rows (of 4 pixels) per band, for tests.  padding is what
+ * the input is read with beyond its edge (the adjoint pads with zeros only: conv.c folds
+ * other paddings' gradients itself). */
 void  ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
-                           gboolean adjoint, const float *u, const NsTensor *in, NsTensor *out,
-                           int max_band_rows);
+                           gboolean adjoint, const float *u, NsPadding padding,
+                           const NsTensor *in, NsTensor *out, int max_band_rows);
+/* Where index i (−1 … n) of a row or column of n pixels reads under non-zero padding. */
+static inline int
+ns_pad_index (int i, int n, NsPadding padding)
+{
+  gboolean mirror = padding == NS_PADDING_REFLECT && n > 1;
+
+  if (i < 0)
+    return mirror ? 1 : 0;
+  if (i >= n)
+    return mirror ? n - 2 : n - 1;
+  return i;
+}
 /* The weights transformed for ns_winograd_conv3x3 in that direction (adjoint: for the input
  * gradient): ns_winograd_weights_floats (n_in, n_out) floats, n_in = cin and n_out = cout
  * forward, the other way round for the adjoint; ns_floats_free it. */
@@ -498,12 +513,17 @@ struct _NsNetwork
    * channels; used by the embedded network. */
   gboolean       normalize_channels;
   float          mean[3], std[3];
+  /* ns_network_set_padding: the first pad_convs convolutions (−1: all) pad with `padding`. */
+  NsPadding      padding;
+  int            pad_convs;
   int            n_layers;
   NsLayer       *layers;
 };
 
 /* A network with the VGG-19 topology up to conv5_1 and unset weights (all zero). */
 NsNetwork *ns_network_new_vgg19_topology (NsNetworkKind kind, const char *name);
+/* Sets net's padding to its kind's default (ns_network_default_padding); returns net. */
+NsNetwork *ns_network_with_default_padding (NsNetwork *net);
 int        ns_network_layer_index (const NsNetwork *net, const char *name);   /* -1 if absent */
 /* Number of 2× poolings before layer `index`: the image must be at least 2^that pixels. */
 int        ns_network_layer_stride_log2 (const NsNetwork *net, int index);

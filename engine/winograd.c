@@ -1,4 +1,4 @@
-/* winograd.c — 3×3 convolution (stride 1, zero padding 1) by Winograd's minimal filtering
+/* winograd.c — 3×3 convolution (stride 1, padding 1) by Winograd's minimal filtering
  * F(4×4, 3×3) (Lavin & Gray 2016).
  *
  * Each 4×4 block of output ("tile") is computed from the 6×6 input patch around it:
@@ -105,11 +105,12 @@ weight_transform (const NsWinogradLanes *l, const float *weight, int cin, int co
 }
 
 /* V[e][c][t] = (Bᵀ d B)[e] for the 6×6 patch d of tile t in channel c, for tile rows
- * [ty0, ty1) (tiles numbered row by row, tw per row).  pad holds six zero-padded input
- * rows (4·tw + 2 floats each). */
+ * [ty0, ty1) (tiles numbered row by row, tw per row).  pad holds six padded input rows
+ * (4·tw + 2 floats each).  Rows and columns beyond the one padded on each side only feed
+ * outputs past the edge, which are dropped: they stay zero. */
 static void
-input_transform (const NsWinogradLanes *l, const NsTensor *in, int c, int ty0, int ty1, int tw,
-                 float *v, gsize n_tiles, gsize v_stride, float *pad)
+input_transform (const NsWinogradLanes *l, const NsTensor *in, NsPadding padding, int c,
+                 int ty0, int ty1, int tw, float *v, gsize n_tiles, gsize v_stride, float *pad)
 {
   int h = in->h, w = in->w;
   gsize pad_w = (gsize) 4 * tw + 2;
@@ -125,9 +126,22 @@ input_transform (const NsWinogradLanes *l, const NsTensor *in, int c, int ty0, i
           int y = 4 * ty - 1 + r;
           float *dst = pad + r * pad_w;
 
+          const float *src = NULL;
+
           memset (dst, 0, pad_w * sizeof (float));
           if (y >= 0 && y < h)
-            memcpy (dst + 1, plane + (gsize) y * w, w * sizeof (float));
+            src = plane + (gsize) y * w;
+          else if (padding != NS_PADDING_ZERO && y >= -1 && y <= h)
+            src = plane + (gsize) ns_pad_index (y, h, padding) * w;
+          if (src != NULL)
+            {
+              memcpy (dst + 1, src, w * sizeof (float));
+              if (padding != NS_PADDING_ZERO)
+                {
+                  dst[0] = src[ns_pad_index (-1, w, padding)];
+                  dst[w + 1] = src[ns_pad_index (w, w, padding)];
+                }
+            }
           rows[r] = dst;
         }
       for (int tx = 0; tx < tw; tx += LANES)
@@ -221,6 +235,7 @@ typedef struct
   const float    *weight, *bias;
   int             cin, cout, n_in, n_out;
   gboolean        adjoint;
+  NsPadding       padding;
   const NsTensor *in;
   NsTensor       *out;
   int             th, tw, n_workers;
@@ -258,8 +273,8 @@ input_item (int c, int worker, gpointer data)
 {
   const Job *j = data;
 
-  input_transform (j->l, j->in, c, j->ty0, j->ty1, j->tw, j->v, j->n_tiles, j->v_stride,
-                   job_pad (j, worker));
+  input_transform (j->l, j->in, j->padding, c, j->ty0, j->ty1, j->tw, j->v, j->n_tiles,
+                   j->v_stride, job_pad (j, worker));
 }
 
 /* M[e] = U[e] · V[e] for e = e0 + item: every output at once, the same call whether U is
@@ -376,7 +391,8 @@ ns_winograd_weights (const float *weight, int cin, int cout, gboolean adjoint)
 
 void
 ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
-                     gboolean adjoint, const float *u, const NsTensor *in, NsTensor *out,
+                     gboolean adjoint, const float *u, NsPadding padding,
+                     const NsTensor *in, NsTensor *out,
                      int max_band_rows)
 {
   Job j = { 0 };
@@ -390,6 +406,7 @@ ns_winograd_conv3x3 (const float *weight, const float *bias, int cin, int cout,
 
   job_init (&j, weight, cin, cout, adjoint);
   j.bias = bias;
+  j.padding = adjoint ? NS_PADDING_ZERO : padding;
   j.in = in;
   j.out = out;
   j.th = (in->h + 3) / 4;

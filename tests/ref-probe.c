@@ -174,9 +174,21 @@ probe_clear (Probe *p)
 static gboolean
 probe_load (Probe *p, const char *weights, const char *content, const char *style, GError **error)
 {
+  const char *padding = g_getenv ("NS_REF_PADDING");
+
   p->net = ns_network_load (NS_NETWORK_VGG19, weights, error);
   if (p->net == NULL)
     return FALSE;
+  /* reference.py's other paddings (ns_padding_parse's text). */
+  if (padding != NULL)
+    {
+      NsPadding mode;
+      int n_convs;
+
+      if (!ns_padding_parse (padding, &mode, &n_convs, error))
+        return FALSE;
+      ns_network_set_padding (p->net, mode, n_convs);
+    }
   p->content = image_read (content, error);
   if (p->content == NULL)
     return FALSE;

@@ -73,6 +73,11 @@ check "--print-weights-path names the download destination under XDG_DATA_HOME" 
 # ---- real runs ------------------------------------------------------------------------------
 run "$T/content.png" "$T/style.png" "${fast[@]}" -o "$T/out.png"
 check "RGB run exits 0" '[ "$rc" = 0 ]'
+run "$T/content.png" "$T/style.png" "${fast[@]}" --padding zero -o "$T/pad-zero.png"
+run2_rc=$rc
+run "$T/content.png" "$T/style.png" "${fast[@]}" --padding replicate -o "$T/pad-replicate.png"
+check "--padding zero and replicate both run, with different results" \
+  '[ "$run2_rc" = 0 ] && [ "$rc" = 0 ] && ! near "$("$MK" diff "$T/pad-zero.png" "$T/pad-replicate.png")" 0 1e-4'
 check "RGB run writes a 64×48 8-bit RGB PNG (content 80×60, --size 64)" \
   '[ "$(png_header "$T/out.png")" = "64 48 8 2" ]'
 check "the result is an image, not a constant" \
@@ -210,6 +215,8 @@ usage_case "--max-memory below 64M"      "at least 64M"      "$C" "$S" -o "$O" -
 usage_case "--scales out of range"       "--scales"          "$C" "$S" -o "$O" --scales 40
 usage_case "--scale-iterations not numbers" "--scale-iterations" "$C" "$S" -o "$O" --scale-iterations 3,x
 usage_case "--network foo"               "embedded"          "$C" "$S" -o "$O" --network foo
+usage_case "--padding foo"               "replicate"         "$C" "$S" -o "$O" --padding foo
+usage_case "--padding replicate:0"       "--padding"         "$C" "$S" -o "$O" --padding replicate:0
 usage_case "--preserve-colors=sepia"     "histogram"         "$C" "$S" -o "$O" --preserve-colors=sepia
 usage_case "missing -o"                  "-o"                "$C" "$S"
 usage_case "output not .png"             ".png"              "$C" "$S" -o "$T/out.jpg"

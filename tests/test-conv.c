@@ -18,10 +18,14 @@ static const int sizes[][2] = { { 1, 1 }, { 1, 9 }, { 9, 1 }, { 7, 5 }, { 13, 11
  * while still catching any wrong or missing tap. */
 #define REL_TOL 1e-5
 
+/* The padding make_conv gives its convolutions (the padding tests change it). */
+static NsPadding padding_now = NS_PADDING_ZERO;
+
 static NsConv
 make_conv (int cin, int cout, guint32 seed)
 {
-  NsConv conv = { cin, cout, ns_floats_new ((gsize) cin * cout * 9), ns_floats_new (cout), NULL };
+  NsConv conv = { cin, cout, ns_floats_new ((gsize) cin * cout * 9), ns_floats_new (cout), NULL,
+                  padding_now };
 
   ns_test_fill (conv.weight, (gsize) cin * cout * 9, seed, -1.0f, 1.0f);
   ns_test_fill (conv.bias, cout, seed + 1, -1.0f, 1.0f);
@@ -44,6 +48,23 @@ weight_at (const NsConv *conv, int co, int ci, int ky, int kx)
   return conv->weight[(((gsize) co * conv->cin + ci) * 3 + ky) * 3 + kx];
 }
 
+/* Where tap (sy, sx) reads, or FALSE for a zero: out-of-image taps of replicate and reflect
+ * padding read the edge pixel or its neighbour, written here without ns_pad_index. */
+static gboolean
+tap_source (const NsConv *conv, int h, int w, int *sy, int *sx)
+{
+  gboolean reflect = conv->padding == NS_PADDING_REFLECT;
+  int ry = reflect && h > 1, rx = reflect && w > 1;
+
+  if (*sy >= 0 && *sy < h && *sx >= 0 && *sx < w)
+    return TRUE;
+  if (conv->padding == NS_PADDING_ZERO)
+    return FALSE;
+  *sy = *sy < 0 ? ry : *sy >= h ? h - 1 - ry : *sy;
+  *sx = *sx < 0 ? rx : *sx >= w ? w - 1 - rx : *sx;
+  return TRUE;
+}
+
 /* Direct convolution; scale[i] receives the sum of the magnitudes of the terms. */
 static void
 naive_forward (const NsConv *conv, const NsTensor *in, double *out, double *scale)
@@ -63,7 +84,7 @@ naive_forward (const NsConv *conv, const NsTensor *in, double *out, double *scal
                   int sy = y + ky - 1, sx = x + kx - 1;
                   double term;
 
-                  if (sy < 0 || sy >= h || sx < 0 || sx >= w)
+                  if (!tap_source (conv, h, w, &sy, &sx))
                     continue;
                   term = (double) weight_at (conv, co, ci, ky, kx)
                          * in->data[((gsize) ci * h + sy) * w + sx];
@@ -98,11 +119,12 @@ naive_backward (const NsConv *conv, const NsTensor *grad_out, double *grad_in, d
               for (int kx = 0; kx < 3; kx++)
                 {
                   int sy = y + ky - 1, sx = x + kx - 1;
-                  gsize i = ((gsize) ci * h + sy) * w + sx;
+                  gsize i;
                   double term;
 
-                  if (sy < 0 || sy >= h || sx < 0 || sx >= w)
+                  if (!tap_source (conv, h, w, &sy, &sx))
                     continue;
+                  i = ((gsize) ci * h + sy) * w + sx;
                   term = g * weight_at (conv, co, ci, ky, kx);
                   grad_in[i] += term;
                   scale[i] += fabs (term);
@@ -217,7 +239,7 @@ check_kept_weights (const NsConv *conv, gboolean adjoint, const NsTensor *in,
 
   ns_test_fill (out->data, ns_tensor_len (out), 77, 100.0f, 200.0f);
   ns_winograd_conv3x3 (conv->weight, adjoint ? NULL : conv->bias, conv->cin, conv->cout,
-                       adjoint, u, in, out, band);
+                       adjoint, u, NS_PADDING_ZERO, in, out, band);
   g_assert_cmpmem (out->data, ns_tensor_len (out) * sizeof (float), expected->data,
                    ns_tensor_len (expected) * sizeof (float));
   ns_floats_free (u);
@@ -239,14 +261,16 @@ check_winograd (int cin, int cout, int h, int w, int band, guint32 seed)
   ns_test_fill (out->data, n_out, seed + 30, 100.0f, 200.0f);
   ns_test_fill (grad_in->data, n_in, seed + 31, 100.0f, 200.0f);
 
-  ns_winograd_conv3x3 (conv.weight, conv.bias, cin, cout, FALSE, NULL, in, out, band);
+  ns_winograd_conv3x3 (conv.weight, conv.bias, cin, cout, FALSE, NULL, NS_PADDING_ZERO, in, out,
+                       band);
   naive_forward (&conv, in, ref, scale);
   err = max_rel_error (out->data, ref, scale, n_out);
   g_test_message ("winograd forward %d->%d at %dx%d, band %d: error %g", cin, cout, h, w, band, err);
   g_assert_cmpfloat (err, <=, WINOGRAD_TOL);
   check_kept_weights (&conv, FALSE, in, out, band);
 
-  ns_winograd_conv3x3 (conv.weight, NULL, cin, cout, TRUE, NULL, grad_out, grad_in, band);
+  ns_winograd_conv3x3 (conv.weight, NULL, cin, cout, TRUE, NULL, NS_PADDING_ZERO, grad_out,
+                       grad_in, band);
   naive_backward (&conv, grad_out, ref, scale);
   err = max_rel_error (grad_in->data, ref, scale, n_in);
   g_test_message ("winograd adjoint %d->%d at %dx%d, band %d: error %g", cin, cout, h, w, band, err);
@@ -476,6 +500,84 @@ test_gradcheck (void)
     }
 }
 
+/* Replicate and reflect padding on every path against the direct versions: im2col and
+ * col2im (few channels), the transposed convolution and Winograd forward with the folded
+ * input gradient (many), single-pixel rows and columns (reflect falls back to replicate),
+ * forced bands; and the input gradient against finite differences, at the borders too. */
+static void
+test_padding (void)
+{
+  static const int cases[][5] = {      /* cin, cout, h, w, band */
+    { 3, 4, 7, 5, 0 }, { 3, 64, 13, 11, 2 }, { 1, 17, 9, 1, 0 }, { 17, 5, 1, 9, 0 },
+    { 17, 5, 6, 9, 1 }, { 64, 64, 13, 11, 3 }, { 16, 24, 26, 29, 0 }, { 24, 20, 29, 26, 2 },
+    { 33, 5, 23, 70, 0 }, { 5, 33, 2, 2, 0 },
+  };
+  static const int grad_cases[][5] = {  /* cin, cout, h, w, band */
+    { 3, 4, 7, 5, 0 }, { 17, 5, 6, 9, 1 }, { 4, 64, 1, 8, 0 }, { 20, 24, 25, 24, 0 },
+  };
+
+  for (NsPadding p = NS_PADDING_REPLICATE; p <= NS_PADDING_REFLECT; p++)
+    {
+      padding_now = p;
+      for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+        check_case (cases[c][0], cases[c][1], cases[c][2], cases[c][3], cases[c][4],
+                    3000 + 10 * c + p);
+      for (guint c = 0; c < G_N_ELEMENTS (grad_cases); c++)
+        {
+          int cin = grad_cases[c][0], cout = grad_cases[c][1], h = grad_cases[c][2];
+          int w = grad_cases[c][3];
+          GradData d = { make_conv (cin, cout, 3500 + c), NULL, NULL, NULL, NULL,
+                         grad_cases[c][4] };
+          g_autoptr (NsTensor) x = random_tensor (cin, h, w, 3550 + c);
+          double err;
+
+          d.in = ns_tensor_new (cin, h, w);
+          d.out = ns_tensor_new (cout, h, w);
+          d.r = random_tensor (cout, h, w, 3570 + c);
+          d.grad_in = ns_tensor_new (cin, h, w);
+          err = ns_test_gradcheck (conv_objective, &d, x->data, ns_tensor_len (x), 0.5, 60,
+                                   3590 + c);
+          g_test_message ("padding %d gradcheck %d->%d at %dx%d: error %g", p, cin, cout, h, w,
+                          err);
+          g_assert_cmpfloat (err, <=, 1e-3);
+          ns_tensor_free (d.in);
+          ns_tensor_free (d.out);
+          ns_tensor_free (d.r);
+          ns_tensor_free (d.grad_in);
+          ns_conv_clear (&d.conv);
+        }
+    }
+  padding_now = NS_PADDING_ZERO;
+}
+
+/* The padding makes a difference, and only at the border: replicate padding of a constant
+ * image gives every pixel the interior's response. */
+static void
+test_padding_constant (void)
+{
+  NsConv conv;
+  g_autoptr (NsTensor) in = ns_tensor_new (20, 30, 27);
+  g_autoptr (NsTensor) zero = ns_tensor_new (24, 30, 27);
+  g_autoptr (NsTensor) rep = ns_tensor_new (24, 30, 27);
+  gsize hw = 30 * 27;
+
+  conv = make_conv (20, 24, 3900);
+  for (gsize i = 0; i < ns_tensor_len (in); i++)
+    in->data[i] = 0.5f;
+  ns_conv3x3_forward (&conv, NULL, in, zero);
+  conv.padding = NS_PADDING_REPLICATE;
+  ns_conv3x3_forward (&conv, NULL, in, rep);
+  for (int c = 0; c < 24; c++)
+    {
+      float centre = zero->data[c * hw + 15 * 27 + 13];
+
+      g_assert_cmpfloat (fabsf (zero->data[c * hw] - centre), >, 1e-4);
+      for (gsize i = 0; i < hw; i++)
+        g_assert_cmpfloat (fabsf (rep->data[c * hw + i] - centre), <=, 1e-4);
+    }
+  ns_conv_clear (&conv);
+}
+
 /* weight_t must hold the transposed, 180°-rotated kernels. */
 static void
 test_prepare_layout (void)
@@ -508,6 +610,8 @@ main (int argc, char **argv)
   g_test_add_func ("/conv/winograd-dispatch", test_winograd_dispatch);
   g_test_add_func ("/conv/same-bits", test_same_bits);
   g_test_add_func ("/conv/sgemm-threads", test_sgemm_threads);
+  g_test_add_func ("/conv/padding", test_padding);
+  g_test_add_func ("/conv/padding-constant", test_padding_constant);
 
   return g_test_run ();
 }

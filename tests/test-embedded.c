@@ -71,6 +71,7 @@ typedef struct
   int        taps[4];
   float     *r[4];        /* a linear loss Σ r·act at each tap */
   guint64    signature;   /* ReLU on/off pattern of the last forward pass */
+  gboolean   border_only; /* check_pieces checks pixels on the image's border only */
 } NetCase;
 
 /* FNV-1a over every ReLU's on/off state: the linear piece of the network x lies on. */
@@ -165,10 +166,13 @@ check_pieces (NetCase *nc, float *x, double eps, gsize want, gsize *checked)
   for (gsize tries = 0; tries < 40 * want && *checked < want; tries++)
     {
       gsize i = (gsize) g_rand_int_range (r, 0, (gint32) n);
+      int px = (int) (i % nc->w), py = (int) (i / nc->w % nc->h);
       float saved = x[i];
       double fp, fm, num;
       gboolean same;
 
+      if (nc->border_only && px > 0 && px < nc->w - 1 && py > 0 && py < nc->h - 1)
+        continue;
       x[i] = saved + (float) eps;
       fp = linear_loss (x, NULL, nc);
       same = nc->signature == sig0;
@@ -212,9 +216,10 @@ test_conv_keep_backward (void)
 /* The whole network (every layer kind it uses: CONV, CONV_KEEP, ReLU, average pooling)
  * against finite differences, with losses at three depths. */
 static void
-check_network_backward (const char *variant, const char *tap_names[3])
+check_network_backward (const char *variant, const char *tap_names[3], NsPadding padding)
 {
-  NetCase nc = { .c = 3, .h = 19, .w = 22, .n_taps = 3 };
+  NetCase nc = { .c = 3, .h = 19, .w = 22, .n_taps = 3,
+                 .border_only = padding != NS_PADDING_ZERO };
   g_autoptr (GError) error = NULL;
   g_autofree float *x = g_new (float, 3 * 19 * 22);
   gsize checked;
@@ -222,6 +227,8 @@ check_network_backward (const char *variant, const char *tap_names[3])
 
   nc.net = ns_network_new_embedded_variant (variant, &error);
   g_assert_no_error (error);
+  if (padding != NS_PADDING_ZERO)        /* else the network's own */
+    ns_network_set_padding (nc.net, padding, -1);
   for (int k = 0; k < 3; k++)
     {
       nc.taps[k] = ns_network_layer_index (nc.net, tap_names[k]);
@@ -231,7 +238,8 @@ check_network_backward (const char *variant, const char *tap_names[3])
   net_case_init (&nc);
   ns_test_fill (x, 3 * 19 * 22, 7, -1.5f, 1.5f);
   err = check_pieces (&nc, x, 1e-3, 30, &checked);
-  g_test_message ("%s: relative gradient error %.3g over %zu coordinates", variant, err, checked);
+  g_test_message ("%s, padding %d: relative gradient error %.3g over %zu coordinates%s", variant,
+                  padding, err, checked, nc.border_only ? " on the border" : "");
   g_assert_cmpuint (checked, ==, 30);
   g_assert_cmpfloat (err, <, 1e-2);
   net_case_clear (&nc);
@@ -243,7 +251,7 @@ test_wavelet_backward (void)
 {
   const char *taps[3] = { "relu1_1", "relu2_2", "relu3_2" };
 
-  check_network_backward ("wavelet,scales=3,shifts=4", taps);
+  check_network_backward ("wavelet,scales=3,shifts=4", taps, NS_PADDING_ZERO);
 }
 
 static void
@@ -251,7 +259,18 @@ test_random_pyramid_backward (void)
 {
   const char *taps[3] = { "relu1_1", "pool1", "relu3_1" };
 
-  check_network_backward ("random-pyramid,scales=3", taps);
+  check_network_backward ("random-pyramid,scales=3", taps, NS_PADDING_ZERO);
+}
+
+/* Replicate and reflect padding in every convolution (CONV and CONV_KEEP, forward by im2col
+ * and Winograd, input gradient by col2im), checked on the border pixels, where they differ. */
+static void
+test_padding_backward (void)
+{
+  const char *taps[3] = { "relu1_2", "pool1", "relu2_2" };
+
+  check_network_backward ("random-pyramid,scales=3,shifts=2", taps, NS_PADDING_REPLICATE);
+  check_network_backward ("random-pyramid,scales=3,shifts=2", taps, NS_PADDING_REFLECT);
 }
 
 /* On a flat image every band filter gives 0 away from the borders (the zero padding makes
@@ -678,6 +697,7 @@ main (int argc, char **argv)
   g_test_add_func ("/embedded/conv-keep/backward", test_conv_keep_backward);
   g_test_add_func ("/embedded/wavelet/backward", test_wavelet_backward);
   g_test_add_func ("/embedded/random-pyramid/backward", test_random_pyramid_backward);
+  g_test_add_func ("/embedded/padding/backward", test_padding_backward);
   g_test_add_func ("/embedded/wavelet/flat-image", test_wavelet_flat_image);
   g_test_add_func ("/embedded/wavelet/orientation", test_wavelet_orientation);
   g_test_add_func ("/embedded/deterministic", test_deterministic);

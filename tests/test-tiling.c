@@ -446,6 +446,47 @@ test_tiled_embedded (void)
   check_tiled (net, &k);
 }
 
+/* Replicate or reflect padding pads only the image's border: a tile's halo still holds its
+ * real neighbours, so tiled = whole as with zeros (which the loss is not equal to). */
+static void
+test_tiled_padding (void)
+{
+  g_autoptr (NsNetwork) vgg = random_vgg19 (41);
+  g_autoptr (NsNetwork) embedded = ns_network_new_embedded ();
+  const Case deep = { "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", "relu4_2", NS_COLOR_STYLE, 114,
+                      67, 64, FALSE, 1e5 };
+  const Case shallow = { NULL, NULL, NS_COLOR_STYLE, 72, 53, 32, TRUE, 1.0 };
+  g_autoptr (NsImage) content = make_image (72, 53, 1);
+  const NsImage *styles[] = { content };
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  double loss[2];
+
+  ns_network_set_padding (vgg, NS_PADDING_REPLICATE, -1);
+  check_tiled (vgg, &deep);
+  ns_network_set_padding (vgg, NS_PADDING_REFLECT, 1);
+  check_tiled (vgg, &deep);
+  ns_network_set_padding (embedded, NS_PADDING_REPLICATE, -1);
+  check_tiled (embedded, &shallow);
+  ns_network_set_padding (embedded, NS_PADDING_REFLECT, -1);
+  check_tiled (embedded, &shallow);
+
+  /* Not vacuous: the padding changes the loss of an image that is not its own style. */
+  for (int z = 0; z < 2; z++)
+    {
+      g_autoptr (NsObjective) obj = NULL;
+      g_autofree float *x = NULL;
+
+      ns_network_set_padding (embedded, z ? NS_PADDING_ZERO : NS_PADDING_REPLICATE, -1);
+      obj = ns_objective_new (embedded, opt, content, styles, NULL, 1, NULL);
+      x = ns_objective_initial (obj);
+      for (gsize i = 0; i < ns_objective_len (obj); i++)
+        x[i] += 0.05f * sinf ((float) i * 0.37f);
+      loss[z] = ns_objective_eval (obj, x, NULL, NULL);
+    }
+  g_test_message ("embedded loss: replicate %.9g, zero %.9g", loss[0], loss[1]);
+  g_assert_cmpfloat (fabs (loss[0] - loss[1]), >, 1e-4 * fabs (loss[1]));
+}
+
 /* ---- the gradient by rows ----------------------------------------------------------------------- */
 
 typedef struct
@@ -720,6 +761,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tiling/pass-threads", test_pass_threads);
   g_test_add_func ("/tiling/tiled-vgg19", test_tiled_vgg19);
   g_test_add_func ("/tiling/tiled-embedded", test_tiled_embedded);
+  g_test_add_func ("/tiling/tiled-padding", test_tiled_padding);
   g_test_add_func ("/tiling/rows", test_rows);
   g_test_add_func ("/tiling/cancel", test_cancel);
   g_test_add_func ("/tiling/stream", test_stream);

@@ -728,7 +728,7 @@ evaluate (const Args *a)
           return 1;
         }
       if (!(net = ev_load_network (a->network, &error)) ||
-          !ev_run_options_make (&a->run, &opt, &error))
+          !ev_run_options_make (&a->run, net, &opt, &error))
         {
           g_printerr ("eval-frames: %s\n", error->message);
           return 1;

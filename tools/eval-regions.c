@@ -641,7 +641,8 @@ evaluate (const Args *a)
       g_printerr ("eval-regions: no photo matches --photos %s\n", a->photos);
       return 2;
     }
-  if (! (net = ev_load_network (a->network, &error)) || ! ev_run_options_make (&a->run, &opt, &error)
+  if (! (net = ev_load_network (a->network, &error))
+      || ! ev_run_options_make (&a->run, net, &opt, &error)
       || ! (style_a = ev_load_rgb (a->samples, a->style_a, &error))
       || ! (style_b = ev_load_rgb (a->samples, a->style_b, &error)))
     {

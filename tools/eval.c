@@ -58,6 +58,7 @@ typedef struct
   char     *tsv;
   int       cost;
   int       cost_iterations;
+  int       margin;
   gboolean  calibrate;
   gboolean  reuse;
   gboolean  baseline_images;
@@ -66,6 +67,7 @@ typedef struct
 typedef struct
 {
   double d_result, d_content, d_hist, ssim, ms_per_iter;
+  double frame, frame_content, frame_grad, frame_grad_content;   /* ev_edge_frame */
   double groups[EV_N_GROUPS], groups_content[EV_N_GROUPS], groups_hist[EV_N_GROUPS];
 } Row;
 
@@ -117,6 +119,55 @@ stylize (NsNetwork *net, const NsOptions *opt, const NsImage *content, const NsI
   *ms_per_iter = t.iteration > t.first ? 1000.0 * (t.elapsed - t.start) / (t.iteration - t.first)
                                        : NAN;
   return out;
+}
+
+/* img with a margin of m pixels mirrored about its edge pixels on every side (m < width, height). */
+static NsImage *
+reflect_pad (const NsImage *img, int m)
+{
+  int w = img->width, h = img->height, c = img->channels;
+  NsImage *out = ns_image_new (w + 2 * m, h + 2 * m, c);
+
+  for (int y = 0; y < out->height; y++)
+    for (int x = 0; x < out->width; x++)
+      {
+        int sx = ABS (x - m), sy = ABS (y - m);
+
+        sx = sx >= w ? 2 * (w - 1) - sx : sx;
+        sy = sy >= h ? 2 * (h - 1) - sy : sy;
+        memcpy (out->data + ((gsize) y * out->width + x) * c,
+                img->data + ((gsize) sy * w + sx) * c, c * sizeof (float));
+      }
+  return out;
+}
+
+/* The w × h window of img at (x0, y0). */
+static NsImage *
+crop (const NsImage *img, int x0, int y0, int w, int h)
+{
+  NsImage *out = ns_image_new (w, h, img->channels);
+
+  for (int y = 0; y < h; y++)
+    memcpy (out->data + (gsize) y * w * img->channels,
+            img->data + ((gsize) (y0 + y) * img->width + x0) * img->channels,
+            (gsize) w * img->channels * sizeof (float));
+  return out;
+}
+
+/* Stylizes content with a mirrored margin of m pixels (a pipeline-level answer to the frame
+ * that zero padding paints), then crops it off. */
+static NsImage *
+stylize_with_margin (NsNetwork *net, const NsOptions *opt, const NsImage *content,
+                     const NsImage *style, int m, double *ms_per_iter, GError **error)
+{
+  g_autoptr (NsImage) padded = NULL;
+  g_autoptr (NsImage) out = NULL;
+
+  if (m <= 0)
+    return stylize (net, opt, content, style, ms_per_iter, error);
+  padded = reflect_pad (content, m);
+  out = stylize (net, opt, padded, style, ms_per_iter, error);
+  return out ? crop (out, m, m, content->width, content->height) : NULL;
 }
 
 /* ---- modes --------------------------------------------------------------------------------- */
@@ -199,7 +250,7 @@ time_network (const Args *a, const char *name, const NsImage *content, const NsI
   double t[9];
   int reps = 5;
 
-  if (net == NULL || !ev_run_options_make (&a->run, &opt, error))
+  if (net == NULL || !ev_run_options_make (&a->run, net, &opt, error))
     return FALSE;
   if (a->run.threads > 0)
     openblas_set_num_threads (a->run.threads);
@@ -272,8 +323,9 @@ evaluate (const Args *a)
   g_autofree char *sheet_path = NULL;
   FILE *tsv = NULL;
   double worst_ratio = 0, worst_ssim = 1, sum_ratio = 0, sum_ssim = 0;
+  double sum_frame = 0, sum_frame_content = 0, sum_frame_grad = 0;
 
-  if (net == NULL || !ev_run_options_make (&a->run, &opt, &error))
+  if (net == NULL || !ev_run_options_make (&a->run, net, &opt, &error))
     {
       g_printerr ("ns-eval: %s\n", error->message);
       return 1;
@@ -319,7 +371,8 @@ evaluate (const Args *a)
         }
       else
         {
-          result = stylize (net, opt, content, s0, &row->ms_per_iter, &error);
+          result = stylize_with_margin (net, opt, content, s0, a->margin, &row->ms_per_iter,
+                                        &error);
           if (result == NULL)
             {
               g_printerr ("ns-eval: %s: %s\n", name, error->message);
@@ -346,9 +399,13 @@ evaluate (const Args *a)
       ev_stats_compute (hist, &st);
       row->d_hist = ev_distance (&st, &st_style, row->groups_hist);
       row->ssim = ev_ssim_blurred (result, content);
+      row->frame = ev_edge_frame (result, &row->frame_grad);
+      row->frame_content = ev_edge_frame (content, &row->frame_grad_content);
       g_printerr ("ns-eval: %-36s d=%.3f content %.3f hist %.3f ratio %.2f ssim %.3f %.0f ms/it"
-                  "  [", name, row->d_result, row->d_content, row->d_hist,
-                  row->d_result / row->d_hist, row->ssim, row->ms_per_iter);
+                  " frame %.4f (content %.4f) edge gradient x%.2f (content x%.2f)  [", name,
+                  row->d_result, row->d_content, row->d_hist, row->d_result / row->d_hist,
+                  row->ssim, row->ms_per_iter, row->frame, row->frame_content, row->frame_grad,
+                  row->frame_grad_content);
       /* Per group: result / content / histogram baseline. */
       for (int g = 0; g < EV_N_GROUPS; g++)
         g_printerr ("%s%s %.2f/%.2f/%.2f", g ? ", " : "", ev_group_names[g], row->groups[g],
@@ -367,12 +424,14 @@ evaluate (const Args *a)
     }
 
   printf ("| pair | d(result, style) | d(content, style) | d(histogram-matched, style) | ratio to "
-          "histogram | SSIM | ms/iteration |\n|---|---:|---:|---:|---:|---:|---:|\n");
+          "histogram | SSIM | ms/iteration | frame (content) | edge gradient |\n"
+          "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   if (a->tsv && !(tsv = fopen (a->tsv, "w")))
     g_printerr ("ns-eval: cannot write %s\n", a->tsv);
   if (tsv)
     {
-      fprintf (tsv, "pair\td_result\td_content\td_hist\tratio\tssim\tms_per_iter");
+      fprintf (tsv, "pair\td_result\td_content\td_hist\tratio\tssim\tms_per_iter\tframe"
+               "\tframe_content\tframe_grad");
       for (int g = 0; g < EV_N_GROUPS; g++)
         fprintf (tsv, "\t%s", ev_group_names[g]);
       fprintf (tsv, "\n");
@@ -382,12 +441,14 @@ evaluate (const Args *a)
       Row *row = rows->pdata[r];
       double ratio = row->d_result / row->d_hist;
 
-      printf ("| %s | %.3f | %.3f | %.3f | %.2f | %.3f | %.0f |\n", (char *) names->pdata[r],
-              row->d_result, row->d_content, row->d_hist, ratio, row->ssim, row->ms_per_iter);
+      printf ("| %s | %.3f | %.3f | %.3f | %.2f | %.3f | %.0f | %.4f (%.4f) | %.2f |\n",
+              (char *) names->pdata[r], row->d_result, row->d_content, row->d_hist, ratio,
+              row->ssim, row->ms_per_iter, row->frame, row->frame_content, row->frame_grad);
       if (tsv)
         {
-          fprintf (tsv, "%s\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.1f", (char *) names->pdata[r],
-                   row->d_result, row->d_content, row->d_hist, ratio, row->ssim, row->ms_per_iter);
+          fprintf (tsv, "%s\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.1f\t%.5f\t%.5f\t%.3f",
+                   (char *) names->pdata[r], row->d_result, row->d_content, row->d_hist, ratio,
+                   row->ssim, row->ms_per_iter, row->frame, row->frame_content, row->frame_grad);
           for (int g = 0; g < EV_N_GROUPS; g++)
             fprintf (tsv, "\t%.4f", row->groups[g]);
           fprintf (tsv, "\n");
@@ -396,11 +457,16 @@ evaluate (const Args *a)
       worst_ssim = MIN (worst_ssim, row->ssim);
       sum_ratio += ratio;
       sum_ssim += row->ssim;
+      sum_frame += row->frame;
+      sum_frame_content += row->frame_content;
+      sum_frame_grad += row->frame_grad;
     }
   if (tsv)
     fclose (tsv);
-  printf ("| **mean** | | | | %.2f | %.3f | |\n| **worst** | | | | %.2f | %.3f | |\n",
-          sum_ratio / rows->len, sum_ssim / rows->len, worst_ratio, worst_ssim);
+  printf ("| **mean** | | | | %.2f | %.3f | | %.4f (%.4f) | %.2f |\n"
+          "| **worst** | | | | %.2f | %.3f | | | |\n",
+          sum_ratio / rows->len, sum_ssim / rows->len, sum_frame / rows->len,
+          sum_frame_content / rows->len, sum_frame_grad / rows->len, worst_ratio, worst_ssim);
   printf ("targets (ratio <= 0.70, SSIM >= 0.40 on every pair): %s\n",
           worst_ratio <= 0.7 && worst_ssim >= 0.4 ? "met" : "NOT met");
 
@@ -451,6 +517,7 @@ main (int argc, char **argv)
     { "baseline-images", 0, 0, G_OPTION_ARG_NONE, &a.baseline_images, "Also write the histogram-matched baselines", NULL },
     { "cost", 0, 0, G_OPTION_ARG_INT, &a.cost, "Time the network against a random VGG-19 at this size instead", "SIZE" },
     { "cost-iterations", 0, 0, G_OPTION_ARG_INT, &a.cost_iterations, "L-BFGS iterations timed by --cost (default 5)", "N" },
+    { "margin", 0, 0, G_OPTION_ARG_INT, &a.margin, "Stylize with a mirrored margin of N pixels, then crop it", "N" },
     { "calibrate", 0, 0, G_OPTION_ARG_NONE, &a.calibrate, "Print the descriptor's group scales over all samples", NULL },
     { NULL }
   };

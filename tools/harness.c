@@ -61,6 +61,7 @@ ev_run_options_add_entries (EvRunOptions *r, GOptionContext *context)
     { "init", 0, 0, G_OPTION_ARG_STRING, &r->init, "content or noise", "INIT" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &r->threads, "Threads of a run (default: one per processor)", "N" },
     { "scales", 0, 0, G_OPTION_ARG_INT, &r->scales, "Sizes of the coarse-to-fine run (default: the engine's)", "N" },
+    { "padding", 0, 0, G_OPTION_ARG_STRING, &r->padding, "Convolution padding: zero, replicate or reflect[:N] (default: the network's)", "KIND" },
     { NULL }
   };
 
@@ -69,9 +70,19 @@ ev_run_options_add_entries (EvRunOptions *r, GOptionContext *context)
 }
 
 gboolean
-ev_run_options_make (const EvRunOptions *r, NsOptions **out, GError **error)
+ev_run_options_make (const EvRunOptions *r, NsNetwork *net, NsOptions **out, GError **error)
 {
   g_autoptr (NsOptions) o = ns_options_new ();
+
+  if (r->padding)
+    {
+      NsPadding padding;
+      int n_convs;
+
+      if (!ns_padding_parse (r->padding, &padding, &n_convs, error))
+        return FALSE;
+      ns_network_set_padding (net, padding, n_convs);
+    }
 
   if (r->iterations >= 0)
     ns_options_set_iterations (o, r->iterations);
@@ -136,4 +147,69 @@ ev_listed (const char *list, const char *name)
     return TRUE;
   v = g_strsplit (list, ",", -1);
   return g_strv_contains ((const char * const *) v, name);
+}
+
+/* ---- the frame along the border ------------------------------------------------------------ */
+
+static double
+luma_at (const NsImage *img, int x, int y)
+{
+  const float *p = img->data + ((gsize) y * img->width + x) * img->channels;
+
+  return img->channels >= 3 ? 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2] : p[0];
+}
+
+/* Luminance at depth d from side `side` (0 top, 1 bottom, 2 left, 3 right), position t
+ * along it. */
+static double
+side_luma (const NsImage *img, int side, int d, int t)
+{
+  switch (side)
+    {
+    case 0: return luma_at (img, t, d);
+    case 1: return luma_at (img, t, img->height - 1 - d);
+    case 2: return luma_at (img, d, t);
+    default: return luma_at (img, img->width - 1 - d, t);
+    }
+}
+
+double
+ev_edge_frame (const NsImage *img, double *grad_ratio)
+{
+  int k = MAX (2, MAX (img->width, img->height) / 128), seg = 8 * k;
+  double step = 0.0, energy[2] = { 0.0, 0.0 };
+  int n_seg = 0;
+
+  if (MIN (img->width, img->height) < 4 * k + 2)
+    {
+      if (grad_ratio)
+        *grad_ratio = NAN;
+      return NAN;
+    }
+  for (int side = 0; side < 4; side++)
+    {
+      int len = side < 2 ? img->width : img->height;
+
+      for (int t0 = 0; t0 + seg <= len; t0 += seg)
+        {
+          double m[2] = { 0.0, 0.0 };
+
+          for (int band = 0; band < 2; band++)
+            for (int d = band * k; d < (band + 1) * k; d++)
+              for (int t = t0; t < t0 + seg; t++)
+                {
+                  double v = side_luma (img, side, d, t);
+                  double across = side_luma (img, side, d + 1, t) - v;
+                  double along = t + 1 < len ? side_luma (img, side, d, t + 1) - v : 0.0;
+
+                  m[band] += v;
+                  energy[band] += across * across + along * along;
+                }
+          step += fabs (m[0] - m[1]) / ((double) k * seg);
+          n_seg++;
+        }
+    }
+  if (grad_ratio)
+    *grad_ratio = energy[0] / MAX (energy[1], 1e-30);
+  return step / MAX (n_seg, 1);
 }

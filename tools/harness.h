@@ -25,12 +25,22 @@ typedef struct
   char   *content_layer, *style_layers, *optimizer, *init;
   int     threads;
   int     scales;
+  char   *padding;          /* ns_padding_parse; NULL: the network's default */
 } EvRunOptions;
 
 void      ev_run_options_init        (EvRunOptions *r);
 /* Adds --iterations, --content-weight, … --scales to the context's main group, filling r. */
 void      ev_run_options_add_entries (EvRunOptions *r, GOptionContext *context);
-gboolean  ev_run_options_make        (const EvRunOptions *r, NsOptions **out, GError **error);
+/* The options for a run on net; --padding is set on net itself (before it is used). */
+gboolean  ev_run_options_make        (const EvRunOptions *r, NsNetwork *net, NsOptions **out,
+                                      GError **error);
+
+/* The frame along the image's border (the artifact of convolutions' padding): over the four
+ * sides, cut into segments of 8k pixels along the side, the mean absolute difference of the
+ * mean luminance of the outer k pixels and of the next k inward; k = max (2, longest / 128),
+ * 4 at 512 px.  *grad_ratio (may be NULL) receives the mean squared luminance gradient of the
+ * outer band over that of the next.  Compare with the same for the content image. */
+double    ev_edge_frame (const NsImage *img, double *grad_ratio);
 
 /* Whether a --sequences/--methods style list ("a,b,c"; NULL: everything) names `name`. */
 gboolean  ev_listed (const char *list, const char *name);

@@ -127,20 +127,49 @@ def noise_image(rng, h, w):
     return rng.uniform(0.0, 1.0, (h, w, 3)).astype(np.float32)
 
 
+# The engine's padding for VGG-19 (ns_network_default_padding): (mode, number of convolutions
+# from the first, -1 for all).  "zero" is torch's padding=1.
+VGG19_DEFAULT_PADDING = ("zero", -1)
+
+
+def parse_padding(text):
+    """"zero", "replicate", "reflect", optionally ":N" (the first N convolutions), as
+    ns_padding_parse."""
+    mode, _, n = text.partition(":")
+    return mode, int(n) if n else -1
+
+
+class PaddedConv(torch.nn.Module):
+    """A 3×3 convolution that pads by one pixel with F.pad (replicate or reflect), then
+    convolves without padding: what the engine does at the image's edge."""
+
+    def __init__(self, conv, mode):
+        super().__init__()
+        self.conv, self.mode = conv, mode
+
+    def forward(self, x):
+        return self.conv(torch.nn.functional.pad(x, (1, 1, 1, 1), mode=self.mode))
+
+
 class Vgg19(torch.nn.Module):
     """VGG-19 features up to relu5_1 with max-pooling, weights loaded from the dict written to
-    the safetensors file; returns the activations of the requested named layers."""
+    the safetensors file; returns the activations of the requested named layers.  padding is
+    (mode, n_convs) as parse_padding returns it."""
 
-    def __init__(self, tensors, dtype=torch.float32, last="relu5_1"):
+    def __init__(self, tensors, dtype=torch.float32, last="relu5_1", padding=VGG19_DEFAULT_PADDING):
         super().__init__()
         self.names = []
         modules = []
+        mode, n_padded = padding
+        n_convs = 0
         for index, name, kind, cin, cout in vgg19_layers():
             if kind == "conv":
-                conv = torch.nn.Conv2d(cin, cout, 3, padding=1)
+                padded = mode != "zero" and (n_padded < 0 or n_convs < n_padded)
+                conv = torch.nn.Conv2d(cin, cout, 3, padding=0 if padded else 1)
                 conv.weight.data = tensors["features.%d.weight" % index].to(dtype).clone()
                 conv.bias.data = tensors["features.%d.bias" % index].to(dtype).clone()
-                modules.append(conv)
+                modules.append(PaddedConv(conv, mode) if padded else conv)
+                n_convs += 1
             elif kind == "relu":
                 modules.append(torch.nn.ReLU(inplace=False))
             else:

@@ -65,10 +65,12 @@ def grad_rel(g, ref):
     return float(np.linalg.norm((g - ref).ravel()) / max(np.linalg.norm(ref.ravel()), 1e-30))
 
 
-def run_probe(args):
+def run_probe(args, padding=None):
     # One thread on each side: the numbers do not depend on it, and on 2 shared cores spinning
     # BLAS/OpenMP threads multiply the run time.
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    if padding:
+        env["NS_REF_PADDING"] = padding
     res = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     if res.returncode != 0:
         raise RuntimeError("%s failed (%d): %s" % (" ".join(args[:2]), res.returncode,
@@ -121,15 +123,16 @@ class Case:
         parts, grads = obj.term_grads(torch.from_numpy(self.x).to(dtype))
         return parts, [g.double().numpy() for g in grads]
 
-    def probe_eval(self, probe, weight_sets):
-        """[(total, [content, style, tv], gradient)] for each (α, β, tv) in weight_sets."""
+    def probe_eval(self, probe, weight_sets, padding=None):
+        """[(total, [content, style, tv], gradient)] for each (α, β, tv) in weight_sets;
+        padding (ns_padding_parse's text) replaces the network's default."""
         prefix = os.path.join(self.tmp, "%s-grad" % self.name)
         args = [probe, "eval", self.tmp + "/vgg19.safetensors", self.paths["content"],
                 self.paths["style"], self.paths["x"], prefix]
         for weights in weight_sets:
             args += [repr(w) for w in weights]
         values = {}
-        for line in run_probe(args):
+        for line in run_probe(args, padding):
             key, k, v = line.split()
             values[key, int(k)] = float(v)
         return [(values["loss", k], [values[t, k] for t in ("content", "style", "tv")],
@@ -137,13 +140,14 @@ class Case:
                 for k in range(len(weight_sets))]
 
 
-def check_eval(tap, probe, case):
+def check_eval(tap, probe, case, padding=None):
     alpha, beta, tv = case.weights
-    tap.diag("%s: %d×%d, alpha=%g beta=%g tv=%g" % (case.name, case.w, case.h, alpha, beta, tv))
+    tap.diag("%s: %d×%d, alpha=%g beta=%g tv=%g%s" % (case.name, case.w, case.h, alpha, beta, tv,
+                                                     ", padding " + padding if padding else ""))
     # The weights together, then each term alone, so that an error in one gradient cannot hide
     # behind a larger one.
     alone = [tuple(w if j == i else 0.0 for j, w in enumerate(case.weights)) for i in range(3)]
-    results = case.probe_eval(probe, [case.weights] + alone)
+    results = case.probe_eval(probe, [case.weights] + alone, padding)
     ours, ours_parts, ours_grad = results[0]
     ref_parts, ref_grads = case.torch_eval(torch.float64)
     f32_parts, f32_grads = case.torch_eval(torch.float32)
@@ -232,6 +236,13 @@ def main():
         for case in cases:
             check_eval(tap, probe, case)
         check_lbfgs(tap, probe, cases[1])
+        # The other paddings, each against torch's F.pad: on every convolution (Winograd and
+        # the folded input gradient at 41×29), and on the first alone.
+        for padding, size in (("replicate", (41, 29)), ("reflect:1", (64, 48))):
+            padded = {dt: nsref.Vgg19(tensors, dtype=dt, padding=nsref.parse_padding(padding))
+                      for dt in (torch.float64, torch.float32)}
+            check_eval(tap, probe, Case("%s-%dx%d" % (padding.replace(":", ""), *size), *size, 3,
+                                        tmp, padded), padding)
     except Exception as e:  # a crash is a failure, reported as such
         tap.ok(False, "reference run: %s: %s" % (type(e).__name__, e))
     finally:
