@@ -466,6 +466,35 @@ conv_objective (const float *x, float *grad, gpointer user_data)
   return loss;
 }
 
+/* The input gradient of one convolution (cin, cout, h, w, band; padding_now) against finite
+ * differences; seeds seed, seed + 50, seed + 70, seed + 90. */
+static void
+check_gradient (const int *k, guint seed)
+{
+  int cin = k[0], cout = k[1], h = k[2], w = k[3];
+  GradData d = { make_conv (cin, cout, seed), NULL, NULL, NULL, NULL, k[4] };
+  g_autoptr (NsTensor) x = random_tensor (cin, h, w, seed + 50);
+  double err;
+
+  d.in = ns_tensor_new (cin, h, w);
+  d.out = ns_tensor_new (cout, h, w);
+  d.r = random_tensor (cout, h, w, seed + 70);
+  d.grad_in = ns_tensor_new (cin, h, w);
+
+  /* L is linear in x, so a large step has no truncation error and keeps the
+   * difference far above the single-precision noise of the forward pass. */
+  err = ns_test_gradcheck (conv_objective, &d, x->data, ns_tensor_len (x), 0.5, 60, seed + 90);
+  g_test_message ("padding %d gradcheck %d->%d at %dx%d: error %g", padding_now, cin, cout, h,
+                  w, err);
+  g_assert_cmpfloat (err, <=, 1e-3);
+
+  ns_tensor_free (d.in);
+  ns_tensor_free (d.out);
+  ns_tensor_free (d.r);
+  ns_tensor_free (d.grad_in);
+  ns_conv_clear (&d.conv);
+}
+
 static void
 test_gradcheck (void)
 {
@@ -475,29 +504,7 @@ test_gradcheck (void)
   };
 
   for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
-    {
-      int cin = cases[c][0], cout = cases[c][1], h = cases[c][2], w = cases[c][3];
-      GradData d = { make_conv (cin, cout, 900 + c), NULL, NULL, NULL, NULL, cases[c][4] };
-      g_autoptr (NsTensor) x = random_tensor (cin, h, w, 950 + c);
-      double err;
-
-      d.in = ns_tensor_new (cin, h, w);
-      d.out = ns_tensor_new (cout, h, w);
-      d.r = random_tensor (cout, h, w, 970 + c);
-      d.grad_in = ns_tensor_new (cin, h, w);
-
-      /* L is linear in x, so a large step has no truncation error and keeps the
-       * difference far above the single-precision noise of the forward pass. */
-      err = ns_test_gradcheck (conv_objective, &d, x->data, ns_tensor_len (x), 0.5, 60, 990 + c);
-      g_test_message ("gradcheck %d->%d at %dx%d: error %g", cin, cout, h, w, err);
-      g_assert_cmpfloat (err, <=, 1e-3);
-
-      ns_tensor_free (d.in);
-      ns_tensor_free (d.out);
-      ns_tensor_free (d.r);
-      ns_tensor_free (d.grad_in);
-      ns_conv_clear (&d.conv);
-    }
+    check_gradient (cases[c], 900 + c);
 }
 
 /* Replicate and reflect padding on every path against the direct versions: im2col and
@@ -523,29 +530,7 @@ test_padding (void)
         check_case (cases[c][0], cases[c][1], cases[c][2], cases[c][3], cases[c][4],
                     3000 + 10 * c + p);
       for (guint c = 0; c < G_N_ELEMENTS (grad_cases); c++)
-        {
-          int cin = grad_cases[c][0], cout = grad_cases[c][1], h = grad_cases[c][2];
-          int w = grad_cases[c][3];
-          GradData d = { make_conv (cin, cout, 3500 + c), NULL, NULL, NULL, NULL,
-                         grad_cases[c][4] };
-          g_autoptr (NsTensor) x = random_tensor (cin, h, w, 3550 + c);
-          double err;
-
-          d.in = ns_tensor_new (cin, h, w);
-          d.out = ns_tensor_new (cout, h, w);
-          d.r = random_tensor (cout, h, w, 3570 + c);
-          d.grad_in = ns_tensor_new (cin, h, w);
-          err = ns_test_gradcheck (conv_objective, &d, x->data, ns_tensor_len (x), 0.5, 60,
-                                   3590 + c);
-          g_test_message ("padding %d gradcheck %d->%d at %dx%d: error %g", p, cin, cout, h, w,
-                          err);
-          g_assert_cmpfloat (err, <=, 1e-3);
-          ns_tensor_free (d.in);
-          ns_tensor_free (d.out);
-          ns_tensor_free (d.r);
-          ns_tensor_free (d.grad_in);
-          ns_conv_clear (&d.conv);
-        }
+        check_gradient (grad_cases[c], 3500 + c);
     }
   padding_now = NS_PADDING_ZERO;
 }
