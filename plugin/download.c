@@ -61,13 +61,20 @@ download_release (gpointer d)
   g_atomic_rc_box_release_full (d, (GDestroyNotify) download_clear);
 }
 
-/* Runs `func` in the download's context, holding a reference until it has. */
+/* Runs `func` in the thread that iterates the download's context, holding a reference until
+ * it has.  Not g_main_context_invoke: from the worker it calls `func` right there whenever
+ * the default context happens to be free (between two iterations of the dialog's main
+ * loop), that is GTK from the wrong thread, and a loop waiting for the end is never woken. */
 static void
 invoke (NsDownload  *d,
         GSourceFunc  func)
 {
-  g_main_context_invoke_full (d->context, G_PRIORITY_DEFAULT, func,
-                              g_atomic_rc_box_acquire (d), download_release);
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, g_atomic_rc_box_acquire (d), download_release);
+  g_source_attach (source, d->context);
+  g_source_unref (source);
 }
 
 static gboolean

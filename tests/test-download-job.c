@@ -17,6 +17,7 @@ typedef struct
   gboolean finished;
   GError  *error;
   char    *detail;
+  GThread *thread;      /* where the end was reported */
 } Seen;
 
 static void
@@ -40,6 +41,7 @@ on_done (NsDownload   *download,
   Seen *s = data;
 
   s->finished = TRUE;
+  s->thread = g_thread_self ();
   s->error = error ? g_error_copy (error) : NULL;
   s->detail = g_strdup (detail);
 }
@@ -133,6 +135,32 @@ test_cancel (void)
   seen_clear (&seen);
 }
 
+/* The end is reported only by iterating the context, in the thread that does: not by the
+ * worker while nobody iterates (the default context is free then, and
+ * g_main_context_invoke would run the callback in the worker: GTK from the wrong thread,
+ * and a loop that waits for the end in g_main_context_iteration never woken). */
+static void
+test_main_context (void)
+{
+  g_autofree char *url = small_source ();
+  g_autofree char *dest = dest_in ("main-context");
+  Seen seen = { 0 };
+  NsDownload *d = ns_download_start (url, NS_VGG19_SHA256, dest, NULL, on_update, on_done, &seen);
+  gint64 deadline = g_get_monotonic_time () + 60 * G_TIME_SPAN_SECOND;
+
+  ns_download_cancel (d);
+  /* A cancelled download of a small file ends in milliseconds: the worker is done by now. */
+  g_usleep (2 * G_USEC_PER_SEC);
+  g_assert_false (seen.finished);
+  while (! seen.finished && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  ns_download_free (d);
+  g_assert_true (seen.finished);
+  g_assert_true (seen.thread == g_thread_self ());
+  g_assert_error (seen.error, NS_ERROR, NS_ERROR_CANCELLED);
+  seen_clear (&seen);
+}
+
 static void
 test_no_curl (void)
 {
@@ -202,6 +230,7 @@ main (int    argc,
   g_test_add_func ("/download-job/damaged", test_damaged);
   g_test_add_func ("/download-job/no-network", test_no_network);
   g_test_add_func ("/download-job/cancel", test_cancel);
+  g_test_add_func ("/download-job/main-context", test_main_context);
   g_test_add_func ("/download-job/no-curl", test_no_curl);
   g_test_add_func ("/download-job/disk-full", test_disk_full);
   g_test_add_func ("/download-job/free-stops-callbacks", test_free_stops_callbacks);
