@@ -434,6 +434,14 @@ parse_gammas (const char *list, gboolean only_listed, GError **error)
   return g;
 }
 
+/* Streaks against the independent frames (`indep`): the larger of the vertical and the
+ * horizontal lines' ratio. */
+static double
+streaks_vs (double vertical, double horizontal, const Method *indep)
+{
+  return MAX (vertical / indep->streaks_v, horizontal / indep->streaks_h);
+}
+
 /* The oracle row of a made sequence: the independent first frame moved by the sequence's
  * known motion with the generator's resampling (ev_sequence_oracle), a perfectly consistent
  * stylization: how low the warping error can go with that frame's detail under bilinear
@@ -466,7 +474,7 @@ add_oracle (const Args *a, const Spec *s, const char *dir, Method *m, int n, EvF
   sv = ev_streaks (frames, n, &sh);
   r->streaks_v = sv;
   r->streaks_h = sh;
-  r->streaks = MAX (sv / m[2].streaks_v, sh / m[2].streaks_h);
+  r->streaks = streaks_vs (sv, sh, &m[2]);
   g_printerr ("eval-frames:   %-22s E_warp %.5f (%d apart %.5f), × input %.2f\n", r->method,
               r->e1, LONG_GAP, r->e5, r->vs_input);
   g_ptr_array_add (rows, r);
@@ -566,7 +574,7 @@ run_sequence (const Args *a, NsNetwork *net, const NsOptions *opt, const Spec *s
       r->streaks_h = m[i].streaks_h;
       /* Against the independent frames; the input's lines are the photo's. */
       if (i >= 2)
-        r->streaks = MAX (m[i].streaks_v / m[2].streaks_v, m[i].streaks_h / m[2].streaks_h);
+        r->streaks = streaks_vs (m[i].streaks_v, m[i].streaks_h, &m[2]);
       if (i >= 2)
         {
           r->r1 = m[i].e1 / m[2].e1;

@@ -299,17 +299,6 @@ produce (const Args *a, char **argv, const char *base, RunInfo *info, GError **e
 
 /* ---- crops and the contact sheet ----------------------------------------------------------- */
 
-static NsImage *
-crop (const NsImage *img, int x0, int y0, int w, int h)
-{
-  NsImage *c = ns_image_new (w, h, 3);
-
-  for (int y = 0; y < h; y++)
-    memcpy (c->data + 3 * (gsize) y * w, img->data + 3 * ((gsize) (y0 + y) * img->width + x0),
-            3 * (gsize) w * sizeof (float));
-  return c;
-}
-
 /* The c×c window (on a grid of c/8) with the most high-frequency energy of `e`. */
 static void
 detailed_window (const float *e, int w, int h, int c, int *bx, int *by)
@@ -644,7 +633,7 @@ evaluate (const Args *a)
         g_autofree char *n2 = g_strdup_printf ("%s--content", pair);
 
         add_cell (cells, crops, n, l, overview (content, a->crop, cx, cy, c));
-        add_cell (cells, crops, n2, "content 100%", crop (content, cx, cy, c, c));
+        add_cell (cells, crops, n2, "content 100%", ev_crop (content, cx, cy, c, c));
       }
 
       for (guint m = 0; m < G_N_ELEMENTS (methods); m++)
@@ -720,7 +709,7 @@ evaluate (const Args *a)
                       row->sharpness, row->d_small, row->d_preview, row->ssim_preview,
                       row->ssim_preview_plain, row->ssim_content, info.wall, info.peak_mib);
           label = g_strdup_printf ("%s 100%%\nsharpness %.2f", me->name, row->sharpness);
-          add_cell (cells, crops, cname, label, crop (result, cx, cy, c, c));
+          add_cell (cells, crops, cname, label, ev_crop (result, cx, cy, c, c));
           g_ptr_array_add (rows, row);
         }
     }

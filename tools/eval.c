@@ -141,19 +141,6 @@ reflect_pad (const NsImage *img, int m)
   return out;
 }
 
-/* The w × h window of img at (x0, y0). */
-static NsImage *
-crop (const NsImage *img, int x0, int y0, int w, int h)
-{
-  NsImage *out = ns_image_new (w, h, img->channels);
-
-  for (int y = 0; y < h; y++)
-    memcpy (out->data + (gsize) y * w * img->channels,
-            img->data + ((gsize) (y0 + y) * img->width + x0) * img->channels,
-            (gsize) w * img->channels * sizeof (float));
-  return out;
-}
-
 /* Stylizes content with a mirrored margin of m pixels (a pipeline-level answer to the frame
  * that zero padding paints), then crops it off. */
 static NsImage *
@@ -167,7 +154,7 @@ stylize_with_margin (NsNetwork *net, const NsOptions *opt, const NsImage *conten
     return stylize (net, opt, content, style, ms_per_iter, error);
   padded = reflect_pad (content, m);
   out = stylize (net, opt, padded, style, ms_per_iter, error);
-  return out ? crop (out, m, m, content->width, content->height) : NULL;
+  return out ? ev_crop (out, m, m, content->width, content->height) : NULL;
 }
 
 /* ---- modes --------------------------------------------------------------------------------- */

@@ -149,6 +149,18 @@ ev_listed (const char *list, const char *name)
   return g_strv_contains ((const char * const *) v, name);
 }
 
+NsImage *
+ev_crop (const NsImage *img, int x0, int y0, int w, int h)
+{
+  NsImage *out = ns_image_new (w, h, img->channels);
+
+  for (int y = 0; y < h; y++)
+    memcpy (out->data + (gsize) y * w * img->channels,
+            img->data + ((gsize) (y0 + y) * img->width + x0) * img->channels,
+            (gsize) w * img->channels * sizeof (float));
+  return out;
+}
+
 /* ---- the frame along the border ------------------------------------------------------------ */
 
 static double

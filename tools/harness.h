@@ -35,6 +35,9 @@ void      ev_run_options_add_entries (EvRunOptions *r, GOptionContext *context);
 gboolean  ev_run_options_make        (const EvRunOptions *r, NsNetwork *net, NsOptions **out,
                                       GError **error);
 
+/* A copy of the w × h window of img at (x0, y0) (inside img). */
+NsImage  *ev_crop (const NsImage *img, int x0, int y0, int w, int h);
+
 /* The frame along the image's border (the artifact of convolutions' padding): over the four
  * sides, cut into segments of 8k pixels along the side, the mean absolute difference of the
  * mean luminance of the outer k pixels and of the next k inward; k = max (2, longest / 128),
