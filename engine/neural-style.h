@@ -536,6 +536,12 @@ guint64     ns_plan_get_peak_bytes     (const NsPlan *plan);
 guint64     ns_plan_get_budget         (const NsPlan *plan, gboolean *automatic);
 /* The expected time in seconds (as ns_stylizer_estimate_seconds); < 0 when not timed. */
 double      ns_plan_get_seconds        (const NsPlan *plan);
+/* The expected time of a sequence's later frame of this size (ns_sequence_set_later_frames:
+ * `share` of the iterations, the coarse sizes or not); < 0 when not timed. */
+double      ns_plan_get_later_seconds  (const NsPlan *plan, double share, gboolean coarse_sizes);
+/* A sequence of n_frames such frames, the first a full run: first + (n − 1) × later. */
+double      ns_plan_get_sequence_seconds (const NsPlan *plan, int n_frames, double share,
+                                          gboolean coarse_sizes);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsPlan, ns_plan_free)
 
@@ -582,6 +588,18 @@ void        ns_sequence_set_temporal_weight (NsSequence *sequence, double weight
 double      ns_sequence_get_temporal_weight (const NsSequence *sequence);
 /* Also hold frame i to frames i − 2 and i − 4 where i − 1 does not see a pixel. */
 void        ns_sequence_set_long_term   (NsSequence *sequence, gboolean long_term);
+/* A frame held to an earlier result (γ > 0, not the first) starts from that result warped
+ * onto it, which has the style already, so it needs less work than the first frame: it runs
+ * `share` (0 < share ≤ 1) of the iterations the first frame runs at each size (rounded, at
+ * least one), and with coarse_sizes FALSE only the last of its sizes (a refinement,
+ * ns_options_set_optimize_size, runs as planned).  Defaults below: measured,
+ * docs/animation.md. */
+#define NS_LATER_ITERATIONS_DEFAULT   1.0
+#define NS_LATER_COARSE_SIZES_DEFAULT TRUE
+void        ns_sequence_set_later_frames (NsSequence *sequence, double share,
+                                          gboolean coarse_sizes);
+double      ns_sequence_get_later_iterations   (const NsSequence *sequence);
+gboolean    ns_sequence_get_later_coarse_sizes (const NsSequence *sequence);
 /* The number of frames in all (resumed ones included), for the progress; 0 = unknown. */
 void        ns_sequence_set_n_frames    (NsSequence *sequence, int n_frames);
 void        ns_sequence_set_progress    (NsSequence             *sequence,

@@ -797,6 +797,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsObjective, ns_objective_free)
 
 /* ---- stylize.c: a frame of a sequence (sequence.c) -------------------------------------------- */
 
+/* ---- later-frames.c: the frames of a sequence after the first -------------------------------- */
+
+/* A later frame runs `share` of each optimised size's iterations, and with coarse_sizes
+ * FALSE only the last optimised size (then the refinement, if planned). */
+typedef struct
+{
+  double   share;
+  gboolean coarse_sizes;
+} NsLaterFrames;
+
 /* What holds a frame to the results before it, all at the frame's full size: per term the
  * earlier result warped onto this frame and its reliability (one channel), each with the
  * same weight.  The run resizes them to each of its sizes; its first size starts from the
@@ -810,6 +820,8 @@ typedef struct
   guint64                held_bytes;   /* what the caller holds besides the run, and the
                                         * terms' copies the plan does not see: taken off
                                         * the budget */
+  const NsLaterFrames   *later;        /* a later frame's iterations and sizes, or NULL:
+                                        * the run as planned */
 } NsFrameTerms;
 
 /* ns_stylizer_run with temporal terms (terms may be NULL: a plain run). */
@@ -952,6 +964,13 @@ guint64    ns_memory_available      (void);
 guint64    ns_network_weight_bytes  (const NsNetwork *net);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsRunPlan, ns_run_plan_free)
+
+/* later-frames.c: share × iterations, rounded, at least 1 (0 stays 0) and at most
+ * iterations. */
+int ns_later_iterations    (int iterations, double share);
+/* Makes plan a later frame's (NsLaterFrames): the skipped sizes' iterations 0, the others'
+ * scaled, its work (and seconds, if timed) recomputed.  Returns the first size it runs. */
+int ns_run_plan_make_later (NsRunPlan *plan, const NsLaterFrames *later);
 
 /* ---- cost.c: how long a run takes, in pixel evaluations and seconds -------------------------- */
 

@@ -19,6 +19,7 @@ struct _NsPlan
   guint64     budget;
   gboolean    automatic;
   double      seconds;
+  NsRunPlan   run;              /* the planner's, its scales copied: for later frames */
 };
 
 static void
@@ -62,6 +63,8 @@ plan_from_run_plan (const NsRunPlan *plan)
   info->budget = plan->budget;
   info->automatic = plan->automatic;
   info->seconds = plan->seconds;
+  info->run = *plan;
+  info->run.scales = g_memdup2 (plan->scales, plan->n_scales * sizeof (NsScalePlan));
   return info;
 }
 
@@ -85,6 +88,7 @@ ns_plan_free (NsPlan *plan)
   if (plan == NULL)
     return;
   g_free (plan->sizes);
+  g_free (plan->run.scales);
   g_free (plan);
 }
 
@@ -150,4 +154,31 @@ double
 ns_plan_get_seconds (const NsPlan *plan)
 {
   return plan->seconds;
+}
+
+double
+ns_plan_get_later_seconds (const NsPlan *plan, double share, gboolean coarse_sizes)
+{
+  NsLaterFrames later = { share, coarse_sizes };
+  g_autofree NsScalePlan *scales = g_memdup2 (plan->run.scales,
+                                              plan->run.n_scales * sizeof (NsScalePlan));
+  NsRunPlan run = plan->run;
+
+  g_return_val_if_fail (share > 0.0 && share <= 1.0, -1.0);
+  if (plan->seconds < 0.0)
+    return -1.0;
+  run.scales = scales;
+  ns_run_plan_make_later (&run, &later);
+  return run.seconds;
+}
+
+double
+ns_plan_get_sequence_seconds (const NsPlan *plan, int n_frames, double share,
+                              gboolean coarse_sizes)
+{
+  double later = ns_plan_get_later_seconds (plan, share, coarse_sizes);
+
+  if (plan->seconds < 0.0 || later < 0.0 || n_frames < 1)
+    return -1.0;
+  return plan->seconds + (n_frames - 1) * later;
 }

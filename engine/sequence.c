@@ -26,6 +26,9 @@ struct _NsSequence
   int                    n_styles;
   double                 weight;
   gboolean               long_term;
+  NsLaterFrames          later;             /* what frames held to a result run */
+  double                 later_ratio;       /* a later frame's expected time over the
+                                             * first's, or 0 before a frame is planned */
   int                    n_frames;
   int                    position;          /* frames given so far */
   int                    width, height, channels;   /* the first frame's */
@@ -34,8 +37,10 @@ struct _NsSequence
   NsSequenceProgressFunc progress;
   gpointer               progress_data;
   gint64                 start_us;          /* the first stylized frame's start, or 0 */
-  double                 seconds_stylized;  /* for the ETA: frames stylized (not resumed) */
-  int                    frames_stylized;
+  double                 seconds_full;      /* for the ETA: frames stylized by full runs … */
+  int                    frames_full;
+  double                 seconds_later;     /* … and as later frames (not resumed) */
+  int                    frames_later;
 };
 
 gboolean
@@ -84,6 +89,8 @@ ns_sequence_new (NsNetwork             *network,
   seq->blend = blend ? g_memdup2 (blend, n_styles * sizeof (double)) : NULL;
   seq->n_styles = n_styles;
   seq->weight = NS_TEMPORAL_WEIGHT_DEFAULT;
+  seq->later.share = NS_LATER_ITERATIONS_DEFAULT;
+  seq->later.coarse_sizes = NS_LATER_COARSE_SIZES_DEFAULT;
   return seq;
 }
 
@@ -131,6 +138,27 @@ ns_sequence_set_long_term (NsSequence *seq, gboolean long_term)
 }
 
 void
+ns_sequence_set_later_frames (NsSequence *seq, double share, gboolean coarse_sizes)
+{
+  g_return_if_fail (seq != NULL && share > 0.0 && share <= 1.0);
+  seq->later.share = share;
+  seq->later.coarse_sizes = coarse_sizes;
+  seq->later_ratio = 0.0;
+}
+
+double
+ns_sequence_get_later_iterations (const NsSequence *seq)
+{
+  return seq->later.share;
+}
+
+gboolean
+ns_sequence_get_later_coarse_sizes (const NsSequence *seq)
+{
+  return seq->later.coarse_sizes;
+}
+
+void
 ns_sequence_set_n_frames (NsSequence *seq, int n_frames)
 {
   seq->n_frames = MAX (n_frames, 0);
@@ -150,22 +178,34 @@ ns_sequence_get_position (const NsSequence *seq)
 
 /* ---- progress ------------------------------------------------------------------------------ */
 
+/* Whether the frame being stylized is a later one (held to a result: NsLaterFrames). */
+static gboolean
+is_later (const NsSequence *seq)
+{
+  return seq->weight > 0.0 && seq->position > 0;
+}
+
 /* The frame's own report, with the frame and the whole sequence's ETA: the frames still to
- * come at the average time of those stylized so far (or, on the first, at this one's
- * expected time). */
+ * come at the average time of those of their kind (later or full runs) stylized so far,
+ * else at this frame's expected time, scaled by what a later frame runs if this one is a
+ * full run and they are not. */
 static void
 frame_progress (const NsProgress *run, gpointer data)
 {
   NsSequence *seq = data;
   NsSequenceProgress p = { seq->position + 1, seq->n_frames, 0.0, -1.0, run };
   int after = seq->n_frames > 0 ? MAX (seq->n_frames - seq->position - 1, 0) : -1;
+  gboolean later_after = seq->weight > 0.0;
+  int done = later_after ? seq->frames_later : seq->frames_full;
   double per_frame = -1.0;
 
   p.elapsed = (g_get_monotonic_time () - seq->start_us) / 1e6;
-  if (seq->frames_stylized > 0)
-    per_frame = seq->seconds_stylized / seq->frames_stylized;
+  if (done > 0)
+    per_frame = (later_after ? seq->seconds_later : seq->seconds_full) / done;
   else if (run->eta >= 0.0)
-    per_frame = run->elapsed + run->eta;
+    per_frame = (run->elapsed + run->eta)
+                * (later_after && ! is_later (seq) && seq->later_ratio > 0.0
+                   ? seq->later_ratio : 1.0);
   if (after >= 0 && run->eta >= 0.0 && per_frame >= 0.0)
     p.eta = run->eta + after * per_frame;
   seq->progress (&p, seq->progress_data);
@@ -289,7 +329,7 @@ stylize (NsSequence *seq, const NsImage *frame, GError **error)
   const NsImage *warped[G_N_ELEMENTS (offsets)] = { NULL };
   const NsImage *reliability[G_N_ELEMENTS (offsets)] = { NULL };
   NsTensor *c[G_N_ELEMENTS (offsets)] = { NULL };
-  NsFrameTerms terms = { 0, warped, reliability, seq->weight };
+  NsFrameTerms terms = { 0, warped, reliability, seq->weight, 0, NULL };
   NsImage *result = NULL;
   gboolean ok = TRUE;
   int n = 0;
@@ -314,6 +354,8 @@ stylize (NsSequence *seq, const NsImage *frame, GError **error)
         reliability[k] = tensor_plane_image (c[k]);
       terms.n = n;
       terms.held_bytes = held_bytes (seq, frame, n);
+      /* It starts from the earlier result warped, which has the style already. */
+      terms.later = n > 0 ? &seq->later : NULL;
       result = ns_stylizer_run_frame (seq->st, frame, (const NsImage * const *) seq->styles,
                                       seq->blend, seq->n_styles, &terms, error);
     }
@@ -326,11 +368,29 @@ stylize (NsSequence *seq, const NsImage *frame, GError **error)
   return result;
 }
 
+/* A later frame's planned work over a full run's, for the ETA before a later frame ran
+ * (0 when the frame cannot be planned: the run then says why). */
+static double
+later_ratio (NsSequence *seq, const NsImage *frame)
+{
+  g_autoptr (NsRunPlan) plan = ns_stylizer_estimate_plan (seq->st, frame,
+                                                          (const NsImage * const *) seq->styles,
+                                                          seq->n_styles, FALSE, NULL);
+  double full;
+
+  if (plan == NULL || plan->work <= 0.0)
+    return 0.0;
+  full = plan->work;
+  ns_run_plan_make_later (plan, &seq->later);
+  return plan->work / full;
+}
+
 NsImage *
 ns_sequence_next (NsSequence *seq, const NsImage *frame, GError **error)
 {
   gint64 t0 = g_get_monotonic_time ();
   NsImage *result;
+  gboolean later;
 
   g_return_val_if_fail (seq != NULL, NULL);
 
@@ -338,11 +398,22 @@ ns_sequence_next (NsSequence *seq, const NsImage *frame, GError **error)
     return NULL;
   if (seq->start_us == 0)
     seq->start_us = t0;
+  later = is_later (seq);
+  if (! later && seq->weight > 0.0 && seq->later_ratio == 0.0)
+    seq->later_ratio = later_ratio (seq, frame);
   result = stylize (seq, frame, error);
   if (result == NULL)
     return NULL;
-  seq->seconds_stylized += (g_get_monotonic_time () - t0) / 1e6;
-  seq->frames_stylized++;
+  if (later)
+    {
+      seq->seconds_later += (g_get_monotonic_time () - t0) / 1e6;
+      seq->frames_later++;
+    }
+  else
+    {
+      seq->seconds_full += (g_get_monotonic_time () - t0) / 1e6;
+      seq->frames_full++;
+    }
   push (seq, frame, ns_image_copy (result));
   return result;
 }

@@ -63,6 +63,7 @@ typedef struct
   double       seconds_per_unit;                /* measured beforehand, or 0 */
   NsStage      stage;
   const NsFrameTerms *terms;                    /* a sequence's frame, or NULL */
+  int          first;            /* the first size optimised (a later frame's may skip) */
 } Run;
 
 NsStylizer *
@@ -510,7 +511,7 @@ run_sizes (Run *run, const NsOptions *opt, const NsImage *content, const NsImage
           x = ns_objective_initial (obj);
           /* Only the first size starts from the warped result: later ones (and the
            * refinement) start from the size before, which did. */
-          if (k == 0)
+          if (k == run->first)
             ns_objective_start_temporal (obj, x);
         }
       else
@@ -683,12 +684,14 @@ stylizer_run (NsStylizer            *st,
   run.plan = plan;
   run.seconds_per_unit = st->seconds_per_unit;
   run.terms = terms;
+  if (terms && terms->later)
+    run.first = ns_run_plan_make_later (plan, terms->later);
   for (int k = 0; k < plan->n_scales; k++)
     run.iterations += plan->scales[k].iterations;
 
   if (ns_run_optimizes_smaller (opt, content->width, content->height, &w, &h))
     small = ns_image_resize (content, w, h);
-  result = run_sizes (&run, opt, small ? small : content, styles, blend, n_styles, 0,
+  result = run_sizes (&run, opt, small ? small : content, styles, blend, n_styles, run.first,
                       plan->n_optimized, error);
   if (result == NULL)
     {

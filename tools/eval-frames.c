@@ -19,6 +19,9 @@
  *             the same for horizontal lines, over the independent frames': the larger of
  *             the two (a pan used to leave vertical streaks, docs/animation.md);
  *   s/frame   the wall time of ns_sequence_next per frame (its flows included).
+ * --later also measures the first γ with the later frames running a share of the
+ * iterations and/or only the last size (ns_sequence_set_later_frames), the sequence's own
+ * default being another method.
  * Each made sequence also gets an oracle row: the independent first frame moved by the known
  * motion with the generator's resampling (ev_sequence_oracle), a perfectly consistent
  * stylization, i.e. the floor of E_warp for frames with that detail under the metric.
@@ -86,6 +89,7 @@ typedef struct
   int           n_frames;
   char         *sequences;
   char         *gammas;
+  char         *later;
   char         *video;
   char         *video_what;
   gboolean      long_term;
@@ -104,6 +108,10 @@ typedef struct
 {
   char     *label;          /* "input", "input + noise", "independent", "γ = 200" */
   double    gamma;          /* < 0 for the input rows */
+  double    share;          /* ns_sequence_set_later_frames, for γ > 0 */
+  gboolean  coarse;
+  int       variant;        /* 0: the sequence's default later frames, k: --later's k-th */
+  char     *dir;
   NsImage **frames;
   double    e1, e5;
   double    style;          /* Σ style loss over frames 2 … n, NaN for the input rows */
@@ -116,6 +124,7 @@ method_free (Method *m, int n)
 {
   ev_sequence_free (m->frames, n);
   g_free (m->label);
+  g_free (m->dir);
 }
 
 /* ---- the sequences ------------------------------------------------------------------------- */
@@ -286,6 +295,7 @@ stylize (const Args *a, NsNetwork *net, const NsOptions *opt, const NsImage *sty
   if (seq)
     {
       ns_sequence_set_temporal_weight (seq, m->gamma);
+      ns_sequence_set_later_frames (seq, m->share, m->coarse);
       ns_sequence_set_long_term (seq, a->long_term);
       ns_sequence_set_n_frames (seq, n);
       ns_sequence_set_progress (seq, on_progress, &cap);
@@ -394,6 +404,7 @@ typedef struct
 {
   char   *sequence, *method;
   double  gamma, e1, e5, r1, r5, vs_input, style, seconds;
+  int     variant;        /* Method's */
   double  streaks_v, streaks_h, streaks;   /* streaks: the larger ratio to independent */
   int     met;        /* −1: not applicable (input rows, independent) */
 } Row;
@@ -432,6 +443,67 @@ parse_gammas (const char *list, gboolean only_listed, GError **error)
         g_array_append_val (g, x);
     }
   return g;
+}
+
+/* The first γ > 0 of the list, or 0. */
+static double
+first_gamma (const GArray *gammas)
+{
+  for (guint g = 0; g < gammas->len; g++)
+    if (g_array_index (gammas, double, g) > 0)
+      return g_array_index (gammas, double, g);
+  return 0;
+}
+
+/* --later: "SHARE" or "SHARE/last" (the last size only), comma-separated. */
+static gboolean
+parse_later (const char *list, GArray *shares, GArray *coarse, GError **error)
+{
+  g_auto (GStrv) v = g_strsplit (list, ",", -1);
+
+  for (int i = 0; v[i]; i++)
+    {
+      char *end;
+      double x = g_ascii_strtod (v[i], &end);
+      gboolean c = TRUE;
+
+      if (strcmp (end, "/last") == 0)
+        c = FALSE;
+      else if (*end)
+        end = v[i];
+      if (end == v[i] || !(x > 0 && x <= 1))
+        {
+          g_set_error (error, NS_ERROR, NS_ERROR_INVALID_ARGUMENT,
+                       "--later: \"%s\" is not a share in (0, 1], optionally with /last", v[i]);
+          return FALSE;
+        }
+      g_array_append_val (shares, x);
+      g_array_append_val (coarse, c);
+    }
+  return TRUE;
+}
+
+/* The label and directory of the method of γ with later frames (share, coarse). */
+static void
+method_names (Method *k, const char *dir, gboolean variant)
+{
+  if (k->gamma == 0)
+    {
+      k->label = g_strdup ("independent");
+      k->dir = g_build_filename (dir, "independent", NULL);
+    }
+  else if (!variant)
+    {
+      k->label = g_strdup_printf ("γ = %g", k->gamma);
+      k->dir = g_strdup_printf ("%s/gamma-%g", dir, k->gamma);
+    }
+  else
+    {
+      k->label = g_strdup_printf ("γ = %g, later %g%%%s", k->gamma, 100 * k->share,
+                                  k->coarse ? "" : " last size");
+      k->dir = g_strdup_printf ("%s/gamma-%g-later-%g%s", dir, k->gamma, k->share,
+                                k->coarse ? "" : "-last");
+    }
 }
 
 /* Streaks against the independent frames (`indep`): the larger of the vertical and the
@@ -492,13 +564,16 @@ add_oracle (const Args *a, const Spec *s, const char *dir, Method *m, int n, EvF
 static gboolean
 run_sequence (const Args *a, NsNetwork *net, const NsOptions *opt, const Spec *spec,
               const char *name, const char *what, const char *style_name, NsImage **input,
-              int n, const GArray *gammas, GPtrArray *rows, GError **error)
+              int n, const GArray *gammas, const GArray *shares, const GArray *coarse,
+              GPtrArray *rows, GError **error)
 {
   g_autofree char *dir = g_build_filename (a->out, name, NULL);
   g_autofree char *in_dir = g_build_filename (dir, "input", NULL);
   g_autoptr (EvFlows) f1 = NULL, f5 = NULL;
   g_autoptr (NsImage) style = NULL;
-  int n_methods = 2 + (a->validate ? 0 : gammas->len);
+  double later_gamma = first_gamma (gammas);
+  int n_later = later_gamma > 0 ? shares->len : 0;
+  int n_methods = 2 + (a->validate ? 0 : gammas->len + n_later);
   g_autofree Method *m = g_new0 (Method, n_methods);
   gboolean ok = FALSE;
   gint64 t0 = g_get_monotonic_time ();
@@ -526,25 +601,28 @@ run_sequence (const Args *a, NsNetwork *net, const NsOptions *opt, const Spec *s
     {
       if (!(style = ev_load_rgb (a->samples, style_name, error)))
         goto out;
-      for (guint g = 0; g < gammas->len; g++)
+      for (guint g = 0; g < gammas->len + n_later; g++)
         {
           Method *k = &m[2 + g];
-          g_autofree char *sub = NULL;
+          gboolean variant = g >= gammas->len;
 
-          k->gamma = g_array_index (gammas, double, g);
-          k->label = k->gamma == 0 ? g_strdup ("independent")
-                                   : g_strdup_printf ("γ = %g", k->gamma);
-          sub = k->gamma == 0 ? g_build_filename (dir, "independent", NULL)
-                              : g_strdup_printf ("%s/gamma-%g", dir, k->gamma);
-          if (a->reuse && g_file_test (sub, G_FILE_TEST_IS_DIR))
+          /* The later frames' variants hold with the first γ > 0. */
+          k->gamma = variant ? later_gamma : g_array_index (gammas, double, g);
+          k->share = variant ? g_array_index (shares, double, g - gammas->len)
+                             : NS_LATER_ITERATIONS_DEFAULT;
+          k->coarse = variant ? g_array_index (coarse, gboolean, g - gammas->len)
+                              : NS_LATER_COARSE_SIZES_DEFAULT;
+          k->variant = variant ? (int) (g - gammas->len) + 1 : 0;
+          method_names (k, dir, variant);
+          if (a->reuse && g_file_test (k->dir, G_FILE_TEST_IS_DIR))
             {
-              if (!load_run (sub, n, k, error))
+              if (!load_run (k->dir, n, k, error))
                 goto out;
             }
           else
             {
               g_printerr ("eval-frames:   %s\n", k->label);
-              if (!stylize (a, net, opt, style, input, n, sub, k, error))
+              if (!stylize (a, net, opt, style, input, n, k->dir, k, error))
                 goto out;
             }
         }
@@ -565,6 +643,7 @@ run_sequence (const Args *a, NsNetwork *net, const NsOptions *opt, const Spec *s
       r->sequence = g_strdup (name);
       r->method = g_strdup (m[i].label);
       r->gamma = m[i].gamma;
+      r->variant = m[i].variant;
       r->e1 = m[i].e1;
       r->e5 = m[i].e5;
       r->vs_input = m[i].e1 / m[0].e1;
@@ -659,51 +738,71 @@ print_table (const Args *a, GPtrArray *rows)
     }
 }
 
-/* Per γ over the sequences: worst and mean ratios, and whether every sequence meets the
- * targets; recommends the γ that meets them with the least change of style loss. */
-static void
-print_sweep (GPtrArray *rows, const GArray *gammas)
+/* One line of the sweep: the rows of γ and variant over the sequences, worst and mean
+ * ratios; TRUE when every sequence meets the targets, with the mean style ratio. */
+static gboolean
+sweep_line (GPtrArray *rows, const char *label, double gamma, int variant, double *style)
 {
-  double best_style = INFINITY, best = -1;
+  double s1 = 0, w1 = 0, si = 0, wi = 0, s5 = 0, ss = 0, ws = 0, sk = 0, wk = 0, sec = 0;
+  int k = 0, met = 0;
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Row *r = rows->pdata[i];
+
+      if (r->gamma != gamma || r->variant != variant)
+        continue;
+      s1 += r->r1;
+      w1 = MAX (w1, r->r1);
+      si += r->vs_input;
+      wi = MAX (wi, r->vs_input);
+      s5 += r->r5;
+      ss += r->style;
+      ws = MAX (ws, r->style);
+      sk += r->streaks;
+      wk = MAX (wk, r->streaks);
+      sec += r->seconds;
+      met += r->met > 0;
+      k++;
+    }
+  if (k == 0)
+    return FALSE;
+  printf ("| %s | %.2f, %.2f | %.2f, %.2f | %.2f | %.3f, %.3f | %.2f, %.2f | %.1f | %d of %d |\n",
+          label, s1 / k, w1, si / k, wi, s5 / k, ss / k, ws, sk / k, wk, sec / k, met, k);
+  *style = ss / k;
+  return met == k;
+}
+
+/* Per γ (and per --later variant) over the sequences; recommends the γ that meets the
+ * targets with the least change of style loss. */
+static void
+print_sweep (GPtrArray *rows, const GArray *gammas, const GArray *shares, const GArray *coarse)
+{
+  double best_style = INFINITY, best = -1, style;
 
   printf ("\n| γ | E_warp × independent (mean, worst) | E_warp × input (mean, worst) | "
           "E_warp %d apart × independent (mean) | style loss × independent (mean, worst) | "
           "streaks × independent (mean, worst) | s/frame | sequences meeting the targets |\n"
-          "|---:|---|---|---:|---|---|---:|---|\n", LONG_GAP);
+          "|---|---|---|---:|---|---|---:|---|\n", LONG_GAP);
   for (guint g = 1; g < gammas->len; g++)
     {
       double gamma = g_array_index (gammas, double, g);
-      double s1 = 0, w1 = 0, si = 0, wi = 0, s5 = 0, ss = 0, ws = 0, sk = 0, wk = 0, sec = 0;
-      int k = 0, met = 0;
+      g_autofree char *label = g_strdup_printf ("%g", gamma);
 
-      for (guint i = 0; i < rows->len; i++)
+      if (sweep_line (rows, label, gamma, 0, &style) && fabs (style - 1) < best_style)
         {
-          Row *r = rows->pdata[i];
-
-          if (r->gamma != gamma)
-            continue;
-          s1 += r->r1;
-          w1 = MAX (w1, r->r1);
-          si += r->vs_input;
-          wi = MAX (wi, r->vs_input);
-          s5 += r->r5;
-          ss += r->style;
-          ws = MAX (ws, r->style);
-          sk += r->streaks;
-          wk = MAX (wk, r->streaks);
-          sec += r->seconds;
-          met += r->met > 0;
-          k++;
-        }
-      if (k == 0)
-        continue;
-      printf ("| %g | %.2f, %.2f | %.2f, %.2f | %.2f | %.3f, %.3f | %.2f, %.2f | %.1f | %d of %d |\n",
-              gamma, s1 / k, w1, si / k, wi, s5 / k, ss / k, ws, sk / k, wk, sec / k, met, k);
-      if (met == k && fabs (ss / k - 1) < best_style)
-        {
-          best_style = fabs (ss / k - 1);
+          best_style = fabs (style - 1);
           best = gamma;
         }
+    }
+  for (guint v = 0; v < shares->len; v++)
+    {
+      g_autofree char *label = g_strdup_printf ("%g, later %g%%%s", first_gamma (gammas),
+                                                100 * g_array_index (shares, double, v),
+                                                g_array_index (coarse, gboolean, v)
+                                                ? "" : " last size");
+
+      sweep_line (rows, label, first_gamma (gammas), v + 1, &style);
     }
   if (best >= 0)
     printf ("\nγ meeting the targets on every sequence with the least change of style loss: "
@@ -720,9 +819,11 @@ evaluate (const Args *a)
   g_autoptr (NsOptions) opt = NULL;
   g_autoptr (GArray) gammas = parse_gammas (a->gammas, a->stylize_only, &error);
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) row_free);
+  g_autoptr (GArray) shares = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) coarse = g_array_new (FALSE, FALSE, sizeof (gboolean));
   int failures = 0;
 
-  if (gammas == NULL)
+  if (gammas == NULL || (a->later && !parse_later (a->later, shares, coarse, &error)))
     {
       g_printerr ("eval-frames: %s\n", error->message);
       return 2;
@@ -751,7 +852,7 @@ evaluate (const Args *a)
         continue;
       if (!(input = make_sequence (a, &specs[s], &error)) ||
           !run_sequence (a, net, opt, &specs[s], specs[s].name, specs[s].what, specs[s].style,
-                         input, a->n_frames, gammas, rows, &error))
+                         input, a->n_frames, gammas, shares, coarse, rows, &error))
         {
           g_printerr ("eval-frames: %s: %s\n", specs[s].name, error->message);
           ev_sequence_free (input, a->n_frames);
@@ -766,7 +867,7 @@ evaluate (const Args *a)
 
       if (input == NULL ||
           !run_sequence (a, net, opt, NULL, "video", a->video_what ? a->video_what : a->video,
-                         VIDEO_STYLE, input, n, gammas, rows, &error))
+                         VIDEO_STYLE, input, n, gammas, shares, coarse, rows, &error))
         {
           g_printerr ("eval-frames: video: %s\n", error->message);
           ev_sequence_free (input, n);
@@ -799,7 +900,7 @@ evaluate (const Args *a)
   printf ("targets: E_warp <= %.1f × independent and <= %.1f × the input's; style loss <= "
           "%.2f × independent\n", TARGET_VS_INDEPENDENT, TARGET_VS_INPUT, TARGET_STYLE);
   if (gammas->len > 1)
-    print_sweep (rows, gammas);
+    print_sweep (rows, gammas, shares, coarse);
   return 0;
 }
 
@@ -818,6 +919,7 @@ main (int argc, char **argv)
     { "frames", 'f', 0, G_OPTION_ARG_INT, &a.n_frames, "Frames per sequence (default 24)", "N" },
     { "sequences", 0, 0, G_OPTION_ARG_STRING, &a.sequences, "Only these: pan, zoom, rotate, pan-zoom-object, video", "NAME,…" },
     { "gammas", 'g', 0, G_OPTION_ARG_STRING, &a.gammas, "Temporal weights to measure beside 0 (default NS_TEMPORAL_WEIGHT_DEFAULT)", "W,…" },
+    { "later", 0, 0, G_OPTION_ARG_STRING, &a.later, "Also the first γ with later frames running these shares of the iterations (SHARE), or of the last size's only (SHARE/last): ns_sequence_set_later_frames", "S[/last],…" },
     { "long-term", 0, 0, G_OPTION_ARG_NONE, &a.long_term, "Also hold frames to frames i − 2 and i − 4", NULL },
     { "video", 0, 0, G_OPTION_ARG_FILENAME, &a.video, "Also a real clip: a folder of frames (NNN.png or .jpg)", "DIR" },
     { "video-what", 0, 0, G_OPTION_ARG_STRING, &a.video_what, "What the clip shows, for the report", "TEXT" },
