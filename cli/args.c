@@ -26,7 +26,8 @@ cli_args_clear (CliArgs *a)
     &a->network, &a->weights, &a->threads, &a->content_layer, &a->style_layers,
     &a->learning_rate, &a->lbfgs_history, &a->save_every, &a->weights_url, &a->weights_sha256,
     &a->max_memory, &a->scales, &a->scale_iterations, &a->optimize_size, &a->upscale,
-    &a->refine_iterations, &a->temporal_weight, &a->style_mask, &a->rest, &a->region_carry,
+    &a->refine_iterations, &a->temporal_weight, &a->later_iterations, &a->later_sizes,
+    &a->style_mask, &a->rest, &a->region_carry,
     &a->padding,
   };
 
@@ -103,6 +104,15 @@ parse_args (char ***args, CliArgs *a, GError **error)
     g_strdup_printf ("With --frames: how strongly each frame is held to the previous one's "
                      "result where the optical flow follows it (default %g; 0: each frame "
                      "on its own)", NS_TEMPORAL_WEIGHT_DEFAULT);
+  g_autofree char *later_help =
+    g_strdup_printf ("With --frames: the share of the iterations that the frames after the "
+                     "first run at each size (they start from the previous result, which has "
+                     "the style already; default %g; 1: as many as the first)",
+                     NS_LATER_ITERATIONS_DEFAULT);
+  g_autofree char *sizes_help =
+    g_strdup_printf ("With --frames: the sizes the frames after the first optimise at: all "
+                     "the coarse-to-fine sizes, as the first frame does, or only the last "
+                     "(default %s)", NS_LATER_COARSE_SIZES_DEFAULT ? "all" : "last");
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a->output,
       "Write the result to this PNG file (required)", "OUT.png" },
@@ -188,6 +198,9 @@ parse_args (char ***args, CliArgs *a, GError **error)
       "out/%04d.png or a folder", NULL },
     { "temporal-weight", 0, 0, G_OPTION_ARG_STRING, &a->temporal_weight,
       temporal_help, "G" },
+    { "later-iterations", 0, 0, G_OPTION_ARG_STRING, &a->later_iterations, later_help,
+      "SHARE" },
+    { "later-sizes", 0, 0, G_OPTION_ARG_STRING, &a->later_sizes, sizes_help, "all|last" },
     { "long-term", 0, 0, G_OPTION_ARG_NONE, &a->long_term,
       "With --frames: also hold each frame to frames 2 and 4 back, where the previous one "
       "does not see a place (things that were hidden for a moment)", NULL },
@@ -261,7 +274,7 @@ parse_double (const char *option, const char *text, double min, gboolean above_m
 }
 
 /* Maps `text` to the index of one of the NULL-terminated `words`. */
-static gboolean
+gboolean
 parse_word (const char *option, const char *text, const char * const *words, int *out,
             GError **error)
 {
@@ -559,8 +572,10 @@ check_mode (const CliArgs *a)
                         : "--print-weights-path takes no image files; run it on its own");
   if (other_mode)
     return -1;
-  if (!a->frames && (a->temporal_weight || a->long_term || a->resume))
-    return usage_error ("--temporal-weight, --long-term and --resume only apply to --frames");
+  if (!a->frames && (a->temporal_weight || a->long_term || a->resume || a->later_iterations
+                     || a->later_sizes))
+    return usage_error ("--temporal-weight, --later-iterations, --later-sizes, --long-term "
+                        "and --resume only apply to --frames");
   if (a->frames && a->overwrite_input)
     return usage_error ("--overwrite-input does not apply to --frames: the frames must stay "
                         "as they are for the optical flow and for --resume");

@@ -58,6 +58,8 @@ typedef struct
   char     *upscale;
   char     *refine_iterations;
   char     *temporal_weight;
+  char     *later_iterations;
+  char     *later_sizes;
   char     *style_mask;
   char     *rest;
   char     *region_carry;
@@ -121,6 +123,9 @@ void     cli_args_clear (CliArgs *a);
 
 gboolean parse_double   (const char *option, const char *text, double min, gboolean above_min,
                          double max, double *out, GError **error);
+/* Maps `text` to the index of one of the NULL-terminated `words`. */
+gboolean parse_word     (const char *option, const char *text, const char * const *words,
+                         int *out, GError **error);
 gboolean has_png_suffix (const char *path);
 
 /* Builds run->options from the arguments (everything that needs neither the images nor the

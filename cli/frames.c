@@ -44,6 +44,50 @@ on_frame_progress (const NsSequenceProgress *state, gpointer user_data)
   save_snapshot (&ctx->snapshot, state->run);
 }
 
+/* --later-iterations and --later-sizes (ns_sequence_set_later_frames). */
+static gboolean
+parse_later (const CliArgs *a, double *share, gboolean *coarse, GError **error)
+{
+  static const char * const sizes[] = { "last", "all", NULL };
+  int i = NS_LATER_COARSE_SIZES_DEFAULT;
+
+  *share = NS_LATER_ITERATIONS_DEFAULT;
+  if (a->later_iterations
+      && !parse_double ("--later-iterations", a->later_iterations, 0.0, TRUE, 1.0, share,
+                        error))
+    return FALSE;
+  if (a->later_sizes && !parse_word ("--later-sizes", a->later_sizes, sizes, &i, error))
+    return FALSE;
+  *coarse = i == 1;
+  return TRUE;
+}
+
+/* The expected time of the frames to stylize: a full run for the first (unless it is
+ * kept) and for every frame without temporal weight, the later frames' share else. */
+static void
+say_time (NsStylizer *stylizer, const NsImage *frame, const NsImage *style, int n_stylize,
+          gboolean first_kept, double temporal, double share, gboolean coarse)
+{
+  const NsImage *styles[] = { style };
+  g_autoptr (NsPlan) plan = ns_stylizer_plan (stylizer, frame, styles, 1, TRUE, NULL);
+  double full, later, all;
+  g_autofree char *each_text = NULL, *later_text = NULL, *all_text = NULL;
+
+  if (plan == NULL || (full = ns_plan_get_seconds (plan)) < 0.0)
+    return;
+  later = temporal > 0.0 ? ns_plan_get_later_seconds (plan, share, coarse) : full;
+  all = first_kept ? n_stylize * later : full + (n_stylize - 1) * later;
+  each_text = cli_format_duration (full);
+  later_text = cli_format_duration (later);
+  all_text = cli_format_duration (all);
+  if (temporal > 0.0 && n_stylize > 1 - first_kept)
+    say ("expected: about %s in all (the first frame %s, each after it %s: %g of the "
+         "iterations%s)", all_text, each_text, later_text, share,
+         coarse ? "" : ", the last size only");
+  else
+    say ("expected: about %s in all (%s a frame)", all_text, each_text);
+}
+
 static void
 say_no_flow (void)
 {
@@ -185,6 +229,8 @@ run_frames (const CliArgs *a, CliRun *run)
   CliImage first = { 0 };
   CliImage style_image = { 0 };
   double temporal = NS_TEMPORAL_WEIGHT_DEFAULT;
+  double later_share;
+  gboolean later_coarse;
   guint64 budget;
   gboolean typed;
   int existing = 0, n_keep = 0;
@@ -200,6 +246,8 @@ run_frames (const CliArgs *a, CliRun *run)
   if (a->temporal_weight
       && !parse_double ("--temporal-weight", a->temporal_weight, 0.0, FALSE, 1e9, &temporal,
                         &error))
+    return usage_error (error->message);
+  if (!parse_later (a, &later_share, &later_coarse, &error))
     return usage_error (error->message);
   if (!ns_sequence_available ())
     {
@@ -266,7 +314,8 @@ run_frames (const CliArgs *a, CliRun *run)
     const NsImage *styles[] = { style_image.color };
     g_autofree char *plan = NULL;
 
-    /* The plan of one frame: the temporal term adds little to it. */
+    /* The plan of the first frame: the temporal term adds little to it; the later frames
+     * run a part of it. */
     if (ns_stylizer_estimate_memory (stylizer, first.color, styles, 1, &plan, &error) == 0)
       {
         say ("cannot run: %s", error->message);
@@ -277,7 +326,9 @@ run_frames (const CliArgs *a, CliRun *run)
         say ("stylizing %u frame%s of %d×%d with temporal weight %g%s", frames->len - n_keep,
              frames->len - n_keep == 1 ? "" : "s", first.color->width, first.color->height,
              temporal, a->long_term ? " (long-term too)" : "");
-        say ("plan for each frame: %s", plan);
+        say ("plan for the first frame: %s", plan);
+        say_time (stylizer, first.color, style_image.color, (int) frames->len - n_keep,
+                  FRAME (frames, 0)->keep, temporal, later_share, later_coarse);
       }
     sequence = ns_sequence_new (net, run->options, styles, run->blend, 1, &error);
   }
@@ -292,6 +343,7 @@ run_frames (const CliArgs *a, CliRun *run)
     }
   ns_sequence_set_temporal_weight (sequence, temporal);
   ns_sequence_set_long_term (sequence, a->long_term);
+  ns_sequence_set_later_frames (sequence, later_share, later_coarse);
   ns_sequence_set_n_frames (sequence, (int) frames->len);
   status = stylize_frames (a, run, frames, sequence, budget, &interrupt);
 

@@ -302,7 +302,8 @@ stylize (Animation           *a,
   g_autoptr (GError) engine_error = NULL;
   const NsImage *styles[1];
   Reporter reporter = { g_thread_self () };
-  gdouble temporal_weight;
+  gdouble temporal_weight, later_iterations;
+  gboolean later_all_sizes;
   int run_side, w, h;
 
   network = ns_network_cache_get (networks, ns_plugin_config_network (config), NULL,
@@ -326,8 +327,11 @@ stylize (Animation           *a,
       return engine_failure (engine_error, error);
     }
 
-  g_object_get (config, "temporal-weight", &temporal_weight, NULL);
+  g_object_get (config, "temporal-weight", &temporal_weight,
+                "later-iterations", &later_iterations, "later-all-sizes", &later_all_sizes,
+                NULL);
   ns_sequence_set_temporal_weight (sequence, temporal_weight);
+  ns_sequence_set_later_frames (sequence, later_iterations, later_all_sizes);
   ns_sequence_set_n_frames (sequence, a->n);
   ns_sequence_set_progress (sequence, report_progress, &reporter);
 
@@ -546,6 +550,31 @@ frames_run (GimpProcedure        *procedure,
   return gimp_procedure_new_return_values (procedure, status, error);
 }
 
+/* The least share of the iterations a later frame may run (the engine takes any > 0). */
+#define MIN_LATER_ITERATIONS 0.01
+
+/* What the frames after the first run (ns_sequence_set_later_frames); appended last, so
+ * that positional calls keep working. */
+static void
+add_later_arguments (GimpProcedure *procedure)
+{
+  gimp_procedure_add_double_argument (procedure, "later-iterations",
+                                      _("Iterations of later frames"),
+                                      _("The share of the iterations that the frames after "
+                                        "the first run at each size: they start from the "
+                                        "previous frame's result, which has the style "
+                                        "already (1 = as many as the first frame; only with "
+                                        "a temporal continuity above 0)"),
+                                      MIN_LATER_ITERATIONS, 1.0,
+                                      NS_LATER_ITERATIONS_DEFAULT, G_PARAM_READWRITE);
+  gimp_procedure_add_boolean_argument (procedure, "later-all-sizes",
+                                       _("Later frames at every size"),
+                                       _("Whether the frames after the first optimize at "
+                                         "every size of the coarse-to-fine run, as the first "
+                                         "frame does, or only at the last"),
+                                       NS_LATER_COARSE_SIZES_DEFAULT, G_PARAM_READWRITE);
+}
+
 GimpProcedure *
 ns_frames_procedure_new (GimpPlugIn     *plug_in,
                          NsNetworkCache *networks)
@@ -595,6 +624,7 @@ ns_frames_procedure_new (GimpPlugIn     *plug_in,
   ns_plugin_defaults (&defaults);
   ns_plugin_add_arguments (procedure, &defaults, NS_PLUGIN_ARGS_FRAMES);
   ns_style_add_arguments (procedure);
+  add_later_arguments (procedure);
 
   return procedure;
 }

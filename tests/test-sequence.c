@@ -279,6 +279,163 @@ test_progress_and_cancel (void)
   g_assert_cmpint (seen.eta_known, >, 0);
 }
 
+/* What a frame's runs reported: the sizes, their planned iterations and the callbacks. */
+typedef struct
+{
+  int sizes_seen;                /* bit k: size k + 1 reported */
+  int planned;                   /* run->iterations */
+  int scale_iterations[8];       /* run->scale_iterations per size */
+  int calls;
+} FrameRun;
+
+static void
+record_run (const NsSequenceProgress *p, gpointer data)
+{
+  FrameRun *runs = data;
+  FrameRun *r = &runs[p->frame - 1];
+
+  r->sizes_seen |= 1 << (p->run->scale - 1);
+  r->planned = p->run->iterations;
+  r->scale_iterations[p->run->scale - 1] = p->run->scale_iterations;
+  r->calls++;
+}
+
+/* The iterations of a plain run's sizes with these options (coarse to fine). */
+static void
+planned_iterations (NsNetwork *net, int iterations, int scales, int *out)
+{
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) style = ns_test_pattern (56, 56, 3, 1.3, 0.9, 0.4f, 0.2f);
+  g_autoptr (NsImage) frame = frame_at (0);
+  const NsImage *styles[] = { style };
+  g_autoptr (NsStylizer) st = NULL;
+  g_autoptr (NsPlan) plan = NULL;
+
+  ns_options_apply_network_defaults (opt, net);
+  ns_options_set_iterations (opt, iterations);
+  ns_options_set_scales (opt, scales);
+  st = ns_stylizer_new (net, opt);
+  plan = ns_stylizer_plan (st, frame, styles, 1, FALSE, NULL);
+  g_assert_nonnull (plan);
+  g_assert_cmpint (ns_plan_get_n_sizes (plan), ==, scales);
+  for (int k = 0; k < scales; k++)
+    out[k] = ns_plan_get_size (plan, k)->iterations;
+}
+
+/* The frames after the first run the share of the iterations they are given, at the last
+ * size only or at every size; the first frame, and every frame without temporal weight,
+ * runs the whole plan. */
+static void
+test_later_iterations (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded_variant ("random-vgg19", NULL);
+  g_autoptr (NsSequence) held = sequence_on (net, NS_TEMPORAL_WEIGHT_DEFAULT, FALSE, 12, 2);
+  g_autoptr (NsSequence) alone = sequence_on (net, 0.0, FALSE, 12, 2);
+  FrameRun runs[3] = { { 0 } }, alone_runs[3] = { { 0 } };
+  int it[2], last_quarter, half0, half1;
+
+  planned_iterations (net, 12, 2, it);
+  g_assert_cmpint (it[1], >, 1);
+  last_quarter = MAX (1, (int) lround (0.25 * it[1]));
+  half0 = (int) lround (0.5 * it[0]);
+  half1 = (int) lround (0.5 * it[1]);
+  g_assert_cmpint (last_quarter, <, it[1]);
+
+  ns_sequence_set_progress (held, record_run, runs);
+  ns_sequence_set_progress (alone, record_run, alone_runs);
+  ns_sequence_set_later_frames (held, 0.25, FALSE);
+  ns_sequence_set_later_frames (alone, 0.25, FALSE);
+  g_assert_cmpfloat (ns_sequence_get_later_iterations (held), ==, 0.25);
+  g_assert_false (ns_sequence_get_later_coarse_sizes (held));
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr (NsImage) frame = frame_at (i);
+      g_autoptr (NsImage) a = NULL;
+      g_autoptr (NsImage) b = NULL;
+
+      /* The third frame at half the iterations of every size. */
+      if (i == 2)
+        ns_sequence_set_later_frames (held, 0.5, TRUE);
+      a = ns_sequence_next (held, frame, NULL);
+      b = ns_sequence_next (alone, frame, NULL);
+      g_assert_nonnull (a);
+      g_assert_nonnull (b);
+    }
+
+  g_assert_cmpint (runs[0].sizes_seen, ==, 3);
+  g_assert_cmpint (runs[0].planned, ==, it[0] + it[1]);
+  g_assert_cmpint (runs[0].calls, ==, it[0] + it[1]);
+
+  g_assert_cmpint (runs[1].sizes_seen, ==, 2);
+  g_assert_cmpint (runs[1].planned, ==, last_quarter);
+  g_assert_cmpint (runs[1].scale_iterations[1], ==, last_quarter);
+  g_assert_cmpint (runs[1].calls, ==, last_quarter);
+
+  g_assert_cmpint (runs[2].sizes_seen, ==, 3);
+  g_assert_cmpint (runs[2].planned, ==, half0 + half1);
+  g_assert_cmpint (runs[2].scale_iterations[0], ==, half0);
+  g_assert_cmpint (runs[2].scale_iterations[1], ==, half1);
+  g_assert_cmpint (runs[2].calls, ==, half0 + half1);
+
+  for (int i = 0; i < 3; i++)
+    {
+      g_assert_cmpint (alone_runs[i].sizes_seen, ==, 3);
+      g_assert_cmpint (alone_runs[i].calls, ==, it[0] + it[1]);
+    }
+}
+
+/* A later frame's expected time: the whole plan at share 1 with every size; less without
+ * the coarse size; linear in the last size's iterations (rounded as the run rounds them);
+ * a sequence is the first frame and n − 1 later ones; unknown when the plan is not timed. */
+static void
+test_later_estimate (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded_variant ("random-vgg19", NULL);
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) style = ns_test_pattern (56, 56, 3, 1.3, 0.9, 0.4f, 0.2f);
+  g_autoptr (NsImage) frame = frame_at (0);
+  const NsImage *styles[] = { style };
+  g_autoptr (NsStylizer) st = NULL;
+  g_autoptr (NsPlan) plan = NULL;
+  g_autoptr (NsPlan) untimed = NULL;
+  double full, l1, l2, l4, every, per1, per2;
+  int it[2];
+
+  ns_options_apply_network_defaults (opt, net);
+  ns_options_set_iterations (opt, 40);
+  ns_options_set_scales (opt, 2);
+  st = ns_stylizer_new (net, opt);
+  plan = ns_stylizer_plan (st, frame, styles, 1, TRUE, NULL);
+  untimed = ns_stylizer_plan (st, frame, styles, 1, FALSE, NULL);
+  planned_iterations (net, 40, 2, it);
+  full = ns_plan_get_seconds (plan);
+  g_assert_cmpfloat (full, >, 0.0);
+
+  every = ns_plan_get_later_seconds (plan, 1.0, TRUE);
+  g_assert_cmpfloat_with_epsilon (every, full, 1e-12 * full);
+  l1 = ns_plan_get_later_seconds (plan, 1.0, FALSE);
+  l2 = ns_plan_get_later_seconds (plan, 0.5, FALSE);
+  l4 = ns_plan_get_later_seconds (plan, 0.25, FALSE);
+  g_assert_cmpfloat (l1, <, full);
+  g_assert_cmpfloat (l2, <, l1);
+  g_assert_cmpfloat (l4, <, l2);
+  g_assert_cmpfloat (l4, >, 0.0);
+  /* The same cost per iteration of the last size between the shares. */
+  per1 = (l1 - l2) / (it[1] - lround (0.5 * it[1]));
+  per2 = (l2 - l4) / (lround (0.5 * it[1]) - lround (0.25 * it[1]));
+  g_assert_cmpfloat_with_epsilon (per1, per2, 1e-9 * per1);
+  /* Half the iterations of every size: between the last size alone and the whole plan. */
+  g_assert_cmpfloat (ns_plan_get_later_seconds (plan, 0.5, TRUE), <, full);
+  g_assert_cmpfloat (ns_plan_get_later_seconds (plan, 0.5, TRUE), >, l2);
+
+  g_assert_cmpfloat_with_epsilon (ns_plan_get_sequence_seconds (plan, 5, 0.25, FALSE),
+                                  full + 4 * l4, 1e-12 * full);
+  g_assert_cmpfloat_with_epsilon (ns_plan_get_sequence_seconds (plan, 1, 0.25, FALSE), full,
+                                  1e-12 * full);
+  g_assert_cmpfloat (ns_plan_get_later_seconds (untimed, 0.25, FALSE), <, 0.0);
+  g_assert_cmpfloat (ns_plan_get_sequence_seconds (untimed, 5, 0.25, FALSE), <, 0.0);
+}
+
 /* Frames of another size, and results that do not fit their frames, are refused with the
  * sizes named; the sequence stays where it was. */
 static void
@@ -334,5 +491,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sequence/resume", test_resume);
   g_test_add_func ("/sequence/progress-and-cancel", test_progress_and_cancel);
   g_test_add_func ("/sequence/bad-frames", test_bad_frames);
+  g_test_add_func ("/sequence/later-iterations", test_later_iterations);
+  g_test_add_func ("/sequence/later-estimate", test_later_estimate);
   return g_test_run ();
 }

@@ -35,6 +35,7 @@ struct _NsStatus
   GtkWidget           *label;
   char                *message;       /* shown above the plan */
   char                *plan;
+  double               later_ratio;   /* a later frame's expected time over the first's */
   NsJob               *estimate;      /* planning the final run, or NULL */
   guint                estimate_id;   /* the pending ESTIMATE_DELAY timeout */
 };
@@ -116,18 +117,47 @@ final_size (NsStatus *p,
   return TRUE;
 }
 
-/* The estimate is of one frame: what all of them take, before it. */
+/* The estimate is of one frame: what all of them take, before it.  The frames after the
+ * first run a share of its work (ns_sequence_set_later_frames). */
 static char *
 frames_summary (NsStatus *p,
                 double    seconds)
 {
-  g_autofree char *each = ns_plugin_format_duration (seconds);
-  g_autofree char *all = ns_plugin_format_duration (seconds * p->n_frames);
+  double later = seconds * p->later_ratio;
+  g_autofree char *first = ns_plugin_format_duration (seconds);
+  g_autofree char *each = ns_plugin_format_duration (later);
+  g_autofree char *all = ns_plugin_format_duration (seconds + (p->n_frames - 1) * later);
 
-  return g_strdup_printf (ngettext ("%d frame: about %s in all (%s a frame).",
-                                    "%d frames: about %s in all (%s a frame).",
+  if (p->n_frames < 2 || p->later_ratio == 1.0)
+    return g_strdup_printf (ngettext ("%d frame: about %s in all (%s a frame).",
+                                      "%d frames: about %s in all (%s a frame).",
+                                      p->n_frames),
+                            p->n_frames, all, first);
+  return g_strdup_printf (ngettext ("%d frame: about %s in all (the first %s, each after "
+                                    "it %s).",
+                                    "%d frames: about %s in all (the first %s, each after "
+                                    "it %s).",
                                     p->n_frames),
-                          p->n_frames, all, each);
+                          p->n_frames, all, first, each);
+}
+
+/* What a later frame takes over the first, by the settings (1 when the frames are
+ * stylized on their own). */
+static double
+later_ratio (NsStatus     *p,
+             const NsPlan *plan)
+{
+  gdouble temporal_weight, share;
+  gboolean all_sizes;
+  double first = ns_plan_get_seconds (plan);
+
+  if (p->n_frames == 0)
+    return 1.0;
+  g_object_get (p->config, "temporal-weight", &temporal_weight,
+                "later-iterations", &share, "later-all-sizes", &all_sizes, NULL);
+  if (temporal_weight <= 0.0 || first <= 0.0)
+    return 1.0;
+  return ns_plan_get_later_seconds (plan, share, all_sizes) / first;
 }
 
 static void
@@ -139,6 +169,7 @@ estimate_plan (NsJob        *job,
 
   g_free (p->plan);
   p->plan = ns_plugin_plan_text (plan);
+  p->later_ratio = later_ratio (p, plan);
 }
 
 static void
@@ -217,6 +248,7 @@ start_estimate (gpointer data)
   p->estimate_id = 0;
   stop_estimate (p);
   g_clear_pointer (&p->plan, g_free);
+  p->later_ratio = 1.0;
 
   g_object_get (p->config, "style-layer", &style, NULL);
   /* The dialog tells what is wrong with the style layer. */
@@ -255,6 +287,7 @@ ns_status_new (GimpProcedureConfig *config,
   p->config   = g_object_ref (config);
   p->drawable = g_object_ref (drawable);
   p->networks = networks;
+  p->later_ratio = 1.0;
 
   /* The plan is long: the status line wraps, is as wide as the dialog (the caller packs
    * it), and grows as needed. */
