@@ -586,6 +586,18 @@ else
     'grep -q "frame 2/3, iteration [1-4]/4 at 48×32 (.*), loss .*, .* left for the sequence$" "$T/err"'
   check "each frame is stylized (mean |out − in| of frame 3: $("$MK" diff "$F/out/0003.png" "$F/in/0003.png"))" \
     'd=$("$MK" diff "$F/out/0003.png" "$F/in/0003.png") && near "$d" 0.5 0.495'
+  # Two sizes (48×32 with 4 iterations, 96×64 with 2): the later frames run half of the
+  # last size's, 1 iteration, and the expected time says so.
+  mkdir -p "$F/later"
+  run --frames "$F/in/%04d.png" "$S" "${ff[@]}" --size 96 --scales 2 --later-iterations 0.5 \
+    --later-sizes last -o "$F/later/%04d.png"
+  check "--later-iterations 0.5 --later-sizes last: frame 1 runs both sizes (4 + 2 iterations), frames 2–3 one iteration at 96×64" \
+    '[ "$rc" = 0 ] && grep -q "frame 1/3, iteration 4/4 at 48×32" "$T/err" &&
+     grep -q "frame 1/3, iteration 2/2 at 96×64" "$T/err" &&
+     grep -q "frame 2/3, iteration 1/1 at 96×64" "$T/err" && grep -q "frame 3/3, iteration 1/1 at 96×64" "$T/err" &&
+     ! grep -q "frame [23]/3, iteration [0-9]*/[0-9]* at 48×32" "$T/err" &&
+     ! grep -q "frame [23]/3, iteration 2/" "$T/err" &&
+     grep -q "expected: about .* in all (the first frame .*, each after it .*: 0.5 of the iterations, the last size only)" "$T/err"'
 fi
 if [ "$flow" = 1 ]; then
   # --resume after losing the last output: frames 1 and 2 are read back, not redone (same
@@ -695,6 +707,10 @@ frames_case "--temporal-weight below 0" 2 "--temporal-weight" "$F/in/%04d.png" "
 frames_case "--overwrite-input" 2 "--overwrite-input does not apply" "$F/in/%04d.png" "$S" -o "$N" --overwrite-input
 usage_case "--resume without --frames" "only apply to --frames" "$C" "$S" -o "$F/never/x.png" --resume
 usage_case "--temporal-weight without --frames" "only apply to --frames" "$C" "$S" -o "$F/never/x.png" --temporal-weight 5
+usage_case "--later-iterations without --frames" "only apply to --frames" "$C" "$S" -o "$F/never/x.png" --later-iterations 0.5
+frames_case "--later-iterations 0" 2 "--later-iterations must be a number greater than 0" "$F/in/%04d.png" "$S" -o "$N" --later-iterations 0
+frames_case "--later-iterations above 1" 2 "--later-iterations" "$F/in/%04d.png" "$S" -o "$N" --later-iterations 1.5
+frames_case "--later-sizes some" 2 "--later-sizes must be one of “last”, “all”" "$F/in/%04d.png" "$S" -o "$N" --later-sizes some
 check "no bad input wrote anything" '[ -z "$(ls -A "$F/never")" ]'
 
 # ---- regions: --style-mask, --rest and --region-carry -----------------------------------------
