@@ -87,6 +87,7 @@ typedef struct
   EvRunOptions  run;
   int           width, height;
   int           n_frames;
+  int           span;           /* the made sequences' motion is spread over this many */
   char         *sequences;
   char         *gammas;
   char         *later;
@@ -179,13 +180,19 @@ make_sequence (const Args *a, const Spec *s, GError **error)
 {
   g_autoptr (NsImage) photo = ev_load_rgb (a->samples, s->photo, error);
   g_autoptr (NsImage) overlay = NULL;
+  int n = MAX (a->span, a->n_frames);
+  NsImage **all;
 
   if (photo == NULL)
     return NULL;
   if (s->overlay && !(overlay = ev_load_rgb (a->samples, s->overlay, error)))
     return NULL;
-  return ev_sequence_render (photo, &s->from, &s->to, overlay, s->overlay ? &s->path : NULL,
-                             a->n_frames, a->width, a->height);
+  all = ev_sequence_render (photo, &s->from, &s->to, overlay, s->overlay ? &s->path : NULL,
+                            n, a->width, a->height);
+  /* Only the first n_frames of a longer move (--span). */
+  for (int t = a->n_frames; t < n; t++)
+    ns_image_free (all[t]);
+  return all;
 }
 
 /* ---- files ---------------------------------------------------------------------------------- */
@@ -670,7 +677,8 @@ run_sequence (const Args *a, NsNetwork *net, const NsOptions *opt, const Spec *s
                   m[i].label, m[i].e1, LONG_GAP, m[i].e5, m[i].streaks_v, m[i].streaks_h);
       g_ptr_array_add (rows, r);
     }
-  if (spec && !a->validate && !add_oracle (a, spec, dir, m, n, f1, f5, rows, error))
+  /* The oracle moves frame 1 over the frames stylized: not with --span. */
+  if (spec && !a->validate && a->span <= n && !add_oracle (a, spec, dir, m, n, f1, f5, rows, error))
     goto out;
   if (!a->validate)
     {
@@ -917,6 +925,7 @@ main (int argc, char **argv)
     { "width", 'W', 0, G_OPTION_ARG_INT, &a.width, "Frame width (default 192)", "N" },
     { "height", 'H', 0, G_OPTION_ARG_INT, &a.height, "Frame height of the made sequences (default 108)", "N" },
     { "frames", 'f', 0, G_OPTION_ARG_INT, &a.n_frames, "Frames per sequence (default 24)", "N" },
+    { "span", 0, 0, G_OPTION_ARG_INT, &a.span, "Spread the made sequences' motion over N frames and stylize the first --frames of them (a few frames with the motion per frame of a long clip)", "N" },
     { "sequences", 0, 0, G_OPTION_ARG_STRING, &a.sequences, "Only these: pan, zoom, rotate, pan-zoom-object, video", "NAME,…" },
     { "gammas", 'g', 0, G_OPTION_ARG_STRING, &a.gammas, "Temporal weights to measure beside 0 (default NS_TEMPORAL_WEIGHT_DEFAULT)", "W,…" },
     { "later", 0, 0, G_OPTION_ARG_STRING, &a.later, "Also the first γ with later frames running these shares of the iterations (SHARE), or of the last size's only (SHARE/last): ns_sequence_set_later_frames", "S[/last],…" },
