@@ -288,11 +288,29 @@ typedef struct
   int calls;
 } FrameRun;
 
+/* The runs of a sequence's frames, and its ETA on the first frame against the frames to
+ * come at the later frames' share of this frame's expected time. */
+typedef struct
+{
+  FrameRun runs[3];
+  double   later_ratio;          /* 0: not checked */
+  int      etas_checked;
+} Recorded;
+
 static void
 record_run (const NsSequenceProgress *p, gpointer data)
 {
-  FrameRun *runs = data;
-  FrameRun *r = &runs[p->frame - 1];
+  Recorded *rec = data;
+  FrameRun *r = &rec->runs[p->frame - 1];
+
+  if (p->frame == 1 && rec->later_ratio > 0.0 && p->run->eta >= 0.0)
+    {
+      double expected = p->run->eta + (p->n_frames - 1) * (p->run->elapsed + p->run->eta)
+                                      * rec->later_ratio;
+
+      g_assert_cmpfloat_with_epsilon (p->eta, expected, 1e-9 * expected + 1e-12);
+      rec->etas_checked++;
+    }
 
   r->sizes_seen |= 1 << (p->run->scale - 1);
   r->planned = p->run->iterations;
@@ -322,27 +340,52 @@ planned_iterations (NsNetwork *net, int iterations, int scales, int *out)
     out[k] = ns_plan_get_size (plan, k)->iterations;
 }
 
+/* A later frame's expected time over the first's, by a timed plan of these options. */
+static double
+later_ratio (NsNetwork *net, int iterations, int scales, double share, gboolean coarse)
+{
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) style = ns_test_pattern (56, 56, 3, 1.3, 0.9, 0.4f, 0.2f);
+  g_autoptr (NsImage) frame = frame_at (0);
+  const NsImage *styles[] = { style };
+  g_autoptr (NsStylizer) st = NULL;
+  g_autoptr (NsPlan) plan = NULL;
+
+  ns_options_apply_network_defaults (opt, net);
+  ns_options_set_iterations (opt, iterations);
+  ns_options_set_scales (opt, scales);
+  st = ns_stylizer_new (net, opt);
+  plan = ns_stylizer_plan (st, frame, styles, 1, TRUE, NULL);
+  g_assert_nonnull (plan);
+  return ns_plan_get_later_seconds (plan, share, coarse) / ns_plan_get_seconds (plan);
+}
+
 /* The frames after the first run the share of the iterations they are given, at the last
  * size only or at every size; the first frame, and every frame without temporal weight,
- * runs the whole plan. */
+ * runs the whole plan.  On the first frame the sequence's ETA counts the frames after it
+ * at the later frames' share of its expected time. */
 static void
 test_later_iterations (void)
 {
   g_autoptr (NsNetwork) net = ns_network_new_embedded_variant ("random-vgg19", NULL);
   g_autoptr (NsSequence) held = sequence_on (net, NS_TEMPORAL_WEIGHT_DEFAULT, FALSE, 12, 2);
   g_autoptr (NsSequence) alone = sequence_on (net, 0.0, FALSE, 12, 2);
-  FrameRun runs[3] = { { 0 } }, alone_runs[3] = { { 0 } };
+  Recorded rec = { { { 0 } } }, alone_rec = { { { 0 } } };
+  FrameRun *runs = rec.runs, *alone_runs = alone_rec.runs;
   int it[2], last_quarter, half0, half1;
 
   planned_iterations (net, 12, 2, it);
+  rec.later_ratio = later_ratio (net, 12, 2, 0.25, FALSE);
+  g_assert_cmpfloat (rec.later_ratio, <, 1.0);
   g_assert_cmpint (it[1], >, 1);
   last_quarter = MAX (1, (int) lround (0.25 * it[1]));
   half0 = (int) lround (0.5 * it[0]);
   half1 = (int) lround (0.5 * it[1]);
   g_assert_cmpint (last_quarter, <, it[1]);
 
-  ns_sequence_set_progress (held, record_run, runs);
-  ns_sequence_set_progress (alone, record_run, alone_runs);
+  ns_sequence_set_n_frames (held, 3);
+  ns_sequence_set_progress (held, record_run, &rec);
+  ns_sequence_set_progress (alone, record_run, &alone_rec);
   ns_sequence_set_later_frames (held, 0.25, FALSE);
   ns_sequence_set_later_frames (alone, 0.25, FALSE);
   g_assert_cmpfloat (ns_sequence_get_later_iterations (held), ==, 0.25);
@@ -362,6 +405,7 @@ test_later_iterations (void)
       g_assert_nonnull (b);
     }
 
+  g_assert_cmpint (rec.etas_checked, >, 0);
   g_assert_cmpint (runs[0].sizes_seen, ==, 3);
   g_assert_cmpint (runs[0].planned, ==, it[0] + it[1]);
   g_assert_cmpint (runs[0].calls, ==, it[0] + it[1]);
