@@ -2,7 +2,7 @@
 # tests/gimp/test-register.sh PLUGIN_EXE PO_BUILD_DIR — GIMP registers plug-in-neural-style
 # with its menu path, label, image types, help text and exactly the documented arguments, and
 # plug-in-neural-style-frames (Filters ▸ Animation) with the same arguments but "output",
-# plus "temporal-weight"; with LANGUAGE=zh_CN (and de) the menu labels are translated; its
+# plus "temporal-weight", "later-iterations" and "later-all-sizes"; with LANGUAGE=zh_CN (and de) the menu labels are translated; its
 # help domain is the help/ folder beside it, where each language's gimp-help.xml maps the
 # procedures to their own page.
 # TAP on stdout.
@@ -14,7 +14,7 @@ rc=$GIMP3_DIRECTORY/pluginrc
 field () { python3 "$here/pluginrc.py" "$rc" "$1"; }
 echo 'print("started")' >"$ns_work/start.py"
 
-plan 21
+plan 22
 
 gimp_batch python-fu-eval "$ns_work/start.py"
 status=$?
@@ -67,7 +67,8 @@ else
   grep -E "$regions_re" <<<"$defaults" | sed 's/^/# /'
 fi
 
-# The frames procedure: the same arguments but "output" (frames are replaced), then γ.
+# The frames procedure: the same arguments but "output" (frames are replaced), then γ and
+# what the later frames run.
 frames_field () { NS_PROC=plug-in-neural-style-frames python3 "$here/pluginrc.py" "$rc" "$1"; }
 check "plug-in-neural-style-frames is in pluginrc" \
   grep -q '(proc-def "plug-in-neural-style-frames"' "$rc"
@@ -75,7 +76,7 @@ check "its menu path is <Image>/Filters/Animation" \
   [ "$(frames_field menu-path)" = "<Image>/Filters/Animation" ]
 check "its menu label is \"_Neural Style (frames)…\"" \
   [ "$(frames_field menu-label)" = "_Neural Style (frames)…" ]
-frames_expected=$(echo $common | sed 's/ output / /')" temporal-weight"
+frames_expected=$(echo $common | sed 's/ output / /')" temporal-weight later-iterations later-all-sizes"
 actual=$(frames_field args | tr '\n' ' ' | sed 's/ $//')
 if [ "$actual" = "$frames_expected" ]; then
   ok "its arguments are exactly: $frames_expected"
@@ -83,8 +84,18 @@ else
   not_ok "its arguments are exactly the documented ones"
   echo "# got: $actual"
 fi
-# Every default it shares is the single procedure's; γ's is the engine's.
+# Every default it shares is the single procedure's; γ's and the later frames' are the
+# engine's.
 frames_defaults=$(frames_field defaults)
+later=$(sed -n 's/^#define NS_LATER_ITERATIONS_DEFAULT *\([0-9.e+]*\).*/\1/p' \
+          "$here/../../engine/neural-style.h")
+all_sizes=$(sed -n 's/^#define NS_LATER_COARSE_SIZES_DEFAULT *\(TRUE\|FALSE\).*/\1/p' \
+              "$here/../../engine/neural-style.h" | sed 's/TRUE/1/; s/FALSE/0/')
+check "its later frames' defaults are the engine's: iterations $later, every size $all_sizes" \
+  awk -v a="$(sed -n 's/^later-iterations=//p' <<<"$frames_defaults")" -v b="$later" \
+      -v c="$(sed -n 's/^later-all-sizes=//p' <<<"$frames_defaults")" -v d="$all_sizes" \
+      'BEGIN { exit !(b != "" && a == b && d != "" && c == d) }'
+frames_defaults=$(grep -v -E '^later-(iterations|all-sizes)=' <<<"$frames_defaults")
 shared=$(grep -v -E '^output=|'"$regions_re" <<<"$defaults")
 gamma=$(sed -n 's/^#define NS_TEMPORAL_WEIGHT_DEFAULT *\([0-9.e+]*\).*/\1/p' \
           "$here/../../engine/neural-style.h")
