@@ -102,6 +102,8 @@ typedef struct
   gboolean      no_gif;
   gboolean      by_stylizer;
   gboolean      stylize_only;
+  gboolean      only_later;     /* --later's variants without the default γ runs */
+  gboolean      resume_first;   /* the γ runs take the independent frame 1 */
 } Args;
 
 /* One stylized (or given) sequence and what was measured on it. */
@@ -286,7 +288,8 @@ on_run_progress (const NsProgress *p, gpointer data)
  * each frame with ns_stylizer_run instead of the sequence API. */
 static gboolean
 stylize (const Args *a, NsNetwork *net, const NsOptions *opt, const NsImage *style,
-         NsImage * const *input, int n, const char *dir, Method *m, GError **error)
+         NsImage * const *input, int n, const char *dir, const NsImage *first, Method *m,
+         GError **error)
 {
   const NsImage *styles[] = { style };
   gboolean plain = a->by_stylizer && m->gamma == 0;
@@ -296,6 +299,7 @@ stylize (const Args *a, NsNetwork *net, const NsOptions *opt, const NsImage *sty
   g_autofree char *stats_path = g_build_filename (dir, "stats.tsv", NULL);
   Capture cap = { NAN };
   double secs = 0;
+  int stylized = 0;
 
   if (seq == NULL && st == NULL)
     return FALSE;
@@ -311,7 +315,15 @@ stylize (const Args *a, NsNetwork *net, const NsOptions *opt, const NsImage *sty
     ns_stylizer_set_progress (st, on_run_progress, &cap);
   m->frames = g_new0 (NsImage *, n);
   m->style = 0;
-  for (int t = 0; t < n; t++)
+  /* Frame 1 is a plain run at every γ (/sequence/first-frame-plain): taken, not redone. */
+  if (seq && first)
+    {
+      if (!ns_sequence_resume (seq, input[0], first, error))
+        return FALSE;
+      m->frames[0] = ns_image_copy (first);
+      g_string_append_printf (stats, "1\tnan\t0\n");
+    }
+  for (int t = m->frames[0] ? 1 : 0; t < n; t++)
     {
       gint64 t0 = g_get_monotonic_time ();
       double s;
@@ -323,6 +335,7 @@ stylize (const Args *a, NsNetwork *net, const NsOptions *opt, const NsImage *sty
         return FALSE;
       s = (g_get_monotonic_time () - t0) / 1e6;
       secs += s;
+      stylized++;
       if (t > 0)
         m->style += cap.style_loss;
       g_string_append_printf (stats, "%d\t%.9g\t%.3f\n", t + 1, cap.style_loss, s);
@@ -330,7 +343,7 @@ stylize (const Args *a, NsNetwork *net, const NsOptions *opt, const NsImage *sty
                   cap.style_loss);
     }
   g_printerr ("\n");
-  m->seconds = secs / n;
+  m->seconds = secs / stylized;
   return save_frames (dir, m->frames, n, error) &&
          g_file_set_contents (stats_path, stats->str, -1, error);
 }
@@ -580,7 +593,8 @@ run_sequence (const Args *a, NsNetwork *net, const NsOptions *opt, const Spec *s
   g_autoptr (NsImage) style = NULL;
   double later_gamma = first_gamma (gammas);
   int n_later = later_gamma > 0 ? shares->len : 0;
-  int n_methods = 2 + (a->validate ? 0 : gammas->len + n_later);
+  int n_plain = a->only_later && n_later > 0 ? 1 : (int) gammas->len;
+  int n_methods = 2 + (a->validate ? 0 : n_plain + n_later);
   g_autofree Method *m = g_new0 (Method, n_methods);
   gboolean ok = FALSE;
   gint64 t0 = g_get_monotonic_time ();
@@ -608,18 +622,21 @@ run_sequence (const Args *a, NsNetwork *net, const NsOptions *opt, const Spec *s
     {
       if (!(style = ev_load_rgb (a->samples, style_name, error)))
         goto out;
-      for (guint g = 0; g < gammas->len + n_later; g++)
+      for (int g = 0; g < n_plain + n_later; g++)
         {
           Method *k = &m[2 + g];
-          gboolean variant = g >= gammas->len;
+          gboolean variant = g >= n_plain;
+          const NsImage *first = NULL;
 
           /* The later frames' variants hold with the first γ > 0. */
           k->gamma = variant ? later_gamma : g_array_index (gammas, double, g);
-          k->share = variant ? g_array_index (shares, double, g - gammas->len)
+          k->share = variant ? g_array_index (shares, double, g - n_plain)
                              : NS_LATER_ITERATIONS_DEFAULT;
-          k->coarse = variant ? g_array_index (coarse, gboolean, g - gammas->len)
+          k->coarse = variant ? g_array_index (coarse, gboolean, g - n_plain)
                               : NS_LATER_COARSE_SIZES_DEFAULT;
-          k->variant = variant ? (int) (g - gammas->len) + 1 : 0;
+          k->variant = variant ? g - n_plain + 1 : 0;
+          if (a->resume_first && g > 0 && m[2].gamma == 0 && m[2].frames)
+            first = m[2].frames[0];
           method_names (k, dir, variant);
           if (a->reuse && g_file_test (k->dir, G_FILE_TEST_IS_DIR))
             {
@@ -629,7 +646,7 @@ run_sequence (const Args *a, NsNetwork *net, const NsOptions *opt, const Spec *s
           else
             {
               g_printerr ("eval-frames:   %s\n", k->label);
-              if (!stylize (a, net, opt, style, input, n, k->dir, k, error))
+              if (!stylize (a, net, opt, style, input, n, k->dir, first, k, error))
                 goto out;
             }
         }
@@ -929,6 +946,8 @@ main (int argc, char **argv)
     { "sequences", 0, 0, G_OPTION_ARG_STRING, &a.sequences, "Only these: pan, zoom, rotate, pan-zoom-object, video", "NAME,…" },
     { "gammas", 'g', 0, G_OPTION_ARG_STRING, &a.gammas, "Temporal weights to measure beside 0 (default NS_TEMPORAL_WEIGHT_DEFAULT)", "W,…" },
     { "later", 0, 0, G_OPTION_ARG_STRING, &a.later, "Also the first γ with later frames running these shares of the iterations (SHARE), or of the last size's only (SHARE/last): ns_sequence_set_later_frames", "S[/last],…" },
+    { "only-later", 0, 0, G_OPTION_ARG_NONE, &a.only_later, "With --later: run only its variants and the independent frames, not the default's γ", NULL },
+    { "resume-first", 0, 0, G_OPTION_ARG_NONE, &a.resume_first, "Give the γ runs the independent frame 1 (ns_sequence_resume) instead of stylizing it again: it is a plain run at every γ; s/frame is then of frames 2 … n", NULL },
     { "long-term", 0, 0, G_OPTION_ARG_NONE, &a.long_term, "Also hold frames to frames i − 2 and i − 4", NULL },
     { "video", 0, 0, G_OPTION_ARG_FILENAME, &a.video, "Also a real clip: a folder of frames (NNN.png or .jpg)", "DIR" },
     { "video-what", 0, 0, G_OPTION_ARG_STRING, &a.video_what, "What the clip shows, for the report", "TEXT" },
