@@ -80,9 +80,9 @@ say_time (NsStylizer *stylizer, const NsImage *frame, const NsImage *style, int 
   each_text = cli_format_duration (full);
   later_text = cli_format_duration (later);
   all_text = cli_format_duration (all);
-  if (temporal > 0.0 && n_stylize > 1 - first_kept)
-    say ("expected: about %s in all (the first frame %s, each after it %s: %g of the "
-         "iterations%s)", all_text, each_text, later_text, share,
+  if (temporal > 0.0 && (share < 1.0 || !coarse) && n_stylize > 1 - first_kept)
+    say ("expected: about %s in all (the first frame %s, each after it %s: %g%% of the "
+         "iterations%s)", all_text, each_text, later_text, 100 * share,
          coarse ? "" : ", the last size only");
   else
     say ("expected: about %s in all (%s a frame)", all_text, each_text);

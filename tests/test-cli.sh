@@ -597,7 +597,7 @@ else
      grep -q "frame 2/3, iteration 1/1 at 96×64" "$T/err" && grep -q "frame 3/3, iteration 1/1 at 96×64" "$T/err" &&
      ! grep -q "frame [23]/3, iteration [0-9]*/[0-9]* at 48×32" "$T/err" &&
      ! grep -q "frame [23]/3, iteration 2/" "$T/err" &&
-     grep -q "expected: about .* in all (the first frame .*, each after it .*: 0.5 of the iterations, the last size only)" "$T/err"'
+     grep -q "expected: about .* in all (the first frame .*, each after it .*: 50% of the iterations, the last size only)" "$T/err"'
 fi
 if [ "$flow" = 1 ]; then
   # --resume after losing the last output: frames 1 and 2 are read back, not redone (same
