@@ -594,8 +594,8 @@ void        ns_sequence_set_long_term   (NsSequence *sequence, gboolean long_ter
  * least one), and with coarse_sizes FALSE only the last of its sizes (a refinement,
  * ns_options_set_optimize_size, runs as planned).  Defaults below: measured,
  * docs/animation.md. */
-#define NS_LATER_ITERATIONS_DEFAULT   1.0
-#define NS_LATER_COARSE_SIZES_DEFAULT TRUE
+#define NS_LATER_ITERATIONS_DEFAULT   0.5
+#define NS_LATER_COARSE_SIZES_DEFAULT FALSE
 void        ns_sequence_set_later_frames (NsSequence *sequence, double share,
                                           gboolean coarse_sizes);
 double      ns_sequence_get_later_iterations   (const NsSequence *sequence);

@@ -244,7 +244,7 @@ on_progress (const NsSequenceProgress *p, gpointer data)
   s->last_frame = p->frame;
   s->calls++;
   s->eta_known += p->eta >= 0.0;
-  if (p->frame == s->cancel_frame && p->run->iteration == 3)
+  if (p->frame == s->cancel_frame && p->run->iteration == 2)
     ns_sequence_cancel (s->seq);
 }
 
