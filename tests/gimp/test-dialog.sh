@@ -17,11 +17,24 @@
 # with the first style on a channel, previewed, as *-regions.png).
 # What the dialog shows is read from the state file it keeps for tests
 # ($NS_PLUGIN_DIALOG_STATE).  TAP on stdout.
+#
+# Picture mode NS_DIALOG_LARGE=PHOTO (e.g. a 3840×2160 photo from _build/large-photos/,
+# data/large/photos.tsv; NS_STYLE: the painting, default data/samples/style-starry-night.jpg;
+# NS_DIALOG_LARGE_OUT: a folder, default large-out in the current directory) runs instead:
+# the photo with the product's defaults (no last values), the dialog's screenshot with its
+# plan and the preview fitted to the whole layer, OK, a wait of up to an hour for the run,
+# then the stylized layer as result.png, the image window at 100% on the photo's centre and
+# on its top-left and bottom-right corners (window-100-*.png), the plan's text (status.txt)
+# and the wall time and the plug-in's peak RSS (numbers.txt).  See large.sh.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh" "$1" "$2"
 source "$here/gui.sh"
 shot=${3:-$PWD/dialog.png}
+
+if [ -n "${NS_DIALOG_LARGE:-}" ]; then
+  source "$here/large.sh"
+fi
 
 plan 21
 
