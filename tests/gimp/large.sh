@@ -5,7 +5,7 @@
 #   dialog.png          the dialog, its status line's plan, the preview fitted to the whole layer
 #   status.txt          the status line's text (the plan and its expected time)
 #   result.png          the stylized layer
-#   window-100-*.png    the image window at 100%: centre (the photo's middle, its detail),
+#   window-100-*.png    the image window at 100%: centre (where "1" zooms to: detail),
 #                       top-left and bottom-right (the edges' frame)
 #   numbers.txt         the run's wall time (OK to done) and the plug-in's peak memory
 # TAP on stdout, the plan at the end.
@@ -15,7 +15,6 @@ mkdir -p "$large_out"
 export NS_LARGE_OUT=$large_out
 export NS_CONTENT=$NS_DIALOG_LARGE
 export NS_STYLE=${NS_STYLE:-$here/../../data/samples/style-starry-night.jpg}
-photo=$(basename "${NS_DIALOG_LARGE%.*}")
 
 # The plug-in's memory while it lives, every 2 s: the last VmHWM read is its peak RSS.
 watch_memory () {
@@ -79,7 +78,9 @@ sed 's/^/# /' "$large_out/numbers.txt"
 
 # The image window at 100% ("1" is View → Zoom → 1:1, about the window's centre with the
 # pointer off the canvas), then scrolled to the corners: the wheel steps stop at the edges.
-title="[$photo]"
+# The window is titled "[Untitled]-1.0 (…) 3840x2160 – GIMP" (a file loaded by a script is
+# not the image's file): found by the photo's size.
+title="$(identify -format '%wx%h' "$NS_DIALOG_LARGE") – GIMP"
 python3 "$here/x11.py" pointer 1399 999
 python3 "$here/x11.py" key "$title" 1 2>>"$ns_work/x11.log"
 sleep 3
