@@ -427,8 +427,8 @@ score (const NsImage *out, const NsImage *content, const NsImage *mask, const fl
 /* --breakdown: per region and style layer, the relative distance ‖G − A‖² / ‖A‖² of the
  * region's guided Gram to its painting's at the start (the content), in the plain result
  * and in the result with regions, and how much of the region is left at the layer: the
- * carried mask's effective share (ΣT)² / (n ΣT²) of the layer's map over the mask's at the
- * image (1: as wide as at the image; a hard mask's share is its area). */
+ * carried mask's effective share (ΣT)² / (n ΣT²) of the layer's map beside the mask's at
+ * the image (a hard mask's share is its area). */
 static void
 print_breakdown (NsNetwork *net, const NsOptions *opt, const NsImage *content,
                  const NsImage * const *styles, const NsImage * const *masks, int carry,
@@ -591,6 +591,7 @@ run_photo (const Args *a, NsNetwork *net, const NsOptions *opt, const Spec *spec
 
       rescore_name = a->rescore ? saved : NULL;
       plain = stylize (net, opt, content, styles, NULL, 0, &plain_wall, &plain_cpu, error);
+      rescore_name = NULL;
       if (plain == NULL || ! save (a, plain, spec->name, "plain", error))
         return FALSE;
     }
