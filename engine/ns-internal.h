@@ -775,6 +775,14 @@ NsObjective *ns_objective_new_full (const NsNetwork *net, const NsOptions *optio
                                     const double *blend, int n_styles,
                                     const NsObjectiveConfig *config, GError **error);
 
+/* Per style term k of an untiled objective made with NsObjectiveConfig.general: its layer,
+ * its region (−1: plain) and the relative distance ‖G − A‖² / ‖A‖² of img's (RGB, the
+ * objective's size) Gram, guided by the region's mask, to the term's target (NaN where the
+ * region is empty at the layer).  Returns the number of terms.  A diagnostic
+ * (tools/eval-regions.c --breakdown). */
+int          ns_objective_term_distances (NsObjective *obj, const NsImage *img, int *layer,
+                                          int *region, double *dist);
+
 /* Receives the gradient of rows [y0, y1): row y of plane c at band + c·plane + (y − y0)·w.
  * The rows come in order; once handed out, no later part of the evaluation reads x there,
  * so the callee may change x in those rows. */
