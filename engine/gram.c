@@ -9,6 +9,8 @@
  * threads; the bands are fixed by the channel count, so the sums do not depend on the
  * thread count. */
 
+#include <string.h>
+
 #include <cblas.h>
 
 #include "ns-internal.h"
@@ -67,7 +69,7 @@ ns_gram_add (const float *f, int c, gsize n, gsize ld, double scale, double *acc
     return;
   blocks = (c + g.rows - 1) / g.rows;
   step = MAX (1, MIN (n, CHUNK_DOUBLES / (gsize) c));
-  g.chunk = g_new (double, (gsize) c * step);
+  g.chunk = ns_scratch_alloc ((gsize) c * step * sizeof (double));
   workers = ns_parallel_workers (blocks, (double) c * c * MIN (n, step) / 2);
   for (g.p0 = 0; g.p0 < n; g.p0 += g.k)
     {
@@ -75,7 +77,7 @@ ns_gram_add (const float *f, int c, gsize n, gsize ld, double scale, double *acc
       ns_parallel_for (c, workers, convert_row, &g);
       ns_parallel_for (blocks, workers, gram_rows, &g);
     }
-  g_free (g.chunk);
+  ns_scratch_free (g.chunk);
 }
 
 void
@@ -91,13 +93,15 @@ ns_gram (const NsTensor *f, float *gram)
 {
   int c = f->c;
   gsize hw = (gsize) f->h * f->w;
-  g_autofree double *acc = NULL;
+  double *acc;
 
   g_return_if_fail (gram != NULL);
 
   if (c == 0)
     return;
-  acc = g_new0 (double, (gsize) c * c);
+  acc = ns_scratch_alloc ((gsize) c * c * sizeof (double));
+  memset (acc, 0, (gsize) c * c * sizeof (double));
   ns_gram_add (f->data, c, hw, hw, 1.0 / ((double) c * hw), acc);
   ns_gram_store (acc, c, gram);
+  ns_scratch_free (acc);
 }

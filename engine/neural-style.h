@@ -501,6 +501,11 @@ typedef struct
   gboolean    as_asked;           /* the whole image with the optimiser and history the
                                    * options ask for: nothing the budget changed            */
   guint64     peak_bytes;         /* the process's estimated peak at this size              */
+  guint64     reuse_bytes;        /* buffers kept between evaluations beyond what one needs,
+                                   * so that they need not be fetched fresh from the system:
+                                   * at most this much, half of it counted in peak_bytes (what
+                                   * they were seen to hold), all of it within the budget; the
+                                   * first thing a tight budget gives up                    */
 } NsPlanSize;
 
 typedef struct _NsPlan NsPlan;

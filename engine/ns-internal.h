@@ -18,6 +18,9 @@ typedef struct
 float    *ns_floats_new      (gsize n);          /* zero-filled, 64-byte aligned; aborts on OOM like g_malloc */
 float    *ns_floats_alloc    (gsize n);          /* the same, not filled */
 void      ns_floats_free     (float *p);
+/* Scratch of any type through the same allocation (and buffer cache); ns_scratch_free it. */
+gpointer  ns_scratch_alloc   (gsize bytes);
+void      ns_scratch_free    (gpointer p);
 NsTensor *ns_tensor_new      (int c, int h, int w);   /* zero-filled */
 NsTensor *ns_tensor_new_uninit (int c, int h, int w); /* not filled: the caller writes it all */
 NsTensor *ns_tensor_new_like (const NsTensor *t);
@@ -36,13 +39,15 @@ void      ns_floats_add      (float *dst, const float *src, gsize n);
 /* Large buffers kept between evaluations: while `cache` is in use on a thread, buffers of
  * 1 MiB or more that ns_floats_alloc hands out there are kept when freed (on any thread)
  * and handed out again for the same size, never holding more than the most ever handed
- * out at once.  Buffers may outlive their cache. */
+ * out at once plus `slack` bytes.  Buffers may outlive their cache. */
 typedef struct _NsBufferCache NsBufferCache;
 
-NsBufferCache *ns_buffer_cache_new  (void);
+NsBufferCache *ns_buffer_cache_new  (gsize slack);
 void           ns_buffer_cache_free (NsBufferCache *cache);
 /* Puts cache (may be NULL: none) in use on the calling thread; returns the one before. */
 NsBufferCache *ns_buffer_cache_use  (NsBufferCache *cache);
+/* How many large buffers it has fetched from the system (kept or not) so far. */
+guint          ns_buffer_cache_fresh (NsBufferCache *cache);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NsTensor, ns_tensor_free)
 
@@ -750,6 +755,8 @@ typedef struct
   gboolean    transform_per_call;   /* Winograd's transformed weights are not kept (the
                                      * plan's fallback when the budget is tight, memory.c);
                                      * the same results either way */
+  guint64     buffer_slack; /* bytes the evaluations' buffer cache may keep beyond their
+                             * own peak (memory.c plans it; tensor.c) */
 } NsObjectiveConfig;
 
 /* TRUE when an objective whose deepest loss layer is `last` is evaluated untiled by
@@ -767,6 +774,14 @@ NsObjective *ns_objective_new_full (const NsNetwork *net, const NsOptions *optio
                                     const NsImage *content, const NsImage * const *styles,
                                     const double *blend, int n_styles,
                                     const NsObjectiveConfig *config, GError **error);
+
+/* Per style term k of an untiled objective made with NsObjectiveConfig.general: its layer,
+ * its region (−1: plain) and the relative distance ‖G − A‖² / ‖A‖² of img's (RGB, the
+ * objective's size) Gram, guided by the region's mask, to the term's target (NaN where the
+ * region is empty at the layer).  Returns the number of terms.  A diagnostic
+ * (tools/eval-regions.c --breakdown). */
+int          ns_objective_term_distances (NsObjective *obj, const NsImage *img, int *layer,
+                                          int *region, double *dist);
 
 /* Receives the gradient of rows [y0, y1): row y of plane c at band + c·plane + (y − y0)·w.
  * The rows come in order; once handed out, no later part of the evaluation reads x there,
@@ -911,6 +926,9 @@ typedef struct
   gboolean    refine;             /* NS_UPSCALE_REFINE's stage at full size */
   gboolean    keep_transforms;    /* the objective keeps Winograd's transformed weights
                                    * (conv-cache.c); else they are made per call */
+  guint64     buffer_slack;       /* NsObjectiveConfig's: half of it counted in peak_bytes
+                                   * (what the cache was seen to hold), all of it within
+                                   * the budget */
   guint64     peak_bytes;         /* estimated peak of the process during this size */
   double      work_setup;         /* pixel evaluations of the set-up (cost.c) */
   double      work_eval;          /* … of one evaluation */

@@ -54,6 +54,7 @@ struct _NsObjective
   float        **style_d;          /* per style term: the scaled (D + Dᵀ) of pass 1 */
   double        *style_alpha;      /* per style term: 2·weight / (c²·C·H·W) */
   NsBufferCache *buffers;          /* evaluations' large buffers, kept between them */
+  guint64        buffer_slack;     /* NsObjectiveConfig's */
   NsConvCache   *convs;            /* Winograd's transformed weights, or NULL (per call) */
 
   /* Regions (objective-regions.c): per region its mask carried down the network at this

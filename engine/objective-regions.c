@@ -5,7 +5,10 @@
  * Region r < n_styles takes style r's Gram (of the part its own mask picks, if any) with
  * weight λ_r = blend_r; the rest region takes the styles' blend, as a run without regions
  * would, with their mean weight.  The weights add up to 1 without a rest, so that a mask
- * of ones gives the plain style loss. */
+ * of ones gives the plain style loss.  ns_objective_term_distances: each term's relative
+ * distance to its target, for the harness's breakdown. */
+#include <math.h>
+
 #include "objective-internal.h"
 
 void
@@ -80,4 +83,64 @@ ns_objective_term_masks (const NsObjective *obj)
     if (obj->style[k].region >= 0)
       m[k] = obj->region_masks[obj->style[k].region];
   return m;
+}
+
+/* ---- the guided terms' distances (tools/eval-regions.c's breakdown) ------------------------ */
+
+typedef struct
+{
+  const NsObjective *obj;
+  double            *dist;
+} DistCtx;
+
+static void
+distance_hook (int layer, const NsTensor *act, NsTensor *grad, gpointer data)
+{
+  DistCtx *ctx = data;
+  const NsObjective *obj = ctx->obj;
+
+  (void) grad;
+  for (int k = 0; k < obj->n_style; k++)
+    {
+      const NsStyleTerm *term = &obj->style[k];
+      gsize cc = (gsize) term->c * term->c;
+      double ms;
+
+      if (term->index != layer)
+        continue;
+      /* ns_style_gram_loss is weight · Σ (G − A)² / c²: weight c² / Σ A² gives the
+       * relative distance, whatever the layer's and the term's own weights. */
+      ms = ns_mean_square (term->gram, cc) * (double) cc + 1e-30;
+      if (term->region < 0)
+        ctx->dist[k] = term->scale
+                       ? ns_scaled_loss (act, term->scale, NULL, term->gram, cc / ms, NULL)
+                       : ns_style_loss (act, term->gram, cc / ms, NULL);
+      else if (obj->region_masks[term->region]->empty[layer])
+        ctx->dist[k] = NAN;
+      else
+        ctx->dist[k] = ns_style_guided_loss (act, obj->region_masks[term->region]->at[layer],
+                                             term->scale, term->gram, cc / ms, NULL);
+    }
+}
+
+int
+ns_objective_term_distances (NsObjective *obj, const NsImage *img, int *layer, int *region,
+                             double *dist)
+{
+  g_autoptr (NsTensor) in = NULL;
+  DistCtx ctx = { obj, dist };
+
+  g_return_val_if_fail (obj->plan == NULL && obj->shallow == NULL, -1);
+  g_return_val_if_fail (img->width == obj->w && img->height == obj->h && img->channels == 3,
+                        -1);
+
+  in = ns_color_to_network (img, obj->net->mean, obj->net->std);
+  for (int k = 0; k < obj->n_style; k++)
+    {
+      layer[k] = obj->style[k].index;
+      region[k] = obj->style[k].region;
+      dist[k] = NAN;
+    }
+  ns_network_pass (obj->net, obj->convs, in, obj->last, obj->hooked, distance_hook, &ctx, NULL);
+  return obj->n_style;
 }

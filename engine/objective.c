@@ -330,6 +330,7 @@ ns_objective_new_full (const NsNetwork           *net,
     }
   obj->content_weight = obj->opt->content_weight;
   obj->cancel = config != NULL ? config->cancel : NULL;
+  obj->buffer_slack = config != NULL ? config->buffer_slack : 0;
   /* Before the targets: their passes use it too. */
   if (config == NULL || ! config->transform_per_call)
     obj->convs = ns_conv_cache_new (net);
@@ -660,7 +661,7 @@ static NsBufferCache *
 buffers_use (NsObjective *obj)
 {
   if (obj->buffers == NULL)
-    obj->buffers = ns_buffer_cache_new ();
+    obj->buffers = ns_buffer_cache_new (obj->buffer_slack);
   return ns_buffer_cache_use (obj->buffers);
 }
 

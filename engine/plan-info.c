@@ -38,6 +38,7 @@ size_from_scale (NsPlanSize *size, const NsScalePlan *p, const NsRunPlan *plan)
                    && (p->optimizer != NS_OPTIMIZER_LBFGS
                        || p->lbfgs_history == plan->lbfgs_history);
   size->peak_bytes = p->peak_bytes;
+  size->reuse_bytes = p->buffer_slack;
 }
 
 static NsPlan *

@@ -490,7 +490,7 @@ run_sizes (Run *run, const NsOptions *opt, const NsImage *content, const NsImage
       const NsScalePlan *p = &run->plan->scales[k];
       gboolean last = k == k1 - 1;
       NsObjectiveConfig config = { p->tile, 0, p->cache_content, TRUE, &st->cancelled, FALSE,
-                                   st->regions, ! p->keep_transforms };
+                                   st->regions, ! p->keep_transforms, p->buffer_slack };
       /* After a numeric failure the remaining sizes only enlarge the result. */
       NsScalePlan idle = *p;
 

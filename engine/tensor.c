@@ -39,8 +39,11 @@ fresh_floats (gsize n)
  * each comes fresh from mmap: the kernel's faulting and zeroing of those pages was a third
  * of the CPU time of a run.  While a cache is in use on a thread, large buffers allocated
  * there are kept when freed (from any thread) and handed out again for the same size.
- * Buffers handed out and kept never add up to more than the most ever handed out at once,
- * so the peak stays what it was without the cache. */
+ * Buffers handed out and kept never add up to more than the most ever handed out at once
+ * plus the cache's slack: with none the peak stays what it was without the cache, but an
+ * evaluation that keeps a large buffer idle between two uses then finds no room for the
+ * smaller ones in between, and fetches them fresh every time (a quarter of the CPU time
+ * at 512 px); the memory plan grants a slack where the budget allows it. */
 
 #define NS_CACHE_MIN ((gsize) 1 << 20)     /* smaller ones come from the heap anyway */
 
@@ -48,7 +51,8 @@ struct _NsBufferCache
 {
   int      ref;             /* the owner's, and one per buffer handed out */
   gboolean closed;          /* the owner has let go: returned buffers are freed */
-  gsize    live, kept_bytes, high;
+  gsize    live, kept_bytes, high, slack;
+  guint    fresh;           /* buffers fetched from the system, kept or not */
   GQueue   kept;            /* Buffer *, oldest first */
 };
 
@@ -81,11 +85,12 @@ buffer_free (Buffer *b)
 }
 
 NsBufferCache *
-ns_buffer_cache_new (void)
+ns_buffer_cache_new (gsize slack)
 {
   NsBufferCache *cache = g_new0 (NsBufferCache, 1);
 
   cache->ref = 1;
+  cache->slack = slack;
   g_queue_init (&cache->kept);
   g_atomic_int_inc (&n_caches);
   return cache;
@@ -116,15 +121,27 @@ ns_buffer_cache_use (NsBufferCache *cache)
   return previous;
 }
 
+guint
+ns_buffer_cache_fresh (NsBufferCache *cache)
+{
+  guint fresh;
+
+  g_mutex_lock (&cache_lock);
+  fresh = cache->fresh;
+  g_mutex_unlock (&cache_lock);
+  return fresh;
+}
+
 /* Kept buffers this many times larger than a request are not let go to make room for it. */
 #define EVICT_MAX_RATIO 2
 
 /* Lets the oldest kept buffers (of at most EVICT_MAX_RATIO × bytes) go until a fresh one of
- * `bytes` fits within the most ever handed out at once; FALSE if it still does not. */
+ * `bytes` fits within the most ever handed out at once and the slack; FALSE if it still
+ * does not. */
 static gboolean
 make_room (NsBufferCache *cache, gsize bytes)
 {
-  gsize limit = MAX (cache->high, cache->live + bytes);
+  gsize limit = MAX (cache->high + cache->slack, cache->live + bytes);
   GList *l = cache->kept.head;
 
   while (l != NULL && cache->live + cache->kept_bytes + bytes > limit)
@@ -164,11 +181,13 @@ cache_alloc (NsBufferCache *cache, gsize n)
        * activations is not worth one of them (refinement let one of its 54-channel
        * activations go for a 7-MB buffer and faulted it in afresh at every evaluation).
        * It is not kept. */
+      cache->fresh++;
       g_mutex_unlock (&cache_lock);
       return fresh_floats (n);
     }
   if (b == NULL)
     {
+      cache->fresh++;
       b = g_new (Buffer, 1);
       b->p = fresh_floats (n);
       b->n = n;
@@ -288,6 +307,19 @@ ns_floats_new (gsize n)
 
   ns_floats_zero (p, MAX (n, 1));
   return p;
+}
+
+gpointer
+ns_scratch_alloc (gsize bytes)
+{
+  /* The storage has no type of its own: as floats it goes through the cache. */
+  return ns_floats_alloc ((bytes + sizeof (float) - 1) / sizeof (float));
+}
+
+void
+ns_scratch_free (gpointer p)
+{
+  ns_floats_free (p);
 }
 
 void

@@ -325,7 +325,7 @@ ns_network_pass (const NsNetwork *net, NsConvCache *cache, NsTensor *input, int 
           if (x == input)         /* never change the caller's tensor */
             y = ns_tensor_copy (x);
           if (backward)
-            s->mask = g_malloc ((ns_tensor_len (y) + 7) / 8);
+            s->mask = ns_scratch_alloc ((ns_tensor_len (y) + 7) / 8);
           relu_mask (y, s->mask);
           break;
         case NS_LAYER_MAXPOOL:
@@ -334,13 +334,13 @@ ns_network_pass (const NsNetwork *net, NsConvCache *cache, NsTensor *input, int 
           y = ns_tensor_new_uninit (x->c, x->h / 2, x->w / 2);
           if (l->kind == NS_LAYER_MAXPOOL)
             {
-              guint8 *argmax = g_malloc (MAX (ns_tensor_len (y), 1));
+              guint8 *argmax = ns_scratch_alloc (ns_tensor_len (y));
 
               ns_pool2_max_forward_argmax (x, y, argmax);
               if (backward)
                 s->argmax = argmax;
               else
-                g_free (argmax);
+                ns_scratch_free (argmax);
             }
           else
             ns_pool2_forward (NS_POOL_AVG, x, y);
@@ -397,7 +397,7 @@ ns_network_pass (const NsNetwork *net, NsConvCache *cache, NsTensor *input, int 
         {
         case NS_LAYER_RELU:
           relu_mask_backward (s->mask, g);
-          g_clear_pointer (&s->mask, g_free);
+          g_clear_pointer (&s->mask, ns_scratch_free);
           gi = g;
           break;
         case NS_LAYER_CONV:
@@ -410,7 +410,7 @@ ns_network_pass (const NsNetwork *net, NsConvCache *cache, NsTensor *input, int 
           gi = i == 0 ? grad_input : ns_tensor_new_uninit (s->c, s->h, s->w);
           ns_pool2_backward_argmax (l->kind == NS_LAYER_MAXPOOL ? NS_POOL_MAX : NS_POOL_AVG,
                                     s->argmax, g, gi);
-          g_clear_pointer (&s->argmax, g_free);
+          g_clear_pointer (&s->argmax, ns_scratch_free);
           break;
         }
       if (gi != g)
@@ -427,8 +427,8 @@ ns_network_pass (const NsNetwork *net, NsConvCache *cache, NsTensor *input, int 
     }
   for (int i = 0; i <= last; i++)
     {
-      g_free (saved[i].mask);
-      g_free (saved[i].argmax);
+      ns_scratch_free (saved[i].mask);
+      ns_scratch_free (saved[i].argmax);
       ns_tensor_free (saved[i].grad);
     }
   g_free (saved);

@@ -306,8 +306,8 @@ stylize (Animation           *a,
   gboolean later_all_sizes;
   int run_side, w, h;
 
-  network = ns_network_cache_get (networks, ns_plugin_config_network (config), NULL,
-                                  &engine_error);
+  network = ns_network_cache_get (networks, ns_plugin_config_network (config),
+                                  ns_plugin_config_padding (config), NULL, &engine_error);
   if (network == NULL)
     {
       return engine_failure (engine_error, error);
@@ -625,6 +625,7 @@ ns_frames_procedure_new (GimpPlugIn     *plug_in,
   ns_plugin_add_arguments (procedure, &defaults, NS_PLUGIN_ARGS_FRAMES);
   ns_style_add_arguments (procedure);
   add_later_arguments (procedure);
+  ns_plugin_add_padding_argument (procedure);
 
   return procedure;
 }

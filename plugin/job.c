@@ -39,16 +39,45 @@ cache_store (NsNetworkCache *cache,
 {
   NsNetworkKind real = ns_network_get_kind (network);
 
-  if (cache->networks[kind] == NULL)
-    cache->networks[kind] = ns_network_ref (network);
+  g_clear_pointer (&cache->networks[kind], ns_network_unref);
+  cache->networks[kind] = ns_network_ref (network);
   /* "auto" resolved to a concrete network: asking for that one later is a hit too. */
-  if (real != kind && real <= NS_NETWORK_EMBEDDED && cache->networks[real] == NULL)
-    cache->networks[real] = ns_network_ref (network);
+  if (real != kind && real <= NS_NETWORK_EMBEDDED)
+    {
+      g_clear_pointer (&cache->networks[real], ns_network_unref);
+      cache->networks[real] = ns_network_ref (network);
+    }
+}
+
+/* `padding` on the convolutions the network's kind pads by default (every one when that
+ * default is zeros), so that the default choice is exactly the engine's default. */
+static void
+set_padding (NsNetwork *network,
+             NsPadding  padding)
+{
+  NsPadding default_padding;
+  int n_convs;
+
+  ns_network_default_padding (ns_network_get_kind (network), &default_padding, &n_convs);
+  ns_network_set_padding (network, padding,
+                          default_padding == NS_PADDING_ZERO ? -1 : n_convs);
+}
+
+static gboolean
+has_padding (const NsNetwork *network,
+             NsPadding        padding)
+{
+  NsPadding current;
+  int n_convs;
+
+  ns_network_get_padding (network, &current, &n_convs);
+  return current == padding;
 }
 
 NsNetwork *
 ns_network_cache_get (NsNetworkCache *cache,
                       NsNetworkKind   kind,
+                      NsPadding       padding,
                       const gint     *cancel,
                       GError        **error)
 {
@@ -59,13 +88,18 @@ ns_network_cache_get (NsNetworkCache *cache,
   /* Loading holds the lock so that two runs never load the same network twice. */
   g_mutex_lock (&cache->lock);
   network = cache->networks[kind];
-  if (network)
+  if (network && has_padding (network, padding))
     ns_network_ref (network);
   else
     {
+      /* Another padding: a network of its own (the padding may only change before a
+       * network is shared), which replaces the cached one; runs still using that keep it. */
       network = ns_network_load_cancellable (kind, NULL, cancel, error);
       if (network)
-        cache_store (cache, kind, network);
+        {
+          set_padding (network, padding);
+          cache_store (cache, kind, network);
+        }
     }
   g_mutex_unlock (&cache->lock);
 
@@ -160,6 +194,7 @@ struct _NsJob
   /* inputs, owned; read by the worker only once it started */
   NsNetworkCache   *cache;
   NsNetworkKind     kind;
+  NsPadding         padding;
   NsOptions        *options;
   NsImage          *content;
   NsStyles         *styles;          /* for an estimate: images without pixels */
@@ -197,6 +232,7 @@ struct _NsJob
 NsJob *
 ns_job_new (NsNetworkCache *cache,
             NsNetworkKind   kind,
+            NsPadding       padding,
             NsOptions      *options,
             NsImage        *content,
             NsStyles       *styles,
@@ -207,6 +243,7 @@ ns_job_new (NsNetworkCache *cache,
   job->ref_count = 1;
   job->cache     = cache;
   job->kind      = kind;
+  job->padding   = padding;
   job->options   = options;
   job->content   = content;
   job->styles    = styles;
@@ -219,13 +256,14 @@ ns_job_new (NsNetworkCache *cache,
 NsJob *
 ns_job_new_estimate (NsNetworkCache *cache,
                      NsNetworkKind   kind,
+                     NsPadding       padding,
                      NsOptions      *options,
                      int             width,
                      int             height,
                      NsStyles       *styles,
                      int             run_side)
 {
-  NsJob *job = ns_job_new (cache, kind, options, NULL, styles, run_side);
+  NsJob *job = ns_job_new (cache, kind, padding, options, NULL, styles, run_side);
 
   job->estimate     = TRUE;
   job->width        = width;
@@ -554,7 +592,8 @@ job_thread (gpointer data)
   GError *error = NULL;
   NsImage *result = NULL;
 
-  network = ns_network_cache_get (job->cache, job->kind, &job->cancelled, &error);
+  network = ns_network_cache_get (job->cache, job->kind, job->padding, &job->cancelled,
+                                  &error);
   if (network)
     {
       g_mutex_lock (&job->lock);

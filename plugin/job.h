@@ -19,10 +19,13 @@ typedef struct _NsNetworkCache NsNetworkCache;
 
 NsNetworkCache *ns_network_cache_new   (void);
 void            ns_network_cache_free  (NsNetworkCache *cache);
-/* Thread-safe.  Returns a new reference, or NULL with the engine's error (a load stops
- * with NS_ERROR_CANCELLED once *cancel is set; `cancel` may be NULL). */
+/* Thread-safe.  Returns a new reference to the `kind` network padded with `padding` (on
+ * the convolutions its kind pads by default, every one when that is zeros), or NULL with
+ * the engine's error (a load stops with NS_ERROR_CANCELLED once *cancel is set; `cancel`
+ * may be NULL).  The cache keeps one padding per kind: asking for another loads anew. */
 NsNetwork      *ns_network_cache_get   (NsNetworkCache *cache,
                                         NsNetworkKind   kind,
+                                        NsPadding       padding,
                                         const gint     *cancel,
                                         GError        **error);
 /* Hands a network that is already loaded (as `kind`) to the cache. */
@@ -104,9 +107,11 @@ typedef void (*NsJobPlanFunc)     (NsJob            *job,
  * pixels on the longest side (0 = the content's own size): a smaller run_side becomes the
  * engine's optimisation size (ns_options_set_optimize_size), so that the engine enlarges
  * the result by the options' upscale method; a larger one (a thin region) enlarges the
- * content for the run and shrinks the result back.  The result has the content's size. */
+ * content for the run and shrinks the result back.  The result has the content's size.
+ * The network is `kind` with `padding`, as ns_network_cache_get gives it. */
 NsJob    *ns_job_new     (NsNetworkCache *cache,
                           NsNetworkKind   kind,
+                          NsPadding       padding,
                           NsOptions      *options,
                           NsImage        *content,
                           NsStyles       *styles,
@@ -118,6 +123,7 @@ NsJob    *ns_job_new     (NsNetworkCache *cache,
  * run); ns_job_get_estimate then tells the expected times. */
 NsJob    *ns_job_new_estimate (NsNetworkCache *cache,
                                NsNetworkKind   kind,
+                               NsPadding       padding,
                                NsOptions      *options,
                                int             width,
                                int             height,

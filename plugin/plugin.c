@@ -174,7 +174,8 @@ apply (NeuralStyle         *self,
   region  = ns_region_read (drawable, &rect);
   options = ns_plugin_config_options (config);
   /* The job takes the content image; the region keeps what the write needs. */
-  job     = ns_job_new (self->networks, ns_plugin_config_network (config), options,
+  job     = ns_job_new (self->networks, ns_plugin_config_network (config),
+                        ns_plugin_config_padding (config), options,
                         g_steal_pointer (&region->content), g_steal_pointer (&styles),
                         ns_plugin_run_side (size, rect.width, rect.height));
 
@@ -339,6 +340,7 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
   ns_plugin_add_arguments (procedure, &defaults, NS_PLUGIN_ARGS_LAYER);
   ns_style_add_arguments (procedure);
   ns_plugin_regions_add_arguments (procedure);
+  ns_plugin_add_padding_argument (procedure);
 
   return procedure;
 }

@@ -36,8 +36,9 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
 {
   /* Mnemonics avoid the dialog's own buttons: _OK, _Cancel, _Reset, _Help,
    * _Load Saved Settings, _Save Settings, and the dialog's _Preview / S_top.  Every other
-   * letter of the alphabet but j is taken now; "temporal-weight" (the frames procedure's
-   * only) shares u with "output" (the single procedure's only).
+   * letter of the alphabet is taken now (j by "padding", ns_plugin_add_padding_argument);
+   * "temporal-weight" (the frames procedure's only) shares u with "output" (the single
+   * procedure's only).
    * Arguments are only ever appended, so that positional calls keep working. */
   gimp_procedure_add_layer_argument (procedure, "style-layer",
                                      _("St_yle layer"),
@@ -203,10 +204,51 @@ ns_plugin_add_arguments (GimpProcedure          *procedure,
                                         NS_TEMPORAL_WEIGHT_DEFAULT, G_PARAM_READWRITE);
 }
 
+void
+ns_plugin_add_padding_argument (GimpProcedure *procedure)
+{
+  NsPadding padding;
+  int n_convs;
+  g_autofree char *zero = ns_padding_to_string (NS_PADDING_ZERO, -1);
+  g_autofree char *replicate = ns_padding_to_string (NS_PADDING_REPLICATE, -1);
+  g_autofree char *reflect = ns_padding_to_string (NS_PADDING_REFLECT, -1);
+  g_autofree char *default_nick = NULL;
+
+  /* The default of the argument's default network, "auto". */
+  ns_network_default_padding (NS_NETWORK_AUTO, &padding, &n_convs);
+  default_nick = ns_padding_to_string (padding, -1);
+
+  /* The nicks are the engine's (and the command line's) names; j was the one mnemonic
+   * letter left (see ns_plugin_add_arguments). */
+  gimp_procedure_add_choice_argument (procedure, "padding",
+                                      _("Ad_just the edges"),
+                                      _("What the network sees beyond the layer's edges: "
+                                        "zeros, which can paint a light or dark frame "
+                                        "along them, or the edge pixels repeated or "
+                                        "mirrored, which avoid it.  It applies to the "
+                                        "convolutions the network pads by default (all of "
+                                        "them when that is zeros)"),
+                                      gimp_choice_new_with_values (
+                                        zero,      NS_PADDING_ZERO,
+                                        _("No: zeros (may leave a frame)"), NULL,
+                                        replicate, NS_PADDING_REPLICATE,
+                                        _("Repeat the edge pixels"), NULL,
+                                        reflect,   NS_PADDING_REFLECT,
+                                        _("Mirror at the edges"), NULL,
+                                        NULL),
+                                      default_nick, G_PARAM_READWRITE);
+}
+
 NsNetworkKind
 ns_plugin_config_network (GimpProcedureConfig *config)
 {
   return (NsNetworkKind) gimp_procedure_config_get_choice_id (config, "network");
+}
+
+NsPadding
+ns_plugin_config_padding (GimpProcedureConfig *config)
+{
+  return (NsPadding) gimp_procedure_config_get_choice_id (config, "padding");
 }
 
 NsOutput

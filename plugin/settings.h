@@ -65,7 +65,13 @@ void           ns_plugin_add_arguments   (GimpProcedure          *procedure,
                                           const NsPluginDefaults *defaults,
                                           NsPluginArgs            which);
 
+/* "padding", the procedure's last argument (after the regions' ones in the single
+ * procedure): what the network sees beyond the layer's edges.  Its default is the engine's
+ * (ns_network_default_padding), read when the procedure is registered. */
+void           ns_plugin_add_padding_argument (GimpProcedure *procedure);
+
 NsNetworkKind  ns_plugin_config_network  (GimpProcedureConfig *config);
+NsPadding      ns_plugin_config_padding  (GimpProcedureConfig *config);
 NsOutput       ns_plugin_config_output   (GimpProcedureConfig *config);
 int            ns_plugin_config_size     (GimpProcedureConfig *config);
 /* Engine options for everything the config holds (weights, iterations, optimizer, sizes,

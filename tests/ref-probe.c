@@ -198,8 +198,10 @@ probe_load (Probe *p, const char *weights, const char *content, const char *styl
 
 /* (Re)creates the objective with loss weights α, β, tv. */
 static gboolean
-probe_objective (Probe *p, double alpha, double beta, double tv, int threads, GError **error)
+probe_objective (Probe *p, double alpha, double beta, double tv, int threads, gboolean as_run,
+                 GError **error)
 {
+  NsObjectiveConfig config = { 0 };
   g_autoptr (NsOptions) options = ns_options_new ();
   const NsImage *styles[1];
 
@@ -218,7 +220,19 @@ probe_objective (Probe *p, double alpha, double beta, double tv, int threads, GE
   ns_parallel_set_threads (threads);
   ns_options_apply_network_defaults (options, p->net);
   styles[0] = p->style;
-  p->objective = ns_objective_new (p->net, options, p->content, styles, NULL, 1, error);
+  if (as_run)
+    {
+      /* The buffers a run at this size keeps between evaluations (memory.c's plan). */
+      g_autoptr (NsRunPlan) plan = NULL;
+
+      ns_options_set_scales (options, 1);
+      plan = ns_run_plan_new (p->net, options, p->content, styles, 1, NULL, error);
+      if (plan == NULL)
+        return FALSE;
+      config.buffer_slack = plan->scales[plan->n_scales - 1].buffer_slack;
+    }
+  p->objective = ns_objective_new_full (p->net, options, p->content, styles, NULL, 1, &config,
+                                        error);
   return p->objective != NULL;
 }
 
@@ -259,7 +273,7 @@ cmd_eval (int argc, char **argv, GError **error)
       int shape[3] = { 3, p.content->height, p.content->width };
       double parts[3], loss;
 
-      if (!probe_objective (&p, parse_double (w[0]), parse_double (w[1]), parse_double (w[2]), 0, error))
+      if (!probe_objective (&p, parse_double (w[0]), parse_double (w[1]), parse_double (w[2]), 0, FALSE, error))
         goto out;
       if (x->len != ns_objective_len (p.objective))
         {
@@ -318,7 +332,7 @@ cmd_lbfgs (char **argv, GError **error)
 
   if (!probe_load (&p, argv[0], argv[1], argv[2], error)
       || !probe_objective (&p, parse_double (argv[3]), parse_double (argv[4]), parse_double (argv[5]),
-                           0, error))
+                           0, FALSE, error))
     goto out;
   params.max_iterations = atoi (argv[6]);
   params.history = atoi (argv[7]);
@@ -366,7 +380,7 @@ cmd_bench (char **argv, GError **error)
   gboolean ok = FALSE;
 
   if (!probe_load (&p, argv[0], argv[1], argv[2], error)
-      || !probe_objective (&p, 1.0, 1.0, 1.0, atoi (argv[4]), error))
+      || !probe_objective (&p, 1.0, 1.0, 1.0, atoi (argv[4]), TRUE, error))
     goto out;
   printf ("setup_ms %.3f\n", (g_get_monotonic_time () - t0) / 1e3);
   x = ns_objective_initial (p.objective);

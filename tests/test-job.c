@@ -67,8 +67,8 @@ small_job (NsNetworkCache *cache,
   ns_options_set_scales (options, 1);
   ns_options_set_max_memory (options, max_memory);
 
-  return ns_job_new (cache, NS_NETWORK_EMBEDDED, options, content, ns_styles_new_single (style),
-                     0);
+  return ns_job_new (cache, NS_NETWORK_EMBEDDED, NS_PADDING_ZERO, options, content,
+                     ns_styles_new_single (style), 0);
 }
 
 /* Runs a small job with the plan asked for; fills *seen. */
@@ -139,8 +139,8 @@ test_large_region (void)
   ns_test_fill (style->data, 30 * 26 * 3, 2, 0.0f, 1.0f);
   ns_options_set_iterations (options, 2);
   ns_options_set_refine_iterations (options, 2);
-  job = ns_job_new (cache, NS_NETWORK_EMBEDDED, options, content, ns_styles_new_single (style),
-                     60);
+  job = ns_job_new (cache, NS_NETWORK_EMBEDDED, NS_PADDING_ZERO, options, content,
+                    ns_styles_new_single (style), 60);
   ns_job_set_plan_func (job, on_plan, &seen);
   result = ns_job_run_sync (job, on_progress, &seen, &error);
 
@@ -201,8 +201,8 @@ test_regions_enlarged (void)
   ns_test_fill (a->data, 30 * 26 * 3, 2, 0.0f, 1.0f);
   ns_test_fill (b->data, 26 * 30 * 3, 3, 0.0f, 1.0f);
   ns_options_set_iterations (options, 2);
-  job = ns_job_new (cache, NS_NETWORK_EMBEDDED, options, content, two_styles (50, 30, a, b),
-                    80);
+  job = ns_job_new (cache, NS_NETWORK_EMBEDDED, NS_PADDING_ZERO, options, content,
+                    two_styles (50, 30, a, b), 80);
   ns_job_set_plan_func (job, on_plan, &seen);
   result = ns_job_run_sync (job, on_progress, &seen, &error);
 
@@ -236,7 +236,8 @@ run_estimate (NsStyles *styles, Seen *seen, double *seconds, double *full_second
   gboolean done = FALSE;
 
   ns_options_set_max_memory (options, (guint64) 16 << 30);
-  job = ns_job_new_estimate (cache, NS_NETWORK_EMBEDDED, options, 6000, 4000, styles, 512);
+  job = ns_job_new_estimate (cache, NS_NETWORK_EMBEDDED, NS_PADDING_ZERO, options, 6000, 4000,
+                             styles, 512);
   ns_job_set_plan_func (job, on_plan, seen);
   ns_job_start (job, NULL, NULL, estimate_done, &done);
   while (! done)
@@ -280,6 +281,47 @@ test_estimate_regions (void)
   g_assert_cmpfloat (full_seconds, >, 2.0 * seconds);
 }
 
+/* The cache gives the padding asked for: another padding is a network of its own (the
+ * padding of a shared one never changes), the same padding the same network again; the
+ * engine's default padding keeps the default's extent. */
+static void
+test_cache_padding (void)
+{
+  g_autoptr (NsNetworkCache) cache = ns_network_cache_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NsNetwork) zero = NULL;
+  g_autoptr (NsNetwork) replicate = NULL;
+  g_autoptr (NsNetwork) again = NULL;
+  g_autoptr (NsNetwork) reflect = NULL;
+  NsPadding padding, default_padding;
+  int n_convs, default_n;
+
+  zero = ns_network_cache_get (cache, NS_NETWORK_EMBEDDED, NS_PADDING_ZERO, NULL, &error);
+  g_assert_no_error (error);
+  replicate = ns_network_cache_get (cache, NS_NETWORK_EMBEDDED, NS_PADDING_REPLICATE, NULL,
+                                    &error);
+  g_assert_no_error (error);
+  g_assert_true (replicate != zero);
+  ns_network_get_padding (zero, &padding, &n_convs);
+  g_assert_cmpint (padding, ==, NS_PADDING_ZERO);
+  ns_network_get_padding (replicate, &padding, &n_convs);
+  g_assert_cmpint (padding, ==, NS_PADDING_REPLICATE);
+  ns_network_default_padding (NS_NETWORK_EMBEDDED, &default_padding, &default_n);
+  g_assert_cmpint (n_convs, ==, default_padding == NS_PADDING_ZERO ? -1 : default_n);
+
+  again = ns_network_cache_get (cache, NS_NETWORK_EMBEDDED, NS_PADDING_REPLICATE, NULL,
+                                &error);
+  g_assert_no_error (error);
+  g_assert_true (again == replicate);
+  reflect = ns_network_cache_get (cache, NS_NETWORK_EMBEDDED, NS_PADDING_REFLECT, NULL, &error);
+  g_assert_no_error (error);
+  ns_network_get_padding (reflect, &padding, &n_convs);
+  g_assert_cmpint (padding, ==, NS_PADDING_REFLECT);
+  /* The networks handed out before keep their padding. */
+  ns_network_get_padding (replicate, &padding, &n_convs);
+  g_assert_cmpint (padding, ==, NS_PADDING_REPLICATE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -290,5 +332,6 @@ main (int argc, char **argv)
   g_test_add_func ("/job/estimate", test_estimate);
   g_test_add_func ("/job/estimate-regions", test_estimate_regions);
   g_test_add_func ("/job/regions-enlarged", test_regions_enlarged);
+  g_test_add_func ("/job/cache-padding", test_cache_padding);
   return g_test_run ();
 }

@@ -254,7 +254,7 @@ static void
 test_buffer_cache (void)
 {
   const gsize big = (gsize) 1 << 20;           /* 4 MiB of floats */
-  NsBufferCache *cache = ns_buffer_cache_new ();
+  NsBufferCache *cache = ns_buffer_cache_new (0);
   NsBufferCache *outer = ns_buffer_cache_use (cache);
   float *a = ns_floats_alloc (big), *b, *c, *small = ns_floats_alloc (100), *late;
 
@@ -288,6 +288,69 @@ test_buffer_cache (void)
   ns_floats_free (b);                            /* back to the cache from outside its use */
   ns_buffer_cache_free (cache);
   ns_floats_free (late);                         /* after its cache */
+}
+
+/* The slack: a large buffer kept idle while smaller ones come and go (an evaluation's
+ * pattern) leaves them no room within the most ever handed out at once; with a slack they
+ * are kept too and handed out again. */
+static void
+test_buffer_cache_slack (void)
+{
+  const gsize mib = (gsize) 1 << 18;            /* 1 MiB of floats */
+
+  for (int with_slack = 0; with_slack <= 1; with_slack++)
+    {
+      NsBufferCache *cache = ns_buffer_cache_new (with_slack ? 4 * mib * sizeof (float) : 0);
+      NsBufferCache *outer = ns_buffer_cache_use (cache);
+      float *big = ns_floats_alloc (8 * mib), *live = ns_floats_alloc (4 * mib);
+      guint before;
+
+      ns_floats_free (big);                     /* kept, idle: 8 + 4 MiB is the most */
+      before = ns_buffer_cache_fresh (cache);
+      for (int round = 0; round < 3; round++)
+        ns_floats_free (ns_floats_alloc (2 * mib));
+      g_assert_cmpuint (ns_buffer_cache_fresh (cache) - before, ==, with_slack ? 1 : 3);
+      big = ns_floats_alloc (8 * mib);          /* and the idle one is still there */
+      g_assert_cmpuint (ns_buffer_cache_fresh (cache) - before, ==, with_slack ? 1 : 3);
+      ns_floats_free (big);
+      ns_floats_free (live);
+      g_assert_true (ns_buffer_cache_use (outer) == cache);
+      ns_buffer_cache_free (cache);
+    }
+}
+
+/* An objective given the plan's slack fetches no fresh buffer after its first evaluations
+ * (without one, the built-in network's evaluations fetched a quarter of theirs every time). */
+static void
+test_buffer_reuse (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsImage) content = make_image (320, 240, 3, 5);
+  g_autoptr (NsImage) style = make_image (200, 160, 3, 6);
+  const NsImage *styles[] = { style };
+  guint fresh[2][3];
+
+  for (int with_slack = 0; with_slack <= 1; with_slack++)
+    {
+      NsObjectiveConfig config = { 0 };
+      g_autoptr (NsObjective) obj = NULL;
+      g_autofree float *x = NULL, *g = NULL;
+
+      config.buffer_slack = with_slack ? (guint64) 1 << 30 : 0;
+      obj = ns_objective_new_full (net, opt, content, styles, NULL, 1, &config, NULL);
+      x = ns_objective_initial (obj);
+      g = g_new (float, ns_objective_len (obj));
+      for (int i = 0; i < 3; i++)
+        {
+          ns_objective_eval (obj, x, g, NULL);
+          fresh[with_slack][i] = ns_buffer_cache_fresh (obj->buffers);
+        }
+      g_test_message ("slack %d: fresh buffers after each evaluation %u %u %u", with_slack,
+                      fresh[with_slack][0], fresh[with_slack][1], fresh[with_slack][2]);
+    }
+  g_assert_cmpuint (fresh[1][2], ==, fresh[1][1]);
+  g_assert_cmpuint (fresh[0][2], >, fresh[0][1]);    /* what the slack is for */
 }
 
 /* Evaluations that reuse the cache's buffers (holding the last evaluation's values) give the
@@ -614,6 +677,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/objective/parts", test_parts);
   g_test_add_func ("/objective/buffer-cache", test_buffer_cache);
+  g_test_add_func ("/objective/buffer-cache-slack", test_buffer_cache_slack);
+  g_test_add_func ("/objective/buffer-reuse", test_buffer_reuse);
   g_test_add_func ("/objective/repeat-bits", test_repeat_bits);
   g_test_add_func ("/objective/bad-layers", test_bad_layers);
   g_test_add_func ("/objective/cancel", test_cancel);

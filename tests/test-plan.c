@@ -199,7 +199,55 @@ generous_peak (Fixture *f, int iterations)
   p = plan (f, 640, 480, FALSE, NULL, NULL, NULL);
   g_assert_nonnull (p);
   g_assert_true (ns_plan_get_size (p, 0)->as_asked);
-  return ns_plan_get_peak_bytes (p);
+  /* The buffers kept for reuse (when the budget leaves room) are not part of the need. */
+  return ns_plan_get_peak_bytes (p) - ns_plan_get_size (p, 0)->reuse_bytes / 2;
+}
+
+/* Buffers kept for reuse between evaluations come out of what the budget leaves: with room
+ * to spare they are part of the peak; with less they shrink to fit, before anything else
+ * the budget would change; with none there are none. */
+static void
+test_reuse (Fixture *f, gconstpointer data)
+{
+  guint64 need = generous_peak (f, 20), reuse, budgets[3];
+  g_autoptr (NsPlan) generous = NULL;
+
+  ns_options_set_max_memory (f->opt, (guint64) 4 << 30);
+  generous = plan (f, 640, 480, FALSE, NULL, NULL, NULL);
+  reuse = ns_plan_get_size (generous, 0)->reuse_bytes;
+  g_assert_cmpuint (reuse, >, 0);
+  g_assert_cmpuint (ns_plan_get_peak_bytes (generous), ==, need + reuse / 2);
+  /* The plan keeps a reserve of the budget free: budgets for a need of `need`; all of the
+   * reuse must fit. */
+  budgets[0] = (guint64) ((need + reuse / 2) / 0.95) + 1;
+  budgets[1] = (guint64) (need / 0.95) + 1;
+  budgets[2] = need;                    /* less than the need: something else gives */
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr (NsPlan) p = NULL;
+      const NsPlanSize *s;
+
+      ns_options_set_max_memory (f->opt, budgets[i]);
+      p = plan (f, 640, 480, FALSE, NULL, NULL, NULL);
+      g_assert_nonnull (p);
+      s = ns_plan_get_size (p, 0);
+      g_test_message ("budget %" G_GUINT64_FORMAT " MiB: reuse %" G_GUINT64_FORMAT " MiB",
+                      budgets[i] >> 20, s->reuse_bytes >> 20);
+      g_assert_cmpuint (ns_plan_get_peak_bytes (p) + s->reuse_bytes / 2, <=, budgets[i]);
+      g_assert_cmpuint (s->reuse_bytes, <, reuse);
+      if (i == 0)
+        {
+          g_assert_true (s->as_asked);
+          g_assert_cmpuint (s->reuse_bytes, >=, reuse / 2 - (1 << 20));
+        }
+      else if (i == 1)
+        {
+          g_assert_true (s->as_asked);
+          g_assert_cmpuint (s->reuse_bytes, <=, 1 << 20);
+        }
+      else
+        g_assert_false (s->as_asked);
+    }
 }
 
 /* A budget below the whole-image run's: with many iterations L-BFGS's history is what
@@ -294,6 +342,7 @@ main (int argc, char **argv)
   ADD ("automatic-budget", test_automatic_budget);
   ADD ("enlarged", test_enlarged);
   ADD ("budget", test_budget);
+  ADD ("reuse", test_reuse);
   ADD ("timed", test_timed);
   ADD ("over-budget", test_over_budget);
 #undef ADD

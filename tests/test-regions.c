@@ -2,7 +2,7 @@
  * style loss and its gradient, a full mask as the plain loss (with either carry), tiled as
  * whole with masks, the shallow path as the network pass with masks, the API's checks, and
  * a run with two regions whose textures follow their own styles (tools/texture.c's
- * descriptor).  How masks are carried down the network: test-region-carry.c. */
+ * descriptor), and the guided terms' distances the harness's breakdown prints.  How masks are carried down the network: test-region-carry.c. */
 #include <math.h>
 #include <string.h>
 #include "regions-common.h"
@@ -457,6 +457,73 @@ test_two_regions (void)
     }
 }
 
+/* ---- the guided terms' distances (ns_objective_term_distances) ------------------------------ */
+
+/* Each term's relative distance times its weight and its target's mean square is its loss:
+ * their sum is the objective's style part at the content, with two feathered regions and a
+ * rest; with a mask of ones each region term's distance is the plain term's of its layer. */
+static void
+test_term_distances (void)
+{
+  g_autoptr (NsNetwork) net = ns_network_new_embedded ();
+  g_autoptr (NsOptions) opt = ns_options_new ();
+  g_autoptr (NsRegions) regions = NULL;
+  g_autoptr (NsRegions) full = NULL;
+  g_autoptr (NsObjective) obj = NULL;
+  g_autoptr (NsObjective) plain = NULL;
+  g_autoptr (NsObjective) ones = NULL;
+  g_autoptr (NsImage) one = ns_image_new (72, 56, 1);
+  g_autofree float *x = NULL;
+  TwoRegions t;
+  const NsImage *styles[2], *masks[2], *one_masks[1];
+  int layer[64], region[64], pl_layer[64], pl_region[64], n, n_plain, regioned = 0;
+  double dist[64], pl_dist[64], parts[3], sum = 0.0;
+
+  two_regions_init (&t, 72, 56, 30, 44, 6);
+  styles[0] = t.style[0];
+  styles[1] = t.style[1];
+  masks[0] = t.mask[0];
+  masks[1] = t.mask[1];
+  regions = ns_regions_new (masks, NULL, 2, NS_REGION_REST_STYLES, NULL);
+  obj = objective (net, opt, t.content, styles, 2, regions, 0);
+  n = ns_objective_term_distances (obj, t.content, layer, region, dist);
+  g_assert_cmpint (n, ==, obj->n_style);
+  x = ns_objective_initial (obj);
+  ns_objective_eval (obj, x, NULL, parts);
+  for (int k = 0; k < n; k++)
+    {
+      const NsStyleTerm *term = &obj->style[k];
+
+      g_assert_cmpint (layer[k], ==, term->index);
+      g_assert_cmpint (region[k], ==, term->region);
+      g_assert_true (isfinite (dist[k]));
+      g_assert_cmpfloat (dist[k], >, 0.0);
+      sum += dist[k] * term->weight * ns_mean_square (term->gram, (gsize) term->c * term->c);
+      regioned += region[k] >= 0;
+    }
+  g_test_message ("%d terms: Σ weighted distances %.9g, style part %.9g", n, sum, parts[1]);
+  g_assert_cmpint (regioned, ==, n);
+  g_assert_cmpfloat (fabs (sum - parts[1]), <=, 1e-5 * parts[1]);
+
+  for (gsize i = 0; i < (gsize) 72 * 56; i++)
+    one->data[i] = 1.0f;
+  one_masks[0] = one;
+  full = ns_regions_new (one_masks, NULL, 1, NS_REGION_REST_STYLES, NULL);
+  plain = objective (net, opt, t.content, styles, 1, NULL, 0);
+  ones = objective (net, opt, t.content, styles, 1, full, 0);
+  n_plain = ns_objective_term_distances (plain, t.content, pl_layer, pl_region, pl_dist);
+  n = ns_objective_term_distances (ones, t.content, layer, region, dist);
+  g_assert_cmpint (n, ==, n_plain);
+  for (int k = 0; k < n; k++)
+    {
+      g_assert_cmpint (pl_region[k], ==, -1);
+      g_assert_cmpint (region[k], ==, 0);
+      g_assert_cmpint (layer[k], ==, pl_layer[k]);
+      g_assert_cmpfloat (fabs (dist[k] - pl_dist[k]), <=, 1e-6 * pl_dist[k]);
+    }
+  two_regions_clear (&t);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -468,5 +535,6 @@ main (int argc, char **argv)
   g_test_add_func ("/regions/rest", test_rest);
   g_test_add_func ("/regions/api", test_api);
   g_test_add_func ("/regions/two-regions", test_two_regions);
+  g_test_add_func ("/regions/term-distances", test_term_distances);
   return g_test_run ();
 }

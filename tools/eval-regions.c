@@ -19,6 +19,9 @@
  *   time         wall and CPU seconds with regions over the plain run's (target ≤ 1.3×).
  * --carries runs the regions once per way of carrying the masks down the network
  * (mask-carry.c) and sums them up per variant: how the default was chosen.
+ * --breakdown adds, per region, each style layer's guided Gram distance to its painting's
+ * (at the start, plain, with regions) and the descriptor's groups own/other: which part of
+ * a region's statistics stays far; --rescore measures the results an earlier run saved.
  *
  * The mask rule: the photo blurred (σ 2 px) in CIELAB (each channel weighted, and the height
  * in the image added where the spec says so) split by 2-means, the means started at the two
@@ -84,7 +87,7 @@ typedef struct
   char         *samples, *network, *photos, *carries, *out, *sheet, *style_a, *style_b;
   EvRunOptions  run;
   int           size, band;
-  gboolean      masks_only;
+  gboolean      masks_only, no_plain, breakdown, rescore;
 } Args;
 
 /* What one run with regions measured, per region. */
@@ -353,12 +356,21 @@ cpu_seconds (void)
          + u.ru_stime.tv_usec / 1e6;
 }
 
+/* --rescore: the result saved by an earlier run, read instead of running (stylize). */
+static const char *rescore_name;
+
 /* One run: with regions (masks given, carried by `carry`) or plain; wall and CPU seconds. */
 static NsImage *
 stylize (NsNetwork *net, const NsOptions *opt, const NsImage *content,
          const NsImage * const *styles, const NsImage * const *masks, int carry, double *wall,
          double *cpu, GError **error)
 {
+  if (rescore_name != NULL)
+    {
+      *wall = *cpu = NAN;
+      return ev_load_rgb (NULL, rescore_name, error);
+    }
+
   g_autoptr (NsStylizer) st = ns_stylizer_new (net, opt);
   gint64 t0 = g_get_monotonic_time ();
   double c0 = cpu_seconds ();
@@ -412,6 +424,119 @@ score (const NsImage *out, const NsImage *content, const NsImage *mask, const fl
     }
 }
 
+/* --breakdown: per region and style layer, the relative distance ‖G − A‖² / ‖A‖² of the
+ * region's guided Gram to its painting's at the start (the content), in the plain result
+ * and in the result with regions, and how much of the region is left at the layer: the
+ * carried mask's effective share (ΣT)² / (n ΣT²) of the layer's map beside the mask's at
+ * the image (a hard mask's share is its area). */
+static void
+print_breakdown (NsNetwork *net, const NsOptions *opt, const NsImage *content,
+                 const NsImage * const *styles, const NsImage * const *masks, int carry,
+                 const NsImage *plain, const NsImage *out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NsRegions) regions = ns_regions_new (masks, NULL, 2, NS_REGION_REST_CONTENT,
+                                                  &error);
+  NsObjectiveConfig config = { 0 };
+  g_autoptr (NsObjective) obj = NULL;
+  const NsImage *imgs[3] = { content, plain, out };
+  int n = 0, last = 0, layer[3][64], region[3][64];
+  double dist[3][64];
+
+  if (regions == NULL)
+    {
+      g_printerr ("eval-regions: breakdown: %s\n", error->message);
+      return;
+    }
+  for (int r = 0; r <= 2; r++)
+    regions->carries[r] = (NsRegionCarry) carry;
+  config.general = TRUE;
+  config.regions = regions;
+  obj = ns_objective_new_full (net, opt, content, styles, NULL, 2, &config, &error);
+  if (obj == NULL)
+    {
+      g_printerr ("eval-regions: breakdown: %s\n", error->message);
+      return;
+    }
+  for (int i = 0; i < 3; i++)
+    if (imgs[i] != NULL)
+      n = ns_objective_term_distances (obj, imgs[i], layer[i], region[i], dist[i]);
+    else
+      for (int k = 0; k < 64; k++)
+        dist[i][k] = NAN;
+  if (n <= 0 || n > 64)
+    return;
+  for (int k = 0; k < n; k++)
+    last = MAX (last, layer[2][k]);
+  printf ("  breakdown (%s): region, layer, map, mask share at the layer / at the image, "
+          "‖G − A‖²/‖A‖² at the start, plain, regions, regions/start\n",
+          carry_names[carry]);
+  for (int r = 0; r < 2; r++)
+    {
+      g_autofree gboolean *all = g_new (gboolean, net->n_layers);
+      g_autoptr (NsLayerMasks) lm = NULL;
+      double share0 = 0.0, s1 = 0.0, s2 = 0.0;
+      gsize np = (gsize) content->width * content->height;
+
+      for (int i = 0; i < net->n_layers; i++)
+        all[i] = TRUE;
+      for (gsize i = 0; i < np; i++)
+        {
+          s1 += masks[r]->data[i];
+          s2 += (double) masks[r]->data[i] * masks[r]->data[i];
+        }
+      share0 = s1 * s1 / (np * s2);
+      lm = ns_layer_masks_new (net, masks[r]->data, content->width, content->height, last,
+                               all, (NsRegionCarry) carry);
+      for (int k = 0; k < n; k++)
+        {
+          int l = layer[2][k];
+          double t1 = 0.0, t2 = 0.0;
+          gsize lp;
+
+          if (region[2][k] != r)
+            continue;
+          lp = (gsize) lm->w[l] * lm->h[l];
+          for (gsize i = 0; i < lp; i++)
+            {
+              t1 += lm->at[l][i];
+              t2 += (double) lm->at[l][i] * lm->at[l][i];
+            }
+          printf ("  %c %-8s %3d×%-3d %.3f / %.3f  %.4f %.4f %.4f %.3f\n", 'A' + r,
+                  net->layers[l].name, lm->w[l], lm->h[l], t2 > 0 ? t1 * t1 / (lp * t2) : 0.0,
+                  share0, dist[0][k], dist[1][k], dist[2][k], dist[2][k] / dist[0][k]);
+        }
+    }
+  fflush (stdout);
+}
+
+/* --breakdown: the descriptor's groups (ev_distance's normalised d_g) of each region's
+ * inside, to its own painting and to the other, in a result. */
+static void
+print_groups (const NsImage *out, const NsImage *mask, const float *dist, int band,
+              const EvStats style[2], const char *what)
+{
+  printf ("  descriptor groups (%s), inside: region own/other per group:", what);
+  for (int g = 0; g < EV_N_GROUPS; g++)
+    printf (" %s", ev_group_names[g]);
+  printf ("\n");
+  for (int k = 0; k < 2; k++)
+    {
+      g_autoptr (NsImage) inside = part_mask (mask, dist, k, band, TRUE);
+      double own[EV_N_GROUPS], other[EV_N_GROUPS];
+      EvStats s;
+
+      ev_stats_compute_masked (out, inside, &s);
+      ev_distance (&s, &style[k], own);
+      ev_distance (&s, &style[1 - k], other);
+      printf ("  %c", 'A' + k);
+      for (int g = 0; g < EV_N_GROUPS; g++)
+        printf (" %.2f/%.2f", own[g], other[g]);
+      printf ("\n");
+    }
+  fflush (stdout);
+}
+
 /* The photo's runs: plain, then with regions per carry; rows appended, sheet cells pasted. */
 static gboolean
 run_photo (const Args *a, NsNetwork *net, const NsOptions *opt, const Spec *spec,
@@ -455,9 +580,21 @@ run_photo (const Args *a, NsNetwork *net, const NsOptions *opt, const Spec *spec
   if (a->masks_only)
     return TRUE;
 
-  plain = stylize (net, opt, content, styles, NULL, 0, &plain_wall, &plain_cpu, error);
-  if (plain == NULL || ! save (a, plain, spec->name, "plain", error))
-    return FALSE;
+  if (a->no_plain)
+    {
+      plain = ns_image_copy (content);
+      plain_wall = plain_cpu = NAN;
+    }
+  else
+    {
+      g_autofree char *saved = g_strdup_printf ("%s/%s-plain.png", a->out, spec->name);
+
+      rescore_name = a->rescore ? saved : NULL;
+      plain = stylize (net, opt, content, styles, NULL, 0, &plain_wall, &plain_cpu, error);
+      rescore_name = NULL;
+      if (plain == NULL || ! save (a, plain, spec->name, "plain", error))
+        return FALSE;
+    }
   score (plain, content, mask_a, dist, a->band, style, plain_score);
   ev_sheet_paste (sheet, plain, EV_GAP + (2 + n_carries) * (EV_CELL_W + EV_GAP), y0);
   for (int c = 0; c < n_carries; c++)
@@ -472,7 +609,14 @@ run_photo (const Args *a, NsNetwork *net, const NsOptions *opt, const Spec *spec
       row->plain_cpu = plain_cpu;
       memcpy (row->plain, plain_score, sizeof plain_score);
       g_ptr_array_add (rows, row);
-      out = stylize (net, opt, content, styles, masks, carries[c], &row->wall, &row->cpu, error);
+      {
+        g_autofree char *saved = g_strdup_printf ("%s/%s-%s.png", a->out, spec->name, what);
+
+        rescore_name = a->rescore ? saved : NULL;
+        out = stylize (net, opt, content, styles, masks, carries[c], &row->wall, &row->cpu,
+                       error);
+        rescore_name = NULL;
+      }
       if (out == NULL || ! save (a, out, spec->name, what, error))
         return FALSE;
       score (out, content, mask_a, dist, a->band, style, row->r);
@@ -481,6 +625,14 @@ run_photo (const Args *a, NsNetwork *net, const NsOptions *opt, const Spec *spec
               carry_names[carries[c]], row->r[0].own, row->r[0].other, row->r[1].own,
               row->r[1].other, row->wall, plain_wall);
       fflush (stdout);
+      if (a->breakdown)
+        {
+          print_breakdown (net, opt, content, styles, masks, carries[c],
+                           a->no_plain ? NULL : plain, out);
+          print_groups (out, mask_a, dist, a->band, style, "regions");
+          if (! a->no_plain)
+            print_groups (plain, mask_a, dist, a->band, style, "plain");
+        }
     }
   return TRUE;
 }
@@ -707,6 +859,9 @@ main (int argc, char **argv)
     { "style-b", 0, 0, G_OPTION_ARG_STRING, &a.style_b, "Painting of region B (default style-durer-lion.jpg)", "FILE" },
     { "band", 0, 0, G_OPTION_ARG_INT, &a.band, "Width of the boundary band on each side (default 16)", "PX" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &a.out, "Directory for masks, results and the sheet (default eval-regions-out)", "DIR" },
+    { "rescore", 0, 0, G_OPTION_ARG_NONE, &a.rescore, "Measure the results an earlier run saved in OUT instead of running", NULL },
+    { "no-plain", 0, 0, G_OPTION_ARG_NONE, &a.no_plain, "No plain run (its columns are the content's, its times NaN)", NULL },
+    { "breakdown", 0, 0, G_OPTION_ARG_NONE, &a.breakdown, "Per region and style layer: the guided Gram's relative distance to its painting's at the start, plain and with regions", NULL },
     { "masks-only", 0, 0, G_OPTION_ARG_NONE, &a.masks_only, "Only draw the masks (OUT/PHOTO-mask-a.png, -mask-b.png)", NULL },
     { "sheet", 0, 0, G_OPTION_ARG_FILENAME, &a.sheet, "Also write the contact sheet as this JPEG (ImageMagick's convert)", "FILE" },
     { NULL }

@@ -288,8 +288,8 @@ network_changed (Dialog *d)
   g_autoptr (NsNetwork) network = NULL;
   g_autofree char *sentence = NULL;
 
-  network = ns_network_cache_get (d->networks, ns_plugin_config_network (d->config), NULL,
-                                  &error);
+  network = ns_network_cache_get (d->networks, ns_plugin_config_network (d->config),
+                                  ns_plugin_config_padding (d->config), NULL, &error);
   if (network == NULL)
     {
       g_autofree char *text = ns_plugin_error_text (error);
@@ -306,7 +306,7 @@ network_changed (Dialog *d)
 static void
 record_controls (GimpProcedureDialog *dialog)
 {
-  static const char * const properties[] = { "upscale", "refine-iterations" };
+  static const char * const properties[] = { "upscale", "refine-iterations", "padding" };
 
   for (guint i = 0; i < G_N_ELEMENTS (properties); i++)
     {
@@ -390,7 +390,7 @@ build (Dialog              *d,
   gimp_procedure_dialog_fill_box (dialog, "advanced-box",
                                   "tv-weight", "style-scale", "optimizer", "init", "seed",
                                   "scales", "upscale", "refine-iterations", "max-memory",
-                                  "network", "network-hint",
+                                  "network", "network-hint", "padding",
                                   d->n_frames > 0 ? NULL : "output", NULL);
   gimp_procedure_dialog_get_label (dialog, "advanced-title", _("Advanced"), FALSE, FALSE);
   gimp_procedure_dialog_fill_expander (dialog, "advanced", "advanced-title", FALSE,

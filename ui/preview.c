@@ -384,8 +384,8 @@ run_clicked (NsPreview *p)
                            ns_styles_have_regions (styles) ? "yes" : "no");
   ns_ui_state_set ("preview-styles", given);
 
-  p->job = ns_job_new (p->networks, ns_plugin_config_network (p->config), options, content,
-                       styles, side);
+  p->job = ns_job_new (p->networks, ns_plugin_config_network (p->config),
+                       ns_plugin_config_padding (p->config), options, content, styles, side);
 
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (p->progress), 0.0);
   set_progress_text (p, _("Starting…"));

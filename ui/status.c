@@ -259,6 +259,7 @@ start_estimate (gpointer data)
     }
 
   p->estimate = ns_job_new_estimate (p->networks, ns_plugin_config_network (p->config),
+                                     ns_plugin_config_padding (p->config),
                                      ns_plugin_config_options (p->config), w, h,
                                      estimate_styles (p, style),
                                      ns_plugin_run_side (ns_plugin_config_size (p->config),

@@ -17,13 +17,26 @@
 # with the first style on a channel, previewed, as *-regions.png).
 # What the dialog shows is read from the state file it keeps for tests
 # ($NS_PLUGIN_DIALOG_STATE).  TAP on stdout.
+#
+# Picture mode NS_DIALOG_LARGE=PHOTO (e.g. a 3840×2160 photo from _build/large-photos/,
+# data/large/photos.tsv; NS_STYLE: the painting, default data/samples/style-starry-night.jpg;
+# NS_DIALOG_LARGE_OUT: a folder, default large-out in the current directory) runs instead:
+# the photo with the product's defaults (no last values), the dialog's screenshot with its
+# plan and the preview fitted to the whole layer, OK, a wait of up to an hour for the run,
+# then the stylized layer as result.png, the image window at 100% where View ▸ Zoom ▸ 1:1
+# puts it and on the top-left and bottom-right corners (window-100-*.png), the plan's text
+# (status.txt) and the wall time and the plug-in's peak RSS (numbers.txt).  See large.sh.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh" "$1" "$2"
 source "$here/gui.sh"
 shot=${3:-$PWD/dialog.png}
 
-plan 21
+if [ -n "${NS_DIALOG_LARGE:-}" ]; then
+  source "$here/large.sh"
+fi
+
+plan 22
 
 # Small values for the run started by OK (GIMP shows the last used values in the dialog);
 # the 160×120 layer is optimised at 64 px, then enlarged and refined.
@@ -111,7 +124,7 @@ if window=$(python3 "$here/x11.py" wait "Neural Style" 180 2>"$ns_work/x11.log")
 else
   not_ok "the dialog opens in an interactive run"
   sed 's/^/# /' "$ns_work/x11.log"; show_log | tail -30
-  for i in $(seq 2 19); do not_ok "skipped: no dialog"; done
+  for i in $(seq 2 20); do not_ok "skipped: no dialog"; done
   exit 0
 fi
 
@@ -121,6 +134,14 @@ if [ "$(state control-upscale)" = "Enlargement _quality" ] &&
 else
   not_ok "the dialog has the Enlargement quality and Extra iterations controls"
   sed 's/^/# /' "$NS_PLUGIN_DIALOG_STATE"
+fi
+
+# "padding" (the procedure's last argument) is among the advanced controls, with the one
+# mnemonic letter left.
+if [ "$(state control-padding)" = "Ad_just the edges" ]; then
+  ok "the dialog has the edge padding control (Ad_just the edges)"
+else
+  not_ok "the dialog has the edge padding control"; echo "# label: $(state control-padding)"
 fi
 
 # libgimp's procedure dialog wants a mnemonic of its own for every control it makes, and says

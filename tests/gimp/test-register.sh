@@ -35,7 +35,8 @@ regions="style-weight-1 style-region style-channel style-mask-layer
 style-layer-2 style-weight-2 style-region-2 style-channel-2 style-mask-layer-2
 style-layer-3 style-weight-3 style-region-3 style-channel-3 style-mask-layer-3 region-rest"
 regions_re='^(style-weight-[0-9]|style-region|style-channel|style-mask-layer|style-layer-[0-9]|region-rest)'
-expected="$common $regions"
+# "padding" (the edge padding) was appended last, to both procedures.
+expected="$common $regions padding"
 actual=$(field args | tr '\n' ' ' | sed 's/ $//')
 if [ "$actual" = "$(echo $expected)" ]; then
   ok "the arguments are exactly: $(echo $expected)"
@@ -68,7 +69,7 @@ else
 fi
 
 # The frames procedure: the same arguments but "output" (frames are replaced), then γ and
-# what the later frames run.
+# what the later frames run, then the padding.
 frames_field () { NS_PROC=plug-in-neural-style-frames python3 "$here/pluginrc.py" "$rc" "$1"; }
 check "plug-in-neural-style-frames is in pluginrc" \
   grep -q '(proc-def "plug-in-neural-style-frames"' "$rc"
@@ -76,7 +77,7 @@ check "its menu path is <Image>/Filters/Animation" \
   [ "$(frames_field menu-path)" = "<Image>/Filters/Animation" ]
 check "its menu label is \"_Neural Style (frames)…\"" \
   [ "$(frames_field menu-label)" = "_Neural Style (frames)…" ]
-frames_expected=$(echo $common | sed 's/ output / /')" temporal-weight later-iterations later-all-sizes"
+frames_expected=$(echo $common | sed 's/ output / /')" temporal-weight later-iterations later-all-sizes padding"
 actual=$(frames_field args | tr '\n' ' ' | sed 's/ $//')
 if [ "$actual" = "$frames_expected" ]; then
   ok "its arguments are exactly: $frames_expected"

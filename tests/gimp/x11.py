@@ -9,6 +9,8 @@ Xvfb without a window manager:
   x11.py click TITLE X Y          click at X, Y (pixels from that window's top-left corner)
   x11.py pointer X Y              move the pointer to X, Y on the screen (away from a widget
                                   whose tooltip would cover a screenshot)
+  x11.py scroll TITLE X Y BUTTON N  at X, Y in that window, press BUTTON N times (4 up,
+                                  5 down, 6 left, 7 right: wheel steps, which scroll GIMP's canvas)
 """
 import ctypes
 import sys
@@ -153,7 +155,7 @@ elif sys.argv[1] == "press":
         press(spec)
         time.sleep(0.3)
     X.XSync(dpy, 0)
-elif sys.argv[1] == "click":
+elif sys.argv[1] in ("click", "scroll"):
     window = find(sys.argv[2], 10)
     X.XRaiseWindow(dpy, window)
     X.XSync(dpy, 0)
@@ -164,9 +166,12 @@ elif sys.argv[1] == "click":
     XT.XTestFakeMotionEvent(dpy, -1, rx.value, ry.value, 0)
     X.XSync(dpy, 0)
     time.sleep(0.3)
-    XT.XTestFakeButtonEvent(dpy, 1, 1, 0)
-    XT.XTestFakeButtonEvent(dpy, 1, 0, 0)
-    X.XSync(dpy, 0)
+    button, times = (1, 1) if sys.argv[1] == "click" else (int(sys.argv[5]), int(sys.argv[6]))
+    for _ in range(times):
+        XT.XTestFakeButtonEvent(dpy, button, 1, 0)
+        XT.XTestFakeButtonEvent(dpy, button, 0, 0)
+        X.XSync(dpy, 0)
+        time.sleep(0.02)
 elif sys.argv[1] == "pointer":
     XT.XTestFakeMotionEvent(dpy, -1, int(sys.argv[2]), int(sys.argv[3]), 0)
     X.XSync(dpy, 0)
