@@ -318,23 +318,32 @@ record_run (const NsSequenceProgress *p, gpointer data)
   r->calls++;
 }
 
-/* The iterations of a plain run's sizes with these options (coarse to fine). */
-static void
-planned_iterations (NsNetwork *net, int iterations, int scales, int *out)
+/* The plan of a plain run of the first frame with these options (timed or not). */
+static NsPlan *
+plan_of (NsNetwork *net, int iterations, int scales, gboolean timed)
 {
   g_autoptr (NsOptions) opt = ns_options_new ();
   g_autoptr (NsImage) style = ns_test_pattern (56, 56, 3, 1.3, 0.9, 0.4f, 0.2f);
   g_autoptr (NsImage) frame = frame_at (0);
   const NsImage *styles[] = { style };
   g_autoptr (NsStylizer) st = NULL;
-  g_autoptr (NsPlan) plan = NULL;
+  NsPlan *plan;
 
   ns_options_apply_network_defaults (opt, net);
   ns_options_set_iterations (opt, iterations);
   ns_options_set_scales (opt, scales);
   st = ns_stylizer_new (net, opt);
-  plan = ns_stylizer_plan (st, frame, styles, 1, FALSE, NULL);
+  plan = ns_stylizer_plan (st, frame, styles, 1, timed, NULL);
   g_assert_nonnull (plan);
+  return plan;
+}
+
+/* The iterations of a plain run's sizes with these options (coarse to fine). */
+static void
+planned_iterations (NsNetwork *net, int iterations, int scales, int *out)
+{
+  g_autoptr (NsPlan) plan = plan_of (net, iterations, scales, FALSE);
+
   g_assert_cmpint (ns_plan_get_n_sizes (plan), ==, scales);
   for (int k = 0; k < scales; k++)
     out[k] = ns_plan_get_size (plan, k)->iterations;
@@ -344,19 +353,8 @@ planned_iterations (NsNetwork *net, int iterations, int scales, int *out)
 static double
 later_ratio (NsNetwork *net, int iterations, int scales, double share, gboolean coarse)
 {
-  g_autoptr (NsOptions) opt = ns_options_new ();
-  g_autoptr (NsImage) style = ns_test_pattern (56, 56, 3, 1.3, 0.9, 0.4f, 0.2f);
-  g_autoptr (NsImage) frame = frame_at (0);
-  const NsImage *styles[] = { style };
-  g_autoptr (NsStylizer) st = NULL;
-  g_autoptr (NsPlan) plan = NULL;
+  g_autoptr (NsPlan) plan = plan_of (net, iterations, scales, TRUE);
 
-  ns_options_apply_network_defaults (opt, net);
-  ns_options_set_iterations (opt, iterations);
-  ns_options_set_scales (opt, scales);
-  st = ns_stylizer_new (net, opt);
-  plan = ns_stylizer_plan (st, frame, styles, 1, TRUE, NULL);
-  g_assert_nonnull (plan);
   return ns_plan_get_later_seconds (plan, share, coarse) / ns_plan_get_seconds (plan);
 }
 
