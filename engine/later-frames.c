@@ -40,3 +40,17 @@ ns_run_plan_make_later (NsRunPlan *plan, const NsLaterFrames *later)
     plan->seconds *= plan->work / work;
   return first;
 }
+
+double
+ns_run_plan_later_share (const NsRunPlan *plan, const NsLaterFrames *later)
+{
+  g_autofree NsScalePlan *scales = g_memdup2 (plan->scales,
+                                              plan->n_scales * sizeof (NsScalePlan));
+  NsRunPlan copy = *plan;
+
+  if (plan->work <= 0.0)
+    return 0.0;
+  copy.scales = scales;
+  ns_run_plan_make_later (&copy, later);
+  return copy.work / plan->work;
+}

@@ -989,6 +989,8 @@ int ns_later_iterations    (int iterations, double share);
 /* Makes plan a later frame's (NsLaterFrames): the skipped sizes' iterations 0, the others'
  * scaled, its work (and seconds, if timed) recomputed.  Returns the first size it runs. */
 int ns_run_plan_make_later (NsRunPlan *plan, const NsLaterFrames *later);
+/* A later frame's work over plan's (plan unchanged); 0 when plan has no work. */
+double ns_run_plan_later_share (const NsRunPlan *plan, const NsLaterFrames *later);
 
 /* ---- cost.c: how long a run takes, in pixel evaluations and seconds -------------------------- */
 

@@ -161,16 +161,11 @@ double
 ns_plan_get_later_seconds (const NsPlan *plan, double share, gboolean coarse_sizes)
 {
   NsLaterFrames later = { share, coarse_sizes };
-  g_autofree NsScalePlan *scales = g_memdup2 (plan->run.scales,
-                                              plan->run.n_scales * sizeof (NsScalePlan));
-  NsRunPlan run = plan->run;
 
   g_return_val_if_fail (share > 0.0 && share <= 1.0, -1.0);
   if (plan->seconds < 0.0)
     return -1.0;
-  run.scales = scales;
-  ns_run_plan_make_later (&run, &later);
-  return run.seconds;
+  return plan->seconds * ns_run_plan_later_share (&plan->run, &later);
 }
 
 double

@@ -376,13 +376,8 @@ later_ratio (NsSequence *seq, const NsImage *frame)
   g_autoptr (NsRunPlan) plan = ns_stylizer_estimate_plan (seq->st, frame,
                                                           (const NsImage * const *) seq->styles,
                                                           seq->n_styles, FALSE, NULL);
-  double full;
 
-  if (plan == NULL || plan->work <= 0.0)
-    return 0.0;
-  full = plan->work;
-  ns_run_plan_make_later (plan, &seq->later);
-  return plan->work / full;
+  return plan != NULL ? ns_run_plan_later_share (plan, &seq->later) : 0.0;
 }
 
 NsImage *
